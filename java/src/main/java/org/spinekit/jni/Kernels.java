@@ -1,0 +1,179 @@
+package org.spinekit.jni;
+
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+
+/**
+ * The facade of the native kernels: takes libtorch tensors whose shape, dtype, device and
+ * contiguity the caller ({@code org.spinekit.ops}) has already checked, hands their data
+ * pointers to the CPU or CUDA kernel by the tensors' device, and reports the kernel's status.
+ * CUDA kernels run on the legacy default stream, which orders them with libtorch's default
+ * stream.
+ */
+public final class Kernels {
+  /** Status codes of native/include/spinekit/common.h. */
+  public static final int OK = 0;
+  public static final int NONFINITE_HEAT = 1;
+  public static final int NONFINITE_GRADE = 2;
+  public static final int BAD_TARGET = 3;
+  public static final int CUDA_ERROR = 4;
+  public static final int NO_CUDA = 5;
+
+  /** A kernel's status code and its detail (a row or element index, or a CUDA error). */
+  public record Status(int code, long info) {
+    public static final Status SUCCESS = new Status(OK, 0);
+
+    public boolean ok() {
+      return code == OK;
+    }
+  }
+
+  private Kernels() {}
+
+  /** Threads of the CPU kernels; n <= 0 restores the default (OpenMP's). */
+  public static void setNumThreads(int n) {
+    NativeKernels.spinekit_set_num_threads(n);
+  }
+
+  public static int numThreads() {
+    return NativeKernels.spinekit_get_num_threads();
+  }
+
+  /** Whether this build of the native library contains the CUDA kernels. */
+  public static boolean cudaCompiled() {
+    return NativeKernels.spinekit_cuda_compiled() != 0;
+  }
+
+  /** CUDA devices the native library can use (0 without a driver). */
+  public static int cudaDeviceCount() {
+    return NativeKernels.spinekit_cuda_device_count();
+  }
+
+  private static FloatPointer f(Tensor t) {
+    return t == null ? null : t.data_ptr_float();
+  }
+
+  private static LongPointer l(Tensor t) {
+    return t == null ? null : t.data_ptr_long();
+  }
+
+  private static Status launched(int rc) {
+    if (rc == OK) return Status.SUCCESS;
+    if (rc == CUDA_ERROR || rc == NO_CUDA) {
+      throw new IllegalStateException(cudaMessage(rc, rc));
+    }
+    return new Status(rc, 0);
+  }
+
+  private static String cudaMessage(int rc, long info) {
+    if (rc == NO_CUDA) {
+      return "this build of libspinekit has no CUDA kernels (rebuild with nvcc present,"
+          + " cppbuild/cppbuild.sh --cuda ON)";
+    }
+    return "CUDA kernel launch failed: "
+        + NativeKernels.spinekit_cuda_error_string((int) info);
+  }
+
+  /** DSNT forward; on CUDA with {@code check} it waits for the kernel to read the status. */
+  public static Status dsntForward(
+      Tensor logits, long rows, long d, long h, long w, int ndim, Tensor probs, Tensor px,
+      Tensor norm, boolean check) {
+    if (!logits.is_cuda()) {
+      long[] info = {0};
+      int rc = NativeKernels.spinekit_dsnt_forward_cpu(
+          f(logits), rows, d, h, w, ndim, f(probs), f(px), f(norm), info);
+      return new Status(rc, info[0]);
+    }
+    try (PointerScope scope = new PointerScope()) {
+      Tensor bad = logits.new_empty(new long[] {1}, new TensorOptions(ScalarType.Long));
+      launched(NativeKernels.spinekit_dsnt_forward_cuda(
+          f(logits), rows, d, h, w, ndim, f(probs), f(px), f(norm), l(bad), null));
+      if (!check) return Status.SUCCESS;
+      long row = bad.item_long();
+      return row == Long.MAX_VALUE ? Status.SUCCESS : new Status(NONFINITE_HEAT, row);
+    }
+  }
+
+  public static void dsntBackward(
+      Tensor probs, Tensor px, Tensor gradPx, Tensor gradNorm, Tensor gradProbs, long rows,
+      long d, long h, long w, int ndim, Tensor gradLogits) {
+    if (!probs.is_cuda()) {
+      NativeKernels.spinekit_dsnt_backward_cpu(
+          f(probs), f(px), f(gradPx), f(gradNorm), f(gradProbs), rows, d, h, w, ndim,
+          f(gradLogits));
+    } else {
+      launched(NativeKernels.spinekit_dsnt_backward_cuda(
+          f(probs), f(px), f(gradPx), f(gradNorm), f(gradProbs), rows, d, h, w, ndim,
+          f(gradLogits), null));
+    }
+  }
+
+  public static void heatmapPoolForward(
+      Tensor heat, Tensor grade, long n, long k, long c, long s, Tensor pooled) {
+    if (!heat.is_cuda()) {
+      NativeKernels.spinekit_heatmap_pool_forward_cpu(f(heat), f(grade), n, k, c, s, f(pooled));
+    } else {
+      launched(NativeKernels.spinekit_heatmap_pool_forward_cuda(
+          f(heat), f(grade), n, k, c, s, f(pooled), null));
+    }
+  }
+
+  public static void heatmapPoolBackward(
+      Tensor heat, Tensor grade, Tensor gradPooled, long n, long k, long c, long s,
+      Tensor gradHeat, Tensor gradGrade) {
+    if (!heat.is_cuda()) {
+      NativeKernels.spinekit_heatmap_pool_backward_cpu(
+          f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade));
+    } else {
+      launched(NativeKernels.spinekit_heatmap_pool_backward_cuda(
+          f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade), null));
+    }
+  }
+
+  public static void gaussianRender(
+      Tensor points, long rows, long d, long h, long w, int ndim, float sigma,
+      boolean normalize, Tensor out) {
+    if (!points.is_cuda()) {
+      NativeKernels.spinekit_gaussian_render_cpu(
+          f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out));
+    } else {
+      launched(NativeKernels.spinekit_gaussian_render_cuda(
+          f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out), null));
+    }
+  }
+
+  /** Fused head loss; see native/include/spinekit/head_loss.h. {@code losses} holds 3 floats. */
+  public static Status headLoss(
+      Tensor heat, Tensor grade, Tensor points, Tensor target, Tensor classWeight, long n,
+      long k, long c, long d, long h, long w, int ndim, float sigma, float jsWeight,
+      float nllWeight, float gradScale, Tensor losses, Tensor coords, Tensor pooled,
+      Tensor probs, Tensor gradHeat, Tensor gradGrade, boolean check) {
+    if (!heat.is_cuda()) {
+      long[] info = {0};
+      int rc = NativeKernels.spinekit_head_loss_cpu(
+          f(heat), f(grade), f(points), l(target), f(classWeight), n, k, c, d, h, w, ndim,
+          sigma, jsWeight, nllWeight, gradScale, f(losses), f(coords), f(pooled), f(probs),
+          f(gradHeat), f(gradGrade), info);
+      return new Status(rc, info[0]);
+    }
+    try (PointerScope scope = new PointerScope()) {
+      long bytes = NativeKernels.spinekit_head_loss_cuda_workspace_bytes(n, k, c, d, h, w, ndim);
+      Tensor workspace =
+          heat.new_empty(new long[] {Math.max(1, bytes)}, new TensorOptions(ScalarType.Byte));
+      Tensor status = heat.new_empty(new long[] {2}, new TensorOptions(ScalarType.Long));
+      launched(NativeKernels.spinekit_head_loss_cuda(
+          f(heat), f(grade), f(points), l(target), f(classWeight), n, k, c, d, h, w, ndim,
+          sigma, jsWeight, nllWeight, gradScale, f(losses), f(coords), f(pooled), f(probs),
+          f(gradHeat), f(gradGrade), workspace.data_ptr(), l(status), null));
+      if (!check) return Status.SUCCESS;
+      Tensor host = status.cpu();
+      LongPointer s = host.data_ptr_long();
+      return s.get(0) == OK ? Status.SUCCESS : new Status((int) s.get(0), s.get(1));
+    }
+  }
+}
