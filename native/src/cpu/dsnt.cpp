@@ -33,6 +33,7 @@ extern "C" int spinekit_dsnt_forward_cpu(const float* logits, int64_t rows, int6
                                          int64_t H, int64_t W, int ndim, float* probs,
                                          float* coords_px, float* coords_norm, int64_t* info) {
   const int64_t S = D * H * W;
+  const int32_t W32 = static_cast<int32_t>(W);  // int32 index: AVX2 converts it to float
   std::vector<char> bad(static_cast<size_t>(rows), 0);
   parallel_for(rows, [&](int64_t r) {
     const float* x = logits + r * S;
@@ -58,7 +59,7 @@ extern "C" int spinekit_dsnt_forward_cpu(const float* logits, int64_t rows, int6
       if (p) {
         float* pl = p + line * W;
 #pragma omp simd reduction(+ : ls, lx)
-        for (int64_t w = 0; w < W; ++w) {
+        for (int32_t w = 0; w < W32; ++w) {
           float e = vexp(xl[w] - mx);
           pl[w] = e;
           ls += e;
@@ -66,7 +67,7 @@ extern "C" int spinekit_dsnt_forward_cpu(const float* logits, int64_t rows, int6
         }
       } else {
 #pragma omp simd reduction(+ : ls, lx)
-        for (int64_t w = 0; w < W; ++w) {
+        for (int32_t w = 0; w < W32; ++w) {
           float e = vexp(xl[w] - mx);
           ls += e;
           lx += e * static_cast<float>(w);
@@ -101,6 +102,7 @@ extern "C" int spinekit_dsnt_backward_cpu(const float* probs, const float* coord
                                           const float* grad_probs, int64_t rows, int64_t D,
                                           int64_t H, int64_t W, int ndim, float* grad_logits) {
   const int64_t S = D * H * W;
+  const int32_t W32 = static_cast<int32_t>(W);  // int32 index: AVX2 converts it to float
   const float size[3] = {static_cast<float>(W), static_cast<float>(H), static_cast<float>(D)};
   parallel_for(rows, [&](int64_t r) {
     const float* p = probs + r * S;
@@ -130,11 +132,11 @@ extern "C" int spinekit_dsnt_backward_cpu(const float* probs, const float* coord
       if (gp) {
         const float* gpl = gp + line * W;
 #pragma omp simd
-        for (int64_t w = 0; w < W; ++w)
+        for (int32_t w = 0; w < W32; ++w)
           ol[w] = pl[w] * (gx * static_cast<float>(w) + base + gpl[w]);
       } else {
 #pragma omp simd
-        for (int64_t w = 0; w < W; ++w) ol[w] = pl[w] * (gx * static_cast<float>(w) + base);
+        for (int32_t w = 0; w < W32; ++w) ol[w] = pl[w] * (gx * static_cast<float>(w) + base);
       }
     }
   });

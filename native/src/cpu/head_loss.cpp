@@ -29,6 +29,7 @@ namespace {
 constexpr float kEps = 1e-8f;
 constexpr float kPoolEps = 1e-5f;
 constexpr int64_t kTileElems = 2048;
+const float kLogEps = std::log(kEps);
 
 // log sum_s exp(x_s - mx), accumulated per chunk in float and across chunks in double.
 double log_sum_exp_shifted(const float* x, int64_t n, float mx) {
@@ -43,10 +44,10 @@ double log_sum_exp_shifted(const float* x, int64_t n, float mx) {
   return std::log(sum);
 }
 
-// Softmax over the C classes for the W pixels of one line: q[c*W + w].
+// Softmax over the C classes for the W pixels of one line: q[c*qstride + w].
 // Returns the index w of the first pixel without a defined softmax, or -1.
 int64_t grade_softmax_line(const float* grade_line, int64_t S, int64_t C, int64_t W, float* q,
-                           float* qmax) {
+                           int64_t qstride, float* qmax) {
   for (int64_t w = 0; w < W; ++w) qmax[w] = -std::numeric_limits<float>::infinity();
   int nan = 0;
   for (int64_t c = 0; c < C; ++c) {
@@ -58,21 +59,21 @@ int64_t grade_softmax_line(const float* grade_line, int64_t S, int64_t C, int64_
     }
   }
   int64_t bad = -1;
-  if (nan) {
-    for (int64_t w = 0; w < W && bad < 0; ++w)
-      for (int64_t c = 0; c < C; ++c)
-        if (std::isnan(grade_line[c * S + w])) bad = w;
-  }
-  for (int64_t w = 0; w < W; ++w)
-    if (!std::isfinite(qmax[w]) && (bad < 0 || w < bad)) {
-      bad = w;
-      break;
+  int nonfinite = nan;
+#pragma omp simd reduction(| : nonfinite)
+  for (int64_t w = 0; w < W; ++w) nonfinite |= !(qmax[w] - qmax[w] == 0.0f);
+  if (nonfinite) {  // rare: find the first pixel without a softmax
+    for (int64_t w = 0; w < W && bad < 0; ++w) {
+      bool b = !std::isfinite(qmax[w]);
+      for (int64_t c = 0; c < C; ++c) b = b || std::isnan(grade_line[c * S + w]);
+      if (b) bad = w;
     }
+  }
   float* sum = qmax + W;
   for (int64_t w = 0; w < W; ++w) sum[w] = 0;
   for (int64_t c = 0; c < C; ++c) {
     const float* g = grade_line + c * S;
-    float* qc = q + c * W;
+    float* qc = q + c * qstride;
 #pragma omp simd
     for (int64_t w = 0; w < W; ++w) {
       qc[w] = vexp(g[w] - qmax[w]);
@@ -82,7 +83,7 @@ int64_t grade_softmax_line(const float* grade_line, int64_t S, int64_t C, int64_
 #pragma omp simd
   for (int64_t w = 0; w < W; ++w) sum[w] = 1.0f / sum[w];
   for (int64_t c = 0; c < C; ++c) {
-    float* qc = q + c * W;
+    float* qc = q + c * qstride;
 #pragma omp simd
     for (int64_t w = 0; w < W; ++w) qc[w] *= sum[w];
   }
@@ -113,6 +114,7 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
   sh.tiles = (sh.lines + sh.tile_lines - 1) / sh.tile_lines;
   sh.ndim = ndim;
   const int64_t S = sh.S, R = N * K, T = sh.tiles;
+  const int32_t W32 = static_cast<int32_t>(W);  // int32 index: AVX2 converts it to float
 
   for (int64_t r = 0; r < R; ++r) {
     const int64_t y = target ? target[r] : -1;
@@ -157,7 +159,11 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
     double* pspjs = pjs + K;
     for (int64_t line = l0; line < l1; ++line) {
       const int64_t h = line % H, d = line / H;
-      int64_t b = grade_softmax_line(grade + n * C * S + line * W, S, C, W, q.data(), qtmp.data());
+      // q goes straight into grad_grade when there is one: pass C reads it from there
+      // and overwrites it with the gradient.
+      float* qline = grad_grade ? grad_grade + n * C * S + line * W : q.data();
+      const int64_t qs = grad_grade ? S : W;
+      int64_t b = grade_softmax_line(grade + n * C * S + line * W, S, C, W, qline, qs, qtmp.data());
       if (b >= 0 && bad_grade[task] < 0) bad_grade[task] = n * S + line * W + b;
       for (int64_t k = 0; k < K; ++k) {
         const int64_t r = n * K + k;
@@ -171,19 +177,18 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
           const float lgyz = g.y.logv[h] + g.z.logv[ndim == 3 ? d : 0];
           const float* gx = g.x.val.data();
           const float* lgx = g.x.logv.data();
-          const float leps = std::log(kEps);
           float js = 0, spjs = 0;
 #pragma omp simd reduction(+ : sp, spx, js, spjs)
-          for (int64_t w = 0; w < W; ++w) {
+          for (int32_t w = 0; w < W32; ++w) {
             const float lraw = x[w] - o;
             const float p = vexp(lraw);
             pb[w] = p;
             sp += p;
             spx += p * static_cast<float>(w);
-            const float lp = lraw > leps ? lraw : leps;
+            const float lp = lraw > kLogEps ? lraw : kLogEps;
             const float t = gx[w] * gyz;
             const float ltr = lgx[w] + lgyz;
-            const float lt = ltr > leps ? ltr : leps;
+            const float lt = ltr > kLogEps ? ltr : kLogEps;
             const float m = 0.5f * (p + t);
             const float lm = vlog(m > kEps ? m : kEps);
             js += 0.5f * (p * (lp - lm) + t * (lt - lm));
@@ -193,7 +198,7 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
           pspjs[k] += spjs;
         } else {
 #pragma omp simd reduction(+ : sp, spx)
-          for (int64_t w = 0; w < W; ++w) {
+          for (int32_t w = 0; w < W32; ++w) {
             const float p = vexp(x[w] - o);
             pb[w] = p;
             sp += p;
@@ -201,7 +206,7 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
           }
         }
         for (int64_t c = 0; c < C; ++c) {
-          const float* qc = q.data() + c * W;
+          const float* qc = qline + c * qs;
           float acc = 0;
 #pragma omp simd reduction(+ : acc)
           for (int64_t w = 0; w < W; ++w) acc += pb[w] * qc[w];
@@ -280,10 +285,12 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
     const int64_t n = task / T, tile = task % T;
     const int64_t l0 = tile * sh.tile_lines, l1 = std::min(sh.lines, l0 + sh.tile_lines);
     std::vector<float> q(C * W), qtmp(2 * W), v(C * W), pbuf(W), gscratch(W);
-    const float leps = std::log(kEps);
     for (int64_t line = l0; line < l1; ++line) {
       const int64_t h = line % H, d = line / H;
-      grade_softmax_line(grade + n * C * S + line * W, S, C, W, q.data(), qtmp.data());
+      float* qline = grad_grade ? grad_grade + n * C * S + line * W : q.data();
+      const int64_t qs = grad_grade ? S : W;
+      if (!grad_grade)
+        grade_softmax_line(grade + n * C * S + line * W, S, C, W, qline, qs, qtmp.data());
       std::fill(v.begin(), v.end(), 0.0f);
       for (int64_t k = 0; k < K; ++k) {
         const int64_t r = n * K + k;
@@ -300,7 +307,7 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
             const float lraw = x[w] - o;
             const float p = vexp(lraw);
             pb[w] = p;
-            const float lp = lraw > leps ? lraw : leps;
+            const float lp = lraw > kLogEps ? lraw : kLogEps;
             const float t = gx[w] * gyz;
             const float m = 0.5f * (p + t);
             const float lm = vlog(m > kEps ? m : kEps);
@@ -318,7 +325,7 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
         }
         const int64_t y = target ? target[r] : -1;
         if (y >= 0 && d_p != 0.0f) {
-          const float* qy = q.data() + y * W;
+          const float* qy = qline + y * qs;
           float* vy = v.data() + y * W;
 #pragma omp simd
           for (int64_t w = 0; w < W; ++w) {
@@ -331,17 +338,16 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
         float* dv = qtmp.data();
         for (int64_t w = 0; w < W; ++w) dv[w] = 0;
         for (int64_t c = 0; c < C; ++c) {
-          const float* qc = q.data() + c * W;
+          const float* qc = qline + c * qs;
           const float* vc = v.data() + c * W;
 #pragma omp simd
           for (int64_t w = 0; w < W; ++w) dv[w] += qc[w] * vc[w];
         }
-        for (int64_t c = 0; c < C; ++c) {
-          const float* qc = q.data() + c * W;
+        for (int64_t c = 0; c < C; ++c) {  // in place: gg[w] = q_c[w] * (...)
+          float* gg = qline + c * qs;
           const float* vc = v.data() + c * W;
-          float* gg = grad_grade + (n * C + c) * S + line * W;
 #pragma omp simd
-          for (int64_t w = 0; w < W; ++w) gg[w] = qc[w] * (vc[w] - dv[w]);
+          for (int64_t w = 0; w < W; ++w) gg[w] = gg[w] * (vc[w] - dv[w]);
         }
       }
     }

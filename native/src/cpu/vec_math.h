@@ -29,7 +29,10 @@ inline float vexp(float x) {
   const float hi = 88.0f;
   float xc = x > hi ? hi : x;
   xc = xc < lo ? lo : xc;
-  float fx = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
+  // Round to nearest by adding and subtracting 1.5 * 2^23 (plain arithmetic, so it
+  // vectorises; floorf would be a library call without SSE4.1 assumptions).
+  const float shifter = 12582912.0f;
+  float fx = (xc * 1.44269504088896341f + shifter) - shifter;
   float r = xc - fx * 0.693359375f;
   r = r - fx * -2.12194440e-4f;
   float y = 1.9875691500e-4f;

@@ -1,10 +1,57 @@
 package org.spinekit.cli;
 
-/** The spinekit command line. */
+import java.util.Arrays;
+import org.spinekit.jni.Kernels;
+
+/** The spinekit command line: {@code spinekit <command> [options]}. */
 public final class Main {
   private Main() {}
 
+  static final String USAGE = String.join("\n",
+      "usage: spinekit <command> [options]",
+      "",
+      "commands:",
+      "  demo     render heatmaps from random points, run the DSNT, heatmap-pooling and fused",
+      "           head-loss kernels, print the coordinate error and timings beside the",
+      "           libtorch composite (spinekit demo --help)",
+      "  bench    short JMH run of the kernel benchmarks with speed-ups and memory-traffic",
+      "           floors (run through ./spinekit, which puts benchmarks.jar on the class path)",
+      "  info     library build: CUDA kernels compiled, CUDA devices, CPU threads",
+      "",
+      "options common to all: --help");
+
   public static void main(String[] args) {
-    System.out.println("spinekit");
+    int rc;
+    try {
+      rc = run(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("spinekit: " + e.getMessage());
+      rc = 2;
+    }
+    System.exit(rc);
+  }
+
+  static int run(String[] args) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+      System.out.println(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    switch (args[0]) {
+      case "demo":
+        return Demo.run(rest);
+      case "info":
+        System.out.println("libspinekit CUDA kernels compiled: " + Kernels.cudaCompiled());
+        System.out.println("CUDA devices: " + Kernels.cudaDeviceCount());
+        System.out.println("CPU kernel threads: " + Kernels.numThreads());
+        return 0;
+      case "bench":
+        System.err.println("spinekit: bench runs from benchmarks/target/benchmarks.jar;"
+            + " use the ./spinekit script at the repository root");
+        return 2;
+      default:
+        System.err.println("spinekit: unknown command '" + args[0] + "'\n\n" + USAGE);
+        return 2;
+    }
   }
 }

@@ -15,12 +15,13 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class Composite {
   private Composite() {}
 
-  /** Pixel-coordinate grid [S, ndim] of a map: columns x = w, y = h[, z = d]. */
+  /** Pixel-coordinate grid [S, ndim] of a map (dtype and device of {@code like}): x, y[, z]. */
   public static Tensor grid(Tensor like, long d, long h, long w, int ndim) {
     TensorOptions opts = new TensorOptions(ScalarType.Float);
-    Tensor xs = torch.arange(new Scalar(w), opts).to(like.device(), ScalarType.Float);
-    Tensor ys = torch.arange(new Scalar(h), opts).to(like.device(), ScalarType.Float);
-    Tensor zs = torch.arange(new Scalar(d), opts).to(like.device(), ScalarType.Float);
+    ScalarType type = like.scalar_type();
+    Tensor xs = torch.arange(new Scalar(w), opts).to(like.device(), type);
+    Tensor ys = torch.arange(new Scalar(h), opts).to(like.device(), type);
+    Tensor zs = torch.arange(new Scalar(d), opts).to(like.device(), type);
     Tensor gx = xs.view(1, 1, w).expand(d, h, w).reshape(-1);
     Tensor gy = ys.view(1, h, 1).expand(d, h, w).reshape(-1);
     if (ndim == 2) return torch.stack(new org.bytedeco.pytorch.TensorVector(gx, gy), 1);

@@ -1,0 +1,60 @@
+package org.spinekit.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class GaussianTargetsTest {
+  @BeforeAll
+  static void setUp() {
+    TestSupport.init();
+  }
+
+  @Test
+  void twoDimensionalTargetsMatchComposite() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor pts = Tensors.of(new float[] {3.5f, 2f, 0f, 0f, 12.2f, 6.9f, Float.NaN, 1f}, 2, 2, 2);
+      for (boolean norm : new boolean[] {true, false}) {
+        Tensor t = GaussianTargets.render(pts, new long[] {7, 13}, 1.7, norm);
+        Tensor ref = Composite.gaussian(pts, 1, 7, 13, 2, 1.7, norm);
+        TestSupport.assertClose(t.reshape(2, 2, -1), ref, 1e-7, 1e-5, "targets norm=" + norm);
+      }
+      float[] v = Tensors.floats(GaussianTargets.render(pts, new long[] {7, 13}, 1.7, true));
+      double sum = 0, nanRow = 0;
+      for (int i = 0; i < 91; i++) sum += v[i];
+      for (int i = 3 * 91; i < 4 * 91; i++) nanRow += Math.abs(v[i]);
+      assertEquals(1.0, sum, 1e-5, "normalised row sums to 1");
+      assertEquals(0.0, nanRow, "a NaN point renders zeros");
+      float[] peak = Tensors.floats(GaussianTargets.render(pts, new long[] {7, 13}, 1.7, false));
+      assertEquals(1f, peak[91], 1e-6, "unnormalised peak at an integer point is 1");
+    }
+  }
+
+  @Test
+  void threeDimensionalTargetsMatchComposite() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor pts = Tensors.of(new float[] {4f, 3f, 2f, 0.5f, 8.25f, 5.75f}, 1, 2, 3);
+      Tensor t = GaussianTargets.render(pts, new long[] {6, 9, 10}, 2.0, true);
+      TestSupport.assertClose(t.reshape(1, 2, -1), Composite.gaussian(pts, 6, 9, 10, 3, 2.0, true),
+          1e-7, 1e-5, "3D targets");
+    }
+  }
+
+  @Test
+  void badArgumentsAreNamed() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor pts = Tensors.of(new float[] {1f, 2f}, 1, 1, 2);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> GaussianTargets.render(pts, new long[] {4, 4}, 0.0, true));
+      assertEquals("sigma: expected a finite value > 0, got 0.0", e.getMessage());
+      e = assertThrows(IllegalArgumentException.class,
+          () -> GaussianTargets.render(pts, new long[] {2, 4, 4}, 1.0, true));
+      assertEquals("size: expected 2 values (H, W) for points of shape [1, 1, 2], got [2, 4, 4]",
+          e.getMessage());
+    }
+  }
+}
