@@ -144,6 +144,15 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
       return SPINEKIT_NONFINITE_HEAT;
     }
 
+  // JS coefficient of the gradient, known before pass B: pass B writes the JS part of
+  // grad_heat (it has the log in hand) and pass C adds the rest without another log.
+  int64_t n_pts = 0;
+  for (int64_t r = 0; r < R; ++r) n_pts += gauss[r].present ? 1 : 0;
+  std::vector<float> cj(R, 0.0f);
+  for (int64_t r = 0; r < R; ++r)
+    if (gauss[r].present)
+      cj[r] = static_cast<float>(grad_scale * js_weight / static_cast<double>(n_pts));
+
   // Pass B. Partials per (n, tile): pooled K*C, moments K*3, js K, sum p*dJS/dp K.
   const int64_t stride = K * (C + 5);
   std::vector<double> part(static_cast<size_t>(N * T * stride), 0.0);
@@ -151,7 +160,7 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
   parallel_for(N * T, [&](int64_t task) {
     const int64_t n = task / T, tile = task % T;
     const int64_t l0 = tile * sh.tile_lines, l1 = std::min(sh.lines, l0 + sh.tile_lines);
-    std::vector<float> q(C * W), qtmp(2 * W), pbuf(W);
+    std::vector<float> q(C * W), qtmp(2 * W), pbuf(W), gscratch(W);
     double* pp = part.data() + task * stride;
     double* ppool = pp;
     double* pmom = pp + K * C;
@@ -178,6 +187,8 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
           const float* gx = g.x.val.data();
           const float* lgx = g.x.logv.data();
           float js = 0, spjs = 0;
+          const float c_js = cj[r];
+          float* gh = grad_heat ? grad_heat + r * S + line * W : gscratch.data();
 #pragma omp simd reduction(+ : sp, spx, js, spjs)
           for (int32_t w = 0; w < W32; ++w) {
             const float lraw = x[w] - o;
@@ -192,7 +203,10 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
             const float m = 0.5f * (p + t);
             const float lm = vlog(m > kEps ? m : kEps);
             js += 0.5f * (p * (lp - lm) + t * (lt - lm));
-            spjs += p * (0.5f * (lp - lm + (p >= kEps ? 1.0f : 0.0f) - (m >= kEps ? 1.0f : 0.0f)));
+            const float pjg =
+                p * (0.5f * (lp - lm + (p >= kEps ? 1.0f : 0.0f) - (m >= kEps ? 1.0f : 0.0f)));
+            spjs += pjg;
+            gh[w] = c_js * pjg;  // JS part of d loss / d heat (scratch when not wanted)
           }
           pjs[k] += js;
           pspjs[k] += spjs;
@@ -237,13 +251,9 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
         spjs_r[r] += pp[K * C + K * 4 + k];
       }
     }
-  int64_t n_pts = 0;
   double js_sum = 0, nll_sum = 0, w_sum = 0;
   for (int64_t r = 0; r < R; ++r) {
-    if (gauss[r].present) {
-      ++n_pts;
-      js_sum += js_r[r];
-    }
+    if (gauss[r].present) js_sum += js_r[r];
     const int64_t y = target ? target[r] : -1;
     if (y >= 0) {
       const double wy = class_weight ? class_weight[y] : 1.0;
@@ -266,16 +276,15 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
   if (!grad_heat && !grad_grade && !probs) return SPINEKIT_OK;
 
   // Per-row gradient coefficients: dL/dp_s = cj * dJS_r/dp_s + dp * q_y(s).
-  std::vector<float> cj(R, 0.0f), dpy(R, 0.0f), dot(R, 0.0f);
+  std::vector<float> dpy(R, 0.0f), dot(R, 0.0f);
   for (int64_t r = 0; r < R; ++r) {
-    double c_js = gauss[r].present ? grad_scale * js_weight / static_cast<double>(n_pts) : 0.0;
+    const double c_js = cj[r];
     double d_p = 0;
     const int64_t y = target ? target[r] : -1;
     if (y >= 0 && pool_r[r * C + y] >= kPoolEps) {
       const double wy = class_weight ? class_weight[y] : 1.0;
       d_p = -grad_scale * nll_weight * wy / w_sum / pool_r[r * C + y];
     }
-    cj[r] = static_cast<float>(c_js);
     dpy[r] = static_cast<float>(d_p);
     dot[r] = static_cast<float>(c_js * spjs_r[r] + (y >= 0 ? d_p * pool_r[r * C + y] : 0.0));
   }
@@ -286,7 +295,6 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
     const int64_t l0 = tile * sh.tile_lines, l1 = std::min(sh.lines, l0 + sh.tile_lines);
     std::vector<float> q(C * W), qtmp(2 * W), v(C * W), pbuf(W), gscratch(W);
     for (int64_t line = l0; line < l1; ++line) {
-      const int64_t h = line % H, d = line / H;
       float* qline = grad_grade ? grad_grade + n * C * S + line * W : q.data();
       const int64_t qs = grad_grade ? S : W;
       if (!grad_grade)
@@ -295,25 +303,16 @@ extern "C" int spinekit_head_loss_cpu(const float* heat, const float* grade, con
       for (int64_t k = 0; k < K; ++k) {
         const int64_t r = n * K + k;
         const float* x = heat + r * S + line * W;
-        const float o = off[r], c_js = cj[r], d_p = dpy[r], dr = dot[r];
+        const float o = off[r], d_p = dpy[r], dr = dot[r];
         float* pb = probs ? probs + r * S + line * W : pbuf.data();
         float* gh = grad_heat ? grad_heat + r * S + line * W : gscratch.data();
-        const GaussPoint& g = gauss[r];
-        if (g.present && c_js != 0.0f) {
-          const float gyz = g.y.val[h] * g.z.val[ndim == 3 ? d : 0];
-          const float* gx = g.x.val.data();
+        if (grad_heat && gauss[r].present) {
+          // gh holds the JS part from pass B.
 #pragma omp simd
           for (int64_t w = 0; w < W; ++w) {
-            const float lraw = x[w] - o;
-            const float p = vexp(lraw);
+            const float p = vexp(x[w] - o);
             pb[w] = p;
-            const float lp = lraw > kLogEps ? lraw : kLogEps;
-            const float t = gx[w] * gyz;
-            const float m = 0.5f * (p + t);
-            const float lm = vlog(m > kEps ? m : kEps);
-            const float jg =
-                0.5f * (lp - lm + (p >= kEps ? 1.0f : 0.0f) - (m >= kEps ? 1.0f : 0.0f));
-            gh[w] = p * (c_js * jg - dr);
+            gh[w] -= p * dr;
           }
         } else {
 #pragma omp simd
