@@ -4,10 +4,11 @@
  * For row r with point (x, y[, z]) in pixel units:
  *   g[r, s] = exp(-((w - x)^2 + (h - y)^2 [+ (d - z)^2]) / (2 sigma^2))
  * normalize = 0: written as is (peak 1 at an integer point);
- * normalize = 1: divided by its sum over s, so the row is a distribution.
+ * normalize = 1: divided by its sum over s, so the row is a distribution
+ * (computed like a softmax, relative to the nearest grid point, so a point
+ * outside the map still gives a distribution, peaked at the border).
  * A point with any non-finite coordinate means "no target": its row is
- * written as zeros. A point far outside the map whose Gaussian underflows to
- * zero everywhere is also written as zeros under normalize = 1.
+ * written as zeros.
  * sigma must be > 0.
  */
 #ifndef SPINEKIT_GAUSSIAN_H

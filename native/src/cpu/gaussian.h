@@ -2,6 +2,7 @@
 #ifndef SPINEKIT_CPU_GAUSSIAN_H
 #define SPINEKIT_CPU_GAUSSIAN_H
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -20,17 +21,24 @@ struct GaussAxis {
     val.resize(static_cast<size_t>(n));
     logv.resize(static_cast<size_t>(n));
     const double k = 1.0 / (2.0 * sigma * sigma);
+    // Normalised tables are computed relative to the grid point nearest to c, as a
+    // softmax would be, so a point far outside the map still gives a distribution.
+    double shift = 0;
+    if (normalise) {
+      double nearest = std::min(std::max(std::round(c), 0.0), static_cast<double>(n - 1));
+      shift = (nearest - c) * (nearest - c) * k;
+    }
     sum = 0;
     for (int64_t i = 0; i < n; ++i) {
       double d = static_cast<double>(i) - c;
-      sum += std::exp(-d * d * k);
+      sum += std::exp(shift - d * d * k);
     }
-    const double ls = (normalise && sum > 0) ? std::log(sum) : 0.0;
-    const double inv = (normalise && sum > 0) ? 1.0 / sum : 1.0;
+    const double ls = normalise ? std::log(sum) : 0.0;
+    const double inv = normalise ? 1.0 / sum : 1.0;
     for (int64_t i = 0; i < n; ++i) {
       double d = static_cast<double>(i) - c;
-      logv[i] = static_cast<float>(-d * d * k - ls);
-      val[i] = static_cast<float>(std::exp(-d * d * k) * inv);
+      logv[i] = static_cast<float>(shift - d * d * k - ls);
+      val[i] = static_cast<float>(std::exp(shift - d * d * k) * inv);
     }
   }
 };
@@ -38,7 +46,7 @@ struct GaussAxis {
 // The three axes of one point; z is a single 1 when the map is 2D.
 struct GaussPoint {
   GaussAxis x, y, z;
-  bool present = false;  // finite point whose Gaussian does not vanish
+  bool present = false;  // finite point (unnormalised: and a Gaussian that does not vanish)
 
   void build(const float* pt, int ndim, int64_t D, int64_t H, int64_t W, double sigma,
              bool normalise) {
@@ -53,7 +61,7 @@ struct GaussPoint {
       z.logv.assign(1, 0.0f);
       z.sum = 1;
     }
-    if (x.sum * y.sum * z.sum <= 0) present = false;
+    if (!normalise && x.sum * y.sum * z.sum <= 0) present = false;
   }
 };
 

@@ -35,6 +35,30 @@ class GaussianTargetsTest {
   }
 
   @Test
+  void pointsFarOutsideTheMapStillGiveADistribution() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor pts = Tensors.of(new float[] {-300f, 5f, 6f, 60f}, 1, 2, 2);
+      Tensor t = GaussianTargets.render(pts, new long[] {7, 13}, 1.5, true);
+      // The reference in double: in float32, (x - 300)^2 keeps only ~3 digits of the offsets.
+      Tensor ref = Composite.gaussian(pts.to(org.bytedeco.pytorch.global.torch.ScalarType.Double),
+          1, 7, 13, 2, 1.5, true);
+      TestSupport.assertClose(t.reshape(1, 2, -1), ref, 1e-7, 1e-5, "far points");
+      float[] v = Tensors.floats(t);
+      double s0 = 0, s1 = 0;
+      for (int i = 0; i < 91; i++) {
+        s0 += v[i];
+        s1 += v[91 + i];
+      }
+      assertEquals(1.0, s0, 1e-5);
+      assertEquals(1.0, s1, 1e-5);
+      float[] raw = Tensors.floats(GaussianTargets.render(pts, new long[] {7, 13}, 1.5, false));
+      float max = 0;
+      for (float x : raw) max = Math.max(max, x);
+      assertEquals(0f, max, "unnormalised Gaussians of far points underflow to zero");
+    }
+  }
+
+  @Test
   void threeDimensionalTargetsMatchComposite() {
     try (PointerScope scope = new PointerScope()) {
       Tensor pts = Tensors.of(new float[] {4f, 3f, 2f, 0.5f, 8.25f, 5.75f}, 1, 2, 3);
