@@ -10,8 +10,10 @@ namespace spinekit {
 
 int num_threads();
 
-// Runs fn(i) for i in [0, n) on up to num_threads() threads, statically
-// partitioned, so the same inputs give the same outputs on every run.
+// Runs fn(i) for i in [0, n) on up to num_threads() threads. Tasks are handed
+// out dynamically, so a thread whose core is taken by another process does not
+// hold the call up; results stay identical on every run and thread count
+// because each task writes its own slots and partials are reduced in task order.
 template <typename Fn>
 inline void parallel_for(int64_t n, Fn&& fn) {
   int nt = num_threads();
@@ -20,7 +22,7 @@ inline void parallel_for(int64_t n, Fn&& fn) {
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;
   }
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic)
   for (int64_t i = 0; i < n; ++i) fn(i);
 }
 
