@@ -157,7 +157,8 @@ final class Demo {
   }
 
   private static double medianMs(int iters, Runnable op) {
-    for (int i = 0; i < Math.min(3, iters); i++) {
+    // Warm-up as long as the measurement: JIT, libtorch's and glibc's allocators settle.
+    for (int i = 0; i < Math.max(5, iters); i++) {
       try (PointerScope s = new PointerScope()) {
         op.run();
       }
