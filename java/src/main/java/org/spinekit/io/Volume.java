@@ -41,6 +41,7 @@ public final class Volume {
   private final double[] sliceDirection;
   private final List<SliceSource> sources;
   private final SeriesInfo series;
+  private final List<String> warnings;
 
   private Volume(Builder b) {
     this.slices = b.slices;
@@ -58,6 +59,7 @@ public final class Volume {
     this.sliceDirection = b.sliceDirection.clone();
     this.sources = List.copyOf(b.sources);
     this.series = b.series;
+    this.warnings = List.copyOf(b.warnings);
   }
 
   public int slices() {
@@ -135,6 +137,11 @@ public final class Volume {
     return series;
   }
 
+  /** What was odd in the files this volume was read from (non-uniform spacing, ...). */
+  public List<String> warnings() {
+    return warnings;
+  }
+
   private int index(int slice, int row, int column) {
     Objects.checkIndex(slice, slices);
     Objects.checkIndex(row, rows);
@@ -206,6 +213,7 @@ public final class Volume {
     b.sliceDirection = sliceDirection.clone();
     b.sources = sources;
     b.series = series;
+    b.warnings = warnings;
     return b;
   }
 
@@ -236,6 +244,7 @@ public final class Volume {
     private double[] sliceDirection = {0, 0, 1};
     private List<SliceSource> sources = List.of();
     private SeriesInfo series = SeriesInfo.NONE;
+    private List<String> warnings = List.of();
 
     private Builder(int slices, int rows, int columns) {
       if (slices <= 0 || rows <= 0 || columns <= 0) {
@@ -337,6 +346,11 @@ public final class Volume {
 
     public Builder series(SeriesInfo s) {
       this.series = Objects.requireNonNull(s, "series");
+      return this;
+    }
+
+    public Builder warnings(List<String> w) {
+      this.warnings = List.copyOf(w);
       return this;
     }
 

@@ -1,0 +1,350 @@
+package org.spinekit.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Reads one DICOM file: the header ({@link #readHeader}) or the header and the decoded stored
+ * pixel values of every frame ({@link #read}). Uncompressed transfer syntaxes (implicit and
+ * explicit VR little endian, explicit big endian, deflated) are decoded in Java; encapsulated
+ * ones (JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, RLE) by GDCM, after the file's
+ * structure has been checked here.
+ *
+ * <p>Every problem is an {@link MalformedFileException} naming the file: a file that is not
+ * DICOM, is truncated, has no pixel data or an unsupported pixel format. Decoding one file by
+ * GDCM is bounded in time (system property {@code spinekit.dicom.decodeTimeoutSeconds},
+ * default 60); a decode that overruns is reported as an error for that file. Safe to call
+ * from several threads.
+ */
+public final class DicomFile {
+  private DicomFile() {}
+
+  private static final int HEADER_PREFIX = 64 * 1024;
+  private static final long DECODE_TIMEOUT_S =
+      Long.getLong("spinekit.dicom.decodeTimeoutSeconds", 60);
+  private static final ExecutorService DECODERS = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "spinekit-gdcm-decode");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** The header of a file, reading only as much of it as needed. */
+  public static DicomHeader readHeader(Path file) throws IOException {
+    byte[] prefix = readPrefix(file, HEADER_PREFIX);
+    DicomParser.Parsed p;
+    try {
+      p = DicomParser.parse(file, prefix, prefix.length == HEADER_PREFIX, true);
+    } catch (DicomParser.NeedMore e) {
+      p = DicomParser.parse(file, readAll(file), false, true);
+    }
+    return header(file, p);
+  }
+
+  /** The header and the decoded pixel data of a file. */
+  public static DicomImage read(Path file) throws IOException {
+    byte[] bytes = readAll(file);
+    DicomParser.Parsed p = DicomParser.parse(file, bytes, false, false);
+    DicomHeader h = header(file, p);
+    long count = (long) h.frames() * h.rows() * h.columns();
+    if (count > Integer.MAX_VALUE - 8) {
+      throw new MalformedFileException(file, "pixel data of " + count + " samples is larger"
+          + " than one Java array");
+    }
+    short[] pixels = new short[(int) count];
+    decodeInto(file, p, h, pixels, 0);
+    return new DicomImage(h, pixels);
+  }
+
+  /**
+   * Decodes the pixels of {@code file} into {@code dst} from {@code offset}, after checking
+   * that the file still has the size and pixel format of {@code expected} (its header read
+   * earlier); returns the header read now.
+   */
+  static DicomHeader readInto(Path file, DicomHeader expected, short[] dst, int offset)
+      throws IOException {
+    byte[] bytes = readAll(file);
+    DicomParser.Parsed p = DicomParser.parse(file, bytes, false, false);
+    DicomHeader h = header(file, p);
+    if (h.rows() != expected.rows() || h.columns() != expected.columns()
+        || h.frames() != expected.frames() || h.signed() != expected.signed()) {
+      throw new MalformedFileException(file, "changed while being read (now " + h.frames()
+          + " frame(s) of " + h.rows() + "x" + h.columns() + ")");
+    }
+    decodeInto(file, p, h, dst, offset);
+    return h;
+  }
+
+  private static void decodeInto(Path file, DicomParser.Parsed p, DicomHeader h, short[] dst,
+      int offset) throws IOException {
+    DicomDataset.Element px = p.data().get(DicomTag.PIXEL_DATA);
+    if (px.fragments() != null) {
+      decodeEncapsulated(file, h, dst, offset);
+    } else {
+      decodeNative(file, p.data(), px, h, dst, offset);
+    }
+  }
+
+  static byte[] readAll(Path file) throws IOException {
+    try {
+      long size = Files.size(file);
+      if (size > Integer.MAX_VALUE - 8) {
+        throw new MalformedFileException(file, "file of " + size + " bytes is larger than 2 GiB");
+      }
+      return Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(file.toString(), null, "no such file");
+    }
+  }
+
+  private static byte[] readPrefix(Path file, int n) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readNBytes(n);
+    }
+  }
+
+  // ---------------------------------------------------------------- header
+
+  private static double[] decimals(Path file, DicomDataset ds, int tag, int count)
+      throws MalformedFileException {
+    if (ds == null) return null;
+    double[] v;
+    try {
+      v = ds.decimals(tag);
+    } catch (NumberFormatException e) {
+      throw new MalformedFileException(file, DicomTag.format(tag) + " holds '" + ds.string(tag)
+          + "', expected decimal numbers");
+    }
+    if (v == null) return null;
+    if (count > 0 && v.length != count) {
+      throw new MalformedFileException(file, DicomTag.format(tag) + " holds " + v.length
+          + " values ('" + ds.string(tag) + "'), expected " + count);
+    }
+    for (double x : v) {
+      if (!Double.isFinite(x)) {
+        throw new MalformedFileException(file, DicomTag.format(tag) + " holds a non-finite"
+            + " value ('" + ds.string(tag) + "')");
+      }
+    }
+    return v;
+  }
+
+  private static int integer(Path file, DicomDataset ds, int tag, int def)
+      throws MalformedFileException {
+    try {
+      return ds.integer(tag, def);
+    } catch (NumberFormatException e) {
+      throw new MalformedFileException(file, DicomTag.format(tag) + " holds '" + ds.string(tag)
+          + "', expected an integer");
+    }
+  }
+
+  /** The first item of a functional-group macro sequence, or null. */
+  private static DicomDataset macro(DicomDataset group, int sequence) {
+    if (group == null) return null;
+    List<DicomDataset> items = group.items(sequence);
+    return items.isEmpty() ? null : items.get(0);
+  }
+
+  /** A value from the top level, else the shared functional groups, else the first frame's. */
+  private static double[] lookup(Path file, DicomDataset top, DicomDataset shared,
+      DicomDataset frame0, int sequence, int tag, int count) throws MalformedFileException {
+    double[] v = decimals(file, top, tag, count);
+    if (v == null) v = decimals(file, macro(shared, sequence), tag, count);
+    if (v == null) v = decimals(file, macro(frame0, sequence), tag, count);
+    return v;
+  }
+
+  private static DicomHeader header(Path file, DicomParser.Parsed p)
+      throws MalformedFileException {
+    DicomDataset ds = p.data();
+    List<String> warnings = new ArrayList<>(p.warnings());
+    int rows = integer(file, ds, DicomTag.ROWS, 0);
+    int cols = integer(file, ds, DicomTag.COLUMNS, 0);
+    DicomDataset.Element px = ds.get(DicomTag.PIXEL_DATA);
+    if (px == null) {
+      throw new MalformedFileException(file, "no pixel data (7FE0,0010): not an image");
+    }
+    if (rows <= 0 || cols <= 0) {
+      throw new MalformedFileException(file, "Rows (0028,0010) and Columns (0028,0011) must be"
+          + " positive, got " + rows + " x " + cols);
+    }
+    int frames = integer(file, ds, DicomTag.NUMBER_OF_FRAMES, 1);
+    if (frames <= 0) {
+      throw new MalformedFileException(file, "Number of Frames (0028,0008) is " + frames);
+    }
+    int samples = integer(file, ds, DicomTag.SAMPLES_PER_PIXEL, 1);
+    int bitsAllocated = integer(file, ds, DicomTag.BITS_ALLOCATED, 0);
+    int bitsStored = integer(file, ds, DicomTag.BITS_STORED, bitsAllocated);
+    int highBit = integer(file, ds, DicomTag.HIGH_BIT, bitsStored - 1);
+    boolean signed = integer(file, ds, DicomTag.PIXEL_REPRESENTATION, 0) == 1;
+    if (bitsAllocated != 8 && bitsAllocated != 16) {
+      throw new MalformedFileException(file, "Bits Allocated (0028,0100) is " + bitsAllocated
+          + "; SpineKit reads 8- and 16-bit pixel data");
+    }
+    if (bitsStored < 1 || bitsStored > bitsAllocated) {
+      throw new MalformedFileException(file, "Bits Stored (0028,0101) is " + bitsStored
+          + " with Bits Allocated " + bitsAllocated);
+    }
+    if (highBit < bitsStored - 1 || highBit >= bitsAllocated) {
+      warnings.add("High Bit " + highBit + " is inconsistent with Bits Stored " + bitsStored
+          + "; using " + (bitsStored - 1));
+      highBit = bitsStored - 1;
+    }
+    String photometric = ds.string(DicomTag.PHOTOMETRIC_INTERPRETATION);
+    if (samples != 1) {
+      throw new MalformedFileException(file, "Samples per Pixel (0028,0002) is " + samples
+          + (photometric == null ? "" : " (" + photometric + ")")
+          + "; SpineKit reads single-channel (MONOCHROME) CT and MR images");
+    }
+    List<DicomDataset> shared = ds.items(DicomTag.SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
+    List<DicomDataset> perFrame = ds.items(DicomTag.PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
+    DicomDataset sh = shared.isEmpty() ? null : shared.get(0);
+    DicomDataset f0 = perFrame.isEmpty() ? null : perFrame.get(0);
+    double[] spacing = lookup(file, ds, sh, f0, DicomTag.PIXEL_MEASURES_SEQUENCE,
+        DicomTag.PIXEL_SPACING, 2);
+    if (spacing != null && !(spacing[0] > 0 && spacing[1] > 0)) {
+      throw new MalformedFileException(file, "Pixel Spacing (0028,0030) must be positive, got "
+          + Arrays.toString(spacing));
+    }
+    double[] orientation = lookup(file, ds, sh, f0, DicomTag.PLANE_ORIENTATION_SEQUENCE,
+        DicomTag.IMAGE_ORIENTATION_PATIENT, 6);
+    double[] position = lookup(file, ds, null, f0, DicomTag.PLANE_POSITION_SEQUENCE,
+        DicomTag.IMAGE_POSITION_PATIENT, 3);
+    double[] thickness = lookup(file, ds, sh, f0, DicomTag.PIXEL_MEASURES_SEQUENCE,
+        DicomTag.SLICE_THICKNESS, 1);
+    double[] between = lookup(file, ds, sh, f0, DicomTag.PIXEL_MEASURES_SEQUENCE,
+        DicomTag.SPACING_BETWEEN_SLICES, 1);
+    double[] slope = lookup(file, ds, sh, f0, DicomTag.PIXEL_VALUE_TRANSFORMATION_SEQUENCE,
+        DicomTag.RESCALE_SLOPE, 1);
+    double[] intercept = lookup(file, ds, sh, f0, DicomTag.PIXEL_VALUE_TRANSFORMATION_SEQUENCE,
+        DicomTag.RESCALE_INTERCEPT, 1);
+    if (slope != null && slope[0] == 0) {
+      warnings.add("Rescale Slope (0028,1053) is 0; using 1");
+      slope = null;
+    }
+    List<double[]> framePositions = new ArrayList<>();
+    if (frames > 1 && perFrame.size() == frames) {
+      for (int i = 0; i < frames; i++) {
+        double[] ipp = decimals(file, macro(perFrame.get(i), DicomTag.PLANE_POSITION_SEQUENCE),
+            DicomTag.IMAGE_POSITION_PATIENT, 3);
+        if (ipp == null) {
+          framePositions.clear();
+          break;
+        }
+        framePositions.add(ipp);
+      }
+    }
+    return new DicomHeader(file, p.syntax().uid, p.syntax().description,
+        ds.string(DicomTag.STUDY_INSTANCE_UID), ds.string(DicomTag.SERIES_INSTANCE_UID),
+        ds.string(DicomTag.SOP_INSTANCE_UID), ds.string(DicomTag.FRAME_OF_REFERENCE_UID),
+        ds.string(DicomTag.SERIES_DESCRIPTION), ds.string(DicomTag.MODALITY),
+        ds.string(DicomTag.PATIENT_ID), integer(file, ds, DicomTag.SERIES_NUMBER, -1),
+        integer(file, ds, DicomTag.INSTANCE_NUMBER, -1), rows, cols, frames, samples,
+        photometric, bitsAllocated, bitsStored, highBit, signed,
+        slope == null ? 1 : slope[0], intercept == null ? 0 : intercept[0], spacing, position,
+        orientation, thickness == null ? Double.NaN : thickness[0],
+        between == null ? Double.NaN : between[0], List.copyOf(framePositions),
+        p.syntax().encapsulated, List.copyOf(warnings));
+  }
+
+  // ---------------------------------------------------------------- pixels
+
+  private static void decodeNative(Path file, DicomDataset ds, DicomDataset.Element px,
+      DicomHeader h, short[] out, int off) throws MalformedFileException {
+    int bytesPer = h.bitsAllocated() / 8;
+    int count = h.frames() * h.rows() * h.columns();
+    long need = (long) count * bytesPer;
+    if (px.length() < need) {
+      throw new MalformedFileException(file, "truncated pixel data: " + px.length()
+          + " bytes for " + h.frames() + " frame(s) of " + h.rows() + "x" + h.columns() + " at "
+          + h.bitsAllocated() + " bits need " + need);
+    }
+    if (bytesPer == 2) {
+      ByteBuffer.wrap(ds.buf, px.offset(), (int) need)
+          .order(ds.bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN)
+          .asShortBuffer().get(out, off, count);
+    } else {
+      widen(ds.buf, px.offset(), out, off, count, h.signed());
+    }
+    fitBits(out, off, count, h.bitsAllocated(), h.bitsStored(), h.highBit(), h.signed());
+  }
+
+  private static void widen(byte[] b, int from, short[] out, int off, int count,
+      boolean signed) {
+    if (signed) {
+      for (int i = 0; i < count; i++) out[off + i] = b[from + i];
+    } else {
+      for (int i = 0; i < count; i++) out[off + i] = (short) (b[from + i] & 0xff);
+    }
+  }
+
+  /** Keeps bits (highBit - bitsStored + 1 .. highBit) of each sample, sign-extended when
+   * signed: data outside Bits Stored (overlays, garbage) must not leak into the values. */
+  static void fitBits(short[] v, int off, int count, int allocated, int stored, int highBit,
+      boolean signed) {
+    int shift = highBit + 1 - stored;
+    if (stored == allocated && shift == 0) return; // already widened by the reader
+    int mask = (1 << stored) - 1;
+    int sign = 1 << (stored - 1);
+    for (int i = off; i < off + count; i++) {
+      int x = ((v[i] & 0xffff) >>> shift) & mask;
+      if (signed && (x & sign) != 0) x -= 1 << stored;
+      v[i] = (short) x;
+    }
+  }
+
+  private static void decodeEncapsulated(Path file, DicomHeader h, short[] out, int off)
+      throws IOException {
+    Future<Gdcm.Decoded> f = DECODERS.submit(() -> Gdcm.decode(file));
+    Gdcm.Decoded d;
+    try {
+      d = f.get(DECODE_TIMEOUT_S, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new MalformedFileException(file, "decoding the " + h.transferSyntaxName()
+          + " pixel data took longer than " + DECODE_TIMEOUT_S + " s; abandoned");
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException(file + ": interrupted while decoding");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof IOException io) throw io;
+      if (c instanceof RuntimeException re) throw re;
+      throw new MalformedFileException(file, "decoding failed: " + c, c);
+    }
+    if (d.samplesPerPixel() != 1) {
+      throw new MalformedFileException(file, "decoded to " + d.samplesPerPixel()
+          + " samples per pixel; SpineKit reads single-channel images");
+    }
+    int bytesPer = d.bitsAllocated() / 8;
+    long count = (long) h.frames() * h.rows() * h.columns();
+    if (bytesPer != 1 && bytesPer != 2 || d.bytes().length < count * bytesPer) {
+      throw new MalformedFileException(file, "the decoded pixel data has " + d.bytes().length
+          + " bytes at " + d.bitsAllocated() + " bits; " + h.frames() + " frame(s) of "
+          + h.rows() + "x" + h.columns() + " need " + count * Math.max(1, bytesPer));
+    }
+    int n = (int) count;
+    if (bytesPer == 2) {
+      ByteBuffer.wrap(d.bytes(), 0, n * 2).order(ByteOrder.LITTLE_ENDIAN)
+          .asShortBuffer().get(out, off, n);
+    } else {
+      widen(d.bytes(), 0, out, off, n, h.signed());
+    }
+    fitBits(out, off, n, d.bitsAllocated(), h.bitsStored(), h.bitsStored() - 1, h.signed());
+  }
+}
