@@ -33,6 +33,7 @@ public final class Rsna2022 {
   public static final String TRAIN_CSV = "train.csv";
   public static final String BOUNDING_BOXES_CSV = "train_bounding_boxes.csv";
   public static final String TEST_CSV = "test.csv";
+  public static final String SAMPLE_SUBMISSION_CSV = "sample_submission.csv";
   public static final String SEGMENTATIONS_DIR = "segmentations";
   public static final String TRAIN_IMAGES_DIR = "train_images";
 

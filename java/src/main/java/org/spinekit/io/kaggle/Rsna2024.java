@@ -30,6 +30,8 @@ public final class Rsna2024 {
   public static final String TRAIN_CSV = "train.csv";
   public static final String COORDINATES_CSV = "train_label_coordinates.csv";
   public static final String SERIES_CSV = "train_series_descriptions.csv";
+  public static final String TEST_SERIES_CSV = "test_series_descriptions.csv";
+  public static final String SAMPLE_SUBMISSION_CSV = "sample_submission.csv";
   public static final String TRAIN_IMAGES_DIR = "train_images";
 
   public static final String SAGITTAL_T1 = "Sagittal T1";
