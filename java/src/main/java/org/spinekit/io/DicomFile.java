@@ -92,7 +92,7 @@ public final class DicomFile {
       int offset) throws IOException {
     DicomDataset.Element px = p.data().get(DicomTag.PIXEL_DATA);
     if (px.fragments() != null) {
-      decodeEncapsulated(file, h, dst, offset);
+      decodeEncapsulated(file, p, px, h, dst, offset);
     } else {
       decodeNative(file, p.data(), px, h, dst, offset);
     }
@@ -307,9 +307,146 @@ public final class DicomFile {
     }
   }
 
-  private static void decodeEncapsulated(Path file, DicomHeader h, short[] out, int off)
-      throws IOException {
-    Future<Gdcm.Decoded> f = DECODERS.submit(() -> Gdcm.decode(file));
+  /**
+   * Decoders that never take the process down on corrupt data: lossless JPEG and RLE in
+   * Java, 8-bit JPEG through the JDK's image I/O, JPEG 2000 through libspinekit_codecs
+   * (OpenJPEG). JPEG-LS and 12-bit lossy JPEG go to GDCM. Returns false when none applies.
+   */
+  private static boolean decodeOwn(Path file, TransferSyntax ts, byte[] buf,
+      List<int[]> fragments, DicomHeader h, short[] out, int off)
+      throws MalformedFileException {
+    int plane = h.rows() * h.columns();
+    int bytesPer = h.bitsAllocated() / 8;
+    switch (ts) {
+      case JPEG_LOSSLESS, JPEG_LOSSLESS_SV1 -> {
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), 0xD8);
+        for (int f = 0; f < frames.size(); f++) {
+          byte[] c = frames.get(f);
+          try {
+            JpegLossless.decode(c, 0, c.length, h.rows(), h.columns(), out, off + f * plane);
+          } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(file, "lossless JPEG frame " + (f + 1) + ": "
+                + e.getMessage());
+          }
+        }
+      }
+      case RLE -> {
+        if (fragments.size() != h.frames()) {
+          throw new MalformedFileException(file, "RLE pixel data has " + fragments.size()
+              + " fragments for " + h.frames() + " frames (one each expected)");
+        }
+        for (int f = 0; f < fragments.size(); f++) {
+          int[] fr = fragments.get(f);
+          try {
+            Rle.decode(buf, fr[0], fr[1], h.rows(), h.columns(), bytesPer, out,
+                off + f * plane);
+          } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(file, "RLE frame " + (f + 1) + ": "
+                + e.getMessage());
+          }
+        }
+        if (bytesPer == 1 && h.signed()) {
+          for (int i = off; i < off + h.frames() * plane; i++) out[i] = (byte) out[i];
+        }
+      }
+      case JPEG_BASELINE, JPEG_EXTENDED -> {
+        if (h.bitsStored() > 8) return false;
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), 0xD8);
+        for (int f = 0; f < frames.size(); f++) {
+          jdkJpeg(file, frames.get(f), f, h, out, off + f * plane);
+        }
+        return true; // 8-bit samples are final: no bit fitting
+      }
+      case JPEG2000, JPEG2000_LOSSLESS -> {
+        if (!org.spinekit.jni.Codecs.j2kAvailable()) return false;
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), 0x4F);
+        short[] tmp = new short[plane];
+        for (int f = 0; f < frames.size(); f++) {
+          org.spinekit.jni.Codecs.Result r = org.spinekit.jni.Codecs.j2kDecode(frames.get(f),
+              h.rows(), h.columns(), tmp);
+          if (!r.ok()) {
+            throw new MalformedFileException(file, "JPEG 2000 frame " + (f + 1) + " could not"
+                + " be decoded: " + r.error());
+          }
+          System.arraycopy(tmp, 0, out, off + f * plane, plane);
+        }
+      }
+      default -> {
+        return false;
+      }
+    }
+    fitBits(out, off, h.frames() * plane, 16, h.bitsStored(), h.bitsStored() - 1, h.signed());
+    return true;
+  }
+
+  private static void jdkJpeg(Path file, byte[] codestream, int frame, DicomHeader h,
+      short[] out, int off) throws MalformedFileException {
+    javax.imageio.ImageReader reader = javax.imageio.ImageIO.getImageReadersByFormatName("jpeg")
+        .next();
+    try (javax.imageio.stream.ImageInputStream in = javax.imageio.ImageIO
+        .createImageInputStream(new java.io.ByteArrayInputStream(codestream))) {
+      reader.setInput(in, true, true);
+      java.awt.image.Raster r = reader.readRaster(0, null);
+      if (r.getWidth() != h.columns() || r.getHeight() != h.rows() || r.getNumBands() != 1) {
+        throw new MalformedFileException(file, "JPEG frame " + (frame + 1) + " is "
+            + r.getWidth() + "x" + r.getHeight() + " with " + r.getNumBands() + " band(s); the"
+            + " header says " + h.columns() + "x" + h.rows() + " grayscale");
+      }
+      int[] px = r.getSamples(0, 0, h.columns(), h.rows(), 0, (int[]) null);
+      for (int i = 0; i < px.length; i++) {
+        out[off + i] = (short) (h.signed() ? (byte) px[i] : px[i] & 0xff);
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof MalformedFileException m) throw m;
+      throw new MalformedFileException(file, "JPEG frame " + (frame + 1) + " could not be"
+          + " decoded: " + e.getMessage());
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  /** The codestream of each frame: all fragments for one frame, one fragment per frame, or
+   * fragments grouped at each start marker (0xFFD8 JPEG SOI, 0xFF4F JPEG 2000 SOC). */
+  private static List<byte[]> frames(Path file, byte[] buf, List<int[]> fragments, int frames,
+      int startMarker) throws MalformedFileException {
+    List<List<int[]>> groups = new ArrayList<>();
+    if (frames == 1) {
+      groups.add(fragments);
+    } else if (fragments.size() == frames) {
+      for (int[] f : fragments) groups.add(List.of(f));
+    } else {
+      for (int[] f : fragments) {
+        boolean start = f[1] >= 2 && (buf[f[0]] & 0xff) == 0xFF
+            && (buf[f[0] + 1] & 0xff) == startMarker
+            || startMarker == 0x4F && f[1] >= 12 && buf[f[0] + 4] == 'j' && buf[f[0] + 5] == 'P';
+        if (start || groups.isEmpty()) groups.add(new ArrayList<>());
+        groups.get(groups.size() - 1).add(f);
+      }
+      if (groups.size() != frames) {
+        throw new MalformedFileException(file, "encapsulated pixel data holds " + groups.size()
+            + " codestreams in " + fragments.size() + " fragments for " + frames + " frames");
+      }
+    }
+    List<byte[]> out = new ArrayList<>(groups.size());
+    for (List<int[]> g : groups) {
+      int len = 0;
+      for (int[] f : g) len += f[1];
+      byte[] b = new byte[len];
+      int at = 0;
+      for (int[] f : g) {
+        System.arraycopy(buf, f[0], b, at, f[1]);
+        at += f[1];
+      }
+      out.add(b);
+    }
+    return out;
+  }
+
+  private static void decodeEncapsulated(Path file, DicomParser.Parsed p,
+      DicomDataset.Element px, DicomHeader h, short[] out, int off) throws IOException {
+    if (decodeOwn(file, p.syntax(), p.data().buf, px.fragments(), h, out, off)) return;
+    Future<Gdcm.Decoded> f = DECODERS.submit(() -> Gdcm.decode(file, p.data().buf,
+        px.fragments(), p.syntax(), h));
     Gdcm.Decoded d;
     try {
       d = f.get(DECODE_TIMEOUT_S, TimeUnit.SECONDS);
