@@ -14,6 +14,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.spinekit.io.Compression;
 import org.spinekit.io.DicomWriter;
+import org.spinekit.io.kaggle.Rsna2022;
 
 /**
  * Generates synthetic cervical spine CT studies in the layout of the RSNA 2022 Cervical Spine
@@ -40,6 +41,8 @@ public final class CervicalSynth {
   /** Excluded from training in the RSNA 2022 write-up; never used as synthetic study numbers. */
   private static final Set<Integer> RESERVED = Set.of(20574, 29952);
   private static final String STUDY_PREFIX = "1.2.826.0.1.3680043.";
+  /** The ground truth table beside the Kaggle CSVs. */
+  public static final String TRUTH_CSV = "synth_truth.csv";
 
   /**
    * What to generate.
@@ -282,17 +285,45 @@ public final class CervicalSynth {
     long bytes = 0;
     int fractured = 0;
     List<CervicalTruth.Row> truth = new ArrayList<>();
+    List<Rsna2022.CervicalLabel> labels = new ArrayList<>();
+    List<Rsna2022.FractureBox> boxes = new ArrayList<>();
+    List<Rsna2022.TestRow> testRows = new ArrayList<>();
+    List<Rsna2022.Prediction> sample = new ArrayList<>();
     for (Written w : written) {
+      String uid = w.spec.studyUid();
       files += w.files;
       bytes += w.bytes;
       if (w.spec.fractured()) fractured++;
-      for (CervicalTruth t : w.truth) truth.add(new CervicalTruth.Row(w.spec.studyUid(),
-          w.spec.test(), t));
+      for (CervicalTruth t : w.truth) truth.add(new CervicalTruth.Row(uid, w.spec.test(), t));
+      if (w.spec.test()) {
+        for (String target : Rsna2022.TARGETS) {
+          testRows.add(Rsna2022.TestRow.of(uid, target));
+          sample.add(new Rsna2022.Prediction(uid, target, 0.5));
+        }
+        continue;
+      }
+      boolean[] broken = new boolean[7];
+      for (CervicalTruth t : w.truth) {
+        if (t.label() <= 7) broken[t.label() - 1] = t.fracture() != null;
+      }
+      labels.add(Rsna2022.CervicalLabel.of(uid, broken));
+      for (CervicalPhantom.Box b : w.boxes) {
+        boxes.add(new Rsna2022.FractureBox(uid, b.x(), b.y(), b.width(), b.height(),
+            b.instanceNumber()));
+      }
     }
-    Path truthCsv = out.resolve("synth_truth.csv");
-    CervicalTruth.write(truthCsv, truth);
-    files++;
-    bytes += Files.size(truthCsv);
+    List<Path> tables = List.of(out.resolve(Rsna2022.TRAIN_CSV),
+        out.resolve(Rsna2022.BOUNDING_BOXES_CSV), out.resolve(Rsna2022.TEST_CSV),
+        out.resolve(Rsna2022.SAMPLE_SUBMISSION_CSV), out.resolve(TRUTH_CSV));
+    Rsna2022.writeTrain(tables.get(0), labels);
+    Rsna2022.writeBoundingBoxes(tables.get(1), boxes);
+    Rsna2022.writeTest(tables.get(2), testRows);
+    Rsna2022.writeSubmission(tables.get(3), sample);
+    CervicalTruth.write(tables.get(4), truth);
+    for (Path p : tables) {
+      files++;
+      bytes += Files.size(p);
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
     return new Summary(config.studies(), config.testStudies(), fractured, written.size(), files,
         bytes, seconds);
