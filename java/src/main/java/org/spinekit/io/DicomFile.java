@@ -309,8 +309,10 @@ public final class DicomFile {
 
   /**
    * Decoders that never take the process down on corrupt data: lossless JPEG and RLE in
-   * Java, 8-bit JPEG through the JDK's image I/O, JPEG 2000 through libspinekit_codecs
-   * (OpenJPEG). JPEG-LS and 12-bit lossy JPEG go to GDCM. Returns false when none applies.
+   * Java, 8-bit JPEG through the JDK's image I/O, JPEG 2000 and JPEG-LS through
+   * libspinekit_codecs (OpenJPEG, CharLS). Only 12-bit lossy JPEG goes to GDCM (and the
+   * others when libspinekit_codecs was built without OpenJPEG or CharLS). Returns false
+   * when none applies.
    */
   private static boolean decodeOwn(Path file, TransferSyntax ts, byte[] buf,
       List<int[]> fragments, DicomHeader h, short[] out, int off)
@@ -357,16 +359,21 @@ public final class DicomFile {
         }
         return true; // 8-bit samples are final: no bit fitting
       }
-      case JPEG2000, JPEG2000_LOSSLESS -> {
-        if (!org.spinekit.jni.Codecs.j2kAvailable()) return false;
-        List<byte[]> frames = frames(file, buf, fragments, h.frames(), 0x4F);
+      case JPEG2000, JPEG2000_LOSSLESS, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> {
+        boolean j2k = ts == TransferSyntax.JPEG2000 || ts == TransferSyntax.JPEG2000_LOSSLESS;
+        if (j2k ? !org.spinekit.jni.Codecs.j2kAvailable()
+            : !org.spinekit.jni.Codecs.jpeglsAvailable()) {
+          return false;
+        }
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), j2k ? 0x4F : 0xD8);
         short[] tmp = new short[plane];
         for (int f = 0; f < frames.size(); f++) {
-          org.spinekit.jni.Codecs.Result r = org.spinekit.jni.Codecs.j2kDecode(frames.get(f),
-              h.rows(), h.columns(), tmp);
+          org.spinekit.jni.Codecs.Result r = j2k
+              ? org.spinekit.jni.Codecs.j2kDecode(frames.get(f), h.rows(), h.columns(), tmp)
+              : org.spinekit.jni.Codecs.jpeglsDecode(frames.get(f), h.rows(), h.columns(), tmp);
           if (!r.ok()) {
-            throw new MalformedFileException(file, "JPEG 2000 frame " + (f + 1) + " could not"
-                + " be decoded: " + r.error());
+            throw new MalformedFileException(file, ts.description + " frame " + (f + 1)
+                + " could not be decoded: " + r.error());
           }
           System.arraycopy(tmp, 0, out, off + f * plane, plane);
         }
