@@ -1,7 +1,6 @@
 package org.spinekit.io;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -33,7 +32,9 @@ import java.util.concurrent.TimeoutException;
 public final class DicomFile {
   private DicomFile() {}
 
-  private static final int HEADER_PREFIX = 64 * 1024;
+  /** Header reads try this many bytes first (most CT/MR headers are 1-3 KB), then 64 KiB,
+   * then the whole file. */
+  private static final int[] HEADER_PREFIXES = {8 * 1024, 64 * 1024};
   private static final long DECODE_TIMEOUT_S =
       Long.getLong("spinekit.dicom.decodeTimeoutSeconds", 60);
   private static final ExecutorService DECODERS = Executors.newCachedThreadPool(r -> {
@@ -44,14 +45,15 @@ public final class DicomFile {
 
   /** The header of a file, reading only as much of it as needed. */
   public static DicomHeader readHeader(Path file) throws IOException {
-    byte[] prefix = readPrefix(file, HEADER_PREFIX);
-    DicomParser.Parsed p;
-    try {
-      p = DicomParser.parse(file, prefix, prefix.length == HEADER_PREFIX, true);
-    } catch (DicomParser.NeedMore e) {
-      p = DicomParser.parse(file, readAll(file), false, true);
+    for (int n : HEADER_PREFIXES) {
+      byte[] prefix = readPrefix(file, n);
+      try {
+        return header(file, DicomParser.parse(file, prefix, prefix.length == n, true));
+      } catch (DicomParser.NeedMore e) {
+        // read more
+      }
     }
-    return header(file, p);
+    return header(file, DicomParser.parse(file, readAll(file), false, true));
   }
 
   /** The header and the decoded pixel data of a file. */
@@ -111,8 +113,15 @@ public final class DicomFile {
   }
 
   private static byte[] readPrefix(Path file, int n) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      return in.readNBytes(n);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      ByteBuffer bb = ByteBuffer.allocate((int) Math.min(n, ch.size()));
+      while (bb.hasRemaining() && ch.read(bb) >= 0) {
+        // fill
+      }
+      return bb.position() == bb.capacity() ? bb.array() : Arrays.copyOf(bb.array(),
+          bb.position());
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(file.toString(), null, "no such file");
     }
   }
 
