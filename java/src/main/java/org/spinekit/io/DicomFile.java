@@ -1,7 +1,6 @@
 package org.spinekit.io;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -33,7 +32,9 @@ import java.util.concurrent.TimeoutException;
 public final class DicomFile {
   private DicomFile() {}
 
-  private static final int HEADER_PREFIX = 64 * 1024;
+  /** Header reads try this many bytes first (most CT/MR headers are 1-3 KB), then 64 KiB,
+   * then the whole file. */
+  private static final int[] HEADER_PREFIXES = {8 * 1024, 64 * 1024};
   private static final long DECODE_TIMEOUT_S =
       Long.getLong("spinekit.dicom.decodeTimeoutSeconds", 60);
   private static final ExecutorService DECODERS = Executors.newCachedThreadPool(r -> {
@@ -44,14 +45,15 @@ public final class DicomFile {
 
   /** The header of a file, reading only as much of it as needed. */
   public static DicomHeader readHeader(Path file) throws IOException {
-    byte[] prefix = readPrefix(file, HEADER_PREFIX);
-    DicomParser.Parsed p;
-    try {
-      p = DicomParser.parse(file, prefix, prefix.length == HEADER_PREFIX, true);
-    } catch (DicomParser.NeedMore e) {
-      p = DicomParser.parse(file, readAll(file), false, true);
+    for (int n : HEADER_PREFIXES) {
+      byte[] prefix = readPrefix(file, n);
+      try {
+        return header(file, DicomParser.parse(file, prefix, prefix.length == n, true));
+      } catch (DicomParser.NeedMore e) {
+        // read more
+      }
     }
-    return header(file, p);
+    return header(file, DicomParser.parse(file, readAll(file), false, true));
   }
 
   /** The header and the decoded pixel data of a file. */
@@ -111,8 +113,15 @@ public final class DicomFile {
   }
 
   private static byte[] readPrefix(Path file, int n) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      return in.readNBytes(n);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      ByteBuffer bb = ByteBuffer.allocate((int) Math.min(n, ch.size()));
+      while (bb.hasRemaining() && ch.read(bb) >= 0) {
+        // fill
+      }
+      return bb.position() == bb.capacity() ? bb.array() : Arrays.copyOf(bb.array(),
+          bb.position());
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(file.toString(), null, "no such file");
     }
   }
 
@@ -309,8 +318,10 @@ public final class DicomFile {
 
   /**
    * Decoders that never take the process down on corrupt data: lossless JPEG and RLE in
-   * Java, 8-bit JPEG through the JDK's image I/O, JPEG 2000 through libspinekit_codecs
-   * (OpenJPEG). JPEG-LS and 12-bit lossy JPEG go to GDCM. Returns false when none applies.
+   * Java, 8-bit JPEG through the JDK's image I/O, JPEG 2000 and JPEG-LS through
+   * libspinekit_codecs (OpenJPEG, CharLS). Only 12-bit lossy JPEG goes to GDCM (and the
+   * others when libspinekit_codecs was built without OpenJPEG or CharLS). Returns false
+   * when none applies.
    */
   private static boolean decodeOwn(Path file, TransferSyntax ts, byte[] buf,
       List<int[]> fragments, DicomHeader h, short[] out, int off)
@@ -357,16 +368,21 @@ public final class DicomFile {
         }
         return true; // 8-bit samples are final: no bit fitting
       }
-      case JPEG2000, JPEG2000_LOSSLESS -> {
-        if (!org.spinekit.jni.Codecs.j2kAvailable()) return false;
-        List<byte[]> frames = frames(file, buf, fragments, h.frames(), 0x4F);
+      case JPEG2000, JPEG2000_LOSSLESS, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> {
+        boolean j2k = ts == TransferSyntax.JPEG2000 || ts == TransferSyntax.JPEG2000_LOSSLESS;
+        if (j2k ? !org.spinekit.jni.Codecs.j2kAvailable()
+            : !org.spinekit.jni.Codecs.jpeglsAvailable()) {
+          return false;
+        }
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), j2k ? 0x4F : 0xD8);
         short[] tmp = new short[plane];
         for (int f = 0; f < frames.size(); f++) {
-          org.spinekit.jni.Codecs.Result r = org.spinekit.jni.Codecs.j2kDecode(frames.get(f),
-              h.rows(), h.columns(), tmp);
+          org.spinekit.jni.Codecs.Result r = j2k
+              ? org.spinekit.jni.Codecs.j2kDecode(frames.get(f), h.rows(), h.columns(), tmp)
+              : org.spinekit.jni.Codecs.jpeglsDecode(frames.get(f), h.rows(), h.columns(), tmp);
           if (!r.ok()) {
-            throw new MalformedFileException(file, "JPEG 2000 frame " + (f + 1) + " could not"
-                + " be decoded: " + r.error());
+            throw new MalformedFileException(file, ts.description + " frame " + (f + 1)
+                + " could not be decoded: " + r.error());
           }
           System.arraycopy(tmp, 0, out, off + f * plane, plane);
         }
