@@ -60,6 +60,9 @@ public final class CervicalAnatomy {
     {30, 8.5, 8}, {31, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8},
     {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}
   };
+  // lateral semi-axis of the rib ellipses of T1..T12 (mm)
+  private static final double[] RIB_SEMI_AXIS = {55, 75, 95, 108, 115, 120, 124, 127, 129, 130,
+      128, 124};
   private static final double[] FRACTURE_LEVEL_WEIGHT = {0, 0.08, 0.20, 0.05, 0.07, 0.15, 0.22,
       0.23};
   private static final double TAB_STEP = 0.25;
@@ -76,6 +79,7 @@ public final class CervicalAnatomy {
 
   final List<CervicalVertebra> vertebrae;
   final List<Disc> discs;
+  final List<Rib> ribs;
   final Occiput occiput;
 
   // tabulated spinal axis and per-position soft tissue, indexed by arc length s
@@ -95,6 +99,9 @@ public final class CervicalAnatomy {
   private final double[] airX;
   private final double[] airY;
   final double lungApexZ;
+  private final double[] lungU;
+  private final double[] lungV;
+  private final double[] lungCentre;
 
   // densities (HU) and noise
   final double muscleHu;
@@ -120,6 +127,7 @@ public final class CervicalAnatomy {
     this.zTop = b.zTop;
     this.vertebrae = List.copyOf(vertebrae);
     this.discs = List.copyOf(b.discs);
+    this.ribs = List.copyOf(b.ribs);
     this.occiput = b.occiput;
     this.sMin = b.sMin;
     this.axisX = b.axisX;
@@ -137,6 +145,9 @@ public final class CervicalAnatomy {
     this.airX = b.airX;
     this.airY = b.airY;
     this.lungApexZ = b.lungApexZ;
+    this.lungU = b.lungU;
+    this.lungV = b.lungV;
+    this.lungCentre = b.lungCentre;
     this.muscleHu = b.muscleHu;
     this.fatHu = b.fatHu;
     this.fatThickness = b.fatThickness;
@@ -287,6 +298,21 @@ public final class CervicalAnatomy {
       b.discs.add(Disc.between(verts.get(l - 1), verts.get(l)));
     }
 
+    // --- rib stubs of the thoracic vertebrae, both sides
+    b.ribU = new double[20];
+    b.ribV = new double[20];
+    b.ribCentre = new double[20];
+    for (int l = 8; l <= 19; l++) {
+      double semiU = sc * RIB_SEMI_AXIS[l - 8];
+      for (int side = -1; side <= 1; side += 2) {
+        Rib rib = new Rib(verts.get(l - 1), side, semiU, 0.75 * semiU, 2.0);
+        b.ribs.add(rib);
+        b.ribU[l] = rib.semiU;
+        b.ribV[l] = rib.semiV;
+        b.ribCentre[l] = rib.vCentre;
+      }
+    }
+
     // --- soft tissue keyframes along s
     b.canalX = new double[n];
     b.canalY = new double[n];
@@ -320,6 +346,16 @@ public final class CervicalAnatomy {
       b.airY[i] = sc * keyframe(s, si, l -> AIRWAY[l][2]) / Math.cos(ph);
     }
     b.lungApexZ = b.axisAt(s[8])[2] + 6 * sc;
+    b.lungU = new double[n];
+    b.lungV = new double[n];
+    b.lungCentre = new double[n];
+    for (int i = 0; i < n; i++) {
+      double si = sMin + i * TAB_STEP;
+      // inside the rib cage of the level: half as wide as the ribs' ellipse, beside the spine
+      b.lungU[i] = keyframe(s, si, l -> b.ribU[Math.max(l, 8)]);
+      b.lungV[i] = keyframe(s, si, l -> b.ribV[Math.max(l, 8)]);
+      b.lungCentre[i] = keyframe(s, si, l -> b.ribCentre[Math.max(l, 8)]);
+    }
     double[] c1 = b.axisAt(0);
     b.occiput = new Occiput(verts.get(0), sc);
 
@@ -461,6 +497,21 @@ public final class CervicalAnatomy {
 
   double outlineOffset(double idx) {
     return at(outlineOff, idx);
+  }
+
+  /** Lateral semi-axis of the rib cage at a tabulated position. */
+  double ribCageHalfX(double idx) {
+    return at(lungU, idx);
+  }
+
+  /** Antero-posterior semi-axis of the rib cage. */
+  double ribCageHalfY(double idx) {
+    return at(lungV, idx);
+  }
+
+  /** Centre of the rib cage, posterior offset from the spinal axis. */
+  double ribCageOffset(double idx) {
+    return at(lungCentre, idx);
   }
 
   double airwayOffset(double idx) {
@@ -774,6 +825,90 @@ public final class CervicalAnatomy {
   }
 
   /**
+   * A rib (unlabelled bone, as in the RSNA masks): an arc of an ellipse centred on the
+   * vertebra's mid-sagittal plane, from the tip of the transverse process laterally and
+   * forwards, dropping as it goes, in the frame of its vertebra.
+   */
+  static final class Rib {
+    final CervicalVertebra vertebra;
+    final double side;
+    final double vCentre;
+    final double semiU;
+    final double semiV;
+    final double phiTip;
+    final double phiEnd;
+    final double w0;
+    final double drop;
+    final double halfRadial;
+    final double halfHeight;
+    final double[] box;
+
+    /**
+     * @param semiU lateral semi-axis of the rib ellipse
+     * @param semiV antero-posterior semi-axis
+     * @param sweep the arc, in radians of the ellipse parameter, from the transverse process
+     */
+    Rib(CervicalVertebra vertebra, int side, double semiU, double semiV, double sweep) {
+      CervicalVertebra.Dims g = vertebra.d;
+      this.vertebra = vertebra;
+      this.side = side;
+      double ut = g.rcu + g.t - 2 + g.tpLen * Math.cos(g.tpAngle);
+      double vt = g.tpV + g.tpLen * Math.sin(g.tpAngle);
+      this.semiU = Math.max(semiU, ut + 1);
+      this.semiV = semiV;
+      double cu = ut / this.semiU;
+      this.vCentre = vt - semiV * Math.sqrt(1 - cu * cu);
+      this.phiTip = Math.atan2((vt - vCentre) / semiV, cu);
+      this.phiEnd = phiTip - sweep;
+      this.w0 = g.wa;
+      this.drop = 12;
+      this.halfRadial = 3 * g.tpT / 5;
+      this.halfHeight = 4 * g.tpH / 5;
+      double[] bx = {
+        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
+        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY
+      };
+      double e = halfRadial + 1;
+      for (int i = 0; i < 8; i++) {
+        double u = side * ((i & 1) == 0 ? 0 : this.semiU + e);
+        double v = (i & 2) == 0 ? vCentre - semiV - e : vt + e;
+        double w = (i & 4) == 0 ? w0 - drop * sweep - halfHeight - 1 : w0 + halfHeight + 1;
+        double[] p = vertebra.toPatient(u, v, w);
+        for (int a = 0; a < 3; a++) {
+          bx[2 * a] = Math.min(bx[2 * a], p[a]);
+          bx[2 * a + 1] = Math.max(bx[2 * a + 1], p[a]);
+        }
+      }
+      this.box = bx;
+    }
+
+    /** 0 outside, 1 cortex, 2 marrow. */
+    int classify(double x, double y, double z) {
+      CervicalVertebra vt = vertebra;
+      double u = side * vt.localU(x);
+      if (u <= 0) return 0;
+      double dv = vt.localV(y, z) - vCentre;
+      double pu = u / semiU;
+      double pv = dv / semiV;
+      double rho = Math.sqrt(pu * pu + pv * pv);
+      // distance from the ellipse along the ray from its centre
+      double dr = (rho - 1) * Math.sqrt(u * u + dv * dv) / rho;
+      if (dr > halfRadial || dr < -halfRadial) return 0;
+      double phi = Math.atan2(pv, pu);
+      if (phi > phiTip || phi < phiEnd) return 0;
+      double dw = vt.localW(y, z) - (w0 - drop * (phiTip - phi));
+      double p = dr / halfRadial;
+      double q = dw / halfHeight;
+      if (p * p + q * q > 1) return 0;
+      double c = vt.d.cortex;
+      p = dr / (halfRadial - c);
+      q = dw / (halfHeight - c);
+      return p * p + q * q <= 1 ? 2 : 1;
+    }
+  }
+
+  /**
    * The skull base above C1 (unlabelled bone), in the frame of C1: occipital condyles on the
    * lateral masses of the atlas and the lower part of the skull, an ellipsoidal shell whose
    * floor is pierced by the foramen magnum.
@@ -834,6 +969,7 @@ public final class CervicalAnatomy {
     double y0;
     double zTop;
     final List<Disc> discs = new ArrayList<>();
+    final List<Rib> ribs = new ArrayList<>();
     Occiput occiput;
     double sMin;
     double[] axisX;
@@ -852,6 +988,12 @@ public final class CervicalAnatomy {
     double[] airX;
     double[] airY;
     double lungApexZ;
+    double[] ribU;
+    double[] ribV;
+    double[] ribCentre;
+    double[] lungU;
+    double[] lungV;
+    double[] lungCentre;
     double muscleHu;
     double fatHu;
     double fatThickness;

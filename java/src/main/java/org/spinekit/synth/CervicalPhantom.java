@@ -98,11 +98,13 @@ public final class CervicalPhantom {
     double acy = axY - an.airwayOffset(ia);
     double arx = an.airwayHalfX(ia);
     double ary = an.airwayHalfY(ia);
+    // lungs: inside the rib cage, beside the mediastinum, growing from the apex down
     double depth = an.lungApexZ - z;
-    double lr = depth > 0 ? Math.min(55, 6 * Math.sqrt(depth)) : 0;
-    double lcx = 35 + 0.75 * lr;
-    double lcy = axY + 5;
-    double lry = 1.3 * lr;
+    double grow = depth > 0 ? Math.min(1, Math.sqrt(depth / 45)) : 0;
+    double lr = grow * 0.33 * an.ribCageHalfX(ia);
+    double lcx = 0.52 * an.ribCageHalfX(ia);
+    double lcy = axY + an.ribCageOffset(ia) + 0.15 * an.ribCageHalfY(ia);
+    double lry = grow * 0.7 * an.ribCageHalfY(ia);
     double ccx = an.canalX(ic);
     double ccy = an.canalY(ic);
     double cru = an.canalHalfU(ic);
@@ -186,6 +188,23 @@ public final class CervicalPhantom {
         double y = an.y0 + r * px;
         for (int c = c0; c <= c1; c++) {
           int cls = occ.classify(an.x0 + c * px, y, z);
+          if (cls != 0) hu[r * cols + c] = cls == 2 ? marrow : cortex;
+        }
+      }
+    }
+
+    for (CervicalAnatomy.Rib rib : an.ribs) {
+      if (z < rib.box[4] || z > rib.box[5]) continue;
+      int r0 = rowLo(an, rib.box[2]);
+      int r1 = rowHi(an, rib.box[3]);
+      int c0 = colLo(an, rib.box[0]);
+      int c1 = colHi(an, rib.box[1]);
+      float cortex = (float) rib.vertebra.cortexHu;
+      float marrow = (float) rib.vertebra.cancellousHu;
+      for (int r = r0; r <= r1; r++) {
+        double y = an.y0 + r * px;
+        for (int c = c0; c <= c1; c++) {
+          int cls = rib.classify(an.x0 + c * px, y, z);
           if (cls != 0) hu[r * cols + c] = cls == 2 ? marrow : cortex;
         }
       }
