@@ -115,6 +115,8 @@ public final class CervicalAnatomy {
   final double texturePhaseX;
   final double texturePhaseY;
   final long noiseKey;
+  // everything drawn, kept for withFractures
+  private final Builder builder;
 
   private CervicalAnatomy(Builder b, List<CervicalVertebra> vertebrae) {
     this.rows = b.rows;
@@ -161,8 +163,6 @@ public final class CervicalAnatomy {
     this.noiseKey = b.noiseKey;
     this.builder = b;
   }
-
-  private final Builder builder;
 
   /**
    * Draws one study's anatomy.
