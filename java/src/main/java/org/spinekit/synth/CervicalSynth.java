@@ -43,6 +43,7 @@ public final class CervicalSynth {
   private static final String STUDY_PREFIX = "1.2.826.0.1.3680043.";
   /** The ground truth table beside the Kaggle CSVs. */
   public static final String TRUTH_CSV = "synth_truth.csv";
+  private static final String SEGMENTATIONS = "segmentations";
 
   /**
    * What to generate.
@@ -264,6 +265,7 @@ public final class CervicalSynth {
     long t0 = System.nanoTime();
     Files.createDirectories(out);
     List<StudySpec> specs = plan(config);
+    checkNoOtherStudies(out, specs);
     ForkJoinPool pool = new ForkJoinPool(config.threads());
     List<Written> written;
     try {
@@ -329,6 +331,44 @@ public final class CervicalSynth {
         bytes, seconds);
   }
 
+  /**
+   * Refuses an output directory that holds studies of another run: train.csv would not list
+   * them, and the Kaggle readers would reject the set.
+   */
+  private static void checkNoOtherStudies(Path out, List<StudySpec> specs) throws IOException {
+    Set<String> mine = new HashSet<>();
+    for (StudySpec s : specs) mine.add(s.studyUid());
+    for (String sub : List.of("train_images", "test_images", SEGMENTATIONS)) {
+      Path dir = out.resolve(sub);
+      if (!Files.isDirectory(dir)) continue;
+      try (var entries = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) entries::iterator) {
+          String name = p.getFileName().toString();
+          if (name.startsWith(".")) continue;
+          String uid = name.replaceFirst("\\.nii(\\.gz)?$", "");
+          if (!mine.contains(uid)) {
+            throw new IllegalArgumentException("out: " + p + " belongs to a study this run does"
+                + " not generate; write into an empty directory (or one of a run with the same"
+                + " seed and study counts)");
+          }
+        }
+      }
+    }
+  }
+
+  /** Removes {@code <n>.dcm} files left in a study directory by an earlier, longer series. */
+  private static void removeStaleSlices(Path dir, int slices) throws IOException {
+    try (var entries = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) entries::iterator) {
+        String name = p.getFileName().toString();
+        if (name.matches("[1-9][0-9]{0,8}\\.dcm")
+            && Integer.parseInt(name.substring(0, name.length() - 4)) > slices) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
   /** What one study left on disk, and its truth for the CSVs. */
   private record Written(StudySpec spec, List<CervicalTruth> truth,
       List<CervicalPhantom.Box> boxes, int files, long bytes) {}
@@ -342,6 +382,7 @@ public final class CervicalSynth {
           new DicomWriter.Series(spec.patientId(), spec.studyUid(), spec.seriesUid(), 1,
               "CERVICAL SPINE 1.0 BONE", "CT", spec.frameOfReferenceUid()),
           config.compression()));
+      removeStaleSlices(dir, paths.size());
       long bytes = 0;
       for (Path p : paths) bytes += Files.size(p);
       return new Written(spec, s.render().truth(), s.render().boxes(), paths.size(), bytes);

@@ -229,6 +229,30 @@ class CervicalSynthTest {
   }
 
   @Test
+  void rerunsReplaceTheirOwnStudiesAndRefuseOthers() throws IOException {
+    CervicalSynth.Config c = CervicalSynth.Config.small(3).withStudies(1).withTestStudies(0)
+        .withImageSize(64).withPixelSpacing(2).withSliceSpacing(2).withLastVertebra(10);
+    Path root = tmp.resolve("again");
+    CervicalSynth.generate(root, c);
+    // same studies, shorter series: the extra slices of the first run go
+    CervicalSynth.Config shorter = c.withLastVertebra(8);
+    CervicalSynth.StudySpec spec = CervicalSynth.plan(shorter).get(0);
+    int slices = CervicalSynth.study(shorter, spec).render().image().slices();
+    CervicalSynth.generate(root, shorter);
+    Path dir = root.resolve("train_images").resolve(spec.studyUid());
+    try (Stream<Path> s = Files.list(dir)) {
+      assertEquals(slices, s.count());
+    }
+    assertEquals(slices, DicomSeriesReader.read(dir).slices());
+    Rsna2022.open(root);
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> CervicalSynth.generate(root, c.withSeed(4)));
+    assertTrue(e.getMessage().startsWith("out: "), e.getMessage());
+    assertTrue(e.getMessage().contains(spec.studyUid()), e.getMessage());
+  }
+
+  @Test
   void badConfigNamesTheField() {
     CervicalSynth.Config c = CervicalSynth.Config.small(1);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
