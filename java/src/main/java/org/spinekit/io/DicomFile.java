@@ -92,7 +92,7 @@ public final class DicomFile {
       int offset) throws IOException {
     DicomDataset.Element px = p.data().get(DicomTag.PIXEL_DATA);
     if (px.fragments() != null) {
-      decodeEncapsulated(file, h, dst, offset);
+      decodeEncapsulated(file, p, px, h, dst, offset);
     } else {
       decodeNative(file, p.data(), px, h, dst, offset);
     }
@@ -307,9 +307,71 @@ public final class DicomFile {
     }
   }
 
-  private static void decodeEncapsulated(Path file, DicomHeader h, short[] out, int off)
-      throws IOException {
-    Future<Gdcm.Decoded> f = DECODERS.submit(() -> Gdcm.decode(file));
+  /** JPEG 2000 through libspinekit_codecs (OpenJPEG), one codestream per frame. */
+  private static void decodeJpeg2000(Path file, byte[] buf, List<int[]> fragments,
+      DicomHeader h, short[] out, int off) throws MalformedFileException {
+    List<byte[]> frames = frames(file, buf, fragments, h.frames());
+    int plane = h.rows() * h.columns();
+    short[] tmp = new short[plane];
+    for (int f = 0; f < frames.size(); f++) {
+      org.spinekit.jni.Codecs.Result r = org.spinekit.jni.Codecs.j2kDecode(frames.get(f),
+          h.rows(), h.columns(), tmp);
+      if (!r.ok()) {
+        throw new MalformedFileException(file, "JPEG 2000 frame " + (f + 1) + " could not be"
+            + " decoded: " + r.error());
+      }
+      System.arraycopy(tmp, 0, out, off + f * plane, plane);
+    }
+    fitBits(out, off, frames.size() * plane, 16, h.bitsStored(), h.bitsStored() - 1,
+        h.signed());
+  }
+
+  /** The codestream of each frame: all fragments for one frame, one fragment per frame, or
+   * fragments grouped at each start-of-codestream marker. */
+  private static List<byte[]> frames(Path file, byte[] buf, List<int[]> fragments, int frames)
+      throws MalformedFileException {
+    List<List<int[]>> groups = new ArrayList<>();
+    if (frames == 1) {
+      groups.add(fragments);
+    } else if (fragments.size() == frames) {
+      for (int[] f : fragments) groups.add(List.of(f));
+    } else {
+      for (int[] f : fragments) {
+        boolean start = f[1] >= 2 && (buf[f[0]] & 0xff) == 0xFF && (buf[f[0] + 1] & 0xff) == 0x4F
+            || f[1] >= 12 && buf[f[0] + 4] == 'j' && buf[f[0] + 5] == 'P';
+        if (start || groups.isEmpty()) groups.add(new ArrayList<>());
+        groups.get(groups.size() - 1).add(f);
+      }
+      if (groups.size() != frames) {
+        throw new MalformedFileException(file, "encapsulated pixel data holds " + groups.size()
+            + " codestreams in " + fragments.size() + " fragments for " + frames + " frames");
+      }
+    }
+    List<byte[]> out = new ArrayList<>(groups.size());
+    for (List<int[]> g : groups) {
+      int len = 0;
+      for (int[] f : g) len += f[1];
+      byte[] b = new byte[len];
+      int at = 0;
+      for (int[] f : g) {
+        System.arraycopy(buf, f[0], b, at, f[1]);
+        at += f[1];
+      }
+      out.add(b);
+    }
+    return out;
+  }
+
+  private static void decodeEncapsulated(Path file, DicomParser.Parsed p,
+      DicomDataset.Element px, DicomHeader h, short[] out, int off) throws IOException {
+    TransferSyntax ts = p.syntax();
+    if ((ts == TransferSyntax.JPEG2000 || ts == TransferSyntax.JPEG2000_LOSSLESS)
+        && org.spinekit.jni.Codecs.j2kAvailable()) {
+      decodeJpeg2000(file, p.data().buf, px.fragments(), h, out, off);
+      return;
+    }
+    Future<Gdcm.Decoded> f = DECODERS.submit(() -> Gdcm.decode(file, p.data().buf,
+        px.fragments(), p.syntax(), h));
     Gdcm.Decoded d;
     try {
       d = f.get(DECODE_TIMEOUT_S, TimeUnit.SECONDS);

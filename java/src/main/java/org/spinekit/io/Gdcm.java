@@ -44,32 +44,67 @@ final class Gdcm {
   record Decoded(byte[] bytes, int bitsAllocated, int bitsStored, int highBit, boolean signed,
       int samplesPerPixel) {}
 
-  /** Decodes the pixel data of a file whose structure {@link DicomParser} has checked. */
-  static Decoded decode(Path file) throws MalformedFileException {
+  /**
+   * Decodes encapsulated pixel data that {@link DicomParser} has already split into fragments.
+   * GDCM gets only an image built here in memory (size, pixel format, transfer syntax and the
+   * fragments' bytes), never the file: its own file parser asserts (aborting the process) on
+   * some malformed headers.
+   */
+  static Decoded decode(Path file, byte[] buf, java.util.List<int[]> fragments,
+      TransferSyntax syntax, DicomHeader h) throws MalformedFileException {
     ensureLoaded();
-    gdcm.ImageReader reader = new gdcm.ImageReader();
+    gdcm.TransferSyntax.TSType type = gdcm.TransferSyntax.GetTSType(syntax.uid);
+    gdcm.TransferSyntax ts = new gdcm.TransferSyntax(type);
+    gdcm.Image image = new gdcm.Image();
+    gdcm.PixelFormat pf = new gdcm.PixelFormat(1, h.bitsAllocated(), h.bitsStored(),
+        h.highBit(), h.signed() ? 1 : 0);
+    gdcm.PhotometricInterpretation pi = new gdcm.PhotometricInterpretation(
+        gdcm.PhotometricInterpretation.PIType.MONOCHROME2);
+    gdcm.SmartPtrFrag sq = gdcm.SequenceOfFragments.New();
+    gdcm.Tag pixelTag = new gdcm.Tag(0x7fe0, 0x0010);
+    gdcm.DataElement pixels = new gdcm.DataElement(pixelTag);
+    java.util.List<gdcm.Fragment> frags = new java.util.ArrayList<>();
     try {
-      reader.SetFileName(file.toString());
-      if (!reader.Read()) {
-        throw new MalformedFileException(file, "GDCM could not read the image");
+      image.SetNumberOfDimensions(h.frames() > 1 ? 3 : 2);
+      image.SetDimension(0, h.columns());
+      image.SetDimension(1, h.rows());
+      if (h.frames() > 1) image.SetDimension(2, h.frames());
+      image.SetPixelFormat(pf);
+      image.SetPhotometricInterpretation(pi);
+      image.SetTransferSyntax(ts);
+      for (int[] f : fragments) {
+        gdcm.Fragment frag = new gdcm.Fragment();
+        frags.add(frag);
+        byte[] bytes = java.util.Arrays.copyOfRange(buf, f[0], f[0] + f[1]);
+        frag.SetArray(bytes, bytes.length);
+        sq.AddFragment(frag);
       }
-      gdcm.Image image = reader.GetImage();
+      pixels.SetVLToUndefined();
+      pixels.SetValue(sq.__ref__());
+      image.SetDataElement(pixels);
       long n = image.GetBufferLength();
       if (n <= 0 || n > Integer.MAX_VALUE - 8) {
         throw new MalformedFileException(file, "decoded pixel data would be " + n + " bytes");
       }
       byte[] out = new byte[(int) n];
       if (!image.GetBuffer(out)) {
-        throw new MalformedFileException(file, "the compressed pixel data could not be"
-            + " decoded (" + image.GetTransferSyntax().GetString().trim() + ")");
+        throw new MalformedFileException(file, "the " + syntax.description + " pixel data could"
+            + " not be decoded (corrupt codestream)");
       }
-      gdcm.PixelFormat pf = image.GetPixelFormat();
-      Decoded d = new Decoded(out, pf.GetBitsAllocated(), pf.GetBitsStored(), pf.GetHighBit(),
-          pf.GetPixelRepresentation() == 1, pf.GetSamplesPerPixel());
-      pf.delete();
+      gdcm.PixelFormat got = image.GetPixelFormat();
+      Decoded d = new Decoded(out, got.GetBitsAllocated(), got.GetBitsStored(),
+          got.GetHighBit(), got.GetPixelRepresentation() == 1, got.GetSamplesPerPixel());
+      got.delete();
       return d;
     } finally {
-      reader.delete();
+      for (gdcm.Fragment f : frags) f.delete();
+      pixels.delete();
+      pixelTag.delete();
+      sq.delete();
+      pi.delete();
+      pf.delete();
+      image.delete();
+      ts.delete();
     }
   }
 

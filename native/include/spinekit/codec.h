@@ -1,0 +1,37 @@
+/*
+ * SpineKit image codecs: decoders the Java DICOM reader calls for encapsulated pixel data
+ * where it does not trust a library's own error handling with corrupt input.
+ */
+#ifndef SPINEKIT_CODEC_H
+#define SPINEKIT_CODEC_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SPINEKIT_CODEC_OK 0
+/* The codestream is corrupt or truncated; err holds the decoder's message. */
+#define SPINEKIT_CODEC_CORRUPT 1
+/* It decoded, but not to one component of rows x cols with at most 16 bits. */
+#define SPINEKIT_CODEC_MISMATCH 2
+/* This build has no JPEG 2000 decoder (OpenJPEG was not found at build time). */
+#define SPINEKIT_CODEC_UNAVAILABLE 3
+
+/* 1 when the JPEG 2000 decoder was compiled in. */
+int spinekit_j2k_available(void);
+
+/*
+ * Decodes one JPEG 2000 codestream (raw J2K, or a JP2 file) of len bytes holding a single
+ * component of rows x cols samples into out (rows*cols int16 values, sign or zero extended
+ * from the codestream's precision). precision_sign receives precision | (signed << 8).
+ * err (errlen bytes, may be NULL) receives a message on failure. Never aborts the process.
+ */
+int spinekit_j2k_decode(const uint8_t* data, int64_t len, int rows, int cols, int16_t* out,
+                        int* precision_sign, char* err, int errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
