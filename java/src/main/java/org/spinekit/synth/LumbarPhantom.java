@@ -369,11 +369,11 @@ public final class LumbarPhantom {
   }
 
   private double foramenU(double s) {
-    return sacHalfWidthAt(s) + 2 + 4.5;
+    return sacHalfWidthAt(s) + 7;
   }
 
   private double recessU(double s) {
-    return sacHalfWidthAt(s) + 1.5;
+    return sacHalfWidthAt(s) + 1.0;
   }
 
   private double recessV(double s) {
@@ -504,15 +504,15 @@ public final class LumbarPhantom {
       for (int l = 0; l < NL; l++) {
         double ds = s - levelS[l];
         if (ds > -9 && ds < 9) {
-          double ru = (au - recessU(s)) / 3.5;
-          double rv = (v - recessV(s)) / 3.0;
+          double ru = (au - recessU(s)) / 3.0;
+          double rv = (v - recessV(s)) / 3.4;
           double rs = ds / 8.0;
           double rs4 = rs * rs * rs * rs;
           if (ru * ru + rv * rv + rs4 * rs4 <= 1) {
             double f = subFraction[sideIdx][l];
             double k = 1 - 0.85 * f;
-            double nu = (au - recessU(s) + 1.2 * f) / (3.5 * k);
-            double nv = (v - recessV(s) + 0.8 * f) / (3.0 * k);
+            double nu = (au - recessU(s) + 1.2 * f) / (3.0 * k);
+            double nv = (v - recessV(s) + 0.8 * f) / (3.4 * k);
             if (nu * nu + nv * nv + rs4 * rs4 <= 1) return code(Tissue.CSF);
             return code(Tissue.LIGAMENT);
           }
@@ -523,7 +523,7 @@ public final class LumbarPhantom {
         double ds = s - foramenS[l];
         double hs = foramenHalfS[l];
         if (ds > -hs && ds < hs) {
-          double fu = (au - foramenU(s)) / 5.5;
+          double fu = (au - foramenU(s)) / 5.0;
           double fv = (v - foramenV[l]) / foramenHalfV[l];
           double fs = ds / hs;
           if (fu * fu + fv * fv + fs * fs <= 1) {

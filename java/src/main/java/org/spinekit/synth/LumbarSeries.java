@@ -2,6 +2,7 @@ package org.spinekit.synth;
 
 import java.util.Objects;
 import org.spinekit.io.Volume;
+import org.spinekit.io.kaggle.Rsna2024;
 
 /**
  * One MR series of a synthetic lumbar study, in memory: its Series Instance UID as the RSNA 2024
@@ -11,9 +12,9 @@ import org.spinekit.io.Volume;
  */
 public record LumbarSeries(long seriesId, int seriesNumber, String description,
     LumbarScanner.Grid grid, Volume volume) {
-  public static final String SAGITTAL_T1 = "Sagittal T1";
-  public static final String SAGITTAL_T2 = "Sagittal T2/STIR";
-  public static final String AXIAL_T2 = "Axial T2";
+  public static final String SAGITTAL_T1 = Rsna2024.SAGITTAL_T1;
+  public static final String SAGITTAL_T2 = Rsna2024.SAGITTAL_T2_STIR;
+  public static final String AXIAL_T2 = Rsna2024.AXIAL_T2;
 
   public LumbarSeries {
     if (seriesId <= 0) {

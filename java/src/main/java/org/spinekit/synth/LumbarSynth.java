@@ -10,8 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -26,6 +28,7 @@ import org.spinekit.io.SeriesInfo;
 import org.spinekit.io.kaggle.Condition;
 import org.spinekit.io.kaggle.Grade;
 import org.spinekit.io.kaggle.Level;
+import org.spinekit.io.kaggle.Rsna2024;
 
 /**
  * Synthetic lumbar spine MR studies in the RSNA 2024 layout, with known ground truth.
@@ -62,7 +65,8 @@ public final class LumbarSynth {
    * @param sagittalSize rows and columns of the sagittal images (32..1024)
    * @param sagittalT1Slices slices of Sagittal T1; they must reach both foramina
    * @param sagittalT2Slices slices of Sagittal T2/STIR
-   * @param sagittalSliceSpacing mm between sagittal slices (1..8)
+   * @param sagittalSliceSpacing mm between sagittal slices (2..5; the real series' 3-4.5 mm,
+   *     fine enough that a slice passes through each foramen)
    * @param sagittalFov field of view of the sagittal images, mm (170..400)
    * @param axialSize rows and columns of the axial images (32..1024)
    * @param axialSliceSpacing mm between axial slices (1..8)
@@ -87,7 +91,7 @@ public final class LumbarSynth {
       }
       size("sagittalSize", sagittalSize);
       size("axialSize", axialSize);
-      range("sagittalSliceSpacing", sagittalSliceSpacing, 1, 8);
+      range("sagittalSliceSpacing", sagittalSliceSpacing, 2, 5);
       range("axialSliceSpacing", axialSliceSpacing, 1, 8);
       range("sagittalFov", sagittalFov, 170, 400);
       range("axialFov", axialFov, 120, 400);
@@ -465,8 +469,8 @@ public final class LumbarSynth {
     Set<String> train = new HashSet<>();
     Set<String> test = new HashSet<>();
     for (Plan p : plans) (p.test() ? test : train).add(Long.toString(p.studyId()));
-    checkForeign(out.resolve("train_images"), train);
-    checkForeign(out.resolve("test_images"), test);
+    checkForeign(out.resolve(Rsna2024.TRAIN_IMAGES_DIR), train);
+    checkForeign(out.resolve(TEST_IMAGES_DIR), test);
   }
 
   private static void checkForeign(Path dir, Set<String> ours) throws IOException {
@@ -486,7 +490,7 @@ public final class LumbarSynth {
   private static LumbarStudyFiles writeStudy(Path out, Config config, Plan p)
       throws IOException {
     LumbarStudy st = render(config, p);
-    Path studyDir = out.resolve(p.test() ? "test_images" : "train_images")
+    Path studyDir = out.resolve(p.test() ? TEST_IMAGES_DIR : Rsna2024.TRAIN_IMAGES_DIR)
         .resolve(Long.toString(p.studyId()));
     clearForeignSeries(studyDir, p);
     int files = 0;
@@ -534,7 +538,47 @@ public final class LumbarSynth {
   private static List<Path> writeCsvs(Path out, List<LumbarStudyFiles> studies)
       throws IOException {
     List<Path> written = new ArrayList<>();
-    Path truth = out.resolve("synth_truth.csv");
+    List<Rsna2024.LumbarLabel> labels = new ArrayList<>();
+    List<Rsna2024.LabelCoordinate> points = new ArrayList<>();
+    List<Rsna2024.SeriesDescription> trainSeries = new ArrayList<>();
+    List<Rsna2024.SeriesDescription> testSeries = new ArrayList<>();
+    List<Rsna2024.Prediction> submission = new ArrayList<>();
+    for (LumbarStudyFiles s : studies) {
+      for (int i = 0; i < 3; i++) {
+        (s.test() ? testSeries : trainSeries).add(
+            new Rsna2024.SeriesDescription(s.studyId(), s.seriesIds()[i], s.descriptions()[i]));
+      }
+      if (s.test()) {
+        for (LumbarTruth t : s.truth()) {
+          submission.add(new Rsna2024.Prediction(s.studyId(), t.condition(), t.level(),
+              1.0 / 3, 1.0 / 3, 1.0 / 3));
+        }
+        continue;
+      }
+      Map<Rsna2024.ConditionLevel, Grade> grades = new LinkedHashMap<>();
+      for (LumbarTruth t : s.truth()) {
+        grades.put(new Rsna2024.ConditionLevel(t.condition(), t.level()), t.grade());
+        points.add(new Rsna2024.LabelCoordinate(s.studyId(), t.seriesId(), t.instanceNumber(),
+            t.condition(), t.level(), t.x(), t.y()));
+      }
+      labels.add(new Rsna2024.LumbarLabel(s.studyId(), grades));
+    }
+    Path train = out.resolve(Rsna2024.TRAIN_CSV);
+    Rsna2024.writeTrain(train, labels);
+    written.add(train);
+    Path coordinates = out.resolve(Rsna2024.COORDINATES_CSV);
+    Rsna2024.writeCoordinates(coordinates, points);
+    written.add(coordinates);
+    Path series = out.resolve(Rsna2024.SERIES_CSV);
+    Rsna2024.writeSeriesDescriptions(series, trainSeries);
+    written.add(series);
+    Path testSeriesFile = out.resolve(Rsna2024.TEST_SERIES_CSV);
+    Rsna2024.writeSeriesDescriptions(testSeriesFile, testSeries);
+    written.add(testSeriesFile);
+    Path sample = out.resolve(Rsna2024.SAMPLE_SUBMISSION_CSV);
+    Rsna2024.writeSubmission(sample, submission);
+    written.add(sample);
+    Path truth = out.resolve(TRUTH_CSV);
     AtomicFiles.write(truth, o -> {
       Writer w = new OutputStreamWriter(o, StandardCharsets.UTF_8);
       w.write("study_id,split,condition,level,grade,x_mm,y_mm,z_mm,series_id,instance_number,"
@@ -552,6 +596,11 @@ public final class LumbarSynth {
     written.add(truth);
     return written;
   }
+
+  /** The ground-truth file {@link #generate} writes beside the Kaggle files. */
+  public static final String TRUTH_CSV = "synth_truth.csv";
+  /** Where {@link #generate} puts the test studies' images. */
+  public static final String TEST_IMAGES_DIR = "test_images";
 
   private static String num(double x) {
     return String.format(Locale.ROOT, "%.4f", x);
