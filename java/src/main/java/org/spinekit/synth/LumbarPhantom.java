@@ -616,10 +616,10 @@ public final class LumbarPhantom {
       // Retroperitoneal fat beside the psoas, abdomen further out; the paraspinal muscles
       // fill the back.
       if (v < -b - 4) return code(Tissue.SOFT_TISSUE);
-      if (v < b + 4 && au > vA[L1 + 2] + 6) {
-        return code(au < vA[L1 + 2] + 42 ? Tissue.FAT : Tissue.SOFT_TISSUE);
-      }
-      return code(Tissue.MUSCLE);
+      double fu = (au - (vA[L1 + 2] + 24)) / 26;
+      double fv = (v + 2) / (b + 8);
+      if (fu * fu + fv * fv <= 1) return code(Tissue.FAT);
+      return code(v < 0 ? Tissue.SOFT_TISSUE : Tissue.MUSCLE);
     }
     return code(v < -b - 4 ? Tissue.SOFT_TISSUE : Tissue.MUSCLE);
   }
