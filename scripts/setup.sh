@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what SpineKit needs on Debian 12 when it is missing (apt-get, when run as root):
 #  - build: a JDK (17+), Maven, CMake, a C++ compiler, pkg-config and OpenJPEG's headers
-#    (our JPEG 2000 decoder);
+#    and CharLS's (our JPEG 2000 and JPEG-LS decoders);
 #  - DICOM: GDCM's Java binding (libgdcm-java, the reader's codecs);
 #  - tests: dcmtk and GDCM's tools (reference encoders and decoders), Python with torch,
 #    numpy and nibabel (reference implementations; /usr/bin/python3).
@@ -13,7 +13,7 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
-for pkg in pkg-config libopenjp2-7-dev libgdcm-java libgdcm-tools dcmtk python3-numpy \
+for pkg in pkg-config libopenjp2-7-dev libcharls-dev libgdcm-java libgdcm-tools dcmtk python3-numpy \
     python3-nibabel python3-torch; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
 done

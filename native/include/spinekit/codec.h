@@ -31,6 +31,16 @@ int spinekit_j2k_available(void);
 int spinekit_j2k_decode(const uint8_t* data, int64_t len, int rows, int cols, int16_t* out,
                         int* precision_sign, char* err, int errlen);
 
+/* 1 when the JPEG-LS decoder was compiled in. */
+int spinekit_jpegls_available(void);
+
+/*
+ * Decodes one JPEG-LS codestream (lossless or near-lossless) of a single component of
+ * rows x cols samples (2 to 16 bits) into out, as spinekit_j2k_decode does.
+ */
+int spinekit_jpegls_decode(const uint8_t* data, int64_t len, int rows, int cols, int16_t* out,
+                           int* precision_sign, char* err, int errlen);
+
 #ifdef __cplusplus
 }
 #endif

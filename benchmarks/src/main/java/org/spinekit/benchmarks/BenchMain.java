@@ -57,6 +57,7 @@ public final class BenchMain {
   static final String DEFAULT_REGEX = "(Dsnt|HeatmapPool|HeadLoss)Benchmark";
 
   static final String HELP = String.join("\n",
+      "       spinekit bench io [--series N] [--slices S] [--repeats R]   (DICOM decoding)",
       "usage: spinekit bench [REGEX] [--quick] [--threads T] [--shape S[,S...]] [--verbose]",
       "                      [--json FILE]",
       "  REGEX      kernel benchmarks to run: a Java regex found in the benchmark name",
@@ -86,6 +87,9 @@ public final class BenchMain {
   }
 
   static int run(String[] args) throws RunnerException, IOException {
+    if (args.length > 0 && args[0].equals("io")) {
+      return IoBench.run(Arrays.copyOfRange(args, 1, args.length));
+    }
     String regex = DEFAULT_REGEX;
     boolean quick = false;
     boolean verbose = false;

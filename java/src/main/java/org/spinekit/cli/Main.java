@@ -17,6 +17,8 @@ public final class Main {
       "  bench    short JMH run of the kernel benchmarks with speed-ups and memory-traffic",
       "           floors (run through ./spinekit, which puts benchmarks.jar on the class path)",
       "  info     library build: CUDA kernels compiled, CUDA devices, CPU threads",
+      "  dicom    info | export: list the DICOM series in a file or directory, or write one",
+      "           as a NumPy array (spinekit dicom --help)",
       "",
       "options common to all: --help");
 
@@ -27,11 +29,14 @@ public final class Main {
     } catch (IllegalArgumentException e) {
       System.err.println("spinekit: " + e.getMessage());
       rc = 2;
+    } catch (java.io.IOException e) {
+      System.err.println("spinekit: " + e.getMessage());
+      rc = 1;
     }
     System.exit(rc);
   }
 
-  static int run(String[] args) {
+  static int run(String[] args) throws java.io.IOException {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
       System.out.println(USAGE);
       return args.length == 0 ? 2 : 0;
@@ -40,6 +45,8 @@ public final class Main {
     switch (args[0]) {
       case "demo":
         return Demo.run(rest);
+      case "dicom":
+        return DicomCommand.run(rest);
       case "info":
         System.out.println("libspinekit CUDA kernels compiled: " + Kernels.cudaCompiled());
         System.out.println("CUDA devices: " + Kernels.cudaDeviceCount());

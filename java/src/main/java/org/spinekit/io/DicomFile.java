@@ -1,7 +1,6 @@
 package org.spinekit.io;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -33,7 +32,9 @@ import java.util.concurrent.TimeoutException;
 public final class DicomFile {
   private DicomFile() {}
 
-  private static final int HEADER_PREFIX = 64 * 1024;
+  /** Header reads try this many bytes first (most CT/MR headers are 1-3 KB), then 64 KiB,
+   * then the whole file. */
+  private static final int[] HEADER_PREFIXES = {8 * 1024, 64 * 1024};
   private static final long DECODE_TIMEOUT_S =
       Long.getLong("spinekit.dicom.decodeTimeoutSeconds", 60);
   private static final ExecutorService DECODERS = Executors.newCachedThreadPool(r -> {
@@ -44,14 +45,15 @@ public final class DicomFile {
 
   /** The header of a file, reading only as much of it as needed. */
   public static DicomHeader readHeader(Path file) throws IOException {
-    byte[] prefix = readPrefix(file, HEADER_PREFIX);
-    DicomParser.Parsed p;
-    try {
-      p = DicomParser.parse(file, prefix, prefix.length == HEADER_PREFIX, true);
-    } catch (DicomParser.NeedMore e) {
-      p = DicomParser.parse(file, readAll(file), false, true);
+    for (int n : HEADER_PREFIXES) {
+      byte[] prefix = readPrefix(file, n);
+      try {
+        return header(file, DicomParser.parse(file, prefix, prefix.length == n, true));
+      } catch (DicomParser.NeedMore e) {
+        // read more
+      }
     }
-    return header(file, p);
+    return header(file, DicomParser.parse(file, readAll(file), false, true));
   }
 
   /** The header and the decoded pixel data of a file. */
@@ -111,8 +113,15 @@ public final class DicomFile {
   }
 
   private static byte[] readPrefix(Path file, int n) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      return in.readNBytes(n);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      ByteBuffer bb = ByteBuffer.allocate((int) Math.min(n, ch.size()));
+      while (bb.hasRemaining() && ch.read(bb) >= 0) {
+        // fill
+      }
+      return bb.position() == bb.capacity() ? bb.array() : Arrays.copyOf(bb.array(),
+          bb.position());
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(file.toString(), null, "no such file");
     }
   }
 
@@ -307,29 +316,115 @@ public final class DicomFile {
     }
   }
 
-  /** JPEG 2000 through libspinekit_codecs (OpenJPEG), one codestream per frame. */
-  private static void decodeJpeg2000(Path file, byte[] buf, List<int[]> fragments,
-      DicomHeader h, short[] out, int off) throws MalformedFileException {
-    List<byte[]> frames = frames(file, buf, fragments, h.frames());
+  /**
+   * Decoders that never take the process down on corrupt data: lossless JPEG and RLE in
+   * Java, 8-bit JPEG through the JDK's image I/O, JPEG 2000 and JPEG-LS through
+   * libspinekit_codecs (OpenJPEG, CharLS). Only 12-bit lossy JPEG goes to GDCM (and the
+   * others when libspinekit_codecs was built without OpenJPEG or CharLS). Returns false
+   * when none applies.
+   */
+  private static boolean decodeOwn(Path file, TransferSyntax ts, byte[] buf,
+      List<int[]> fragments, DicomHeader h, short[] out, int off)
+      throws MalformedFileException {
     int plane = h.rows() * h.columns();
-    short[] tmp = new short[plane];
-    for (int f = 0; f < frames.size(); f++) {
-      org.spinekit.jni.Codecs.Result r = org.spinekit.jni.Codecs.j2kDecode(frames.get(f),
-          h.rows(), h.columns(), tmp);
-      if (!r.ok()) {
-        throw new MalformedFileException(file, "JPEG 2000 frame " + (f + 1) + " could not be"
-            + " decoded: " + r.error());
+    int bytesPer = h.bitsAllocated() / 8;
+    switch (ts) {
+      case JPEG_LOSSLESS, JPEG_LOSSLESS_SV1 -> {
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), 0xD8);
+        for (int f = 0; f < frames.size(); f++) {
+          byte[] c = frames.get(f);
+          try {
+            JpegLossless.decode(c, 0, c.length, h.rows(), h.columns(), out, off + f * plane);
+          } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(file, "lossless JPEG frame " + (f + 1) + ": "
+                + e.getMessage());
+          }
+        }
       }
-      System.arraycopy(tmp, 0, out, off + f * plane, plane);
+      case RLE -> {
+        if (fragments.size() != h.frames()) {
+          throw new MalformedFileException(file, "RLE pixel data has " + fragments.size()
+              + " fragments for " + h.frames() + " frames (one each expected)");
+        }
+        for (int f = 0; f < fragments.size(); f++) {
+          int[] fr = fragments.get(f);
+          try {
+            Rle.decode(buf, fr[0], fr[1], h.rows(), h.columns(), bytesPer, out,
+                off + f * plane);
+          } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(file, "RLE frame " + (f + 1) + ": "
+                + e.getMessage());
+          }
+        }
+        if (bytesPer == 1 && h.signed()) {
+          for (int i = off; i < off + h.frames() * plane; i++) out[i] = (byte) out[i];
+        }
+      }
+      case JPEG_BASELINE, JPEG_EXTENDED -> {
+        if (h.bitsStored() > 8) return false;
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), 0xD8);
+        for (int f = 0; f < frames.size(); f++) {
+          jdkJpeg(file, frames.get(f), f, h, out, off + f * plane);
+        }
+        return true; // 8-bit samples are final: no bit fitting
+      }
+      case JPEG2000, JPEG2000_LOSSLESS, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> {
+        boolean j2k = ts == TransferSyntax.JPEG2000 || ts == TransferSyntax.JPEG2000_LOSSLESS;
+        if (j2k ? !org.spinekit.jni.Codecs.j2kAvailable()
+            : !org.spinekit.jni.Codecs.jpeglsAvailable()) {
+          return false;
+        }
+        List<byte[]> frames = frames(file, buf, fragments, h.frames(), j2k ? 0x4F : 0xD8);
+        short[] tmp = new short[plane];
+        for (int f = 0; f < frames.size(); f++) {
+          org.spinekit.jni.Codecs.Result r = j2k
+              ? org.spinekit.jni.Codecs.j2kDecode(frames.get(f), h.rows(), h.columns(), tmp)
+              : org.spinekit.jni.Codecs.jpeglsDecode(frames.get(f), h.rows(), h.columns(), tmp);
+          if (!r.ok()) {
+            throw new MalformedFileException(file, ts.description + " frame " + (f + 1)
+                + " could not be decoded: " + r.error());
+          }
+          System.arraycopy(tmp, 0, out, off + f * plane, plane);
+        }
+      }
+      default -> {
+        return false;
+      }
     }
-    fitBits(out, off, frames.size() * plane, 16, h.bitsStored(), h.bitsStored() - 1,
-        h.signed());
+    fitBits(out, off, h.frames() * plane, 16, h.bitsStored(), h.bitsStored() - 1, h.signed());
+    return true;
+  }
+
+  private static void jdkJpeg(Path file, byte[] codestream, int frame, DicomHeader h,
+      short[] out, int off) throws MalformedFileException {
+    javax.imageio.ImageReader reader = javax.imageio.ImageIO.getImageReadersByFormatName("jpeg")
+        .next();
+    try (javax.imageio.stream.ImageInputStream in = javax.imageio.ImageIO
+        .createImageInputStream(new java.io.ByteArrayInputStream(codestream))) {
+      reader.setInput(in, true, true);
+      java.awt.image.Raster r = reader.readRaster(0, null);
+      if (r.getWidth() != h.columns() || r.getHeight() != h.rows() || r.getNumBands() != 1) {
+        throw new MalformedFileException(file, "JPEG frame " + (frame + 1) + " is "
+            + r.getWidth() + "x" + r.getHeight() + " with " + r.getNumBands() + " band(s); the"
+            + " header says " + h.columns() + "x" + h.rows() + " grayscale");
+      }
+      int[] px = r.getSamples(0, 0, h.columns(), h.rows(), 0, (int[]) null);
+      for (int i = 0; i < px.length; i++) {
+        out[off + i] = (short) (h.signed() ? (byte) px[i] : px[i] & 0xff);
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof MalformedFileException m) throw m;
+      throw new MalformedFileException(file, "JPEG frame " + (frame + 1) + " could not be"
+          + " decoded: " + e.getMessage());
+    } finally {
+      reader.dispose();
+    }
   }
 
   /** The codestream of each frame: all fragments for one frame, one fragment per frame, or
-   * fragments grouped at each start-of-codestream marker. */
-  private static List<byte[]> frames(Path file, byte[] buf, List<int[]> fragments, int frames)
-      throws MalformedFileException {
+   * fragments grouped at each start marker (0xFFD8 JPEG SOI, 0xFF4F JPEG 2000 SOC). */
+  private static List<byte[]> frames(Path file, byte[] buf, List<int[]> fragments, int frames,
+      int startMarker) throws MalformedFileException {
     List<List<int[]>> groups = new ArrayList<>();
     if (frames == 1) {
       groups.add(fragments);
@@ -337,8 +432,9 @@ public final class DicomFile {
       for (int[] f : fragments) groups.add(List.of(f));
     } else {
       for (int[] f : fragments) {
-        boolean start = f[1] >= 2 && (buf[f[0]] & 0xff) == 0xFF && (buf[f[0] + 1] & 0xff) == 0x4F
-            || f[1] >= 12 && buf[f[0] + 4] == 'j' && buf[f[0] + 5] == 'P';
+        boolean start = f[1] >= 2 && (buf[f[0]] & 0xff) == 0xFF
+            && (buf[f[0] + 1] & 0xff) == startMarker
+            || startMarker == 0x4F && f[1] >= 12 && buf[f[0] + 4] == 'j' && buf[f[0] + 5] == 'P';
         if (start || groups.isEmpty()) groups.add(new ArrayList<>());
         groups.get(groups.size() - 1).add(f);
       }
@@ -364,12 +460,7 @@ public final class DicomFile {
 
   private static void decodeEncapsulated(Path file, DicomParser.Parsed p,
       DicomDataset.Element px, DicomHeader h, short[] out, int off) throws IOException {
-    TransferSyntax ts = p.syntax();
-    if ((ts == TransferSyntax.JPEG2000 || ts == TransferSyntax.JPEG2000_LOSSLESS)
-        && org.spinekit.jni.Codecs.j2kAvailable()) {
-      decodeJpeg2000(file, p.data().buf, px.fragments(), h, out, off);
-      return;
-    }
+    if (decodeOwn(file, p.syntax(), p.data().buf, px.fragments(), h, out, off)) return;
     Future<Gdcm.Decoded> f = DECODERS.submit(() -> Gdcm.decode(file, p.data().buf,
         px.fragments(), p.syntax(), h));
     Gdcm.Decoded d;
