@@ -369,7 +369,7 @@ public final class CervicalAnatomy {
     b.y0 = yMid + 9 * sc + uniform(rnd, -3, 3) - 0.5 * (size - 1) * pixel;
 
     // --- fractures
-    b.fractureHalfWidth = 0.8 * Math.max(pixel, 0.6);
+    b.fractureHalfWidth = 0.9 * Math.max(pixel, 0.6);
     List<CervicalFracture> fractures = new ArrayList<>();
     if (fractured) {
       double k = rnd.nextDouble();
@@ -732,13 +732,13 @@ public final class CervicalAnatomy {
         double e2u = nv * 0 - nw * e1v;
         double e2v = nw * e1u - nu * 0;
         double e2w = nu * e1v - nv * e1u;
-        double m = uniform(rnd, 1.5, 3);
+        double m = uniform(rnd, 2, 3);
         double beta = Math.toRadians(uniform(rnd, -60, 60));
         double cb = Math.cos(beta);
         double sb = Math.sin(beta);
         return new CervicalFracture(l, kind, nu, nv, nw, pu, pv, 0,
             m * (cb * e1u + sb * e2u), m * (cb * e1v + sb * e2v), m * sb * e2w,
-            0.6 * halfWidth, 0, 0);
+            0.75 * halfWidth, 0, 0);
       }
       default:
         return new CervicalFracture(l, kind, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
