@@ -125,6 +125,31 @@ public final class Nifti {
       throw new MalformedFileException(file, "scl_slope is " + h.sclSlope + " but scl_inter is "
           + h.sclInter);
     }
+    if (h.sformCode > 0) {
+      for (int r = 0; r < 3; r++) {
+        for (double x : h.srow[r]) {
+          if (!Double.isFinite(x)) {
+            throw new MalformedFileException(file, "sform_code is " + h.sformCode + " but srow_"
+                + "xyz".charAt(r) + " is " + Arrays.toString(h.srow[r]));
+          }
+        }
+      }
+    }
+    if (h.qformCode > 0) {
+      double[] q = {h.quaternB, h.quaternC, h.quaternD, h.qoffsetX, h.qoffsetY, h.qoffsetZ,
+          h.pixdim[0], h.pixdim[1], h.pixdim[2], h.pixdim[3]};
+      for (double x : q) {
+        if (!Double.isFinite(x)) {
+          throw new MalformedFileException(file, "qform_code is " + h.qformCode + " but the"
+              + " quaternion, qoffset or pixdim[0..3] " + Arrays.toString(q) + " is not finite");
+        }
+      }
+      try {
+        NiftiAffines.qform(h);
+      } catch (IllegalArgumentException e) {
+        throw new MalformedFileException(file, e.getMessage(), e);
+      }
+    }
     long voxOffset = h.voxOffset == 0 ? hdrSize + 4 : h.voxOffset;
     if (voxOffset < hdrSize) {
       throw new MalformedFileException(file, "vox_offset " + h.voxOffset + " lies inside the "

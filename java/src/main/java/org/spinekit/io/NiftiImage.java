@@ -15,6 +15,13 @@ import java.util.Objects;
  * <p>Read and written by {@link Nifti}; made from a DICOM-derived {@link Volume} with
  * {@link #fromVolume}, turned back into one with {@link #toVolume}, and carried onto another
  * volume's grid (a mask onto its CT series) with {@link #resampleTo}. Instances are immutable.
+ *
+ * <p>The RSNA 2022 segmentations, for example, are (512, 512, N) files whose axes are "LAS"
+ * relative to an axial series read in instance order (slice 0 most superior): the Kaggle
+ * notebooks turn them with {@code seg[:, ::-1, ::-1].transpose(2, 1, 0)}. Here
+ * {@code Nifti.read(mask).resampleTo(series)} gives the labels on the series' own
+ * [slice][row][column] grid (an exact reindex), and {@code fromVolume(labels, "LAS")} writes
+ * labels the same way the competition's files are laid out.
  */
 public final class NiftiImage {
   /** The NIfTI data types this class holds, with their header codes and sizes in bytes. */

@@ -472,6 +472,13 @@ class NiftiTest {
         .order(ByteOrder.LITTLE_ENDIAN).putFloat(100).array()), "vox_offset");
     malformed(patched(ok, "offsetfrac.nii", 108, ByteBuffer.allocate(4)
         .order(ByteOrder.LITTLE_ENDIAN).putFloat(352.5f).array()), "vox_offset");
+    byte[] nan = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN)
+        .array();
+    malformed(patched(ok, "srow.nii", 296 + 12, nan), "srow_y");
+    malformed(patched(ok, "qoffset.nii", 268, nan), "qform_code is 1");
+    byte[] bcd = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.8f)
+        .putFloat(0.8f).putFloat(0).array();
+    malformed(patched(ok, "quatern.nii", 256, bcd), "b^2 + c^2 + d^2");
     Path ok2 = valid("ok-2.nii");
     malformed(patched(ok2, "magic2.nii", 8, new byte[] {'\n', '\n', 032, '\n'}),
         "transfer check");
