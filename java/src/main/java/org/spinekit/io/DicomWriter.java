@@ -45,6 +45,9 @@ public final class DicomWriter {
     }
   }
 
+  /** Study, series and content date and time written into every file. */
+  static final String STUDY_DATE = "20000101";
+  static final String STUDY_TIME = "000000";
   static final String CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2";
   static final String MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4";
   static final String SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
@@ -128,14 +131,25 @@ public final class DicomWriter {
     ds.string(0x00080008, "CS", "ORIGINAL\\PRIMARY\\AXIAL");
     ds.string(0x00080016, "UI", sopClass);
     ds.string(0x00080018, "UI", sopUid);
+    // Fixed dates and times: output depends on the input only (GDCM would fill in the clock).
+    ds.string(0x00080020, "DA", STUDY_DATE);
+    ds.string(0x00080021, "DA", STUDY_DATE);
+    ds.string(0x00080023, "DA", STUDY_DATE);
+    ds.string(0x00080030, "TM", STUDY_TIME);
+    ds.string(0x00080031, "TM", STUDY_TIME);
+    ds.string(0x00080033, "TM", STUDY_TIME);
+    ds.string(0x00080050, "SH", "");
     ds.string(0x00080060, "CS", s.modality());
     ds.string(0x0008103E, "LO", s.seriesDescription());
     ds.string(0x00100010, "PN", s.patientId());
     ds.string(0x00100020, "LO", s.patientId());
+    ds.string(0x00100030, "DA", "");
+    ds.string(0x00100040, "CS", "");
     ds.string(0x00180050, "DS", ds(sp[2]));
     ds.string(0x00180088, "DS", ds(sp[2]));
     ds.string(0x0020000D, "UI", s.studyInstanceUid());
     ds.string(0x0020000E, "UI", s.seriesInstanceUid());
+    ds.string(0x00200010, "SH", "");
     ds.string(0x00200011, "IS", Integer.toString(s.seriesNumber()));
     ds.string(0x00200013, "IS", Integer.toString(instance));
     ds.string(0x00200032, "DS", ds(pos[0]) + "\\" + ds(pos[1]) + "\\" + ds(pos[2]));
