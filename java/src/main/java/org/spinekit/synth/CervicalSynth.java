@@ -14,6 +14,8 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.spinekit.io.Compression;
 import org.spinekit.io.DicomWriter;
+import org.spinekit.io.Nifti;
+import org.spinekit.io.NiftiImage;
 import org.spinekit.io.kaggle.Rsna2022;
 
 /**
@@ -43,7 +45,8 @@ public final class CervicalSynth {
   private static final String STUDY_PREFIX = "1.2.826.0.1.3680043.";
   /** The ground truth table beside the Kaggle CSVs. */
   public static final String TRUTH_CSV = "synth_truth.csv";
-  private static final String SEGMENTATIONS = "segmentations";
+  /** The test studies' images, as on Kaggle. */
+  public static final String TEST_IMAGES_DIR = "test_images";
 
   /**
    * What to generate.
@@ -338,7 +341,7 @@ public final class CervicalSynth {
   private static void checkNoOtherStudies(Path out, List<StudySpec> specs) throws IOException {
     Set<String> mine = new HashSet<>();
     for (StudySpec s : specs) mine.add(s.studyUid());
-    for (String sub : List.of("train_images", "test_images", SEGMENTATIONS)) {
+    for (String sub : List.of(Rsna2022.TRAIN_IMAGES_DIR, TEST_IMAGES_DIR, Rsna2022.SEGMENTATIONS_DIR)) {
       Path dir = out.resolve(sub);
       if (!Files.isDirectory(dir)) continue;
       try (var entries = Files.list(dir)) {
@@ -376,13 +379,20 @@ public final class CervicalSynth {
   private static Written write(Path out, Config config, StudySpec spec) {
     try {
       Study s = study(config, spec);
-      Path dir = out.resolve(spec.test() ? "test_images" : "train_images")
+      Path dir = out.resolve(spec.test() ? TEST_IMAGES_DIR : Rsna2022.TRAIN_IMAGES_DIR)
           .resolve(spec.studyUid());
       List<Path> paths = new ArrayList<>(DicomWriter.writeSeries(s.render().image(), dir,
           new DicomWriter.Series(spec.patientId(), spec.studyUid(), spec.seriesUid(), 1,
               "CERVICAL SPINE 1.0 BONE", "CT", spec.frameOfReferenceUid()),
           config.compression()));
       removeStaleSlices(dir, paths.size());
+      if (!spec.test()) {
+        // uint8 labels in the axis order of the competition's masks
+        Path seg = out.resolve(Rsna2022.SEGMENTATIONS_DIR).resolve(spec.studyUid() + ".nii");
+        Nifti.write(NiftiImage.fromVolume(s.render().mask(), "LAS",
+            NiftiImage.Datatype.UINT8), seg);
+        paths.add(seg);
+      }
       long bytes = 0;
       for (Path p : paths) bytes += Files.size(p);
       return new Written(spec, s.render().truth(), s.render().boxes(), paths.size(), bytes);

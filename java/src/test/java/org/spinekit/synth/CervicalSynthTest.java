@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.spinekit.io.Compression;
 import org.spinekit.io.DicomSeriesReader;
 import org.spinekit.io.DicomWriter;
+import org.spinekit.io.Nifti;
+import org.spinekit.io.NiftiImage;
 import org.spinekit.io.Volume;
 import org.spinekit.io.kaggle.Rsna2022;
 
@@ -85,24 +87,44 @@ class CervicalSynthTest {
         assertArrayEquals(img.toPatient(n - 1 - j, 0, 0), read.toPatient(j, 0, 0), 1e-4);
       }
       short[] m = mem.render().mask().shorts();
-      double[] sum2 = new double[20];
-      long[] cnt = new long[20];
       int plane = img.rows() * img.columns();
       for (int k = 0; k < n; k++) {
         for (int r = 0; r < img.rows(); r++) {
           for (int x = 0; x < img.columns(); x++) {
-            double hu = read.value(n - 1 - k, r, x);
-            assertEquals(img.value(k, r, x), hu, 0, spec.studyUid() + " voxel " + k + "," + r
-                + "," + x);
-            int l = m[k * plane + r * img.columns() + x];
-            sum2[l] += hu;
-            cnt[l]++;
+            assertEquals(img.value(k, r, x), read.value(n - 1 - k, r, x), 0, spec.studyUid()
+                + " voxel " + k + "," + r + "," + x);
           }
         }
       }
-      for (int l = 1; l <= 7; l++) {
-        assertTrue(cnt[l] > 0 && sum2[l] / cnt[l] > 250, spec.studyUid() + " C" + l
-            + " mean HU " + sum2[l] / cnt[l]);
+      Path seg = root.resolve("segmentations").resolve(spec.studyUid() + ".nii");
+      assertEquals(!spec.test(), Files.isRegularFile(seg), seg.toString());
+      if (spec.test()) {
+        assertFalse(ds.segmentations().containsKey(spec.studyUid()));
+      } else {
+        assertEquals(seg, ds.segmentations().get(spec.studyUid()));
+        NiftiImage nii = Nifti.read(seg);
+        assertEquals(NiftiImage.Datatype.UINT8, nii.datatype());
+        assertEquals("LAS", nii.axcodes());
+        // the mask on the grid of the series as read: equal to the phantom's, and on bone
+        Volume labels = nii.resampleTo(read);
+        double[] sum2 = new double[20];
+        long[] cnt = new long[20];
+        for (int j = 0; j < n; j++) {
+          for (int r = 0; r < img.rows(); r++) {
+            for (int x = 0; x < img.columns(); x++) {
+              int l = (int) labels.value(j, r, x);
+              assertEquals(m[(n - 1 - j) * plane + r * img.columns() + x], l,
+                  spec.studyUid() + " label at " + j + "," + r + "," + x);
+              sum2[l] += read.value(j, r, x);
+              cnt[l]++;
+            }
+          }
+        }
+        for (int l = 1; l <= 9; l++) {
+          assertTrue(cnt[l] > 0 && sum2[l] / cnt[l] > 250, spec.studyUid() + " label " + l
+              + " mean HU " + sum2[l] / cnt[l]);
+        }
+        for (int l = 10; l <= 19; l++) assertEquals(0, cnt[l]);
       }
 
       // truth table and train.csv agree with the phantom
