@@ -9,7 +9,8 @@ import java.util.SplittableRandom;
  * The random anatomy of one synthetic cervical spine CT study: a curved spinal axis (cervical
  * lordosis, upper thoracic kyphosis), the vertebrae C1..T12 placed along it with their discs,
  * the spinal canal and cord, the outline of the neck and chest with its fat layer, the airway,
- * the lung apices, the skull base, tissue densities, noise level, fractures and the image grid.
+ * the ribs of the thoracic levels and the lungs inside them, the skull base, tissue densities,
+ * noise level, fractures and the image grid.
  *
  * <p>Everything is drawn from one {@link SplittableRandom} seeded by the study's seed, so the
  * same seed gives the same anatomy. {@link #withFractures} keeps all of it and changes only the

@@ -13,7 +13,7 @@ import org.spinekit.io.Volume;
  * <p>Each slice is evaluated on its own (in parallel on the common or the calling fork-join
  * pool) without allocating per voxel; the noise is a hash of the voxel index, so the result does
  * not depend on the order or the number of threads. Intensities: air, fat, muscle with a slow
- * texture, airway, lung apices, CSF and cord, discs, skull base, cortical and cancellous bone,
+ * texture, airway, lungs, CSF and cord, discs, skull base, ribs, cortical and cancellous bone,
  * fracture lines; then a 3x3 binomial blur in plane and Gaussian noise. The mask comes from the
  * same bone geometry before blur and noise.
  */

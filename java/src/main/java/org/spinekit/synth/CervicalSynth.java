@@ -34,8 +34,10 @@ import org.spinekit.io.kaggle.Rsna2022;
  *
  * <p>Each study's anatomy, fractures and noise come from (seed, study index) only, so studies
  * are generated in parallel on a fixed pool and the same {@link Config} gives byte-identical
- * files. About {@link Config#fractureRate()} of the studies (rounded, chosen by the seed) have
- * one to three fractured vertebrae among C1..C7.
+ * uncompressed files whatever the thread count (compressed ones hold identical pixels and UIDs;
+ * GDCM's re-encoding stamps a Study Date and Time into them). About {@link
+ * Config#fractureRate()} of the studies (rounded, chosen by the seed) have one to three
+ * fractured vertebrae among C1..C7.
  */
 public final class CervicalSynth {
   private CervicalSynth() {}
@@ -341,7 +343,8 @@ public final class CervicalSynth {
   private static void checkNoOtherStudies(Path out, List<StudySpec> specs) throws IOException {
     Set<String> mine = new HashSet<>();
     for (StudySpec s : specs) mine.add(s.studyUid());
-    for (String sub : List.of(Rsna2022.TRAIN_IMAGES_DIR, TEST_IMAGES_DIR, Rsna2022.SEGMENTATIONS_DIR)) {
+    for (String sub : List.of(Rsna2022.TRAIN_IMAGES_DIR, TEST_IMAGES_DIR,
+        Rsna2022.SEGMENTATIONS_DIR)) {
       Path dir = out.resolve(sub);
       if (!Files.isDirectory(dir)) continue;
       try (var entries = Files.list(dir)) {
