@@ -79,9 +79,9 @@ public final class CervicalAnatomy {
   final double zTop;
 
   final List<CervicalVertebra> vertebrae;
-  final List<Disc> discs;
-  final List<Rib> ribs;
-  final Occiput occiput;
+  final List<CervicalDisc> discs;
+  final List<CervicalRib> ribs;
+  final CervicalOcciput occiput;
 
   // tabulated spinal axis and per-position soft tissue, indexed by arc length s
   private final double sMin;
@@ -296,7 +296,7 @@ public final class CervicalAnatomy {
 
     // --- discs between the bodies from C2/C3 down
     for (int l = 2; l < 19; l++) {
-      b.discs.add(Disc.between(verts.get(l - 1), verts.get(l)));
+      b.discs.add(CervicalDisc.between(verts.get(l - 1), verts.get(l)));
     }
 
     // --- rib stubs of the thoracic vertebrae, both sides
@@ -306,7 +306,7 @@ public final class CervicalAnatomy {
     for (int l = 8; l <= 19; l++) {
       double semiU = sc * RIB_SEMI_AXIS[l - 8];
       for (int side = -1; side <= 1; side += 2) {
-        Rib rib = new Rib(verts.get(l - 1), side, semiU, 0.75 * semiU, 2.0);
+        CervicalRib rib = new CervicalRib(verts.get(l - 1), side, semiU, 0.75 * semiU, 2.0);
         b.ribs.add(rib);
         b.ribU[l] = rib.semiU;
         b.ribV[l] = rib.semiV;
@@ -358,7 +358,7 @@ public final class CervicalAnatomy {
       b.lungCentre[i] = keyframe(s, si, l -> b.ribCentre[Math.max(l, 8)]);
     }
     double[] c1 = b.axisAt(0);
-    b.occiput = new Occiput(verts.get(0), sc);
+    b.occiput = new CervicalOcciput(verts.get(0), sc);
 
     // --- image grid: from above C1 down into the body of lastLabel
     double sBottom = s[lastLabel] + dims[lastLabel].hh * uniform(rnd, -0.4, 0.4);
@@ -770,195 +770,6 @@ public final class CervicalAnatomy {
     return x < lo ? lo : x > hi ? hi : x;
   }
 
-  /** An intervertebral disc: a rounded cylinder between two bodies (not labelled). */
-  static final class Disc {
-    final double cx;
-    final double cy;
-    final double cz;
-    final double ay;
-    final double az;
-    final double a;
-    final double b;
-    final double hh;
-    final double[] box;
-
-    private Disc(double cx, double cy, double cz, double ay, double az, double a, double b,
-        double hh) {
-      this.cx = cx;
-      this.cy = cy;
-      this.cz = cz;
-      this.ay = ay;
-      this.az = az;
-      this.a = a;
-      this.b = b;
-      this.hh = hh;
-      double r = Math.max(a, b) + 1;
-      double e = hh + 1;
-      this.box = new double[] {cx - a - 1, cx + a + 1, cy - r - e, cy + r + e, cz - r - e,
-          cz + r + e};
-    }
-
-    static Disc between(CervicalVertebra upper, CervicalVertebra lower) {
-      double[] top = upper.toPatient(0, 0, -upper.d.hh);
-      double[] bottom = lower.toPatient(0, 0, lower.d.hh);
-      double dy = top[1] - bottom[1];
-      double dz = top[2] - bottom[2];
-      double len = Math.hypot(dy, dz);
-      return new Disc(0.5 * (top[0] + bottom[0]), 0.5 * (top[1] + bottom[1]),
-          0.5 * (top[2] + bottom[2]), dy / len, dz / len,
-          0.97 * Math.min(upper.d.a, lower.d.a), 0.97 * Math.min(upper.d.b, lower.d.b),
-          0.5 * len + 1.5);
-    }
-
-    /** 0 outside, 1 annulus, 2 nucleus. */
-    int classify(double x, double y, double z) {
-      double u = x - cx;
-      double v = (y - cy) * az - (z - cz) * ay;
-      double w = (y - cy) * ay + (z - cz) * az;
-      double q = u * u / (a * a) + v * v / (b * b);
-      if (q > 1) return 0;
-      double t = w * w / (hh * hh);
-      if (t > 1) return 0;
-      t *= t;
-      if (q * q + t * t > 1) return 0;
-      return q < 0.3 ? 2 : 1;
-    }
-  }
-
-  /**
-   * A rib (unlabelled bone, as in the RSNA masks): an arc of an ellipse centred on the
-   * vertebra's mid-sagittal plane, from the tip of the transverse process laterally and
-   * forwards, dropping as it goes, in the frame of its vertebra.
-   */
-  static final class Rib {
-    final CervicalVertebra vertebra;
-    final double side;
-    final double vCentre;
-    final double semiU;
-    final double semiV;
-    final double phiTip;
-    final double phiEnd;
-    final double w0;
-    final double drop;
-    final double halfRadial;
-    final double halfHeight;
-    final double[] box;
-
-    /**
-     * @param semiU lateral semi-axis of the rib ellipse
-     * @param semiV antero-posterior semi-axis
-     * @param sweep the arc, in radians of the ellipse parameter, from the transverse process
-     */
-    Rib(CervicalVertebra vertebra, int side, double semiU, double semiV, double sweep) {
-      CervicalVertebra.Dims g = vertebra.d;
-      this.vertebra = vertebra;
-      this.side = side;
-      double ut = g.rcu + g.t - 2 + g.tpLen * Math.cos(g.tpAngle);
-      double vt = g.tpV + g.tpLen * Math.sin(g.tpAngle);
-      this.semiU = Math.max(semiU, ut + 1);
-      this.semiV = semiV;
-      double cu = ut / this.semiU;
-      this.vCentre = vt - semiV * Math.sqrt(1 - cu * cu);
-      this.phiTip = Math.atan2((vt - vCentre) / semiV, cu);
-      this.phiEnd = phiTip - sweep;
-      this.w0 = g.wa;
-      this.drop = 12;
-      this.halfRadial = 3 * g.tpT / 5;
-      this.halfHeight = 4 * g.tpH / 5;
-      double[] bx = {
-        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-        Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY
-      };
-      double e = halfRadial + 1;
-      for (int i = 0; i < 8; i++) {
-        double u = side * ((i & 1) == 0 ? 0 : this.semiU + e);
-        double v = (i & 2) == 0 ? vCentre - semiV - e : vt + e;
-        double w = (i & 4) == 0 ? w0 - drop * sweep - halfHeight - 1 : w0 + halfHeight + 1;
-        double[] p = vertebra.toPatient(u, v, w);
-        for (int a = 0; a < 3; a++) {
-          bx[2 * a] = Math.min(bx[2 * a], p[a]);
-          bx[2 * a + 1] = Math.max(bx[2 * a + 1], p[a]);
-        }
-      }
-      this.box = bx;
-    }
-
-    /** 0 outside, 1 cortex, 2 marrow. */
-    int classify(double x, double y, double z) {
-      CervicalVertebra vt = vertebra;
-      double u = side * vt.localU(x);
-      if (u <= 0) return 0;
-      double dv = vt.localV(y, z) - vCentre;
-      double pu = u / semiU;
-      double pv = dv / semiV;
-      double rho = Math.sqrt(pu * pu + pv * pv);
-      // distance from the ellipse along the ray from its centre
-      double dr = (rho - 1) * Math.sqrt(u * u + dv * dv) / rho;
-      if (dr > halfRadial || dr < -halfRadial) return 0;
-      double phi = Math.atan2(pv, pu);
-      if (phi > phiTip || phi < phiEnd) return 0;
-      double dw = vt.localW(y, z) - (w0 - drop * (phiTip - phi));
-      double p = dr / halfRadial;
-      double q = dw / halfHeight;
-      if (p * p + q * q > 1) return 0;
-      double c = vt.d.cortex;
-      p = dr / (halfRadial - c);
-      q = dw / (halfHeight - c);
-      return p * p + q * q <= 1 ? 2 : 1;
-    }
-  }
-
-  /**
-   * The skull base above C1 (unlabelled bone), in the frame of C1: occipital condyles on the
-   * lateral masses of the atlas and the lower part of the skull, an ellipsoidal shell whose
-   * floor is pierced by the foramen magnum.
-   */
-  static final class Occiput {
-    final CervicalVertebra c1;
-    final double sc;
-    final double[] box;
-
-    Occiput(CervicalVertebra c1, double sc) {
-      this.c1 = c1;
-      this.sc = sc;
-      double[] lo = c1.toPatient(0, 0, 6 * sc);
-      double r = 75 * sc;
-      this.box = new double[] {lo[0] - r, lo[0] + r, lo[1] - r, lo[1] + r, lo[2] - 15,
-          lo[2] + 120};
-    }
-
-    /** 0 outside, 1 cortex, 2 cancellous. */
-    int classify(double x, double y, double z) {
-      double u = c1.localU(x) / sc;
-      double v = c1.localV(y, z) / sc;
-      double w = c1.localW(y, z) / sc;
-      double au = Math.abs(u);
-      int r = CervicalVertebra.roundedCylinder(au - 14, v - 6, w - 10.5, 6, 8.5, 3.5, 1.2);
-      if (r != 0) return r;
-      if (v < -12) return 0;
-      double hole = u * u / (15 * 15) + (v - 13) * (v - 13) / (18 * 18);
-      if (hole < 1) return 0;
-      double du = u / 64;
-      double dv = (v - 15) / 70;
-      double dw = (w - 62) / 50;
-      if (du * du + dv * dv + dw * dw > 1) return 0;
-      du = u / 58;
-      dv = (v - 15) / 64;
-      dw = (w - 62) / 44;
-      if (du * du + dv * dv + dw * dw < 1) return 0;
-      du = u / 62;
-      dv = (v - 15) / 68;
-      dw = (w - 62) / 48;
-      double eu = u / 60;
-      double ev = (v - 15) / 66;
-      double ew = (w - 62) / 46;
-      boolean inner = du * du + dv * dv + dw * dw < 1 && eu * eu + ev * ev + ew * ew > 1
-          && hole > 1.3;
-      return inner ? 2 : 1;
-    }
-  }
-
   /** Everything sampled, kept so that {@link #withFractures} can rebuild the vertebrae. */
   private static final class Builder {
     int rows;
@@ -969,9 +780,9 @@ public final class CervicalAnatomy {
     double x0;
     double y0;
     double zTop;
-    final List<Disc> discs = new ArrayList<>();
-    final List<Rib> ribs = new ArrayList<>();
-    Occiput occiput;
+    final List<CervicalDisc> discs = new ArrayList<>();
+    final List<CervicalRib> ribs = new ArrayList<>();
+    CervicalOcciput occiput;
     double sMin;
     double[] axisX;
     double[] axisY;

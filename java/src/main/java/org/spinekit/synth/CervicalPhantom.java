@@ -161,7 +161,7 @@ public final class CervicalPhantom {
       }
     }
 
-    for (CervicalAnatomy.Disc d : an.discs) {
+    for (CervicalDisc d : an.discs) {
       if (z < d.box[4] || z > d.box[5]) continue;
       int r0 = rowLo(an, d.box[2]);
       int r1 = rowHi(an, d.box[3]);
@@ -176,7 +176,7 @@ public final class CervicalPhantom {
       }
     }
 
-    CervicalAnatomy.Occiput occ = an.occiput;
+    CervicalOcciput occ = an.occiput;
     if (z >= occ.box[4] && z <= occ.box[5]) {
       int r0 = rowLo(an, occ.box[2]);
       int r1 = rowHi(an, occ.box[3]);
@@ -193,7 +193,7 @@ public final class CervicalPhantom {
       }
     }
 
-    for (CervicalAnatomy.Rib rib : an.ribs) {
+    for (CervicalRib rib : an.ribs) {
       if (z < rib.box[4] || z > rib.box[5]) continue;
       int r0 = rowLo(an, rib.box[2]);
       int r1 = rowHi(an, rib.box[3]);
