@@ -299,7 +299,7 @@ public final class CervicalAnatomy {
       b.discs.add(CervicalDisc.between(verts.get(l - 1), verts.get(l)));
     }
 
-    // --- rib stubs of the thoracic vertebrae, both sides
+    // --- ribs of the thoracic vertebrae, both sides
     b.ribU = new double[20];
     b.ribV = new double[20];
     b.ribCentre = new double[20];
@@ -352,7 +352,7 @@ public final class CervicalAnatomy {
     b.lungCentre = new double[n];
     for (int i = 0; i < n; i++) {
       double si = sMin + i * TAB_STEP;
-      // inside the rib cage of the level: half as wide as the ribs' ellipse, beside the spine
+      // the rib cage of the level, which holds the lungs
       b.lungU[i] = keyframe(s, si, l -> b.ribU[Math.max(l, 8)]);
       b.lungV[i] = keyframe(s, si, l -> b.ribV[Math.max(l, 8)]);
       b.lungCentre[i] = keyframe(s, si, l -> b.ribCentre[Math.max(l, 8)]);
