@@ -34,10 +34,8 @@ import org.spinekit.io.kaggle.Rsna2022;
  *
  * <p>Each study's anatomy, fractures and noise come from (seed, study index) only, so studies
  * are generated in parallel on a fixed pool and the same {@link Config} gives byte-identical
- * uncompressed files whatever the thread count (compressed ones hold identical pixels and UIDs;
- * GDCM's re-encoding stamps a Study Date and Time into them). About {@link
- * Config#fractureRate()} of the studies (rounded, chosen by the seed) have one to three
- * fractured vertebrae among C1..C7.
+ * files, compressed or not, whatever the thread count. About {@link Config#fractureRate()} of
+ * the studies (rounded, chosen by the seed) have one to three fractured vertebrae among C1..C7.
  */
 public final class CervicalSynth {
   private CervicalSynth() {}

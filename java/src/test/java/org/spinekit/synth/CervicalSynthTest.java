@@ -197,7 +197,7 @@ class CervicalSynthTest {
   }
 
   @Test
-  void compressedSeriesDecodeToTheSameVoxels() throws IOException {
+  void compressedSeriesRepeatAndDecodeToTheSameVoxels() throws IOException {
     CervicalSynth.Config c = CervicalSynth.Config.small(9).withStudies(1).withTestStudies(0)
         .withImageSize(64).withPixelSpacing(2).withSliceSpacing(2);
     CervicalSynth.StudySpec spec = CervicalSynth.plan(c).get(0);
@@ -206,6 +206,14 @@ class CervicalSynthTest {
         Compression.JPEG2000)) {
       Path root = tmp.resolve(z.name());
       CervicalSynth.generate(root, c.withCompression(z));
+      Path again = tmp.resolve(z.name() + "-again");
+      CervicalSynth.generate(again, c.withCompression(z).withThreads(1));
+      List<Path> files = files(root);
+      assertEquals(files, files(again));
+      for (Path p : files) {
+        assertArrayEquals(Files.readAllBytes(root.resolve(p)), Files.readAllBytes(again.resolve(p)),
+            z + " " + p);
+      }
       Volume read = DicomSeriesReader.read(root.resolve("train_images").resolve(
           spec.studyUid()));
       assertEquals(z.transferSyntaxUid, read.series().transferSyntaxUid(), z.name());
