@@ -16,30 +16,38 @@ import org.spinekit.ops.HeatmapPool;
 import org.spinekit.ops.Tensors;
 
 /**
- * {@code spinekit demo}: heatmaps rendered from random points go through the three head
- * kernels; prints how well DSNT recovers the points, the fused loss beside the composite
- * one, and the forward+backward times of both.
+ * {@code spinekit demo}: first the synthetic data sets ({@link DataDemo}: generated, read back
+ * through the Kaggle layouts, DICOM and NIfTI, labels checked against the anatomy), then
+ * heatmaps rendered from random points go through the three head kernels; prints how well
+ * DSNT recovers the points, the fused loss beside the composite one, and the forward+backward
+ * times of both.
  */
 final class Demo {
   private Demo() {}
 
   static final String HELP = String.join("\n",
       "usage: spinekit demo [--shape NxKxHxW|NxKxDxHxW] [--classes C] [--sigma S] [--seed N]",
-      "                     [--threads T] [--iters I]",
+      "                     [--threads T] [--iters I] [--data DIR] [--data-size small|demo]",
+      "                     [--no-data]",
       "  --shape    heatmap batch (default 8x5x80x80; 3D e.g. 2x10x24x80x80)",
       "  --classes  grade classes (default 3, class weights 1, 2, 4, ...)",
       "  --sigma    Gaussian sigma in pixels (default 2)",
       "  --seed     random seed (default 1)",
       "  --threads  CPU threads for libtorch and the kernels (default: all cores)",
-      "  --iters    timed repetitions per implementation (default 20; median reported)");
+      "  --iters    timed repetitions per implementation (default 20; median reported)",
+      "  --data     write the synthetic data sets here and keep them (default: a temporary",
+      "             directory, removed afterwards)",
+      "  --data-size  small (seconds) or demo (default)",
+      "  --no-data  only the kernel part");
 
-  static int run(String[] args) {
+  static int run(String[] args) throws java.io.IOException {
     if (Arrays.asList(args).contains("--help")) {
       System.out.println(HELP);
       return 0;
     }
     Options o = new Options("demo", args,
-        Set.of("shape", "classes", "sigma", "seed", "threads", "iters"), Set.of());
+        Set.of("shape", "classes", "sigma", "seed", "threads", "iters", "data", "data-size"),
+        Set.of("no-data"));
     long[] shape = o.shape("shape", "8x5x80x80");
     long c = o.integer("classes", 3);
     double sigma = o.real("sigma", 2.0);
@@ -49,6 +57,24 @@ final class Demo {
     if (c < 1 || iters < 1 || threads < 1 || !(sigma > 0)) {
       throw new IllegalArgumentException("demo: --classes, --iters and --threads must be >= 1"
           + " and --sigma > 0");
+    }
+    String dataSize = o.string("data-size", "demo");
+    if (!dataSize.equals("small") && !dataSize.equals("demo")) {
+      throw new IllegalArgumentException("demo: --data-size expects small or demo, got '"
+          + dataSize + "'");
+    }
+    if (!o.flag("no-data")) {
+      String keep = o.string("data", null);
+      java.nio.file.Path dir = keep != null ? java.nio.file.Path.of(keep)
+          : java.nio.file.Files.createTempDirectory("spinekit-demo");
+      try {
+        System.out.printf("spinekit demo: synthetic data sets (%s), seed %d, %d threads%n",
+            dataSize, seed, threads);
+        DataDemo.run(dir, dataSize.equals("small"), seed, threads);
+      } finally {
+        if (keep == null) deleteTree(dir);
+      }
+      System.out.println();
     }
     torch.set_num_threads(threads);
     Kernels.setNumThreads(threads);
@@ -140,6 +166,14 @@ final class Demo {
           });
     }
     return 0;
+  }
+
+  private static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+    try (java.util.stream.Stream<java.nio.file.Path> w = java.nio.file.Files.walk(dir)) {
+      for (java.nio.file.Path p : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(p);
+      }
+    }
   }
 
   private static double maxAbsDiff(Tensor a, Tensor b) {

@@ -19,6 +19,8 @@ public final class Main {
       "  info     library build: CUDA kernels compiled, CUDA devices, CPU threads",
       "  dicom    info | export: list the DICOM series in a file or directory, or write one",
       "           as a NumPy array (spinekit dicom --help)",
+      "  synth    cervical | lumbar: synthetic RSNA 2022 / RSNA 2024 data sets with ground",
+      "           truth (spinekit synth --help)",
       "",
       "options common to all: --help");
 
@@ -47,6 +49,8 @@ public final class Main {
         return Demo.run(rest);
       case "dicom":
         return DicomCommand.run(rest);
+      case "synth":
+        return SynthCommand.run(rest);
       case "info":
         System.out.println("libspinekit CUDA kernels compiled: " + Kernels.cudaCompiled());
         System.out.println("CUDA devices: " + Kernels.cudaDeviceCount());
