@@ -176,9 +176,11 @@ final class IoBench {
     Object run() throws IOException;
   }
 
-  /** Slices per second: median over repeats, after one warm-up run. */
+  /** Slices per second: median over repeats, after warming up (JIT) for at least 3 runs and
+   * 2 seconds. */
   static double rate(int slices, int repeats, Work w) throws IOException {
-    w.run();
+    long warm = System.nanoTime();
+    for (int i = 0; i < 3 || System.nanoTime() - warm < 2_000_000_000L; i++) w.run();
     double[] t = new double[repeats];
     for (int i = 0; i < repeats; i++) {
       long t0 = System.nanoTime();
@@ -224,7 +226,7 @@ final class IoBench {
     Volume v = Volume.builder(1, 8, 8).shorts(new short[64], true, 1, 0).build();
     Path f = DicomWriter.writeSeries(v, tiny, new DicomWriter.Series("T", "1.2.3", "1.2.3.4", 1,
         "tiny", "CT", "1.2.3.5"), Compression.NONE).get(0);
-    return 1 / rate(1, 9, () -> exec(subst(cmd, f)));
+    return 1 / rate(1, 15, () -> exec(subst(cmd, f)));
   }
 
   private static String[] subst(String[] cmd, Path in) {

@@ -45,15 +45,19 @@ public final class DicomFile {
 
   /** The header of a file, reading only as much of it as needed. */
   public static DicomHeader readHeader(Path file) throws IOException {
+    return header(file, parseHeader(file));
+  }
+
+  private static DicomParser.Parsed parseHeader(Path file) throws IOException {
     for (int n : HEADER_PREFIXES) {
       byte[] prefix = readPrefix(file, n);
       try {
-        return header(file, DicomParser.parse(file, prefix, prefix.length == n, true));
+        return DicomParser.parse(file, prefix, prefix.length == n, true);
       } catch (DicomParser.NeedMore e) {
         // read more
       }
     }
-    return header(file, DicomParser.parse(file, readAll(file), false, true));
+    return DicomParser.parse(file, readAll(file), false, true);
   }
 
   /** The header and the decoded pixel data of a file. */
@@ -78,16 +82,64 @@ public final class DicomFile {
    */
   static DicomHeader readInto(Path file, DicomHeader expected, short[] dst, int offset)
       throws IOException {
+    DicomParser.Parsed hp = parseHeader(file);
+    if (!hp.syntax().encapsulated && hp.syntax() != TransferSyntax.DEFLATED) {
+      DicomHeader h = header(file, hp);
+      check(file, expected, h);
+      readMapped(file, hp, h, dst, offset);
+      return h;
+    }
     byte[] bytes = readAll(file);
     DicomParser.Parsed p = DicomParser.parse(file, bytes, false, false);
     DicomHeader h = header(file, p);
+    check(file, expected, h);
+    decodeInto(file, p, h, dst, offset);
+    return h;
+  }
+
+  private static void check(Path file, DicomHeader expected, DicomHeader h)
+      throws MalformedFileException {
     if (h.rows() != expected.rows() || h.columns() != expected.columns()
         || h.frames() != expected.frames() || h.signed() != expected.signed()) {
       throw new MalformedFileException(file, "changed while being read (now " + h.frames()
           + " frame(s) of " + h.rows() + "x" + h.columns() + ")");
     }
-    decodeInto(file, p, h, dst, offset);
-    return h;
+  }
+
+  /**
+   * Uncompressed pixel data straight from the page cache into {@code dst} through a memory
+   * map: one copy, where reading the file into an array and converting it would move the
+   * bytes three times (uncompressed series are read at memory bandwidth).
+   */
+  private static void readMapped(Path file, DicomParser.Parsed p, DicomHeader h, short[] dst,
+      int off) throws IOException {
+    DicomDataset.Element px = p.data().get(DicomTag.PIXEL_DATA);
+    int bytesPer = h.bitsAllocated() / 8;
+    int count = h.frames() * h.rows() * h.columns();
+    long need = (long) count * bytesPer;
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      long size = ch.size();
+      long have = Math.min(px.length(), size - px.offset());
+      if (have < need) {
+        throw new MalformedFileException(file, "truncated pixel data: " + Math.max(0, have)
+            + " bytes for " + h.frames() + " frame(s) of " + h.rows() + "x" + h.columns()
+            + " at " + h.bitsAllocated() + " bits need " + need);
+      }
+      java.nio.MappedByteBuffer map = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY,
+          px.offset(), need);
+      map.order(p.data().bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+      if (bytesPer == 2) {
+        map.asShortBuffer().get(dst, off, count);
+      } else {
+        byte[] b = new byte[count];
+        map.get(b);
+        widen(b, 0, dst, off, count, h.signed());
+      }
+    } catch (InternalError e) {
+      // The JDK's report of a fault in a mapped buffer: the file shrank while being read.
+      throw new MalformedFileException(file, "changed while being read: " + e.getMessage());
+    }
+    fitBits(dst, off, count, h.bitsAllocated(), h.bitsStored(), h.highBit(), h.signed());
   }
 
   private static void decodeInto(Path file, DicomParser.Parsed p, DicomHeader h, short[] dst,

@@ -309,17 +309,43 @@ public final class DicomSeriesReader {
     List<Object> decoded = parallel(jobs, o.threads(), job -> {
       List<Integer> slots = job.getValue();
       DicomHeader h = s.slices().get(slots.get(0)).header();
-      if (h.frames() == 1) {
-        return DicomFile.readInto(h.file(), h, voxels, slots.get(0) * plane);
+      try {
+        if (h.frames() == 1) {
+          return DicomFile.readInto(h.file(), h, voxels, slots.get(0) * plane);
+        }
+        short[] all = new short[h.frames() * plane];
+        DicomHeader now = DicomFile.readInto(h.file(), h, all, 0);
+        for (int slot : slots) {
+          System.arraycopy(all, s.slices().get(slot).frame() * plane, voxels, slot * plane,
+              plane);
+        }
+        return now;
+      } catch (MalformedFileException e) {
+        if (!o.skipBadFiles()) throw e;
+        return e;
       }
-      short[] all = new short[h.frames() * plane];
-      DicomHeader now = DicomFile.readInto(h.file(), h, all, 0);
-      for (int slot : slots) {
-        System.arraycopy(all, s.slices().get(slot).frame() * plane, voxels, slot * plane,
-            plane);
-      }
-      return now;
     });
+    List<String> failed = new ArrayList<>();
+    java.util.Set<Path> bad = new java.util.HashSet<>();
+    for (Object d : decoded) {
+      if (d instanceof MalformedFileException e) {
+        failed.add(e.getMessage());
+        bad.add(e.file());
+      }
+    }
+    if (!bad.isEmpty()) {
+      // Leave the files that failed to decode out, and assemble the rest again.
+      List<Slice> kept = new ArrayList<>();
+      for (Slice sl : s.slices()) if (!bad.contains(sl.header().file())) kept.add(sl);
+      if (kept.isEmpty()) {
+        throw new MalformedFileException(first.file(), "no slice of series "
+            + s.seriesInstanceUid() + " could be decoded: " + String.join("; ", failed));
+      }
+      List<String> notes = new ArrayList<>(skipped);
+      notes.addAll(failed);
+      return assemble(new Series(s.seriesInstanceUid(), List.copyOf(kept), s.warnings()),
+          notes, o);
+    }
     // Rescale: one for the series, or per slice into float32.
     boolean uniform = true;
     for (Slice sl : s.slices()) {

@@ -116,6 +116,22 @@ class DicomSeriesTest {
   }
 
   @Test
+  void aTruncatedSliceFailsTheSeriesNamingTheFile() throws IOException {
+    Volume v = ct(4, 16, 16, 5);
+    DicomWriter.writeSeries(v, dir, series(STUDY + ".6", 6), Compression.NONE);
+    Path cut = dir.resolve("3.dcm");
+    byte[] b = Files.readAllBytes(cut);
+    Files.write(cut, java.util.Arrays.copyOf(b, b.length - 100));
+    MalformedFileException e = assertThrows(MalformedFileException.class,
+        () -> DicomSeriesReader.read(dir));
+    assertEquals(cut, e.file());
+    assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+    Volume rest = DicomSeriesReader.read(dir,
+        DicomSeriesReader.Options.defaults().withSkipBadFiles(true));
+    assertEquals(3, rest.slices(), rest.warnings().toString());
+  }
+
+  @Test
   void duplicatePositionsAreAnErrorNamingBothFiles() throws IOException {
     Volume v = ct(4, 8, 8, 4);
     DicomWriter.writeSeries(v, dir, series(STUDY + ".5", 5), Compression.NONE);
