@@ -106,10 +106,24 @@ public final class DicomFile {
     }
   }
 
+  /** Per-thread direct buffer of the uncompressed path, reused across files. */
+  private static final ThreadLocal<ByteBuffer> IO_BUFFER = new ThreadLocal<>();
+
+  private static ByteBuffer ioBuffer(long need) {
+    ByteBuffer b = IO_BUFFER.get();
+    if (b == null || b.capacity() < need) {
+      b = ByteBuffer.allocateDirect((int) Math.max(need, 1 << 20));
+      IO_BUFFER.set(b);
+    }
+    b.clear().limit((int) need);
+    return b;
+  }
+
   /**
-   * Uncompressed pixel data straight from the page cache into {@code dst} through a memory
-   * map: one copy, where reading the file into an array and converting it would move the
-   * bytes three times (uncompressed series are read at memory bandwidth).
+   * Uncompressed pixel data read from only the pixel data's byte range into a reused
+   * per-thread direct buffer, then converted into {@code dst}: no per-file array to allocate
+   * and zero, and (unlike a memory map) no page faults serialised on the process's memory
+   * map, so several threads read in parallel.
    */
   private static void readMapped(Path file, DicomParser.Parsed p, DicomHeader h, short[] dst,
       int off) throws IOException {
@@ -125,19 +139,25 @@ public final class DicomFile {
             + " bytes for " + h.frames() + " frame(s) of " + h.rows() + "x" + h.columns()
             + " at " + h.bitsAllocated() + " bits need " + need);
       }
-      java.nio.MappedByteBuffer map = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY,
-          px.offset(), need);
-      map.order(p.data().bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer buf = ioBuffer(need);
+      buf.order(p.data().bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+      long pos = px.offset();
+      while (buf.hasRemaining()) {
+        int r = ch.read(buf, pos);
+        if (r < 0) {
+          throw new MalformedFileException(file, "truncated pixel data: the file ended while"
+              + " being read");
+        }
+        pos += r;
+      }
+      buf.flip();
       if (bytesPer == 2) {
-        map.asShortBuffer().get(dst, off, count);
+        buf.asShortBuffer().get(dst, off, count);
       } else {
         byte[] b = new byte[count];
-        map.get(b);
+        buf.get(b);
         widen(b, 0, dst, off, count, h.signed());
       }
-    } catch (InternalError e) {
-      // The JDK's report of a fault in a mapped buffer: the file shrank while being read.
-      throw new MalformedFileException(file, "changed while being read: " + e.getMessage());
     }
     fitBits(dst, off, count, h.bitsAllocated(), h.bitsStored(), h.highBit(), h.signed());
   }
