@@ -78,7 +78,7 @@ public final class SafeTensors {
           made.add(t);
           out.put(e.name(), t);
         }
-        for (Tensor t : made) SafeTensorsOutputs.handOut(scope, t);
+        for (Tensor t : made) org.spinekit.ops.Outputs.handOut(scope, t);
       }
       return out;
     }

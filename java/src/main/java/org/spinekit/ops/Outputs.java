@@ -7,13 +7,13 @@ import org.bytedeco.javacpp.PointerScope;
 /**
  * Hands tensors made inside an operation's own {@link PointerScope} to the caller: to the
  * caller's innermost scope when there is one, else to the caller alone (who closes them or
- * leaves them to the garbage collector).
+ * leaves them to the garbage collector). Used by every API that returns native objects.
  */
-final class Outputs {
+public final class Outputs {
   private Outputs() {}
 
   /** Call inside {@code inner}, before it closes. Null-safe. */
-  static <T extends Pointer> T handOut(PointerScope inner, T p) {
+  public static <T extends Pointer> T handOut(PointerScope inner, T p) {
     if (p == null) return null;
     PointerScope outer = null;
     for (Iterator<PointerScope> it = PointerScope.getScopeIterator(); it.hasNext(); ) {
