@@ -20,14 +20,17 @@ import java.util.concurrent.TimeoutException;
  * Reads one DICOM file: the header ({@link #readHeader}) or the header and the decoded stored
  * pixel values of every frame ({@link #read}). Uncompressed transfer syntaxes (implicit and
  * explicit VR little endian, explicit big endian, deflated) are decoded in Java; encapsulated
- * ones (JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, RLE) by GDCM, after the file's
- * structure has been checked here.
+ * ones by decoders that fail cleanly on corrupt data, after the file's structure has been
+ * checked here: lossless JPEG and RLE in Java, 8-bit JPEG through the JDK, JPEG 2000 and
+ * JPEG-LS through libspinekit_codecs (OpenJPEG, CharLS). Only 12-bit lossy JPEG (and the
+ * others when libspinekit_codecs lacks a decoder) goes to GDCM, given an image built in
+ * memory, never the file.
  *
  * <p>Every problem is an {@link MalformedFileException} naming the file: a file that is not
- * DICOM, is truncated, has no pixel data or an unsupported pixel format. Decoding one file by
- * GDCM is bounded in time (system property {@code spinekit.dicom.decodeTimeoutSeconds},
- * default 60); a decode that overruns is reported as an error for that file. Safe to call
- * from several threads.
+ * DICOM, is truncated, has no pixel data or an unsupported pixel format. Parsing and the
+ * decoders of our own are linear in the file size; a GDCM decode is also bounded in time
+ * (system property {@code spinekit.dicom.decodeTimeoutSeconds}, default 60) and reported as
+ * an error for that file when it overruns. Safe to call from several threads.
  */
 public final class DicomFile {
   private DicomFile() {}
