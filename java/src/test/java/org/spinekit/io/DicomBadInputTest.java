@@ -131,7 +131,8 @@ class DicomBadInputTest {
         fail("trial " + trial + ": " + e, e);
       }
     }
-    assertTrue(refusedCount >= 0);
+    // Some corruptions must be caught (deterministic seeds: the count is fixed per syntax).
+    assertTrue(refusedCount > 0, c + ": no corrupted file was refused");
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
