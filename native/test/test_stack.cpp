@@ -134,8 +134,8 @@ std::vector<double> ref_plane(const Vol& v, int64_t z, const Crop& c, double pad
     float s = (static_cast<float>(d) + 0.5f) * (static_cast<float>(in) / static_cast<float>(out)) - 0.5f;
     if (s < 0) s = 0;
     i0 = std::min<int64_t>(static_cast<int64_t>(std::floor(s)), in - 1);
-    i1 = std::min<int64_t>(i0 + 1, in - 1);
     l = s - i0;
+    i1 = l > 0 ? std::min<int64_t>(i0 + 1, in - 1) : i0;
   };
   std::vector<double> r(oh * ow);
   for (int64_t oy = 0; oy < oh; ++oy) {

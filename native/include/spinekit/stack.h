@@ -17,7 +17,7 @@
  * Bilinear (align_corners = false, as torch.nn.functional.interpolate and
  * cv2.resize INTER_LINEAR): along each axis with scale = crop / out,
  *   src = max(0, (dst + 0.5) * scale - 0.5), i0 = floor(src),
- *   i1 = min(i0 + 1, crop - 1), lambda = src - i0,
+ *   lambda = src - i0, i1 = min(i0 + 1, crop - 1) (i1 = i0 when lambda = 0),
  * computed in float32 (as torch does for float tensors), and the value is the
  * bilinear blend of the four windowed source values.
  *
@@ -25,8 +25,9 @@
  * in [0, 1], applied to every source value (padding included) before the
  * blend, as when each slice is windowed and then resized. window == 0: w(v) = v.
  *
- * NaN voxels propagate: an output pixel whose 2x2 source neighbourhood holds
- * a NaN is NaN (even at weight 0, as in torch's interpolate).
+ * NaN voxels propagate: an output pixel that gives a NaN voxel a non-zero
+ * weight is NaN. (torch's interpolate also spreads NaN to outputs that weigh
+ * it 0 where lambda is exactly 0; where the grids align this kernel copies.)
  *
  * Nearest (masks; cv2 INTER_NEAREST and torch mode="nearest"):
  *   src = min(floor(dst * scale), crop - 1), labels copied unchanged.

@@ -60,8 +60,11 @@ std::vector<Tap> linear_taps(int64_t out, int64_t in) {
     if (s < 0) s = 0;
     int64_t i0 = static_cast<int64_t>(s);
     if (i0 > in - 1) i0 = in - 1;
-    const int64_t i1 = i0 < in - 1 ? i0 + 1 : i0;
-    t[d] = {i0, i1, s - static_cast<float>(i0)};
+    const float l = s - static_cast<float>(i0);
+    // A tap of weight 0 reads the same pixel: an exact copy where the grids align, and a
+    // NaN voxel reaches only the outputs that weigh it.
+    const int64_t i1 = i0 < in - 1 && l > 0 ? i0 + 1 : i0;
+    t[d] = {i0, i1, l};
   }
   return t;
 }
