@@ -2,11 +2,12 @@
 //
 // resample_planes: the output planes are grouped by source slice; a task is a
 // (group, block of output rows). For one output row the two source rows are
-// converted to windowed float32 and blended vertically over the crop width
+// read, windowed and blended vertically over the crop width in one pass
 // (contiguous, vectorised), then the row is gathered horizontally with the
-// precomputed column indices and weights and stored to every plane of the
-// group. Each output value is written by exactly one task, so the result does
-// not depend on the thread count.
+// precomputed column indices and weights (vectorised gathers) and stored to
+// every plane of the group with streaming stores. Each output value is
+// written by exactly one task, so the result does not depend on the thread
+// count.
 #include "spinekit/stack.h"
 
 #include <algorithm>
@@ -14,6 +15,10 @@
 #include <cstring>
 #include <map>
 #include <vector>
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "cpu/parallel.h"
 
@@ -110,27 +115,19 @@ inline float load<float>(const float* p, float, float) {
   return *p;
 }
 
-// Windowed modality values of crop row r (crop columns [0, cw)) of slice z.
-template <typename T>
-void crop_row(const T* src, int64_t S, int64_t H, int64_t W, float slope, float intercept,
-              int64_t z, int64_t row, int64_t x0, int64_t cw, float padw, const Window& win,
-              float* dst) {
-  if (z < 0 || z >= S || row < 0 || row >= H) {
-    for (int64_t x = 0; x < cw; ++x) dst[x] = padw;
+// Stores one computed row to a destination row: streaming (non-temporal) stores when the
+// destination is 32-byte aligned, so that the write-once output does not evict the source
+// rows from the cache nor cost a read for ownership; memcpy otherwise.
+inline void store_row(float* dst, const float* row, int64_t n) {
+#if defined(__AVX__)
+  if ((reinterpret_cast<uintptr_t>(dst) & 31) == 0) {
+    int64_t x = 0;
+    for (; x + 8 <= n; x += 8) _mm256_stream_ps(dst + x, _mm256_loadu_ps(row + x));
+    for (; x < n; ++x) dst[x] = row[x];
     return;
   }
-  const T* r = src + (z * H + row) * W;
-  const int64_t a = std::clamp<int64_t>(-x0, 0, cw);         // first inside column
-  const int64_t b = std::clamp<int64_t>(W - x0, a, cw);     // end of inside columns
-  for (int64_t x = 0; x < a; ++x) dst[x] = padw;
-  if (win.on) {
-#pragma omp simd
-    for (int64_t x = a; x < b; ++x) dst[x] = apply(win, load(r + (x0 + x), slope, intercept));
-  } else {
-#pragma omp simd
-    for (int64_t x = a; x < b; ++x) dst[x] = load(r + (x0 + x), slope, intercept);
-  }
-  for (int64_t x = b; x < cw; ++x) dst[x] = padw;
+#endif
+  std::memcpy(dst, row, static_cast<size_t>(n) * sizeof(float));
 }
 
 template <typename T>
@@ -139,7 +136,18 @@ void resample(const T* src, int64_t S, int64_t H, int64_t W, float slope, float 
               float pad, const Window& win, int64_t oh, int64_t ow, float* out) {
   const Groups g = group_planes(z, planes);
   const std::vector<Tap> ty = linear_taps(oh, ch), tx = linear_taps(ow, cw);
+  // Columns as separate arrays (int32 indices) so the horizontal pass vectorises as gathers.
+  std::vector<int32_t> cx0(static_cast<size_t>(ow)), cx1(static_cast<size_t>(ow));
+  std::vector<float> cl(static_cast<size_t>(ow));
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    cx0[ox] = static_cast<int32_t>(tx[ox].i0);
+    cx1[ox] = static_cast<int32_t>(tx[ox].i1);
+    cl[ox] = tx[ox].l;
+  }
   const float padw = apply(win, pad);
+  // The crop columns inside the slice: [a, b); the others are padding.
+  const int64_t a = std::clamp<int64_t>(-x0, 0, cw);
+  const int64_t b = std::clamp<int64_t>(W - x0, a, cw);
   const int64_t blocks = (oh + kRowBlock - 1) / kRowBlock;
   const int64_t ngroups = static_cast<int64_t>(g.slice.size());
   parallel_for(ngroups * blocks, [&](int64_t task) {
@@ -147,38 +155,52 @@ void resample(const T* src, int64_t S, int64_t H, int64_t W, float slope, float 
     const int64_t r1 = std::min(oh, r0 + kRowBlock);
     const int64_t zs = g.slice[gi];
     const std::vector<int64_t>& dst = g.planes[gi];
-    std::vector<float> buf(static_cast<size_t>(3 * cw));
-    float* ra = buf.data();
-    float* rb = ra + cw;
-    float* v = rb + cw;
-    int64_t have_a = INT64_MIN, have_b = INT64_MIN;
+    std::vector<float> buf(static_cast<size_t>(cw + ow));
+    float* v = buf.data();
+    float* row = v + cw;
+    const int32_t* i0 = cx0.data();
+    const int32_t* i1 = cx1.data();
+    const float* lx = cl.data();
+    const bool slice_in = zs >= 0 && zs < S;
     for (int64_t oy = r0; oy < r1; ++oy) {
       const Tap t = ty[oy];
-      // Reuse rows converted for the previous output row.
-      if (t.i0 != have_a) {
-        if (t.i0 == have_b) {
-          std::swap(ra, rb);
-          std::swap(have_a, have_b);
-        } else {
-          crop_row(src, S, H, W, slope, intercept, zs, y0 + t.i0, x0, cw, padw, win, ra);
-          have_a = t.i0;
-        }
-      }
-      if (t.i1 != have_b) {
-        crop_row(src, S, H, W, slope, intercept, zs, y0 + t.i1, x0, cw, padw, win, rb);
-        have_b = t.i1;
-      }
+      const int64_t ya = y0 + t.i0, yb = y0 + t.i1;
+      const bool ina = slice_in && ya >= 0 && ya < H, inb = slice_in && yb >= 0 && yb < H;
       const float l1 = t.l, l0 = 1.f - t.l;
+      // Vertical blend of the two windowed source rows over the crop width.
+      for (int64_t x = 0; x < a; ++x) v[x] = padw;
+      for (int64_t x = b; x < cw; ++x) v[x] = padw;
+      if (ina && inb) {
+        const T* pa = src + (zs * H + ya) * W;
+        const T* pb = src + (zs * H + yb) * W;
+        if (win.on) {
 #pragma omp simd
-      for (int64_t x = 0; x < cw; ++x) v[x] = l0 * ra[x] + l1 * rb[x];
-      float* o = out + (dst[0] * oh + oy) * ow;
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const Tap c = tx[ox];
-        o[ox] = (1.f - c.l) * v[c.i0] + c.l * v[c.i1];
+          for (int64_t x = a; x < b; ++x)
+            v[x] = l0 * apply(win, load(pa + (x0 + x), slope, intercept)) +
+                   l1 * apply(win, load(pb + (x0 + x), slope, intercept));
+        } else {
+#pragma omp simd
+          for (int64_t x = a; x < b; ++x)
+            v[x] = l0 * load(pa + (x0 + x), slope, intercept) +
+                   l1 * load(pb + (x0 + x), slope, intercept);
+        }
+      } else if (ina || inb) {
+        const T* p = src + (zs * H + (ina ? ya : yb)) * W;
+        const float lin = ina ? l0 : l1, lpad = (ina ? l1 : l0) * padw;
+#pragma omp simd
+        for (int64_t x = a; x < b; ++x)
+          v[x] = lin * apply(win, load(p + (x0 + x), slope, intercept)) + lpad;
+      } else {
+        for (int64_t x = a; x < b; ++x) v[x] = padw;
       }
-      for (size_t k = 1; k < dst.size(); ++k)
-        std::memcpy(out + (dst[k] * oh + oy) * ow, o, static_cast<size_t>(ow) * sizeof(float));
+      // Horizontal.
+#pragma omp simd
+      for (int64_t ox = 0; ox < ow; ++ox) row[ox] = (1.f - lx[ox]) * v[i0[ox]] + lx[ox] * v[i1[ox]];
+      for (size_t k = 0; k < dst.size(); ++k) store_row(out + (dst[k] * oh + oy) * ow, row, ow);
     }
+#if defined(__AVX__)
+    _mm_sfence();
+#endif
   });
 }
 
