@@ -29,7 +29,11 @@ import org.spinekit.ops.Window;
  * k = 1, stride 1.
  *
  * <ul>
- *   <li>native: {@link Stack25d#images(Tensor, double, double, Stack25d.Options)}, one pass.
+ *   <li>native: {@link Stack25d#images(Tensor, double, double, Stack25d.Options)}, one pass,
+ *       into a fresh output (368 MB: the allocation is over glibc's largest mmap threshold, so
+ *       every call also pays the page faults of a new mapping, as the composite does).
+ *   <li>native-into: {@link Stack25d#imagesInto} into one preallocated output (a reused batch
+ *       buffer): the kernel alone, the figure to hold against the floor.
  *   <li>composite: {@link StackComposite#stack}: rescale + window on the volume, {@code
  *       upsample_bilinear2d} of the slices, {@code index_select} into the (slice, channel)
  *       planes (the cheaper order of the two ops: each slice is resized once).
@@ -49,7 +53,7 @@ import org.spinekit.ops.Window;
 @Fork(value = 1, jvmArgs = {"-Xmx2g"})
 @State(Scope.Thread)
 public class StackBenchmark {
-  @Param({"native", "composite", "copy"})
+  @Param({"native", "native-into", "composite", "copy"})
   public String impl;
 
   @Param({"300"})
@@ -74,8 +78,10 @@ public class StackBenchmark {
 
   @Setup
   public void setUp() {
-    if (!impl.equals("native") && !impl.equals("composite") && !impl.equals("copy")) {
-      throw new IllegalArgumentException("impl: expected native, composite or copy, got " + impl);
+    if (!impl.equals("native") && !impl.equals("native-into") && !impl.equals("composite")
+        && !impl.equals("copy")) {
+      throw new IllegalArgumentException(
+          "impl: expected native, native-into, composite or copy, got " + impl);
     }
     Inputs.setThreads(threads);
     options = Stack25d.Options.defaults().withWindow(Window.SOFT_TISSUE);
@@ -84,6 +90,10 @@ public class StackBenchmark {
       volume = torch.randint(24, 4024, new long[] {slices, H, W},
           new TensorOptions(ScalarType.Short));
       volume.retainReference();
+      if (impl.equals("native-into")) {
+        copyDst = torch.zeros(slices, 3, OUT, OUT);
+        copyDst.retainReference();
+      }
       if (impl.equals("copy")) {
         long floats = floorBytes(slices) / 2 / 4; // a copy reads and writes its size
         copySrc = torch.randn(floats);
@@ -97,10 +107,8 @@ public class StackBenchmark {
   @TearDown
   public void tearDown() {
     volume.releaseReference();
-    if (copySrc != null) {
-      copySrc.releaseReference();
-      copyDst.releaseReference();
-    }
+    if (copySrc != null) copySrc.releaseReference();
+    if (copyDst != null) copyDst.releaseReference();
   }
 
   @Benchmark
@@ -108,6 +116,8 @@ public class StackBenchmark {
     try (PointerScope scope = new PointerScope()) {
       switch (impl) {
         case "native" -> bh.consume(Stack25d.images(volume, 1, -1024, options));
+        case "native-into" -> bh.consume(
+            Stack25d.imagesInto(volume, 1, -1024, options, copyDst));
         case "composite" -> bh.consume(StackComposite.stack(volume, 1, -1024, options));
         default -> bh.consume(copyDst.copy_(copySrc));
       }

@@ -120,6 +120,24 @@ public final class Stack25d {
     }
   }
 
+  /**
+   * As {@link #images(Tensor, double, double, Options)}, written into {@code out}: a contiguous
+   * float32 tensor [S, 2k+1, height, width] on the volume's device, e.g. a batch buffer reused
+   * across calls (a fresh output of this size costs page faults on every call). Returns out.
+   */
+  public static Tensor imagesInto(Tensor volume, double slope, double intercept, Options o,
+      Tensor out) {
+    int dtype = checkVolume(volume, "volume");
+    Window.rescale(slope, intercept);
+    if (o == null) throw new IllegalArgumentException("options: expected options, got null");
+    long s = volume.size(0), h = volume.size(1), w = volume.size(2);
+    Checks.tensor(out, "out", ScalarType.Float, volume);
+    Checks.shapeEquals(out, "out", s, o.channels(), o.height(), o.width());
+    Resampling.planes(volume, dtype, s, h, w, (float) slope, (float) intercept,
+        sourceSlices(s, o), geometry(h, w, o.height(), o.width(), o.window()), 0f, out);
+    return out;
+  }
+
   /** Images of a tensor volume of modality values (rescale 1, 0). */
   public static Tensor images(Tensor volume, Options o) {
     return images(volume, 1, 0, o);

@@ -108,6 +108,9 @@ class Stack25dTest {
         assertMatches(fromVolume, ref, tol, "volume " + v.kind());
         Tensor fromTensor = Stack25d.images(tensorOf(v), v.slope(), v.intercept(), o);
         assertMatches(fromTensor, ref, tol, "tensor " + v.kind());
+        Tensor into = torch.full(Checks.shape(fromTensor), new org.bytedeco.pytorch.Scalar(7777f));
+        Stack25d.imagesInto(tensorOf(v), v.slope(), v.intercept(), o, into);
+        assertTrue(into.equal(fromTensor), "imagesInto writes every element as images");
       }
     }
   }
@@ -213,6 +216,8 @@ class Stack25dTest {
           "volume: expected a contiguous");
       assertMessage(() -> Stack25d.images(torch.zeros(2, 4, 4), 0, 0, o), "slope:");
       assertMessage(() -> Stack25d.images((Tensor) null, o), "volume: expected a tensor");
+      assertMessage(() -> Stack25d.imagesInto(torch.zeros(2, 4, 4), 1, 0, o,
+          torch.zeros(2, 3, 320, 321)), "out: expected shape [2, 3, 320, 320]");
       assertMessage(() -> o.withK(-1), "k: expected >= 0");
       assertMessage(() -> o.withStride(0), "stride: expected >= 1");
       assertMessage(() -> o.withSize(0, 5), "size:");
