@@ -92,7 +92,13 @@ int spinekit_window_cpu(const void* src, int src_dtype, int64_t outer, int64_t i
                         float slope, float intercept, const float* windows, int n_windows,
                         float* out);
 
-/* CUDA versions: device pointers (z and windows too), the caller's stream. */
+/*
+ * CUDA versions: device pointers (z and windows too), the caller's stream.
+ * Same results as the CPU kernels up to float rounding of the blend (fused
+ * multiply-adds); nearest labels exactly. The window widths of
+ * spinekit_window_cuda live on the device and are not checked there: the
+ * caller passes widths > 0.
+ */
 int spinekit_resample_planes_cuda(const void* src, int src_dtype, int64_t S, int64_t H,
                                   int64_t W, float slope, float intercept, const int64_t* z,
                                   int64_t planes, int64_t y0, int64_t x0, int64_t crop_h,
