@@ -17,6 +17,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "spinekit/common.h"
@@ -75,13 +76,14 @@ std::vector<int64_t> stack_z(int64_t S, int64_t k, int64_t stride) {
 template <typename T>
 void compare_bilinear(const Case& c, int dtype, std::vector<T> src, bool with_nan,
                       std::mt19937& rng) {
-  if (with_nan && dtype == SPINEKIT_DTYPE_FLOAT32) {
-    for (int i = 0; i < 5; ++i)
-      src[rng() % src.size()] = static_cast<T>(std::numeric_limits<float>::quiet_NaN());
+  if constexpr (std::is_same_v<T, float>) {
+    if (with_nan) {
+      for (int i = 0; i < 5; ++i) src[rng() % src.size()] = std::numeric_limits<float>::quiet_NaN();
+    }
   }
   const int64_t planes = static_cast<int64_t>(c.z.size()), n = planes * c.oh * c.ow;
   std::vector<float> cpu(n);
-  const float slope = dtype == SPINEKIT_DTYPE_FLOAT32 ? 1.f : 1.f, icpt = -1024.f;
+  const float slope = 1.f, icpt = -1024.f;
   spinekit_resample_planes_cpu(src.data(), dtype, c.S, c.H, c.W, slope, icpt, c.z.data(), planes,
                                c.y0, c.x0, c.ch, c.cw, c.pad, c.window, 40.f, 400.f, c.oh, c.ow,
                                cpu.data());
