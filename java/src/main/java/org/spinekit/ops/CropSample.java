@@ -146,6 +146,42 @@ public final class CropSample {
     }
   }
 
+  /**
+   * The same crop of a label volume [S, H, W] (int16, uint16 or uint8; CPU or CUDA) by nearest
+   * neighbour (cv2 INTER_NEAREST) -> [n, height, width] of {@code outDtype} (Long or Byte; Byte
+   * requires labels in [0, 255], checked). Voxels outside the volume get label
+   * {@code (long) options.pad()}; the window does not apply.
+   */
+  public static Tensor sampleMasks(Tensor labels, Box box, Options o, ScalarType outDtype) {
+    int dtype = Stack25d.checkVolume(labels, "labels");
+    if (dtype == Resampling.FLOAT32) {
+      throw new IllegalArgumentException("labels: expected dtype Short, UInt16 or Byte, got "
+          + labels.scalar_type());
+    }
+    check(box, o);
+    if (Double.isNaN(o.pad())) {
+      throw new IllegalArgumentException("pad: expected an integer label, got NaN");
+    }
+    int label = Stack25d.labelDtype(outDtype);
+    long pad = (long) o.pad();
+    if (label == Resampling.LABEL_UINT8 && (pad < 0 || pad > 255)) {
+      throw new IllegalArgumentException("pad: expected a label in [0, 255] for Byte output, got "
+          + pad);
+    }
+    long[] z = planes(box, o);
+    Resampling.Geometry g = geometry(box, o.withWindow(null));
+    try (PointerScope scope = new PointerScope()) {
+      if (label == Resampling.LABEL_UINT8 && dtype != Resampling.UINT8) {
+        Stack25d.labelRange(labels.min().item_long(), labels.max().item_long());
+      }
+      Tensor out = labels.new_empty(new long[] {o.n(), o.height(), o.width()},
+          new TensorOptions(outDtype));
+      Resampling.nearest(labels, dtype, labels.size(0), labels.size(1), labels.size(2), z, g, pad,
+          label, out);
+      return Outputs.handOut(scope, out);
+    }
+  }
+
   /** The crop of a {@link Volume} (rescale applied, voxels read in place), a CPU tensor. */
   public static Tensor sample(Volume volume, Box box, Options o) {
     if (volume == null) throw new IllegalArgumentException("volume: expected a volume, got null");

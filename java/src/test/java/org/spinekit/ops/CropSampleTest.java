@@ -101,6 +101,43 @@ class CropSampleTest {
   }
 
   @Test
+  void maskCropsMatchNearestJavaLoops() {
+    try (PointerScope scope = new PointerScope()) {
+      java.util.Random r = new java.util.Random(4);
+      short[] lab = new short[10 * 21 * 17];
+      for (int i = 0; i < lab.length; i++) lab[i] = (short) r.nextInt(20);
+      Volume v = Volume.builder(10, 21, 17).shorts(lab, true, 1, 0).build();
+      Tensor t = Stack25dTest.tensorOf(v);
+      for (CropSample.Box b : new CropSample.Box[] {
+          new CropSample.Box(2, 8, 3, 15, 4, 12), new CropSample.Box(-2, 12, -3, 25, 10, 30)}) {
+        CropSample.Options o = CropSample.Options.of(13, 29).withSlices(7).withMargin(1, 2, 0)
+            .withPad(99);
+        long len = b.z1() - b.z0() + 2 * o.marginZ();
+        long[] idx = CropSample.sliceIndices(len, o.n());
+        long ys = b.y0() - o.marginY(), xs = b.x0() - o.marginX();
+        long ch = b.y1() - b.y0() + 2 * o.marginY(), cw = b.x1() - b.x0() + 2 * o.marginX();
+        long[] got = new long[(int) (o.n() * o.height() * o.width())];
+        CropSample.sampleMasks(t, b, o, org.bytedeco.pytorch.global.torch.ScalarType.Long)
+            .data_ptr_long().get(got);
+        for (int i = 0; i < o.n(); i++) {
+          long z = b.z0() - o.marginZ() + idx[i];
+          for (int oy = 0; oy < o.height(); oy++) {
+            long y = ys + Math.min((long) Math.floor(oy * ((float) ch / o.height())), ch - 1);
+            for (int ox = 0; ox < o.width(); ox++) {
+              long x = xs + Math.min((long) Math.floor(ox * ((float) cw / o.width())), cw - 1);
+              boolean in = z >= 0 && z < 10 && y >= 0 && y < 21 && x >= 0 && x < 17;
+              long e = in ? (long) v.value((int) z, (int) y, (int) x) : 99;
+              org.junit.jupiter.api.Assertions.assertEquals(e,
+                  got[(int) ((i * o.height() + oy) * o.width() + ox)],
+                  "box " + b + " plane " + i + " (" + oy + ", " + ox + ")");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void badInputIsRejectedNamingTheArgument() {
     try (PointerScope scope = new PointerScope()) {
       CropSample.Options o = CropSample.Options.of(8, 8);
@@ -114,6 +151,11 @@ class CropSampleTest {
           "volume: expected a non-empty");
       assertMessage(() -> CropSample.sample(torch.zeros(2, 4, 4), 1, 0, null, o), "box:");
       assertMessage(() -> CropSample.sample((Volume) null, b, o), "volume:");
+      assertMessage(() -> CropSample.sampleMasks(torch.zeros(2, 4, 4), b, o,
+          org.bytedeco.pytorch.global.torch.ScalarType.Long), "labels: expected dtype");
+      assertMessage(() -> CropSample.sampleMasks(torch.zeros(new long[] {2, 4, 4},
+          new org.bytedeco.pytorch.TensorOptions(org.bytedeco.pytorch.global.torch.ScalarType.Short)),
+          b, o.withPad(300), org.bytedeco.pytorch.global.torch.ScalarType.Byte), "pad:");
     }
   }
 }
