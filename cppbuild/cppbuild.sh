@@ -33,5 +33,6 @@ cmake --build "$build" -j"$(nproc)" >/dev/null
 cmake --install "$build" >/dev/null
 if [ "$run_tests" = 1 ]; then
   "$build/spinekit_test"
+  for t in "$build"/spinekit_test_*; do if [ -x "$t" ]; then "$t"; fi; done
 fi
 echo "cppbuild.sh: $prefix/lib/libspinekit.so"

@@ -42,3 +42,23 @@ int spinekit_head_loss_cuda(const float*, const float*, const float*, const int6
   return SPINEKIT_NO_CUDA;
 }
 }
+
+// Slice resampling (spinekit/stack.h).
+#include "spinekit/stack.h"
+extern "C" {
+int spinekit_resample_planes_cuda(const void*, int, int64_t, int64_t, int64_t, float, float,
+                                  const int64_t*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                  float, int, float, float, int64_t, int64_t, float*, void*) {
+  return SPINEKIT_NO_CUDA;
+}
+int spinekit_resample_planes_nearest_cuda(const void*, int, int64_t, int64_t, int64_t,
+                                          const int64_t*, int64_t, int64_t, int64_t, int64_t,
+                                          int64_t, int64_t, int, int64_t, int64_t, void*,
+                                          void*) {
+  return SPINEKIT_NO_CUDA;
+}
+int spinekit_window_cuda(const void*, int, int64_t, int64_t, float, float, const float*, int,
+                         float*, void*) {
+  return SPINEKIT_NO_CUDA;
+}
+}
