@@ -253,7 +253,8 @@ void test_bad_arguments() {
             spinekit_warp_affine_bilinear_cpu(f, 1, 2, 2, nullptr, 2, 2, 0, f) == SPINEKIT_WARP_BAD_ARGUMENT &&
             spinekit_warp_affine_nearest_cpu(i4, 4, 2, 2, m, 0, 2, 0, i4) == SPINEKIT_WARP_BAD_ARGUMENT &&
             spinekit_gaussian_blur_cpu(f, 2, 2, 0.0, 4.0, f) == SPINEKIT_WARP_BAD_ARGUMENT &&
-            spinekit_gaussian_blur_cpu(f, 2, 2, std::nan(""), 4.0, f) == SPINEKIT_WARP_BAD_ARGUMENT;
+            spinekit_gaussian_blur_cpu(f, 2, 2, std::nan(""), 4.0, f) == SPINEKIT_WARP_BAD_ARGUMENT &&
+            spinekit_gaussian_blur_cpu(f, 4097, 1, 1.0, 4.0, f) == SPINEKIT_WARP_BAD_ARGUMENT;
   check(ok, "bad sizes, element size, border, matrix and sigma are refused");
 }
 
@@ -311,6 +312,7 @@ int main() {
   test_blur(12, 15, 1.5, 4.0);
   test_blur(20, 30, 50.0, 4.0);  // radius 200, far beyond the size
   test_blur(1, 9, 0.8, 4.0);
+  test_blur(40, 37, 2.0, 4.0);  // narrow filter: banded ranges
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
 }

@@ -56,6 +56,13 @@ public final class RandElastic extends RandTransform {
   }
 
   Draw draw(SplittableRandom rng, long h, long w) {
+    try (PointerScope scope = new PointerScope()) {
+      return draw(rng, h, w, Tensors.of(new float[1], 1));
+    }
+  }
+
+  /** As {@link #draw(SplittableRandom, long, long)}; the fields' tensors made like {@code like}. */
+  Draw draw(SplittableRandom rng, long h, long w, Tensor like) {
     double cx = w / 2, cy = h / 2, s = Math.min(h, w) / 3;
     double[][] src = {{cx + s, cy + s}, {cx + s, cy - s}, {cx - s, cy - s}};
     double[][] dst = new double[3][2];
@@ -63,16 +70,16 @@ public final class RandElastic extends RandTransform {
       for (int j = 0; j < 2; j++) dst[i][j] = src[i][j] + uniform(rng, -alphaAffine, alphaAffine);
     }
     double[] a = affineFromPoints(src, dst);
-    float[] dx = field(rng, h, w);
-    float[] dy = field(rng, h, w);
+    float[] dx = field(rng, h, w, like);
+    float[] dy = field(rng, h, w, like);
     return new Draw(a, dx, dy);
   }
 
-  private float[] field(SplittableRandom rng, long h, long w) {
+  private float[] field(SplittableRandom rng, long h, long w, Tensor like) {
     float[] u = new float[(int) (h * w)];
     for (int i = 0; i < u.length; i++) u[i] = (float) (rng.nextDouble() * 2 - 1);
     try (PointerScope scope = new PointerScope()) {
-      Tensor in = Tensors.of(u, h, w);
+      Tensor in = Warps.floats(like, u, h, w);
       Tensor out = in.new_empty(h, w);
       Warp.gaussianBlur(in, h, w, sigma, 4.0, out);
       out.data_ptr_float().get(u);
@@ -145,7 +152,7 @@ public final class RandElastic extends RandTransform {
   @Override
   public Sample force(Sample s, SplittableRandom rng) {
     long h = s.height(), w = s.width();
-    Draw d = draw(rng, h, w);
+    Draw d = draw(rng, h, w, s.image());
     float[][] m = maps(d, h, w);
     Keypoints k = s.keypoints();
     if (k != null) {

@@ -4,11 +4,17 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.jni.Warp;
 import org.spinekit.ops.Outputs;
-import org.spinekit.ops.Tensors;
 
 /** The warps of a whole sample through the native kernels; 2x3 matrices are row major. */
 final class Warps {
   private Warps() {}
+
+  /** A new float32 [h, w] tensor holding {@code a} (one copy), on the device of {@code like}. */
+  static Tensor floats(Tensor like, float[] a, long h, long w) {
+    Tensor t = like.new_empty(h, w);
+    t.data_ptr_float().put(a, 0, a.length);
+    return t;
+  }
 
   /** The inverse of the affine map m (x' = A x + t). */
   static double[] invert(double[] m) {
@@ -43,8 +49,8 @@ final class Warps {
   static Sample remap(Sample s, float[] mapX, float[] mapY, Keypoints moved) {
     try (PointerScope scope = new PointerScope()) {
       long c = s.channels(), h = s.height(), w = s.width();
-      Tensor mx = Tensors.of(mapX, h, w);
-      Tensor my = Tensors.of(mapY, h, w);
+      Tensor mx = floats(s.image(), mapX, h, w);
+      Tensor my = floats(s.image(), mapY, h, w);
       Tensor img = s.image().new_empty(c, h, w);
       Warp.remapBilinear(s.image(), c, h, w, mx, my, h, w, Warp.BORDER_CONSTANT, img);
       Tensor mask = null;
