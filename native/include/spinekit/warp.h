@@ -77,6 +77,27 @@ int spinekit_warp_affine_nearest_cpu(const void* src, int elem_size, int64_t H, 
 int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W, double sigma,
                                double truncate, float* out);
 
+/*
+ * CUDA versions of the four warps: every pointer is a device pointer (inv_matrix
+ * is a HOST array of 6 doubles, passed by value to the kernel), launched on
+ * stream (a cudaStream_t, NULL = legacy default stream). Same arithmetic as the
+ * CPU kernels (coordinates in double, weights in float); outputs agree with them
+ * to float rounding (images) and exactly (masks). Returns SPINEKIT_OK,
+ * SPINEKIT_WARP_BAD_ARGUMENT, SPINEKIT_CUDA_ERROR or SPINEKIT_NO_CUDA.
+ */
+int spinekit_remap_bilinear_cuda(const float* src, int64_t C, int64_t H, int64_t W,
+                                 const float* map_x, const float* map_y, int64_t Ho,
+                                 int64_t Wo, int border, float* out, void* stream);
+int spinekit_remap_nearest_cuda(const void* src, int elem_size, int64_t H, int64_t W,
+                                const float* map_x, const float* map_y, int64_t Ho,
+                                int64_t Wo, int border, void* out, void* stream);
+int spinekit_warp_affine_bilinear_cuda(const float* src, int64_t C, int64_t H, int64_t W,
+                                       const double* inv_matrix, int64_t Ho, int64_t Wo,
+                                       int border, float* out, void* stream);
+int spinekit_warp_affine_nearest_cuda(const void* src, int elem_size, int64_t H, int64_t W,
+                                      const double* inv_matrix, int64_t Ho, int64_t Wo,
+                                      int border, void* out, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -96,8 +96,9 @@ RowScratch& scratch(int64_t n) {
 // Bilinear warp; coords(v, x, y) writes the source coordinates of output row v.
 // Pixels whose 2x2 footprint lies inside the source (the common case) are computed in
 // branch-free, vectorisable loops; the others (border, NaN) through a full Tap. Both
-// use the same weights and order of operations, so the result does not depend on the
-// path a pixel takes.
+// use the same weights and order of operations (this file is built without fused
+// multiply-adds), so the result does not depend on the path a pixel takes, and the
+// CUDA kernels (src/cuda/warp.cu) compute the same values.
 template <typename Coords>
 void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
                    int border, float* out, Coords coords) {
