@@ -10,6 +10,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Tensors are contiguous CPU tensors (the augmentations run on the loader's worker threads).
  * The constructor checks all of this and names the argument at fault.
  *
+ * <p>NaN pixels are accepted, not checked (that would cost a pass over the image): a warp
+ * writes NaN to every output pixel whose 2x2 bilinear footprint holds one, nearest-neighbour
+ * masks are unaffected, brightness/contrast keeps them NaN (native/include/spinekit/warp.h).
+ *
  * <p>Transforms never modify a sample's tensors: they return a new sample (or the same one
  * when they do nothing). Tensors a transform makes belong to the caller, as those of every
  * SpineKit operation (see {@code org.spinekit.ops.Outputs}).
@@ -51,10 +55,6 @@ public final class Sample {
 
   public long width() {
     return image.size(2);
-  }
-
-  Sample with(Tensor newImage, Tensor newMask, Keypoints newKeypoints) {
-    return new Sample(newImage, newMask, newKeypoints);
   }
 
   static long[] shape(Tensor t) {
