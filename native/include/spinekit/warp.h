@@ -29,7 +29,8 @@
  * (with any weight), and to nearest outputs that pick it.
  *
  * Output is a pure function of the inputs: identical on every thread count.
- * Returns SPINEKIT_OK or SPINEKIT_WARP_BAD_ARGUMENT (non-positive size, bad
+ * A source plane holds fewer than 2^31 pixels (32-bit offsets).
+ * Returns SPINEKIT_OK or SPINEKIT_WARP_BAD_ARGUMENT (non-positive or too large size, bad
  * elem_size or border mode, null pointer).
  */
 #ifndef SPINEKIT_WARP_H

@@ -59,7 +59,7 @@ inline Tap bilinear_tap(double x, double y, int64_t H, int64_t W, int border) {
 }
 
 bool bad_sizes(int64_t C, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int border) {
-  return C <= 0 || H <= 0 || W <= 0 || Ho <= 0 || Wo <= 0 ||
+  return C <= 0 || H <= 0 || W <= 0 || Ho <= 0 || Wo <= 0 || H * W >= (int64_t{1} << 31) ||
          (border != SPINEKIT_BORDER_CONSTANT && border != SPINEKIT_BORDER_REPLICATE);
 }
 
@@ -68,7 +68,7 @@ bool bad_elem(int e) { return e != 1 && e != 2 && e != 4 && e != 8; }
 // Per-row scratch of the warps: source coordinates, then the footprint of each pixel.
 struct RowScratch {
   std::vector<double> x, y;
-  std::vector<int64_t> off;
+  std::vector<int32_t> off;
   std::vector<float> w0, w1, w2, w3;
   std::vector<unsigned char> inside;
   std::vector<Tap> slow;
@@ -110,15 +110,16 @@ void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho
     double* xs = r.x.data();
     double* ys = r.y.data();
     coords(v, xs, ys);
-    int64_t* off = r.off.data();
+    int32_t* off = r.off.data();
+    const int32_t W32 = static_cast<int32_t>(W);
     float *w0 = r.w0.data(), *w1 = r.w1.data(), *w2 = r.w2.data(), *w3 = r.w3.data();
     unsigned char* in = r.inside.data();
 #pragma omp simd
     for (int64_t u = 0; u < Wo; ++u) {
       const double xf = std::floor(xs[u]), yf = std::floor(ys[u]);
-      const bool ok = xf >= 0 && xf <= xmax && yf >= 0 && yf <= ymax;  // false for NaN
+      const bool ok = (xf >= 0) & (xf <= xmax) & (yf >= 0) & (yf <= ymax);  // false for NaN
       const double xc = ok ? xf : 0.0, yc = ok ? yf : 0.0;
-      off[u] = static_cast<int64_t>(yc) * W + static_cast<int64_t>(xc);
+      off[u] = static_cast<int32_t>(yc) * W32 + static_cast<int32_t>(xc);
       const float fx = ok ? static_cast<float>(xs[u] - xf) : 0.f;
       const float fy = ok ? static_cast<float>(ys[u] - yf) : 0.f;
       w0[u] = (1.f - fy) * (1.f - fx);
@@ -162,18 +163,19 @@ void nearest_typed(const T* s, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int
     double* xs = r.x.data();
     double* ys = r.y.data();
     coords(v, xs, ys);
-    int64_t* off = r.off.data();
+    int32_t* off = r.off.data();
+    const int32_t W32 = static_cast<int32_t>(W);
     unsigned char* in = r.inside.data();
 #pragma omp simd
     for (int64_t u = 0; u < Wo; ++u) {
       double xr = std::floor(xs[u] + 0.5), yr = std::floor(ys[u] + 0.5);
-      const bool finite = xr == xr && yr == yr && std::fabs(xr) < 1e300 && std::fabs(yr) < 1e300;
+      const bool finite = (xs[u] - xs[u] == 0) & (ys[u] - ys[u] == 0);  // false for NaN, inf
       const double xq = xr < 0 ? 0 : (xr > xmax ? xmax : xr);
       const double yq = yr < 0 ? 0 : (yr > ymax ? ymax : yr);
       xr = replicate ? xq : xr;
       yr = replicate ? yq : yr;
-      const bool ok = finite && xr >= 0 && xr <= xmax && yr >= 0 && yr <= ymax;
-      off[u] = ok ? static_cast<int64_t>(yr) * W + static_cast<int64_t>(xr) : 0;
+      const bool ok = finite & (xr >= 0) & (xr <= xmax) & (yr >= 0) & (yr <= ymax);
+      off[u] = static_cast<int32_t>(ok ? yr : 0.0) * W32 + static_cast<int32_t>(ok ? xr : 0.0);
       in[u] = ok;
     }
     T* row = o + v * Wo;
