@@ -32,7 +32,9 @@ cmake --build "$build" -j"$(nproc)" 2>&1 | grep -E 'error|warning|Error' || true
 cmake --build "$build" -j"$(nproc)" >/dev/null
 cmake --install "$build" >/dev/null
 if [ "$run_tests" = 1 ]; then
-  "$build/spinekit_test"
-  for t in "$build"/spinekit_test_*; do if [ -x "$t" ]; then "$t"; fi; done
+  # Every CPU test executable (spinekit_test, spinekit_test_<name>).
+  for t in "$build"/spinekit_test "$build"/spinekit_test_*; do
+    if [ -f "$t" ] && [ -x "$t" ]; then "$t"; fi
+  done
 fi
 echo "cppbuild.sh: $prefix/lib/libspinekit.so"

@@ -58,7 +58,11 @@ run() {
 }
 
 run "C++ CPU kernel tests" "$build/spinekit_test"
+run "C++ CPU stacking tests" "$build/spinekit_test_stack"
+run "C++ CPU warp tests" "$build/spinekit_test_warp"
 run "CUDA kernel tests and benchmark" "$build/spinekit_cuda_test"
+run "CUDA stacking tests and timing" "$build/spinekit_cuda_test_stack"
+run "CUDA warp tests and timing" "$build/spinekit_cuda_test_warp"
 run "PyTorch comparison" python3 "$root/scripts/gpu_compare.py" --lib "$build/libspinekit.so"
 
 echo

@@ -4,6 +4,7 @@
 #include "spinekit/gaussian.h"
 #include "spinekit/head_loss.h"
 #include "spinekit/heatmap_pool.h"
+#include "spinekit/warp.h"
 
 extern "C" {
 int spinekit_cuda_compiled(void) { return 0; }
@@ -39,6 +40,23 @@ int spinekit_head_loss_cuda(const float*, const float*, const float*, const int6
                             const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                             int, float, float, float, float, float*, float*, float*, float*,
                             float*, float*, void*, int64_t*, void*) {
+  return SPINEKIT_NO_CUDA;
+}
+
+int spinekit_remap_bilinear_cuda(const float*, int64_t, int64_t, int64_t, const float*,
+                                 const float*, int64_t, int64_t, int, float*, void*) {
+  return SPINEKIT_NO_CUDA;
+}
+int spinekit_remap_nearest_cuda(const void*, int, int64_t, int64_t, const float*, const float*,
+                                int64_t, int64_t, int, void*, void*) {
+  return SPINEKIT_NO_CUDA;
+}
+int spinekit_warp_affine_bilinear_cuda(const float*, int64_t, int64_t, int64_t, const double*,
+                                       int64_t, int64_t, int, float*, void*) {
+  return SPINEKIT_NO_CUDA;
+}
+int spinekit_warp_affine_nearest_cuda(const void*, int, int64_t, int64_t, const double*,
+                                      int64_t, int64_t, int, void*, void*) {
   return SPINEKIT_NO_CUDA;
 }
 }
