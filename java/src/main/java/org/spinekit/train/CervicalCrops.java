@@ -97,7 +97,19 @@ public final class CervicalCrops implements Dataset {
     CropSample.Box b = r.box();
     long z0 = b.z0() - crop.marginZ();
     long[] z = CropSample.sliceIndices(b.z1() - b.z0() + 2 * crop.marginZ(), crop.n());
-    int plane = r.rows() * r.columns();
+    // Only the rows and columns the crop reaches (plus one voxel of bilinear footprint),
+    // clipped to the image: outside it the crop pads, as it would on the whole volume.
+    int ya = (int) Math.max(0, b.y0() - crop.marginY() - 1);
+    int yb = (int) Math.min(r.rows(), b.y1() + crop.marginY() + 1);
+    int xa = (int) Math.max(0, b.x0() - crop.marginX() - 1);
+    int xb = (int) Math.min(r.columns(), b.x1() + crop.marginX() + 1);
+    if (ya >= yb || xa >= xb) {
+      ya = 0;
+      yb = 1;
+      xa = 0;
+      xb = 1; // a box wholly outside the image: one voxel that the crop never reaches
+    }
+    int h = yb - ya, w = xb - xa, plane = h * w;
     float[] voxels = new float[crop.n() * plane];
     Map<Long, Integer> done = new HashMap<>();
     for (int i = 0; i < z.length; i++) {
@@ -118,21 +130,25 @@ public final class CervicalCrops implements Dataset {
         float slope = (float) im.header().slope();
         float intercept = (float) im.header().intercept();
         short[] px = im.pixels();
-        int off = src.frame() * plane;
-        if (im.header().signed()) {
-          for (int k = 0; k < plane; k++) voxels[dst + k] = px[off + k] * slope + intercept;
-        } else {
-          for (int k = 0; k < plane; k++) {
-            voxels[dst + k] = (px[off + k] & 0xffff) * slope + intercept;
+        boolean signed = im.header().signed();
+        for (int y = ya; y < yb; y++) {
+          int from = (src.frame() * r.rows() + y) * r.columns() + xa;
+          int to = dst + (y - ya) * w;
+          if (signed) {
+            for (int k = 0; k < w; k++) voxels[to + k] = px[from + k] * slope + intercept;
+          } else {
+            for (int k = 0; k < w; k++) {
+              voxels[to + k] = (px[from + k] & 0xffff) * slope + intercept;
+            }
           }
         }
       }
       done.putIfAbsent(s, i);
     }
-    Volume sub = Volume.builder(crop.n(), r.rows(), r.columns()).floats(voxels).build();
-    CropSample.Box subBox = new CropSample.Box(0, crop.n(), b.y0(), b.y1(), b.x0(), b.x1());
-    CropSample.Options subOptions = crop.withSlices(crop.n())
-        .withMargin(0, crop.marginY(), crop.marginX());
+    Volume sub = Volume.builder(crop.n(), h, w).floats(voxels).build();
+    CropSample.Box subBox = new CropSample.Box(0, crop.n(), b.y0() - ya, b.y1() - ya,
+        b.x0() - xa, b.x1() - xa);
+    CropSample.Options subOptions = crop.withMargin(0, crop.marginY(), crop.marginX());
     try (PointerScope scope = new PointerScope()) {
       Tensor image = CropSample.sample(sub, subBox, subOptions);
       if (augment != null) image = augment.apply(new Sample(image, null, null), rng).image();

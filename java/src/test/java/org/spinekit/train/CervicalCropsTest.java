@@ -126,11 +126,11 @@ class CervicalCropsTest {
         }
       }
     }
-    // A box over the top of the series: planes above slice 0 are padding.
+    // A box over the top of the series and over two image edges: padding there.
     CervicalCrops.Record r0 = records.get(0);
     Volume v = volumes.get(r0.studyUid());
-    CropSample.Box top = new CropSample.Box(-5, 7, r0.box().y0(), r0.box().y1(), r0.box().x0(),
-        r0.box().x1());
+    CropSample.Box top = new CropSample.Box(-5, 7, -6, r0.box().y1(), r0.box().x0(),
+        v.columns() + 5L);
     List<org.spinekit.io.SliceSource> ids = v.sources().subList(0, 9);
     CervicalCrops.Record edge = new CervicalCrops.Record(r0.studyUid(), 1, top, v.slices(),
         v.rows(), v.columns(), 0, ids, false);
@@ -142,6 +142,17 @@ class CervicalCropsTest {
         assertEquals(full[k], lazy[k], 1e-3f * Math.max(1f, Math.abs(full[k])), "edge " + k);
       }
       assertEquals(-1000f, lazy[0], "first plane is padding");
+    }
+    // A box wholly outside the image: padding only, as on the whole volume.
+    CropSample.Box away = new CropSample.Box(3, 9, -40, -20, 10, 30);
+    CervicalCrops.Record out = new CervicalCrops.Record(r0.studyUid(), 1, away, v.slices(),
+        v.rows(), v.columns(), 1, v.sources().subList(1, 11), false);
+    try (PointerScope scope = new PointerScope()) {
+      float[] lazy = Tensors.floats(new CervicalCrops(List.of(out), CROP, null)
+          .get(0, new SplittableRandom(1)).input());
+      float[] full = Tensors.floats(CropSample.sample(v, away, CROP));
+      assertArrayEquals(full, lazy, "box outside the image");
+      for (float f : lazy) assertEquals(-1000f, f);
     }
   }
 
