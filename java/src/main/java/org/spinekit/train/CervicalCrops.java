@@ -168,7 +168,8 @@ public final class CervicalCrops implements Dataset {
     Rsna2022.Dataset d = Rsna2022.open(root);
     Map<String, List<CervicalTruth>> truth = new HashMap<>();
     for (CervicalTruth.Row row : CervicalTruth.read(root.resolve(CervicalSynth.TRUTH_CSV))) {
-      if (!row.test()) truth.computeIfAbsent(row.studyUid(), k -> new ArrayList<>()).add(row.truth());
+      if (row.test()) continue;
+      truth.computeIfAbsent(row.studyUid(), k -> new ArrayList<>()).add(row.truth());
     }
     List<Record> out = new ArrayList<>();
     for (Rsna2022.CervicalLabel label : d.train()) {

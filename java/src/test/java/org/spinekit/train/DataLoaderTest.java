@@ -55,7 +55,6 @@ class DataLoaderTest {
       if (index == failAt) throw new IOException("cannot read sample " + index);
       if (sleepMicros > 0) {
         try {
-          Thread.sleep(0, 0);
           long us = ThreadLocalRandom.current().nextLong(sleepMicros + 1);
           Thread.sleep(us / 1000, (int) (us % 1000) * 1000);
         } catch (InterruptedException e) {
