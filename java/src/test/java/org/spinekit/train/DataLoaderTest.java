@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -240,6 +241,36 @@ class DataLoaderTest {
       assertEquals(before + 2, loaderThreads(), "workers of epoch 1 only");
     }
     assertEquals(before, loaderThreads(), "worker threads left");
+  }
+
+  @Test
+  @Timeout(60)
+  void workersStopAtThePrefetchBound() throws InterruptedException {
+    AtomicInteger reads = new AtomicInteger();
+    Toy toy = new Toy(400, 0, -1);
+    Dataset counted = new Dataset() {
+      @Override
+      public int size() {
+        return toy.size();
+      }
+
+      @Override
+      public Example get(int index, SplittableRandom rng) throws IOException {
+        reads.incrementAndGet();
+        return toy.get(index, rng);
+      }
+    };
+    try (DataLoader l = new DataLoader(counted, DataLoader.Options.of(4, 2, 3).withPrefetch(3))) {
+      Iterator<Batch> it = l.iterator();
+      it.next().close();
+      // The workers have all the time they need to run ahead; they may not.
+      Thread.sleep(300);
+      assertTrue(reads.get() <= (1 + 3) * 4, "samples read with 1 batch taken and prefetch 3: "
+          + reads.get());
+      it.next().close();
+      Thread.sleep(100);
+      assertTrue(reads.get() <= (2 + 3) * 4, "samples read with 2 batches taken: " + reads.get());
+    }
   }
 
   @Test
