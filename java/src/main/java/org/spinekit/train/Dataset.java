@@ -1,0 +1,21 @@
+package org.spinekit.train;
+
+import java.io.IOException;
+import java.util.SplittableRandom;
+
+/**
+ * A data set of samples addressed by index, read by the {@link DataLoader}'s worker threads.
+ * Implementations are safe to call from several threads at once and draw everything random from
+ * the generator they are handed (seeded from (seed, epoch, index) by the loader), so a sample
+ * does not depend on which thread reads it or when.
+ */
+public interface Dataset {
+  /** Number of samples. */
+  int size();
+
+  /**
+   * Sample {@code index} (0 &lt;= index &lt; size()). The example's tensor belongs to the caller
+   * (it is handed to the caller's innermost {@link org.bytedeco.javacpp.PointerScope}).
+   */
+  Example get(int index, SplittableRandom rng) throws IOException;
+}
