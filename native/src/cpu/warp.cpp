@@ -3,11 +3,16 @@
 // offset) once, then applies them to every channel.
 #include "spinekit/warp.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "cpu/parallel.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 namespace spinekit {
 namespace {
@@ -236,7 +241,12 @@ struct AffineCoords {
   }
 };
 
+// Mirror index i into [0, n) (d c b a | a b c d | d c b a, repeated, period 2n); the
+// division only for indices beyond one mirror image.
 inline int64_t reflect(int64_t i, int64_t n) {
+  if (i >= 0 && i < n) return i;
+  if (i < 0 && i >= -n) return -i - 1;
+  if (i >= n && i < 2 * n) return 2 * n - 1 - i;
   const int64_t period = 2 * n;
   int64_t m = i % period;
   if (m < 0) m += period;
@@ -318,14 +328,94 @@ Folded fold(int64_t n, const std::vector<double>& w, int64_t r) {
   return f;
 }
 
-}  // namespace
-}  // namespace spinekit
+// C[M, ldc] = A[M, K] B[K, ldc] over the column range [0, ncol), ncol a multiple of 16:
+// C[y, x] = sum over k in increasing order of A[y, k] B[k, x], one fused multiply-add per
+// term, in tiles of 4 rows x 16 columns held in registers. A tile runs over the terms from
+// the first to the last k whose nonzero range reaches it ([blo[k], bhi[k]] in columns,
+// [alo[k], ahi[k]] in rows); the others are zero. M is a multiple of 4.
+void gemm_tiles(const float* A, int64_t M, int64_t K, const float* B, int64_t ldb,
+                const int64_t* alo, const int64_t* ahi, const int64_t* blo,
+                const int64_t* bhi, int64_t ncol, float* C, int64_t ldc) {
+  const int64_t ct = ncol / 16, rt = M / 4;
+  // The terms of a tile: from the first to the last that reaches its columns and rows
+  // (those in between that do not are zero).
+  std::vector<int64_t> cb(static_cast<size_t>(ct), K), ce(static_cast<size_t>(ct), 0),
+      rb(static_cast<size_t>(rt), K), re(static_cast<size_t>(rt), 0);
+  for (int64_t k = 0; k < K; ++k) {
+    for (int64_t c = 0; c < ct; ++c)
+      if (bhi[k] >= c * 16 && blo[k] <= c * 16 + 15) {
+        cb[c] = std::min(cb[c], k);
+        ce[c] = k + 1;
+      }
+    for (int64_t q = 0; q < rt; ++q)
+      if (ahi[k] >= q * 4 && alo[k] <= q * 4 + 3) {
+        rb[q] = std::min(rb[q], k);
+        re[q] = k + 1;
+      }
+  }
+  parallel_for(rt * ct, [&](int64_t t) {
+    const int64_t y = (t / ct) * 4, x = (t % ct) * 16;
+    const int64_t kb = std::max(rb[t / ct], cb[t % ct]), ke = std::min(re[t / ct], ce[t % ct]);
+    const float* a = A + y * K;
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+           c30 = c00, c31 = c00;
+    for (int64_t k = kb; k < ke; ++k) {
+      const float* b = B + k * ldb + x;
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      __m256 s = _mm256_broadcast_ss(a + k);
+      c00 = _mm256_fmadd_ps(s, b0, c00);
+      c01 = _mm256_fmadd_ps(s, b1, c01);
+      s = _mm256_broadcast_ss(a + K + k);
+      c10 = _mm256_fmadd_ps(s, b0, c10);
+      c11 = _mm256_fmadd_ps(s, b1, c11);
+      s = _mm256_broadcast_ss(a + 2 * K + k);
+      c20 = _mm256_fmadd_ps(s, b0, c20);
+      c21 = _mm256_fmadd_ps(s, b1, c21);
+      s = _mm256_broadcast_ss(a + 3 * K + k);
+      c30 = _mm256_fmadd_ps(s, b0, c30);
+      c31 = _mm256_fmadd_ps(s, b1, c31);
+    }
+    float* c = C + y * ldc + x;
+    _mm256_storeu_ps(c, c00);
+    _mm256_storeu_ps(c + 8, c01);
+    _mm256_storeu_ps(c + ldc, c10);
+    _mm256_storeu_ps(c + ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20);
+    _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30);
+    _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+#else
+    float acc[4][16] = {};
+    for (int64_t k = kb; k < ke; ++k) {
+      const float* b = B + k * ldb + x;
+      for (int r = 0; r < 4; ++r)
+        for (int j = 0; j < 16; ++j) acc[r][j] = std::fmaf(a[r * K + k], b[j], acc[r][j]);
+    }
+    for (int r = 0; r < 4; ++r)
+      for (int j = 0; j < 16; ++j) C[(y + r) * ldc + x + j] = acc[r][j];
+#endif
+  });
+}
 
-extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W, double sigma,
-                                          double truncate, float* out) {
-  if (!src || !out || H <= 0 || W <= 0 || H > 4096 || W > 4096 || !(sigma > 0) || !(truncate > 0) ||
-      !std::isfinite(sigma * truncate) || sigma * truncate > 1e7)
-    return SPINEKIT_WARP_BAD_ARGUMENT;
+bool all_finite(const float* p, int64_t n) {
+  bool ok = true;
+#pragma omp simd reduction(& : ok)
+  for (int64_t i = 0; i < n; ++i) ok &= (p[i] - p[i] == 0.f);
+  return ok;
+}
+
+// Everything of a blur that depends only on its sizes and filter: the folded matrices,
+// Kx with its rows padded to Wp columns, Ky transposed with its rows padded to Hp.
+struct BlurPlan {
+  int64_t H = 0, W = 0, Hp = 0, Wp = 0;
+  double sigma = 0, truncate = 0;
+  Folded fx, fy;
+  std::vector<float> kx, kyt;
+  std::vector<int64_t> all_lo, all_hi;  // "every row / column": no term skipped
+};
+
+BlurPlan blur_plan(int64_t H, int64_t W, double sigma, double truncate) {
   const int64_t r = static_cast<int64_t>(std::floor(truncate * sigma + 0.5));
   std::vector<double> w(static_cast<size_t>(2 * r + 1));
   double sum = 0;
@@ -334,9 +424,66 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
     sum += w[k + r];
   }
   for (double& x : w) x /= sum;
-  // Each pass is a product with the folded filter matrix, as axpy lines in the order of
-  // the inputs: O(n * min(n, 2r + 1)) per line, and vectorised along the line.
-  const Folded fx = fold(W, w, r), fy = fold(H, w, r);
+  BlurPlan p;
+  p.H = H;
+  p.W = W;
+  p.sigma = sigma;
+  p.truncate = truncate;
+  p.Hp = (H + 15) / 16 * 16;
+  p.Wp = (W + 15) / 16 * 16;
+  p.fx = fold(W, w, r);
+  p.fy = fold(H, w, r);
+  p.kx.assign(static_cast<size_t>(W * p.Wp), 0.f);
+  for (int64_t i = 0; i < W; ++i)
+    std::memcpy(p.kx.data() + i * p.Wp, p.fx.k.data() + i * W, static_cast<size_t>(W) * sizeof(float));
+  p.kyt.assign(static_cast<size_t>(p.Hp * H), 0.f);
+  for (int64_t j = 0; j < H; ++j)
+    for (int64_t y = 0; y < H; ++y) p.kyt[y * H + j] = p.fy.k[j * H + y];
+  p.all_lo.assign(static_cast<size_t>(std::max(H, W)), 0);
+  p.all_hi.assign(static_cast<size_t>(std::max(H, W)), std::max(p.Hp, p.Wp));
+  return p;
+}
+
+}  // namespace
+}  // namespace spinekit
+
+extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W, double sigma,
+                                          double truncate, float* out) {
+  if (!src || !out || H <= 0 || W <= 0 || H > 4096 || W > 4096 || !(sigma > 0) || !(truncate > 0) ||
+      !std::isfinite(sigma * truncate) || sigma * truncate > 1e7)
+    return SPINEKIT_WARP_BAD_ARGUMENT;
+  // The folded filters depend only on (H, W, sigma, truncate): kept per thread, as the
+  // elastic transform blurs fields of one size with one sigma, sample after sample.
+  thread_local BlurPlan plan;
+  if (plan.H != H || plan.W != W || plan.sigma != sigma || plan.truncate != truncate)
+    plan = blur_plan(H, W, sigma, truncate);
+  const Folded& fx = plan.fx;
+  const Folded& fy = plan.fy;
+  const int64_t Hp = plan.Hp, Wp = plan.Wp;
+  // Both passes are matrix products with the folded filter matrices, T = S Kx and
+  // O = Ky^T T, in register tiles (gemm_tiles) on zero-padded copies: rows to a multiple
+  // of 4, columns to a multiple of 16. Every output is one thread's fused multiply-add
+  // chain over the inputs in increasing order, so the result does not depend on the
+  // thread count. Skipped (zero) terms would change nothing for finite values; a
+  // non-finite input takes the line-by-line passes below, which skip exactly the terms
+  // outside each window, so that a NaN spreads only as far as its window.
+  if (all_finite(src, H * W)) {
+    std::vector<float> s(static_cast<size_t>(Hp * W), 0.f), o(static_cast<size_t>(Hp * Wp));
+    std::memcpy(s.data(), src, static_cast<size_t>(H * W) * sizeof(float));
+    const std::vector<int64_t>& all_lo = plan.all_lo;
+    const std::vector<int64_t>& all_hi = plan.all_hi;
+    // T: the product over the Hp rows of S; its first H rows enter the second pass.
+    std::vector<float> tp(static_cast<size_t>(Hp * Wp));
+    gemm_tiles(s.data(), Hp, W, plan.kx.data(), Wp, all_lo.data(), all_hi.data(), fx.lo.data(),
+               fx.hi.data(), Wp, tp.data(), Wp);
+    if (all_finite(tp.data(), H * Wp)) {
+      gemm_tiles(plan.kyt.data(), Hp, H, tp.data(), Wp, fy.lo.data(), fy.hi.data(), all_lo.data(),
+                 all_hi.data(), Wp, o.data(), Wp);
+      for (int64_t y = 0; y < H; ++y)
+        std::memcpy(out + y * W, o.data() + y * Wp, static_cast<size_t>(W) * sizeof(float));
+      return SPINEKIT_OK;
+    }
+  }
   std::vector<float> tmp(static_cast<size_t>(H * W));
   parallel_for(H, [&](int64_t y) {
     const float* s = src + y * W;
@@ -345,8 +492,7 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
     for (int64_t i = 0; i < W; ++i) {
       const float a = s[i];
       const float* k = fx.k.data() + i * W;
-#pragma omp simd
-      for (int64_t x = fx.lo[i]; x <= fx.hi[i]; ++x) t[x] += a * k[x];
+      for (int64_t x = fx.lo[i]; x <= fx.hi[i]; ++x) t[x] = std::fmaf(a, k[x], t[x]);
     }
   });
   parallel_for(H, [&](int64_t y) {
@@ -356,8 +502,7 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
       if (y < fy.lo[j] || y > fy.hi[j]) continue;
       const float k = fy.k[j * H + y];
       const float* t = tmp.data() + j * W;
-#pragma omp simd
-      for (int64_t x = 0; x < W; ++x) o[x] += k * t[x];
+      for (int64_t x = 0; x < W; ++x) o[x] = std::fmaf(k, t[x], o[x]);
     }
   });
   return SPINEKIT_OK;
