@@ -264,6 +264,17 @@ int64_t reflect_ref(int64_t i, int64_t n) {
   return i;
 }
 
+// A NaN reaches exactly the outputs whose window holds it (radius 4: columns 3..11 of a
+// 3 x 40 field with the NaN at (1, 7)); the others stay finite, in every row.
+void test_blur_nan() {
+  std::vector<float> src(3 * 40, 0.25f), out(3 * 40, 7777.f);
+  src[1 * 40 + 7] = kNaNF;
+  bool ok = spinekit_gaussian_blur_cpu(src.data(), 3, 40, 1.0, 4.0, out.data()) == SPINEKIT_OK;
+  for (int64_t y = 0; y < 3; ++y)
+    for (int64_t x = 0; x < 40; ++x) ok = ok && (std::isnan(out[y * 40 + x]) == (x >= 3 && x <= 11));
+  check(ok, "gaussian blur: a NaN spreads over its window only");
+}
+
 void test_blur(int64_t H, int64_t W, double sigma, double truncate) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> sym(-1.f, 1.f);
@@ -313,6 +324,8 @@ int main() {
   test_blur(20, 30, 50.0, 4.0);  // radius 200, far beyond the size
   test_blur(1, 9, 0.8, 4.0);
   test_blur(40, 37, 2.0, 4.0);  // narrow filter: banded ranges
+  test_blur(37, 300, 5.0, 4.0);  // columns not a multiple of the 16-wide tiles
+  test_blur_nan();
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
 }

@@ -3,11 +3,16 @@
 // offset) once, then applies them to every channel.
 #include "spinekit/warp.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "cpu/parallel.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 namespace spinekit {
 namespace {
@@ -93,6 +98,73 @@ RowScratch& scratch(int64_t n) {
   return rs;
 }
 
+// The per-row footprint loops below, four pixels at a time with AVX2: the same double and
+// float operations as the scalar statements they replace (which finish each row), so a
+// pixel gets the same offset, flag and weights on either path. They return the first
+// pixel left to the scalar loop.
+#if defined(__AVX2__)
+int64_t bilinear_footprint_avx2(const double* xs, const double* ys, int64_t n, double xmax,
+                                double ymax, int32_t W32, int32_t* off, float* w0, float* w1,
+                                float* w2, float* w3, unsigned char* in) {
+  const __m256d zero = _mm256_setzero_pd(), xm = _mm256_set1_pd(xmax), ym = _mm256_set1_pd(ymax);
+  const __m128i w = _mm_set1_epi32(W32);
+  const __m128 one = _mm_set1_ps(1.f);
+  int64_t u = 0;
+  for (; u + 4 <= n; u += 4) {
+    const __m256d x = _mm256_loadu_pd(xs + u), y = _mm256_loadu_pd(ys + u);
+    const __m256d xf = _mm256_floor_pd(x), yf = _mm256_floor_pd(y);
+    const __m256d ok = _mm256_and_pd(
+        _mm256_and_pd(_mm256_cmp_pd(xf, zero, _CMP_GE_OQ), _mm256_cmp_pd(xf, xm, _CMP_LE_OQ)),
+        _mm256_and_pd(_mm256_cmp_pd(yf, zero, _CMP_GE_OQ), _mm256_cmp_pd(yf, ym, _CMP_LE_OQ)));
+    const __m128i xi = _mm256_cvttpd_epi32(_mm256_and_pd(xf, ok));
+    const __m128i yi = _mm256_cvttpd_epi32(_mm256_and_pd(yf, ok));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(off + u), _mm_add_epi32(_mm_mullo_epi32(yi, w), xi));
+    const __m128 fx = _mm256_cvtpd_ps(_mm256_and_pd(_mm256_sub_pd(x, xf), ok));
+    const __m128 fy = _mm256_cvtpd_ps(_mm256_and_pd(_mm256_sub_pd(y, yf), ok));
+    const __m128 gx = _mm_sub_ps(one, fx), gy = _mm_sub_ps(one, fy);
+    _mm_storeu_ps(w0 + u, _mm_mul_ps(gy, gx));
+    _mm_storeu_ps(w1 + u, _mm_mul_ps(gy, fx));
+    _mm_storeu_ps(w2 + u, _mm_mul_ps(fy, gx));
+    _mm_storeu_ps(w3 + u, _mm_mul_ps(fy, fx));
+    const int bits = _mm256_movemask_pd(ok);
+    for (int k = 0; k < 4; ++k) in[u + k] = static_cast<unsigned char>((bits >> k) & 1);
+  }
+  return u;
+}
+
+int64_t nearest_footprint_avx2(const double* xs, const double* ys, int64_t n, double xmax,
+                               double ymax, bool replicate, int32_t W32, int32_t* off,
+                               unsigned char* in) {
+  const __m256d zero = _mm256_setzero_pd(), half = _mm256_set1_pd(0.5),
+                xm = _mm256_set1_pd(xmax), ym = _mm256_set1_pd(ymax);
+  const __m128i w = _mm_set1_epi32(W32);
+  int64_t u = 0;
+  for (; u + 4 <= n; u += 4) {
+    const __m256d x = _mm256_loadu_pd(xs + u), y = _mm256_loadu_pd(ys + u);
+    __m256d xr = _mm256_floor_pd(_mm256_add_pd(x, half)), yr = _mm256_floor_pd(_mm256_add_pd(y, half));
+    const __m256d finite = _mm256_and_pd(_mm256_cmp_pd(_mm256_sub_pd(x, x), zero, _CMP_EQ_OQ),
+                                         _mm256_cmp_pd(_mm256_sub_pd(y, y), zero, _CMP_EQ_OQ));
+    if (replicate) {  // v < 0 ? 0 : (v > max ? max : v), NaN kept
+      xr = _mm256_blendv_pd(xr, xm, _mm256_cmp_pd(xr, xm, _CMP_GT_OQ));
+      xr = _mm256_blendv_pd(xr, zero, _mm256_cmp_pd(xr, zero, _CMP_LT_OQ));
+      yr = _mm256_blendv_pd(yr, ym, _mm256_cmp_pd(yr, ym, _CMP_GT_OQ));
+      yr = _mm256_blendv_pd(yr, zero, _mm256_cmp_pd(yr, zero, _CMP_LT_OQ));
+    }
+    const __m256d ok = _mm256_and_pd(
+        finite,
+        _mm256_and_pd(
+            _mm256_and_pd(_mm256_cmp_pd(xr, zero, _CMP_GE_OQ), _mm256_cmp_pd(xr, xm, _CMP_LE_OQ)),
+            _mm256_and_pd(_mm256_cmp_pd(yr, zero, _CMP_GE_OQ), _mm256_cmp_pd(yr, ym, _CMP_LE_OQ))));
+    const __m128i xi = _mm256_cvttpd_epi32(_mm256_and_pd(xr, ok));
+    const __m128i yi = _mm256_cvttpd_epi32(_mm256_and_pd(yr, ok));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(off + u), _mm_add_epi32(_mm_mullo_epi32(yi, w), xi));
+    const int bits = _mm256_movemask_pd(ok);
+    for (int k = 0; k < 4; ++k) in[u + k] = static_cast<unsigned char>((bits >> k) & 1);
+  }
+  return u;
+}
+#endif
+
 // Bilinear warp; coords(v, x, y) writes the source coordinates of output row v.
 // Pixels whose 2x2 footprint lies inside the source (the common case) are computed in
 // branch-free, vectorisable loops; the others (border, NaN) through a full Tap. Both
@@ -114,8 +186,12 @@ void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho
     const int32_t W32 = static_cast<int32_t>(W);
     float *w0 = r.w0.data(), *w1 = r.w1.data(), *w2 = r.w2.data(), *w3 = r.w3.data();
     unsigned char* in = r.inside.data();
-#pragma omp simd
-    for (int64_t u = 0; u < Wo; ++u) {
+#if defined(__AVX2__)
+    const int64_t u0 = bilinear_footprint_avx2(xs, ys, Wo, xmax, ymax, W32, off, w0, w1, w2, w3, in);
+#else
+    const int64_t u0 = 0;
+#endif
+    for (int64_t u = u0; u < Wo; ++u) {
       const double xf = std::floor(xs[u]), yf = std::floor(ys[u]);
       const bool ok = (xf >= 0) & (xf <= xmax) & (yf >= 0) & (yf <= ymax);  // false for NaN
       const double xc = ok ? xf : 0.0, yc = ok ? yf : 0.0;
@@ -166,8 +242,12 @@ void nearest_typed(const T* s, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int
     int32_t* off = r.off.data();
     const int32_t W32 = static_cast<int32_t>(W);
     unsigned char* in = r.inside.data();
-#pragma omp simd
-    for (int64_t u = 0; u < Wo; ++u) {
+#if defined(__AVX2__)
+    const int64_t u0 = nearest_footprint_avx2(xs, ys, Wo, xmax, ymax, replicate, W32, off, in);
+#else
+    const int64_t u0 = 0;
+#endif
+    for (int64_t u = u0; u < Wo; ++u) {
       double xr = std::floor(xs[u] + 0.5), yr = std::floor(ys[u] + 0.5);
       const bool finite = (xs[u] - xs[u] == 0) & (ys[u] - ys[u] == 0);  // false for NaN, inf
       const double xq = xr < 0 ? 0 : (xr > xmax ? xmax : xr);
@@ -179,7 +259,10 @@ void nearest_typed(const T* s, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int
       in[u] = ok;
     }
     T* row = o + v * Wo;
-    for (int64_t u = 0; u < Wo; ++u) row[u] = in[u] ? s[off[u]] : T(0);
+    for (int64_t u = 0; u < Wo; ++u) {
+      const T a = s[off[u]];  // in the source for every pixel (offset 0 when outside)
+      row[u] = in[u] ? a : T(0);
+    }
   });
 }
 
@@ -228,15 +311,22 @@ struct AffineCoords {
   void operator()(int64_t v, double* x, double* y) const {
     const double vx = m[1] * static_cast<double>(v) + m[2];
     const double vy = m[4] * static_cast<double>(v) + m[5];
+    const double m0 = m[0], m3 = m[3];  // locals: the stores below cannot alias them
+    const int64_t n = Wo;
 #pragma omp simd
-    for (int64_t u = 0; u < Wo; ++u) {
-      x[u] = m[0] * static_cast<double>(u) + vx;
-      y[u] = m[3] * static_cast<double>(u) + vy;
+    for (int64_t u = 0; u < n; ++u) {
+      x[u] = m0 * static_cast<double>(u) + vx;
+      y[u] = m3 * static_cast<double>(u) + vy;
     }
   }
 };
 
+// Mirror index i into [0, n) (d c b a | a b c d | d c b a, repeated, period 2n); the
+// division only for indices beyond one mirror image.
 inline int64_t reflect(int64_t i, int64_t n) {
+  if (i >= 0 && i < n) return i;
+  if (i < 0 && i >= -n) return -i - 1;
+  if (i >= n && i < 2 * n) return 2 * n - 1 - i;
   const int64_t period = 2 * n;
   int64_t m = i % period;
   if (m < 0) m += period;
@@ -318,14 +408,94 @@ Folded fold(int64_t n, const std::vector<double>& w, int64_t r) {
   return f;
 }
 
-}  // namespace
-}  // namespace spinekit
+// C[M, ldc] = A[M, K] B[K, ldc] over the column range [0, ncol), ncol a multiple of 16:
+// C[y, x] = sum over k in increasing order of A[y, k] B[k, x], one fused multiply-add per
+// term, in tiles of 4 rows x 16 columns held in registers. A tile runs over the terms from
+// the first to the last k whose nonzero range reaches it ([blo[k], bhi[k]] in columns,
+// [alo[k], ahi[k]] in rows); the others are zero. M is a multiple of 4.
+void gemm_tiles(const float* A, int64_t M, int64_t K, const float* B, int64_t ldb,
+                const int64_t* alo, const int64_t* ahi, const int64_t* blo,
+                const int64_t* bhi, int64_t ncol, float* C, int64_t ldc) {
+  const int64_t ct = ncol / 16, rt = M / 4;
+  // The terms of a tile: from the first to the last that reaches its columns and rows
+  // (those in between that do not are zero).
+  std::vector<int64_t> cb(static_cast<size_t>(ct), K), ce(static_cast<size_t>(ct), 0),
+      rb(static_cast<size_t>(rt), K), re(static_cast<size_t>(rt), 0);
+  for (int64_t k = 0; k < K; ++k) {
+    for (int64_t c = 0; c < ct; ++c)
+      if (bhi[k] >= c * 16 && blo[k] <= c * 16 + 15) {
+        cb[c] = std::min(cb[c], k);
+        ce[c] = k + 1;
+      }
+    for (int64_t q = 0; q < rt; ++q)
+      if (ahi[k] >= q * 4 && alo[k] <= q * 4 + 3) {
+        rb[q] = std::min(rb[q], k);
+        re[q] = k + 1;
+      }
+  }
+  parallel_for(rt * ct, [&](int64_t t) {
+    const int64_t y = (t / ct) * 4, x = (t % ct) * 16;
+    const int64_t kb = std::max(rb[t / ct], cb[t % ct]), ke = std::min(re[t / ct], ce[t % ct]);
+    const float* a = A + y * K;
+#if defined(__AVX2__) && defined(__FMA__)
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+           c30 = c00, c31 = c00;
+    for (int64_t k = kb; k < ke; ++k) {
+      const float* b = B + k * ldb + x;
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      __m256 s = _mm256_broadcast_ss(a + k);
+      c00 = _mm256_fmadd_ps(s, b0, c00);
+      c01 = _mm256_fmadd_ps(s, b1, c01);
+      s = _mm256_broadcast_ss(a + K + k);
+      c10 = _mm256_fmadd_ps(s, b0, c10);
+      c11 = _mm256_fmadd_ps(s, b1, c11);
+      s = _mm256_broadcast_ss(a + 2 * K + k);
+      c20 = _mm256_fmadd_ps(s, b0, c20);
+      c21 = _mm256_fmadd_ps(s, b1, c21);
+      s = _mm256_broadcast_ss(a + 3 * K + k);
+      c30 = _mm256_fmadd_ps(s, b0, c30);
+      c31 = _mm256_fmadd_ps(s, b1, c31);
+    }
+    float* c = C + y * ldc + x;
+    _mm256_storeu_ps(c, c00);
+    _mm256_storeu_ps(c + 8, c01);
+    _mm256_storeu_ps(c + ldc, c10);
+    _mm256_storeu_ps(c + ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20);
+    _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30);
+    _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+#else
+    float acc[4][16] = {};
+    for (int64_t k = kb; k < ke; ++k) {
+      const float* b = B + k * ldb + x;
+      for (int r = 0; r < 4; ++r)
+        for (int j = 0; j < 16; ++j) acc[r][j] = std::fmaf(a[r * K + k], b[j], acc[r][j]);
+    }
+    for (int r = 0; r < 4; ++r)
+      for (int j = 0; j < 16; ++j) C[(y + r) * ldc + x + j] = acc[r][j];
+#endif
+  });
+}
 
-extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W, double sigma,
-                                          double truncate, float* out) {
-  if (!src || !out || H <= 0 || W <= 0 || H > 4096 || W > 4096 || !(sigma > 0) || !(truncate > 0) ||
-      !std::isfinite(sigma * truncate) || sigma * truncate > 1e7)
-    return SPINEKIT_WARP_BAD_ARGUMENT;
+bool all_finite(const float* p, int64_t n) {
+  bool ok = true;
+#pragma omp simd reduction(& : ok)
+  for (int64_t i = 0; i < n; ++i) ok &= (p[i] - p[i] == 0.f);
+  return ok;
+}
+
+// Everything of a blur that depends only on its sizes and filter: the folded matrices,
+// Kx with its rows padded to Wp columns, Ky transposed with its rows padded to Hp.
+struct BlurPlan {
+  int64_t H = 0, W = 0, Hp = 0, Wp = 0;
+  double sigma = 0, truncate = 0;
+  Folded fx, fy;
+  std::vector<float> kx, kyt;
+  std::vector<int64_t> all_lo, all_hi;  // "every row / column": no term skipped
+};
+
+BlurPlan blur_plan(int64_t H, int64_t W, double sigma, double truncate) {
   const int64_t r = static_cast<int64_t>(std::floor(truncate * sigma + 0.5));
   std::vector<double> w(static_cast<size_t>(2 * r + 1));
   double sum = 0;
@@ -334,9 +504,66 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
     sum += w[k + r];
   }
   for (double& x : w) x /= sum;
-  // Each pass is a product with the folded filter matrix, as axpy lines in the order of
-  // the inputs: O(n * min(n, 2r + 1)) per line, and vectorised along the line.
-  const Folded fx = fold(W, w, r), fy = fold(H, w, r);
+  BlurPlan p;
+  p.H = H;
+  p.W = W;
+  p.sigma = sigma;
+  p.truncate = truncate;
+  p.Hp = (H + 15) / 16 * 16;
+  p.Wp = (W + 15) / 16 * 16;
+  p.fx = fold(W, w, r);
+  p.fy = fold(H, w, r);
+  p.kx.assign(static_cast<size_t>(W * p.Wp), 0.f);
+  for (int64_t i = 0; i < W; ++i)
+    std::memcpy(p.kx.data() + i * p.Wp, p.fx.k.data() + i * W, static_cast<size_t>(W) * sizeof(float));
+  p.kyt.assign(static_cast<size_t>(p.Hp * H), 0.f);
+  for (int64_t j = 0; j < H; ++j)
+    for (int64_t y = 0; y < H; ++y) p.kyt[y * H + j] = p.fy.k[j * H + y];
+  p.all_lo.assign(static_cast<size_t>(std::max(H, W)), 0);
+  p.all_hi.assign(static_cast<size_t>(std::max(H, W)), std::max(p.Hp, p.Wp));
+  return p;
+}
+
+}  // namespace
+}  // namespace spinekit
+
+extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W, double sigma,
+                                          double truncate, float* out) {
+  if (!src || !out || H <= 0 || W <= 0 || H > 4096 || W > 4096 || !(sigma > 0) || !(truncate > 0) ||
+      !std::isfinite(sigma * truncate) || sigma * truncate > 1e7)
+    return SPINEKIT_WARP_BAD_ARGUMENT;
+  // The folded filters depend only on (H, W, sigma, truncate): kept per thread, as the
+  // elastic transform blurs fields of one size with one sigma, sample after sample.
+  thread_local BlurPlan plan;
+  if (plan.H != H || plan.W != W || plan.sigma != sigma || plan.truncate != truncate)
+    plan = blur_plan(H, W, sigma, truncate);
+  const Folded& fx = plan.fx;
+  const Folded& fy = plan.fy;
+  const int64_t Hp = plan.Hp, Wp = plan.Wp;
+  // Both passes are matrix products with the folded filter matrices, T = S Kx and
+  // O = Ky^T T, in register tiles (gemm_tiles) on zero-padded copies: rows to a multiple
+  // of 4, columns to a multiple of 16. Every output is one thread's fused multiply-add
+  // chain over the inputs in increasing order, so the result does not depend on the
+  // thread count. Skipped (zero) terms would change nothing for finite values; a
+  // non-finite input takes the line-by-line passes below, which skip exactly the terms
+  // outside each window, so that a NaN spreads only as far as its window.
+  if (all_finite(src, H * W)) {
+    std::vector<float> s(static_cast<size_t>(Hp * W), 0.f), o(static_cast<size_t>(Hp * Wp));
+    std::memcpy(s.data(), src, static_cast<size_t>(H * W) * sizeof(float));
+    const std::vector<int64_t>& all_lo = plan.all_lo;
+    const std::vector<int64_t>& all_hi = plan.all_hi;
+    // T: the product over the Hp rows of S; its first H rows enter the second pass.
+    std::vector<float> tp(static_cast<size_t>(Hp * Wp));
+    gemm_tiles(s.data(), Hp, W, plan.kx.data(), Wp, all_lo.data(), all_hi.data(), fx.lo.data(),
+               fx.hi.data(), Wp, tp.data(), Wp);
+    if (all_finite(tp.data(), H * Wp)) {
+      gemm_tiles(plan.kyt.data(), Hp, H, tp.data(), Wp, fy.lo.data(), fy.hi.data(), all_lo.data(),
+                 all_hi.data(), Wp, o.data(), Wp);
+      for (int64_t y = 0; y < H; ++y)
+        std::memcpy(out + y * W, o.data() + y * Wp, static_cast<size_t>(W) * sizeof(float));
+      return SPINEKIT_OK;
+    }
+  }
   std::vector<float> tmp(static_cast<size_t>(H * W));
   parallel_for(H, [&](int64_t y) {
     const float* s = src + y * W;
@@ -345,8 +572,7 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
     for (int64_t i = 0; i < W; ++i) {
       const float a = s[i];
       const float* k = fx.k.data() + i * W;
-#pragma omp simd
-      for (int64_t x = fx.lo[i]; x <= fx.hi[i]; ++x) t[x] += a * k[x];
+      for (int64_t x = fx.lo[i]; x <= fx.hi[i]; ++x) t[x] = std::fmaf(a, k[x], t[x]);
     }
   });
   parallel_for(H, [&](int64_t y) {
@@ -356,8 +582,7 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
       if (y < fy.lo[j] || y > fy.hi[j]) continue;
       const float k = fy.k[j * H + y];
       const float* t = tmp.data() + j * W;
-#pragma omp simd
-      for (int64_t x = 0; x < W; ++x) o[x] += k * t[x];
+      for (int64_t x = 0; x < W; ++x) o[x] = std::fmaf(k, t[x], o[x]);
     }
   });
   return SPINEKIT_OK;
