@@ -21,9 +21,7 @@ import org.spinekit.jni.Kernels;
 class StackCudaTest {
   @BeforeAll
   static void setUp() {
-    TestSupport.init();
-    assertTrue(Kernels.cudaCompiled(), "libspinekit was built without CUDA kernels");
-    assertTrue(Kernels.cudaDeviceCount() > 0, "no CUDA device");
+    TestSupport.requireCuda();
   }
 
   @Test

@@ -18,6 +18,14 @@ final class TestSupport {
 
   static void init() {}
 
+  /** For the {@code @Tag("gpu")} tests: CUDA kernels compiled and a device present. */
+  static void requireCuda() {
+    init();
+    org.junit.jupiter.api.Assertions.assertTrue(Kernels.cudaCompiled(),
+        "libspinekit was built without CUDA kernels");
+    org.junit.jupiter.api.Assertions.assertTrue(Kernels.cudaDeviceCount() > 0, "no CUDA device");
+  }
+
   /** max |a - b| / (atol + rtol |b|) <= 1, with the worst element named on failure. */
   static void assertClose(Tensor actual, Tensor expected, double atol, double rtol, String what) {
     float[] a = Tensors.floats(actual);
