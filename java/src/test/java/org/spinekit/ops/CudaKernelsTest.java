@@ -11,7 +11,6 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.spinekit.jni.Kernels;
 
 /**
  * CUDA kernels against the CPU ones on the same inputs. Runs with {@code mvn -Pgpu test} on a

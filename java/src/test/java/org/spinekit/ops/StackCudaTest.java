@@ -11,7 +11,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.spinekit.jni.Kernels;
 
 /**
  * The CUDA stacking, crop, mask and window kernels against the CPU ones through the Java API
