@@ -14,7 +14,7 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 for pkg in pkg-config libopenjp2-7-dev libcharls-dev libgdcm-java libgdcm-tools dcmtk python3-numpy \
-    python3-nibabel python3-torch python3-opencv; do
+    python3-nibabel python3-torch python3-torchvision python3-opencv; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

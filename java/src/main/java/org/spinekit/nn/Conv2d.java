@@ -1,0 +1,88 @@
+package org.spinekit.nn;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * {@code nn.Conv2d}: keys {@code weight} [out, in/groups, kh, kw] and {@code bias}. Padding
+ * is symmetric; TensorFlow-style "same" padding (tf_ models) pads first with
+ * {@link #samePadding}.
+ */
+public final class Conv2d extends Net {
+  public final long in;
+  public final long out;
+  public final long[] kernel;
+  public final long[] stride;
+  public final long[] padding;
+  public final long[] dilation;
+  public final long groups;
+  public final Tensor weight;
+  public final Tensor bias;
+  private final boolean tfSame;
+
+  private Conv2d(long in, long out, long kh, long kw, long stride, long padding, long dilation,
+      long groups, boolean bias, boolean tfSame) {
+    if (in <= 0 || out <= 0 || in % groups != 0 || out % groups != 0) {
+      throw new IllegalArgumentException("Conv2d: channels in=" + in + " out=" + out
+          + " must be positive multiples of groups=" + groups);
+    }
+    this.in = in;
+    this.out = out;
+    this.kernel = new long[] {kh, kw};
+    this.stride = new long[] {stride, stride};
+    this.padding = tfSame ? new long[] {0, 0} : new long[] {padding, padding};
+    this.dilation = new long[] {dilation, dilation};
+    this.groups = groups;
+    this.tfSame = tfSame;
+    this.weight = param("weight", out, in / groups, kh, kw);
+    Init.defaultWeight(weight);
+    if (bias) {
+      this.bias = param("bias", out);
+      Init.defaultBias(this.bias, weight);
+    } else {
+      this.bias = null;
+    }
+  }
+
+  /** A k x k convolution with symmetric padding. */
+  public static Conv2d of(long in, long out, long k, long stride, long padding, long groups,
+      boolean bias) {
+    return new Conv2d(in, out, k, k, stride, padding, 1, groups, bias, false);
+  }
+
+  /** Full form: k x k, dilation. */
+  public static Conv2d of(long in, long out, long k, long stride, long padding, long dilation,
+      long groups, boolean bias) {
+    return new Conv2d(in, out, k, k, stride, padding, dilation, groups, bias, false);
+  }
+
+  /** TensorFlow "SAME" padding computed from the input size (timm's tf_ variants). */
+  public static Conv2d samePadding(long in, long out, long k, long stride, long groups,
+      boolean bias) {
+    return new Conv2d(in, out, k, k, stride, 0, 1, groups, bias, true);
+  }
+
+  @Override
+  public Tensor forward(Tensor x) {
+    if (x.dim() != 4 || x.size(1) != in) {
+      throw new IllegalArgumentException("Conv2d: input must be [N, " + in + ", H, W], got "
+          + java.util.Arrays.toString(x.sizes().vec().get()));
+    }
+    if (tfSame) x = padSame(x);
+    return torch.conv2d(x, weight, Params.opt(bias), stride, padding, dilation, groups);
+  }
+
+  private Tensor padSame(Tensor x) {
+    long[] pads = new long[4];
+    for (int d = 0; d < 2; d++) {
+      long size = x.size(2 + d);
+      long outSize = (size + stride[d] - 1) / stride[d];
+      long total = Math.max((outSize - 1) * stride[d] + (kernel[d] - 1) * dilation[d] + 1 - size, 0);
+      // torch pad order: last dim first (left, right, top, bottom).
+      pads[(1 - d) * 2] = total / 2;
+      pads[(1 - d) * 2 + 1] = total - total / 2;
+    }
+    if (pads[0] == 0 && pads[1] == 0 && pads[2] == 0 && pads[3] == 0) return x;
+    return torch.constant_pad_nd(x, pads, new org.bytedeco.pytorch.Scalar(0.0));
+  }
+}

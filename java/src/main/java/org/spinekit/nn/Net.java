@@ -1,0 +1,134 @@
+package org.spinekit.nn;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Base of every SpineKit network: a libtorch {@link Module} built in Java whose registered
+ * names are the PyTorch state-dict keys of the same network (torchvision's naming where
+ * torchvision has the network), so {@link StateDict} loads published weights by name.
+ *
+ * <p>A network is a long-lived native owner: build it outside any {@link PointerScope} (or
+ * it is freed when that scope closes) and close it when done. Forward passes belong inside
+ * a scope: every tensor they make is attached to the caller's innermost scope.
+ */
+public abstract class Net extends Module implements Layer {
+  protected Net() {
+    super();
+    if (PointerScope.getInnerScope() != null) {
+      // The scope would free the module while its parent still uses it; keep our own claim.
+      retainReference();
+    }
+  }
+
+  /** Registers {@code m} under {@code name} (a state-dict key segment) and returns it. */
+  protected final <M extends Module> M add(String name, M m) {
+    M r = register_module(name, m);
+    if (m instanceof Net n) children.add(n);
+    return r;
+  }
+
+  private final java.util.List<Net> children = new java.util.ArrayList<>();
+
+  /** The Java networks registered directly under this one, in order. */
+  public final java.util.List<Net> childNets() {
+    return java.util.Collections.unmodifiableList(children);
+  }
+
+  /** Registers a new float32 parameter of the given shape (uninitialised) and returns it. */
+  protected final Tensor param(String name, long... shape) {
+    // register_parameter returns a reference into the module's table, which moves when the
+    // table grows; keep our own handle on the same storage instead.
+    try (PointerScope scope = new PointerScope()) {
+      Tensor t = torch.empty(shape);
+      register_parameter(name, t, true);
+      t.retainReference();
+      return t;
+    }
+  }
+
+  /**
+   * Registers a buffer (saved in the state dict, not trained) holding {@code init}, which the
+   * network keeps (the caller must not close it).
+   */
+  protected final Tensor buffer(String name, Tensor init) {
+    try (PointerScope scope = new PointerScope()) {
+      register_buffer(name, init);
+      init.retainReference();
+      return init;
+    }
+  }
+
+  /** The forward pass. */
+  @Override
+  public abstract Tensor forward(Tensor x);
+
+  /**
+   * Parameters and buffers by state-dict key, in registration order. Each is a new handle on
+   * the network's own tensor (same storage, same autograd identity), attached to the caller's
+   * scope.
+   */
+  public Map<String, Tensor> stateDict() {
+    Map<String, Tensor> out = namedParameters();
+    out.putAll(namedBuffers());
+    return out;
+  }
+
+  /** Trainable parameters by key (handles as in {@link #stateDict()}). */
+  public Map<String, Tensor> namedParameters() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    try (PointerScope scope = new PointerScope()) {
+      StringTensorDict p = named_parameters(true);
+      for (long i = 0; i < p.size(); i++) {
+        var item = p.get(i);
+        out.put(item.key().getString(), org.spinekit.ops.Outputs.handOut(scope,
+            new Tensor(item.value())));
+      }
+    }
+    return out;
+  }
+
+  /** Buffers by key (batch-norm statistics and counters). */
+  public Map<String, Tensor> namedBuffers() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    try (PointerScope scope = new PointerScope()) {
+      StringTensorDict b = named_buffers(true);
+      for (long i = 0; i < b.size(); i++) {
+        var item = b.get(i);
+        out.put(item.key().getString(), org.spinekit.ops.Outputs.handOut(scope,
+            new Tensor(item.value())));
+      }
+    }
+    return out;
+  }
+
+  /** The number of trainable parameters (the figure torchvision's model cards give). */
+  public long parameterCount() {
+    try (PointerScope scope = new PointerScope()) {
+      TensorVector ps = parameters(true);
+      long n = 0;
+      for (long i = 0; i < ps.size(); i++) n += ps.get(i).numel();
+      return n;
+    }
+  }
+
+  /**
+   * Keys of input convolutions whose 3-channel published weights may be adapted to this
+   * network's input channels on load (summed for 1 channel, as timm does).
+   */
+  public java.util.Set<String> inputConvKeys() {
+    return java.util.Set.of();
+  }
+
+  /** Eval mode (batch norm uses running statistics, dropout is off); returns this. */
+  public Net evalMode() {
+    eval();
+    return this;
+  }
+}

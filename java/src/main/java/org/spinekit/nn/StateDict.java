@@ -1,0 +1,135 @@
+package org.spinekit.nn;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.spinekit.io.SafeTensors;
+
+/**
+ * Loads and saves a network's parameters and buffers by state-dict key. Loading copies into
+ * the network's own tensors (dtype converted, device kept), checks every shape, and reports
+ * or refuses missing and unexpected keys.
+ */
+public final class StateDict {
+  private StateDict() {}
+
+  /** What a load did. */
+  public record Report(List<String> missing, List<String> unexpected, List<String> adapted) {
+    public boolean complete() {
+      return missing.isEmpty() && unexpected.isEmpty();
+    }
+  }
+
+  /** Loads {@code file} with keys renamed by {@code names}; strict refuses any mismatch. */
+  public static Report load(Net net, Path file, NameMap names, boolean strict) throws IOException {
+    try (PointerScope scope = new PointerScope()) {
+      return load(net, SafeTensors.read(file), names, strict, file.toString());
+    }
+  }
+
+  /** Loads tensors already in memory ({@code source} names them in errors). */
+  public static Report load(Net net, Map<String, Tensor> tensors, NameMap names, boolean strict,
+      String source) {
+    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      Map<String, Tensor> own = net.stateDict();
+      Set<String> inputConvs = net.inputConvKeys();
+      Map<String, Tensor> mapped = new LinkedHashMap<>();
+      Map<String, String> origin = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        String k = names.apply(e.getKey());
+        if (k == null) continue;
+        if (mapped.containsKey(k)) {
+          throw new IllegalArgumentException(source + ": keys '" + origin.get(k) + "' and '"
+              + e.getKey() + "' both map to '" + k + "'");
+        }
+        mapped.put(k, e.getValue());
+        origin.put(k, e.getKey());
+      }
+      List<String> missing = new ArrayList<>();
+      List<String> unexpected = new ArrayList<>();
+      List<String> adapted = new ArrayList<>();
+      for (String k : own.keySet()) if (!mapped.containsKey(k)) missing.add(k);
+      for (String k : mapped.keySet()) if (!own.containsKey(k)) unexpected.add(k);
+      if (strict && (!missing.isEmpty() || !unexpected.isEmpty())) {
+        throw new IllegalArgumentException(source + ": state dict does not match "
+            + net.getClass().getSimpleName() + ": missing " + head(missing) + ", unexpected "
+            + head(unexpected));
+      }
+      // Check every shape before copying anything, so a refused load changes nothing.
+      Map<String, Tensor> values = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : own.entrySet()) {
+        Tensor src = mapped.get(e.getKey());
+        if (src == null) continue;
+        Tensor dst = e.getValue();
+        long[] want = dst.sizes().vec().get();
+        long[] got = src.sizes().vec().get();
+        if (!java.util.Arrays.equals(want, got)) {
+          if (inputConvs.contains(e.getKey()) && adaptable(want, got)) {
+            src = adaptInputConv(src, want[1]);
+            adapted.add(e.getKey());
+          } else {
+            throw new IllegalArgumentException(source + ": '" + origin.get(e.getKey())
+                + "' has shape " + java.util.Arrays.toString(got) + ", "
+                + net.getClass().getSimpleName() + "." + e.getKey() + " needs "
+                + java.util.Arrays.toString(want));
+          }
+        }
+        if (src.is_floating_point() != dst.is_floating_point()) {
+          throw new IllegalArgumentException(source + ": '" + origin.get(e.getKey()) + "' is "
+              + src.scalar_type() + ", " + e.getKey() + " needs " + dst.scalar_type());
+        }
+        values.put(e.getKey(), src);
+      }
+      for (Map.Entry<String, Tensor> e : values.entrySet()) {
+        own.get(e.getKey()).copy_(e.getValue());
+      }
+      return new Report(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(adapted));
+    }
+  }
+
+  private static boolean adaptable(long[] want, long[] got) {
+    if (want.length != got.length || want.length < 3) return false;
+    for (int d = 0; d < want.length; d++) if (d != 1 && want[d] != got[d]) return false;
+    return got[1] == 3;
+  }
+
+  /**
+   * A 3-channel input convolution adapted to {@code channels} inputs as timm does: summed
+   * over RGB for one channel; else RGB repeated and scaled by 3/channels.
+   */
+  static Tensor adaptInputConv(Tensor w, long channels) {
+    Tensor f = w.to(torch.ScalarType.Float);
+    if (channels == 1) return f.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+    long reps = (channels + 2) / 3;
+    long[] rep = new long[(int) w.dim()];
+    java.util.Arrays.fill(rep, 1);
+    rep[1] = reps;
+    Tensor r = f.repeat(rep).narrow(1, 0, channels);
+    return r.mul(new org.bytedeco.pytorch.Scalar(3.0 / channels));
+  }
+
+  /** Writes the network's state dict as safetensors, atomically. */
+  public static void save(Net net, Path file, Map<String, String> metadata) throws IOException {
+    try (PointerScope scope = new PointerScope()) {
+      Map<String, Tensor> out = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : net.stateDict().entrySet()) {
+        out.put(e.getKey(), e.getValue().detach().cpu().contiguous());
+      }
+      SafeTensors.write(file, out, metadata);
+    }
+  }
+
+  private static String head(List<String> keys) {
+    if (keys.isEmpty()) return "none";
+    List<String> h = keys.subList(0, Math.min(5, keys.size()));
+    return keys.size() + " " + h + (keys.size() > 5 ? "..." : "");
+  }
+}

@@ -1,0 +1,48 @@
+package org.spinekit.nn;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The architectures by name, as {@code spinekit model} and the training code look them up.
+ * Names follow torchvision (or timm where torchvision lacks the network).
+ */
+public final class Zoo {
+  private Zoo() {}
+
+  /** Builds a network with the given input channels and classifier classes (0: no head). */
+  @FunctionalInterface
+  public interface Factory {
+    Net create(int inChannels, int numClasses);
+  }
+
+  private static final Map<String, Factory> ARCHS = new LinkedHashMap<>();
+
+  static {
+    // ResNet family
+    ARCHS.put("resnet18", (c, k) -> new ResNet(ResNet.Config.resnet18(c, k)));
+    ARCHS.put("resnet50", (c, k) -> new ResNet(ResNet.Config.resnet50(c, k)));
+  }
+
+  /** The registered names, in registration order. */
+  public static Set<String> names() {
+    return Collections.unmodifiableSet(ARCHS.keySet());
+  }
+
+  /** A new network; unknown names are refused with the list of known ones. */
+  public static Net create(String arch, int inChannels, int numClasses) {
+    Factory f = ARCHS.get(arch);
+    if (f == null) {
+      throw new IllegalArgumentException("unknown arch '" + arch + "'; known: " + names());
+    }
+    if (inChannels < 1) {
+      throw new IllegalArgumentException("inChannels must be >= 1, got " + inChannels);
+    }
+    if (numClasses < 0) {
+      throw new IllegalArgumentException("numClasses must be >= 0, got " + numClasses);
+    }
+    return f.create(inChannels, numClasses);
+  }
+}
