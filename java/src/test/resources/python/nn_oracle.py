@@ -1,7 +1,7 @@
 """Reference outputs of PyTorch networks for the SpineKit model-zoo tests.
 
 usage: nn_oracle.py ARCH OUTDIR [--in-ch C] [--size H W] [--batch N] [--seed S]
-                    [--classes K] [--features] [--train-out]
+                    [--classes K] [--features] [--train-out] [--calib-batch M]
 
 Builds ARCH (a torchvision model name, or a reference module registered in nn/), gives it
 seeded random weights with randomised batch-norm statistics (so eval mode is exercised),
@@ -131,6 +131,9 @@ def main():
     ap.add_argument('--classes', type=int, default=1000)
     ap.add_argument('--features', action='store_true')
     ap.add_argument('--stats', action='store_true', help='print output statistics')
+    ap.add_argument('--calib-batch', type=int, default=0,
+                    help='samples for the batch-norm calibration (default max(batch, 2)); '
+                    'networks with batch norm on pooled 1x1 maps (split attention) need more')
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
@@ -139,7 +142,7 @@ def main():
     randomise(m, g)
     m.eval()
     x = torch.randn(a.batch, a.in_ch, *a.size, generator=g)
-    calibrate(m, torch.randn(max(a.batch, 2), a.in_ch, *a.size, generator=g))
+    calibrate(m, torch.randn(a.calib_batch or max(a.batch, 2), a.in_ch, *a.size, generator=g))
     m.eval()
     io = {'input': x}
     with torch.no_grad():
