@@ -24,6 +24,10 @@ public final class Zoo {
     // ResNet family
     ARCHS.put("resnet18", (c, k) -> new ResNet(ResNet.Config.resnet18(c, k)));
     ARCHS.put("resnet50", (c, k) -> new ResNet(ResNet.Config.resnet50(c, k)));
+    // ResNeSt family (timm's split-attention ResNets)
+    ARCHS.put("resnest14d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest14d(c, k)));
+    ARCHS.put("resnest26d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest26d(c, k)));
+    ARCHS.put("resnest50d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest50d(c, k)));
   }
 
   /** The registered names, in registration order. */
