@@ -21,21 +21,30 @@ public final class Main {
       "           as a NumPy array (spinekit dicom --help)",
       "  synth    cervical | lumbar: synthetic RSNA 2022 / RSNA 2024 data sets with ground",
       "           truth (spinekit synth --help)",
+      "  model    list | info | run: the network architectures, their parameter counts and",
+      "           feature strides, and an eval forward of published weights on a NumPy",
+      "           array (spinekit model --help)",
       "",
       "options common to all: --help");
 
   public static void main(String[] args) {
-    int rc;
+    System.exit(execute(args));
+  }
+
+  /**
+   * Runs a command line as {@link #main} does but returns the exit status: 2 for bad
+   * arguments or input (the message on stderr), 1 for an I/O failure.
+   */
+  static int execute(String[] args) {
     try {
-      rc = run(args);
+      return run(args);
     } catch (IllegalArgumentException e) {
       System.err.println("spinekit: " + e.getMessage());
-      rc = 2;
+      return 2;
     } catch (java.io.IOException e) {
       System.err.println("spinekit: " + e.getMessage());
-      rc = 1;
+      return 1;
     }
-    System.exit(rc);
   }
 
   static int run(String[] args) throws java.io.IOException {
@@ -51,6 +60,8 @@ public final class Main {
         return DicomCommand.run(rest);
       case "synth":
         return SynthCommand.run(rest);
+      case "model":
+        return ModelCommand.run(rest);
       case "info":
         System.out.println("libspinekit CUDA kernels compiled: " + Kernels.cudaCompiled());
         System.out.println("CUDA devices: " + Kernels.cudaDeviceCount());

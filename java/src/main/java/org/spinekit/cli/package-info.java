@@ -1,5 +1,5 @@
 /**
- * The spinekit command line: demo, info (and bench, run from the benchmarks jar by the
- * ./spinekit script).
+ * The spinekit command line: demo, info, dicom, synth, model (and bench, run from the
+ * benchmarks jar by the ./spinekit script).
  */
 package org.spinekit.cli;
