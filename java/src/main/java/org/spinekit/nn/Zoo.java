@@ -24,6 +24,12 @@ public final class Zoo {
     // ResNet family
     ARCHS.put("resnet18", (c, k) -> new ResNet(ResNet.Config.resnet18(c, k)));
     ARCHS.put("resnet50", (c, k) -> new ResNet(ResNet.Config.resnet50(c, k)));
+    // EfficientNet family
+    ARCHS.put("efficientnet_b0", (c, k) -> new EfficientNet(EfficientNet.Config.b0(c, k)));
+    ARCHS.put("efficientnet_b4", (c, k) -> new EfficientNet(EfficientNet.Config.b4(c, k)));
+    ARCHS.put("efficientnet_v2_s", (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k)));
+    ARCHS.put("tf_efficientnetv2_s",
+        (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k).tf()));
   }
 
   /** The registered names, in registration order. */
