@@ -10,6 +10,12 @@ OUTDIR/io.safetensors ("input", "output" in eval mode, "output64" of the same ne
 float64, and "feature.<i>" when --features
 and the model has a features(x) method). Prints "noise <x>" (max |float32 - float64| of PyTorch's own outputs) and "params <n>"
 (trainable parameters).
+
+More options: [--feature-modules NAMES] [--train-seed S] [--calibrate-on-input]
+[--threads T]. --feature-modules writes the eval outputs of the named submodules (forward
+hooks, e.g. features.0,features.2) as "feature.<i>", and those of the float64 copy as
+"feature64.<i>"; --train-seed writes "train_output", the training-mode output right after
+torch.manual_seed(S); --calibrate-on-input and --threads: see --help.
 """
 import argparse
 import copy
@@ -101,10 +107,11 @@ def randomise(m, g):
                 p.uniform_(0.5, 1.5, generator=g)
 
 
-def calibrate(m, x):
+def calibrate(m, x, only_bn=False):
     """Sets batch-norm running statistics to those of the input (as a trained network has
     them), so activations stay O(1) through deep networks and the 1e-4 comparison means
-    something at every depth."""
+    something at every depth. only_bn: every other module (dropout, stochastic depth) stays
+    in eval mode during the calibrating forward."""
     bns = [b for b in m.modules()
            if isinstance(b, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d))]
     if not bns:
@@ -113,11 +120,31 @@ def calibrate(m, x):
         b.reset_running_stats()
         b.momentum = None
     m.train()
+    if only_bn:
+        for mod in m.modules():
+            if mod not in bns:
+                mod.training = False
     with torch.no_grad():
         m(x)
     for b in bns:
         b.momentum = 0.1
         b.num_batches_tracked.fill_(7)
+
+
+def hooked_features(m, x, names, prefix='feature.'):
+    """The outputs of the named submodules during one forward, as <prefix><i>."""
+    mods = dict(m.named_modules())
+    out = {}
+    hooks = []
+    for i, n in enumerate(names):
+        if n not in mods:
+            raise SystemExit('no submodule ' + n)
+        hooks.append(mods[n].register_forward_hook(
+            lambda mod, inp, res, i=i: out.__setitem__(prefix + str(i), res.clone())))
+    m(x)
+    for h in hooks:
+        h.remove()
+    return out
 
 
 def main():
@@ -130,13 +157,27 @@ def main():
     ap.add_argument('--seed', type=int, default=7)
     ap.add_argument('--classes', type=int, default=1000)
     ap.add_argument('--features', action='store_true')
+    ap.add_argument('--feature-modules', default='',
+                    help='comma-separated submodule names (e.g. features.0,features.2) whose '
+                         'eval outputs are written as feature.<i>')
+    ap.add_argument('--train-seed', type=int, default=None,
+                    help='also write "train_output": the training-mode output of a copy of the '
+                         'network right after torch.manual_seed(S) (dropout, stochastic depth '
+                         'and batch statistics as a seeded libtorch forward draws them)')
+    ap.add_argument('--threads', type=int, default=2,
+                    help='intra-op threads (1 avoids OpenMP barrier stalls on a busy machine '
+                         'for networks of many small ops, e.g. float64 depthwise convolutions)')
+    ap.add_argument('--calibrate-on-input', action='store_true',
+                    help='calibrate batch norm on the evaluation input itself (twice over at '
+                         'batch 1) with dropout and stochastic depth off: networks whose deep '
+                         'maps are tiny (EfficientNet at 64x64) otherwise blow up')
     ap.add_argument('--stats', action='store_true', help='print output statistics')
     ap.add_argument('--calib-batch', type=int, default=0,
                     help='samples for the batch-norm calibration (default max(batch, 2)); '
                     'networks with batch norm on pooled 1x1 maps (split attention) need more')
     a = ap.parse_args()
     torch.manual_seed(a.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
     m = build(a.arch, a.in_ch, a.classes)
     g = torch.Generator().manual_seed(a.seed + 1)
     randomise(m, g)
@@ -144,6 +185,9 @@ def main():
     x = torch.randn(a.batch, a.in_ch, *a.size, generator=g)
     calibrate(m, torch.randn(a.calib_batch or max(a.batch, 2), a.in_ch, *a.size, generator=g))
     m.eval()
+    if a.calibrate_on_input:
+        calibrate(m, x if a.batch >= 2 else torch.cat([x, x]), only_bn=True)
+        m.eval()
     io = {'input': x}
     with torch.no_grad():
         io['output'] = m(x)
@@ -155,6 +199,15 @@ def main():
         if a.features and hasattr(m, 'features_list'):
             for i, f in enumerate(m.features_list(x)):
                 io['feature.%d' % i] = f
+        if a.feature_modules:
+            names = a.feature_modules.split(',')
+            io.update(hooked_features(m, x, names))
+            io.update(hooked_features(m64, x.double(), names, 'feature64.'))
+    if a.train_seed is not None:
+        mt = copy.deepcopy(m).train()
+        torch.manual_seed(a.train_seed)
+        with torch.no_grad():
+            io['train_output'] = mt(x)
     if a.stats:
         print('output absmax %.4g std %.4g' % (io['output'].abs().max(), io['output'].std()))
     os.makedirs(a.out, exist_ok=True)

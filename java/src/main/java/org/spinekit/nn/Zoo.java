@@ -28,6 +28,12 @@ public final class Zoo {
     ARCHS.put("resnest14d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest14d(c, k)));
     ARCHS.put("resnest26d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest26d(c, k)));
     ARCHS.put("resnest50d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest50d(c, k)));
+    // EfficientNet family
+    ARCHS.put("efficientnet_b0", (c, k) -> new EfficientNet(EfficientNet.Config.b0(c, k)));
+    ARCHS.put("efficientnet_b4", (c, k) -> new EfficientNet(EfficientNet.Config.b4(c, k)));
+    ARCHS.put("efficientnet_v2_s", (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k)));
+    ARCHS.put("tf_efficientnetv2_s",
+        (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k).tf()));
   }
 
   /** The registered names, in registration order. */
