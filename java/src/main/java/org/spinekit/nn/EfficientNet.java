@@ -57,8 +57,11 @@ public final class EfficientNet extends Net implements Encoder {
    * {@code bnEps}/{@code bnMomentum}: every batch norm's; {@code dropout}: the classifier's;
    * {@code tfSamePadding}: TensorFlow "SAME" padding on every convolution (timm's tf_
    * variants); {@code featureStages}: the {@code features} children whose outputs are the
-   * encoder's feature maps (strides 2, 4, 8, 16, 32); {@code numClasses} 0: no classifier
-   * ({@link #forward} then returns the pooled head features).
+   * encoder's feature maps (strides 2, 4, 8, 16, 32); {@code numClasses} 0: an encoder,
+   * without the head convolution ({@code features.n+1}) and the classifier ({@link #forward}
+   * then returns the pooled stride-32 features). Published full-network weights load into an
+   * encoder once the head's keys are dropped by a name map, e.g.
+   * {@code NameMap.of("features\\.8\\..*|classifier\\..*", "-")} for B0/B4.
    */
   public record Config(String name, List<Stage> stages, int lastChannel, double bnEps,
       double bnMomentum, double dropout, double stochasticDepthProb, boolean tfSamePadding,
@@ -231,7 +234,12 @@ public final class EfficientNet extends Net implements Encoder {
       features.add(stage);
     }
     int lastIn = c.stages().get(c.stages().size() - 1).outChannels();
-    features.add(norm.convNormAct(lastIn, c.lastChannel(), 1, 1, 1, true));
+    if (c.numClasses() > 0) {
+      // An encoder (numClasses 0) leaves out the head convolution, as segmentation_models_
+      // pytorch's encoders do: nothing downstream uses it, and parameters without gradients
+      // would still be decayed by AdamW.
+      features.add(norm.convNormAct(lastIn, c.lastChannel(), 1, 1, 1, true));
+    }
     add("features", features);
     if (c.numClasses() > 0) {
       double p = c.dropout();
