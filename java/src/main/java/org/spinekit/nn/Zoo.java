@@ -24,6 +24,9 @@ public final class Zoo {
     // ResNet family
     ARCHS.put("resnet18", (c, k) -> new ResNet(ResNet.Config.resnet18(c, k)));
     ARCHS.put("resnet50", (c, k) -> new ResNet(ResNet.Config.resnet50(c, k)));
+    // ConvNeXt and PVTv2 family
+    ARCHS.put("convnext_tiny", (c, k) -> new ConvNeXt(ConvNeXt.Config.tiny(c, k)));
+    ARCHS.put("convnext_base", (c, k) -> new ConvNeXt(ConvNeXt.Config.base(c, k)));
   }
 
   /** The registered names, in registration order. */
