@@ -27,6 +27,8 @@ public final class Zoo {
     // ConvNeXt and PVTv2 family
     ARCHS.put("convnext_tiny", (c, k) -> new ConvNeXt(ConvNeXt.Config.tiny(c, k)));
     ARCHS.put("convnext_base", (c, k) -> new ConvNeXt(ConvNeXt.Config.base(c, k)));
+    ARCHS.put("pvt_v2_b0", (c, k) -> new PvtV2(PvtV2.Config.b0(c, k)));
+    ARCHS.put("pvt_v2_b4", (c, k) -> new PvtV2(PvtV2.Config.b4(c, k)));
   }
 
   /** The registered names, in registration order. */
