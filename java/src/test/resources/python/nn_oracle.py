@@ -1,7 +1,7 @@
 """Reference outputs of PyTorch networks for the SpineKit model-zoo tests.
 
 usage: nn_oracle.py ARCH OUTDIR [--in-ch C] [--size H W] [--batch N] [--seed S]
-                    [--classes K] [--features] [--train-out] [--calib-batch M]
+                    [--classes K] [--features] [--train-out] [--calib-batch M] [--spread]
 
 Builds ARCH (a torchvision model name, or a reference module registered in nn/), gives it
 seeded random weights with randomised batch-norm statistics (so eval mode is exercised),
@@ -107,6 +107,18 @@ def randomise(m, g):
                 p.uniform_(0.5, 1.5, generator=g)
 
 
+def spread(m, g):
+    """--spread: linear weights N(0, 1/fan_in) and conv/linear biases N(0, 0.1), for networks
+    whose own init (trunc-normal std 0.02, zero biases) would leave attention near uniform
+    and every bias untested."""
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.Linear):
+                mod.weight.normal_(0, mod.in_features ** -0.5, generator=g)
+            if isinstance(mod, (torch.nn.Linear, torch.nn.Conv2d)) and mod.bias is not None:
+                mod.bias.normal_(0, 0.1, generator=g)
+
+
 def calibrate(m, x, only_bn=False):
     """Sets batch-norm running statistics to those of the input (as a trained network has
     them), so activations stay O(1) through deep networks and the 1e-4 comparison means
@@ -175,12 +187,15 @@ def main():
     ap.add_argument('--calib-batch', type=int, default=0,
                     help='samples for the batch-norm calibration (default max(batch, 2)); '
                     'networks with batch norm on pooled 1x1 maps (split attention) need more')
+    ap.add_argument('--spread', action='store_true', help='see spread()')
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     m = build(a.arch, a.in_ch, a.classes)
     g = torch.Generator().manual_seed(a.seed + 1)
     randomise(m, g)
+    if a.spread:
+        spread(m, g)
     m.eval()
     x = torch.randn(a.batch, a.in_ch, *a.size, generator=g)
     calibrate(m, torch.randn(a.calib_batch or max(a.batch, 2), a.in_ch, *a.size, generator=g))

@@ -17,11 +17,21 @@ import org.spinekit.io.SafeTensors;
  * Loads and saves a network's parameters and buffers by state-dict key. Loading copies into
  * the network's own tensors (dtype converted, device kept), checks every shape, and reports
  * or refuses missing and unexpected keys.
+ *
+ * <p>Two shape differences are adapted (and listed in {@link Report#adapted()}); any other
+ * refuses the load: a 3-channel input convolution ({@link Net#inputConvKeys()}) loaded into
+ * a network with other input channels, and a tensor whose shape differs only in size-1
+ * dimensions (the same sizes above 1, in the same order), which is reshaped: the same values
+ * in the same order, e.g. timm's ConvNeXt {@code gamma} [C] for torchvision's
+ * {@code layer_scale} [C, 1, 1], or a linear weight [O, I] for a 1x1 conv [O, I, 1, 1].
  */
 public final class StateDict {
   private StateDict() {}
 
-  /** What a load did. */
+  /**
+   * What a load did: the network's keys the file lacked, the file's keys the network lacks,
+   * and the keys whose tensors were adapted (input channels, or size-1 dimensions).
+   */
   public record Report(List<String> missing, List<String> unexpected, List<String> adapted) {
     public boolean complete() {
       return missing.isEmpty() && unexpected.isEmpty();
@@ -75,6 +85,9 @@ public final class StateDict {
           if (inputConvs.contains(e.getKey()) && adaptable(want, got)) {
             src = adaptInputConv(src, want[1]);
             adapted.add(e.getKey());
+          } else if (java.util.Arrays.equals(withoutOnes(want), withoutOnes(got))) {
+            src = src.reshape(want);
+            adapted.add(e.getKey());
           } else {
             throw new IllegalArgumentException(source + ": '" + origin.get(e.getKey())
                 + "' has shape " + java.util.Arrays.toString(got) + ", "
@@ -93,6 +106,11 @@ public final class StateDict {
       }
       return new Report(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(adapted));
     }
+  }
+
+  /** The sizes other than 1, in order. */
+  private static long[] withoutOnes(long[] shape) {
+    return java.util.Arrays.stream(shape).filter(d -> d != 1).toArray();
   }
 
   private static boolean adaptable(long[] want, long[] got) {

@@ -34,6 +34,11 @@ public final class Zoo {
     ARCHS.put("efficientnet_v2_s", (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k)));
     ARCHS.put("tf_efficientnetv2_s",
         (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k).tf()));
+    // ConvNeXt and PVTv2 family
+    ARCHS.put("convnext_tiny", (c, k) -> new ConvNeXt(ConvNeXt.Config.tiny(c, k)));
+    ARCHS.put("convnext_base", (c, k) -> new ConvNeXt(ConvNeXt.Config.base(c, k)));
+    ARCHS.put("pvt_v2_b0", (c, k) -> new PvtV2(PvtV2.Config.b0(c, k)));
+    ARCHS.put("pvt_v2_b4", (c, k) -> new PvtV2(PvtV2.Config.b4(c, k)));
   }
 
   /** The registered names, in registration order. */
