@@ -160,11 +160,22 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
   /** Runs epoch {@code epoch} (stopping one still running); the next {@link #iterator()} runs
    * {@code epoch + 1}. */
   public synchronized Iterator<Batch> epoch(int epoch) {
+    return epoch(epoch, 0);
+  }
+
+  /**
+   * Runs epoch {@code epoch} from batch {@code first} on (a resumed run): the batches are those
+   * of the whole epoch, numbered as there, the ones before {@code first} left out unread.
+   */
+  public synchronized Iterator<Batch> epoch(int epoch, int first) {
     if (closed) throw new IllegalStateException("the loader is closed");
     if (epoch < 0) throw new IllegalArgumentException("epoch: expected >= 0, got " + epoch);
+    if (first < 0 || first > batches()) {
+      throw new IllegalArgumentException("first: expected 0.." + batches() + ", got " + first);
+    }
     if (current != null) current.stop();
     nextEpoch = epoch + 1;
-    current = new Run(epoch);
+    current = new Run(epoch, first);
     return current;
   }
 
@@ -189,16 +200,21 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
     private final long start = System.nanoTime();
     private int cursor;
     private long handed;
+    private final long skipped;
     private volatile boolean stopped;
 
-    Run(int epoch) {
+    Run(int epoch, int first) {
       this.epoch = epoch;
       this.order = order(epoch);
       this.total = batches();
       this.totalSamples = Math.min((long) total * options.batchSize(), order.length);
       this.slots = new Semaphore(options.prefetch());
-      int n = Math.min(options.workers(), Math.max(total, 1));
-      for (int w = 0; w < n && total > 0; w++) {
+      this.cursor = first;
+      this.handed = Math.min((long) first * options.batchSize(), order.length);
+      this.skipped = handed;
+      claim.set(first);
+      int n = Math.min(options.workers(), Math.max(total - first, 1));
+      for (int w = 0; w < n && total > first; w++) {
         Thread t = new Thread(this::work, THREAD_PREFIX + id + "-e" + epoch + "-w" + w);
         t.setDaemon(true);
         workers.add(t);
@@ -331,7 +347,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
       Consumer<Progress> p = options.progress();
       if (p != null) {
         double secs = Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-        double rate = handed / secs;
+        double rate = (handed - skipped) / secs;
         p.accept(new Progress(epoch, cursor, total, handed, totalSamples, rate,
             (totalSamples - handed) / rate));
       }
