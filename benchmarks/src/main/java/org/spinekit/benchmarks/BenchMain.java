@@ -58,6 +58,8 @@ public final class BenchMain {
 
   static final String HELP = String.join("\n",
       "       spinekit bench io [--series N] [--slices S] [--repeats R]   (DICOM decoding)",
+      "       spinekit bench train [--case ...] [--steps S]   (training step and inference,",
+      "                            beside Python torch; --help for the options)",
       "usage: spinekit bench [REGEX] [--quick] [--threads T] [--shape S[,S...]] [--verbose]",
       "                      [--json FILE]",
       "  REGEX      kernel benchmarks to run: a Java regex found in the benchmark name",
@@ -87,6 +89,9 @@ public final class BenchMain {
   }
 
   static int run(String[] args) throws RunnerException, IOException {
+    if (args.length > 0 && args[0].equals("train")) {
+      return TrainBench.run(Arrays.copyOfRange(args, 1, args.length));
+    }
     if (args.length > 0 && args[0].equals("io")) {
       return IoBench.run(Arrays.copyOfRange(args, 1, args.length));
     }
