@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a {@link Trainer} run did: a row per batch and per epoch (a resumed run includes the rows
- * of the run it resumed, read back from its logs), whether early stopping ended it, and the best
- * monitored value.
+ * What a {@link Trainer} run did: a row per batch and per epoch (a resumed run with a log
+ * directory includes the rows of the run it resumed, read back from its logs), whether early
+ * stopping ended it, and the best monitored value and its epoch.
  */
 public record History(List<StepRow> steps, List<EpochRow> epochs, boolean stoppedEarly,
     String monitor, int bestEpoch, double best) {

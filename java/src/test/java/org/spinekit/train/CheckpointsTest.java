@@ -47,12 +47,18 @@ class CheckpointsTest {
     assertEquals("power cut", boom.getMessage());
     // Rows up to epoch 1 batch 7 were logged; the last checkpoint is at batch 6 (step 9).
     assertEquals(12 + 8, Files.readAllLines(dir.resolve("logs/steps.csv")).size() - 1);
+    // A kill in the middle of writing rows leaves cut lines; resuming removes them.
+    Files.writeString(dir.resolve("logs/steps.csv"), "1,8,10,0.69", StandardOpenOption.APPEND);
+    Files.writeString(dir.resolve("logs/steps.jsonl"), "{\"epoch\":1,\"ba",
+        StandardOpenOption.APPEND);
     History got = ResumeFixture.run(dir, 0, null, 2);
     assertArrayEquals(want.losses(), got.losses(), 0, "losses, resumed runs's history"
         + " including the rows read back from the logs");
     assertEquals(36, got.steps().size());
     assertEquals(Files.readString(tmp.resolve("ref/logs/steps.csv")),
         Files.readString(dir.resolve("logs/steps.csv")), "steps.csv, no duplicated rows");
+    assertEquals(Files.readString(tmp.resolve("ref/logs/steps.jsonl")),
+        Files.readString(dir.resolve("logs/steps.jsonl")), "steps.jsonl");
     for (int e = 0; e < 3; e++) {
       assertEquals(want.epochs().get(e).metrics(), got.epochs().get(e).metrics(), "epoch " + e);
     }
