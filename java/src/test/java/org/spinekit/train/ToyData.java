@@ -8,8 +8,8 @@ import org.spinekit.ops.Tensors;
 
 /**
  * Synthetic two-class images for the training tests: sample i is class i % 2, a [1, 12, 12]
- * (or larger) image of Gaussian noise (drawn from the sample's generator, so it changes every epoch like an
- * augmentation) plus, for class 1, a bright (+2) 4 x 4 square; target {class}.
+ * (or larger) image of Gaussian noise (drawn from the sample's generator, so it changes every
+ * epoch like an augmentation) plus, for class 1, a bright (+2) 4 x 4 square; target {class}.
  */
 final class ToyData implements Dataset {
   static final int SIDE = 12;
