@@ -450,6 +450,12 @@ public final class Trainer<M extends Net> implements AutoCloseable {
             throw new IllegalStateException("the step returned null for batch " + bi
                 + " of epoch " + e);
           }
+          for (String k : r.metrics().keySet()) {
+            if (RESERVED.contains(k)) {
+              throw new IllegalArgumentException("metrics: \"" + k + "\" is a column of the"
+                  + " log; name the metric otherwise");
+            }
+          }
           Tensor loss = r.loss();
           if (loss.isNull() || !loss.defined() || loss.numel() != 1
               || !loss.is_floating_point()) {
@@ -483,10 +489,6 @@ public final class Trainer<M extends Net> implements AutoCloseable {
           pos.lossSum += value;
           pos.count++;
           for (Map.Entry<String, Double> m : r.metrics().entrySet()) {
-            if (RESERVED.contains(m.getKey())) {
-              throw new IllegalArgumentException("metrics: \"" + m.getKey() + "\" is a column"
-                  + " of the log; name the metric otherwise");
-            }
             pos.metricSums.merge(m.getKey(), m.getValue(), Double::sum);
           }
           row = new History.StepRow(e, bi, pos.step, value, lastLr, norm, r.metrics());
