@@ -21,6 +21,27 @@ import org.junit.jupiter.api.io.TempDir;
  * stays fast on a busy machine.
  */
 class TrainerMemoryTest {
+  /**
+   * JavaCPP's tracked bytes, the RSS and JavaCPP's count of native objects once garbage (also
+   * of earlier tests in this JVM) has been collected and freed by JavaCPP's deallocator thread.
+   */
+  static long[] settled() {
+    long[] last = null;
+    for (int i = 0; i < 50; i++) {
+      System.gc();
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      long[] now = {Pointer.totalBytes(), Pointer.physicalBytes(), Pointer.totalCount()};
+      if (last != null && now[0] == last[0] && now[2] == last[2]) return now;
+      last = now;
+    }
+    return last;
+  }
+
   @Test
   void nativeMemoryIsFlatAcrossEpochs(@TempDir Path dir) throws Exception {
     torch.manual_seed(1);
@@ -35,11 +56,7 @@ class TrainerMemoryTest {
         .ema(Ema.Options.warmup(0.99))
         .schedule(new WarmupCosine(LrSchedule.Interval.STEP, 10, 0.1, 300, 1e-5))
         .checkpoints(dir.resolve("ckpt"), 0, false).logs(dir.resolve("logs"), false)
-        .onEpoch(r -> {
-          System.gc();
-          samples.add(new long[] {Pointer.totalBytes(), Pointer.physicalBytes(),
-              Pointer.totalCount()});
-        }).build();
+        .onEpoch(r -> samples.add(settled())).build();
     try (DataLoader train = new DataLoader(new ToyData(4 * batches, 32),
         DataLoader.Options.of(4, 2, 1));
         DataLoader valid = new DataLoader(new ToyData(16, 32),
