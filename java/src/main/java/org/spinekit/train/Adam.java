@@ -423,7 +423,8 @@ public final class Adam implements AutoCloseable {
           grad = torch.neg_out(scratch(f), grad);
         }
         if (options.decoupled()) {
-          f.values.mul_(new Scalar(1 - lr * wd));
+          // PyTorch multiplies by 1 - lr * wd even when that is 1; skipping it changes no bit.
+          if (lr * wd != 0) f.values.mul_(new Scalar(1 - lr * wd));
         } else if (wd != 0) {
           grad = torch.add_out(scratch(f), grad, f.values, new Scalar(wd));
         }

@@ -1,5 +1,5 @@
 /**
- * Training data path: the multi-threaded {@link org.spinekit.train.DataLoader} over a
- * {@link org.spinekit.train.Dataset}, and lazy data sets that read and crop at training time.
+ * Training: the multi-threaded {@link org.spinekit.train.DataLoader} and lazy data sets, and the
+ * {@link org.spinekit.train.Trainer} with its optimiser, schedules, EMA, checkpoints and logs.
  */
 package org.spinekit.train;

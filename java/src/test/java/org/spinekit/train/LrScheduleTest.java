@@ -64,7 +64,8 @@ class LrScheduleTest {
   @Test
   void warmupThenCosineAsLinearAndSequentialLR() throws IOException {
     WarmupCosine s = new WarmupCosine(Interval.STEP, 5, 0.1, 15, 1e-5);
-    assertClose(oracle("warmup_cosine"), s, "SequentialLR(LinearLR(0.1, 5), CosineAnnealingLR(15))");
+    assertClose(oracle("warmup_cosine"), s,
+        "SequentialLR(LinearLR(0.1, 5), CosineAnnealingLR(15))");
     WarmupCosine g = WarmupCosine.gradualWarmup(Interval.EPOCH, 10, 5, 20, 1e-5);
     assertEquals(s.startFactor(), g.startFactor(), 1e-15);
     assertEquals(15, g.length());
