@@ -18,6 +18,10 @@ public final class BatchNorm extends Net {
   public final Tensor runningMean;
   public final Tensor runningVar;
   public final Tensor batchesTracked;
+  private final org.bytedeco.pytorch.TensorOptional weightOpt;
+  private final org.bytedeco.pytorch.TensorOptional biasOpt;
+  private final org.bytedeco.pytorch.TensorOptional meanOpt;
+  private final org.bytedeco.pytorch.TensorOptional varOpt;
 
   public BatchNorm(long channels) {
     this(channels, 1e-5, 0.1);
@@ -37,6 +41,10 @@ public final class BatchNorm extends Net {
     Init.constant(bias, 0);
     Init.constant(runningMean, 0);
     Init.constant(runningVar, 1);
+    weightOpt = Params.held(weight);
+    biasOpt = Params.held(bias);
+    meanOpt = Params.held(runningMean);
+    varOpt = Params.held(runningVar);
   }
 
   @Override
@@ -51,7 +59,7 @@ public final class BatchNorm extends Net {
         batchesTracked.add_(new org.bytedeco.pytorch.Scalar(1L));
       }
     }
-    return torch.batch_norm(x, Params.opt(weight), Params.opt(bias), Params.opt(runningMean),
-        Params.opt(runningVar), training, momentum, eps, true);
+    return torch.batch_norm(x, weightOpt, biasOpt, meanOpt, varOpt, training, momentum, eps,
+        true);
   }
 }

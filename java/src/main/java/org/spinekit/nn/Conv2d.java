@@ -19,6 +19,7 @@ public final class Conv2d extends Net {
   public final Tensor weight;
   public final Tensor bias;
   private final boolean tfSame;
+  private final org.bytedeco.pytorch.TensorOptional biasOpt;
 
   private Conv2d(long in, long out, long kh, long kw, long stride, long padding, long dilation,
       long groups, boolean bias, boolean tfSame) {
@@ -42,6 +43,7 @@ public final class Conv2d extends Net {
     } else {
       this.bias = null;
     }
+    this.biasOpt = Params.held(this.bias);
   }
 
   /** A k x k convolution with symmetric padding. */
@@ -69,7 +71,7 @@ public final class Conv2d extends Net {
           + java.util.Arrays.toString(x.sizes().vec().get()));
     }
     if (tfSame) x = padSame(x);
-    return torch.conv2d(x, weight, Params.opt(bias), stride, padding, dilation, groups);
+    return torch.conv2d(x, weight, biasOpt, stride, padding, dilation, groups);
   }
 
   private Tensor padSame(Tensor x) {

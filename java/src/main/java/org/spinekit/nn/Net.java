@@ -19,6 +19,10 @@ import org.bytedeco.pytorch.global.torch;
  * a scope: every tensor they make is attached to the caller's innermost scope.
  */
 public abstract class Net extends Module implements Layer {
+  static {
+    Threads.singleThreadedBlas();
+  }
+
   protected Net() {
     super();
     if (PointerScope.getInnerScope() != null) {

@@ -100,7 +100,7 @@ class EfficientNetTest {
           // PyTorch's own float32 rounding at this depth sets the float32 tolerance.
           double noise = io.get("feature." + i).to(torch.ScalarType.Double).sub(want64).abs()
               .max().item_double();
-          assertTrue(f[i] <= Math.max(1e-4, 2 * noise), "feature " + i + " float32 differs by "
+          assertTrue(f[i] <= Math.max(1e-4, 3 * noise), "feature " + i + " float32 differs by "
               + f[i] + " (PyTorch's own float32 rounding " + noise + ")");
           d64[i] = got64.get(i).sub(want64).abs().max().item_double();
           assertTrue(d64[i] <= 1e-9, "feature " + i + " float64 differs by " + d64[i]);

@@ -36,11 +36,13 @@ final class Oracle {
   /** Differences of a SpineKit forward from PyTorch's: float32 and float64 runs. */
   record Diff(double f32, double f64, double noise) {
     /**
-     * float32 within 1e-4, or within twice PyTorch's own float32 rounding where that is
-     * larger (deep networks); float64 within 1e-9, which only the same computation meets.
+     * float32 within 1e-4, or within three times PyTorch's own float32 rounding where that
+     * is larger (two float32 computations that sum in different orders each carry about that
+     * error, in either direction); float64 within 1e-9, which only the same computation
+     * meets.
      */
     void check() {
-      double tol = Math.max(1e-4, 2 * noise);
+      double tol = Math.max(1e-4, 3 * noise);
       assertTrue(f32 <= tol, "float32 max abs difference " + f32 + " > " + tol + " (PyTorch's "
           + "own float32-vs-float64 difference " + noise + ")");
       assertTrue(f64 <= 1e-9, "float64 max abs difference " + f64 + " > 1e-9");
