@@ -16,6 +16,7 @@ public final class Conv3d extends Net {
   public final long padding;
   public final Tensor weight;
   public final Tensor bias;
+  private final org.bytedeco.pytorch.TensorOptional biasOpt;
 
   public Conv3d(long in, long out, long kernel, long stride, long padding, boolean bias) {
     if (in < 1 || out < 1 || kernel < 1 || stride < 1 || padding < 0) {
@@ -36,6 +37,7 @@ public final class Conv3d extends Net {
     } else {
       this.bias = null;
     }
+    biasOpt = Params.held(this.bias);
   }
 
   @Override
@@ -44,7 +46,7 @@ public final class Conv3d extends Net {
       throw new IllegalArgumentException("Conv3d: input must be [N, " + in + ", D, H, W], got "
           + Arrays.toString(x.sizes().vec().get()));
     }
-    return torch.conv3d(x, weight, Params.opt(bias), new long[] {stride, stride, stride},
+    return torch.conv3d(x, weight, biasOpt, new long[] {stride, stride, stride},
         new long[] {padding, padding, padding}, new long[] {1, 1, 1}, 1);
   }
 }

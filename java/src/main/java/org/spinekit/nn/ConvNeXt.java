@@ -133,7 +133,7 @@ public final class ConvNeXt extends Net implements Encoder {
       head = null;
     }
     // torchvision: trunc_normal_(std 0.02) for every conv and linear weight, zero biases.
-    for (Net m : ResNet.modulesOf(this)) {
+    for (Net m : descendants()) {
       if (m instanceof Conv2d cv) {
         Init.truncNormal(cv.weight, 0.02);
         Init.constant(cv.bias, 0);

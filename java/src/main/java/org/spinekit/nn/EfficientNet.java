@@ -250,7 +250,7 @@ public final class EfficientNet extends Net implements Encoder {
     } else {
       classifier = null;
     }
-    for (Net m : ResNet.modulesOf(this)) {
+    for (Net m : descendants()) {
       if (m instanceof Conv2d cv) {
         Init.kaimingNormalFanOut(cv.weight);
         if (cv.bias != null) Init.constant(cv.bias, 0);

@@ -9,6 +9,8 @@ public final class LayerNorm extends Net {
   public final double eps;
   public final Tensor weight;
   public final Tensor bias;
+  private final org.bytedeco.pytorch.TensorOptional weightOpt;
+  private final org.bytedeco.pytorch.TensorOptional biasOpt;
 
   public LayerNorm(long channels, double eps) {
     this.channels = channels;
@@ -17,6 +19,8 @@ public final class LayerNorm extends Net {
     bias = param("bias", channels);
     Init.constant(weight, 1);
     Init.constant(bias, 0);
+    weightOpt = Params.held(weight);
+    biasOpt = Params.held(this.bias);
   }
 
   @Override
@@ -25,7 +29,7 @@ public final class LayerNorm extends Net {
       throw new IllegalArgumentException("LayerNorm: last input dim must be " + channels
           + ", got " + java.util.Arrays.toString(x.sizes().vec().get()));
     }
-    return torch.layer_norm(x, new long[] {channels}, Params.opt(weight), Params.opt(bias), eps,
+    return torch.layer_norm(x, new long[] {channels}, weightOpt, biasOpt, eps,
         true);
   }
 }

@@ -13,6 +13,8 @@ public final class LayerNorm2d extends Net {
   public final double eps;
   public final Tensor weight;
   public final Tensor bias;
+  private final org.bytedeco.pytorch.TensorOptional weightOpt;
+  private final org.bytedeco.pytorch.TensorOptional biasOpt;
 
   /** Weight 1 and bias 0 over {@code channels}, with the given epsilon. */
   public LayerNorm2d(long channels, double eps) {
@@ -22,6 +24,8 @@ public final class LayerNorm2d extends Net {
     bias = param("bias", channels);
     Init.constant(weight, 1);
     Init.constant(bias, 0);
+    weightOpt = Params.held(weight);
+    biasOpt = Params.held(this.bias);
   }
 
   @Override
@@ -31,7 +35,7 @@ public final class LayerNorm2d extends Net {
           + ", H, W], got " + java.util.Arrays.toString(x.sizes().vec().get()));
     }
     Tensor y = torch.layer_norm(x.permute(0, 2, 3, 1), new long[] {channels},
-        Params.opt(weight), Params.opt(bias), eps, true);
+        weightOpt, biasOpt, eps, true);
     return y.permute(0, 3, 1, 2);
   }
 }

@@ -9,6 +9,7 @@ public final class Linear extends Net {
   public final long out;
   public final Tensor weight;
   public final Tensor bias;
+  private final org.bytedeco.pytorch.TensorOptional biasOpt;
 
   public Linear(long in, long out) {
     this(in, out, true);
@@ -25,6 +26,7 @@ public final class Linear extends Net {
     } else {
       this.bias = null;
     }
+    biasOpt = Params.held(this.bias);
   }
 
   @Override
@@ -33,6 +35,6 @@ public final class Linear extends Net {
       throw new IllegalArgumentException("Linear: last input dim must be " + in + ", got "
           + java.util.Arrays.toString(x.sizes().vec().get()));
     }
-    return torch.linear(x, weight, Params.opt(bias));
+    return torch.linear(x, weight, biasOpt);
   }
 }

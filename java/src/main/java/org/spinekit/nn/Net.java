@@ -40,6 +40,19 @@ public abstract class Net extends Module implements Layer {
 
   private final java.util.List<Net> children = new java.util.ArrayList<>();
 
+  /** This network and every Java network under it, depth first, parents before children. */
+  public final java.util.List<Net> descendants() {
+    java.util.List<Net> out = new java.util.ArrayList<>();
+    java.util.ArrayDeque<Net> todo = new java.util.ArrayDeque<>();
+    todo.push(this);
+    while (!todo.isEmpty()) {
+      Net n = todo.pop();
+      out.add(n);
+      for (int i = n.children.size() - 1; i >= 0; i--) todo.push(n.children.get(i));
+    }
+    return out;
+  }
+
   /** The Java networks registered directly under this one, in order. */
   public final java.util.List<Net> childNets() {
     return java.util.Collections.unmodifiableList(children);

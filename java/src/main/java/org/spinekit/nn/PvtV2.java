@@ -137,7 +137,7 @@ public final class PvtV2 extends Net implements Encoder {
     head = c.numClasses() > 0 ? add("head", new Linear(dims[3], c.numClasses())) : null;
     // timm: trunc_normal_(std 0.02) linear weights; conv weights N(0, sqrt(2 / fan_out)) with
     // fan_out = k * k * out / groups; zero biases; LayerNorms 1 and 0.
-    for (Net m : ResNet.modulesOf(this)) {
+    for (Net m : descendants()) {
       if (m instanceof Conv2d cv) {
         long fanOut = cv.kernel[0] * cv.kernel[1] * cv.out / cv.groups;
         Init.normal(cv.weight, 0, Math.sqrt(2.0 / fanOut));

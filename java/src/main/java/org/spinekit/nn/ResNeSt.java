@@ -117,7 +117,7 @@ public final class ResNeSt extends Net implements Encoder {
     }
     fc = c.numClasses() > 0 ? add("fc", new Linear(inplanes, c.numClasses())) : null;
     // timm's init: kaiming normal (fan out) on every convolution, last BN of a block zeroed.
-    for (Net m : ResNet.modulesOf(this)) {
+    for (Net m : descendants()) {
       if (m instanceof Conv2d cv) Init.kaimingNormalFanOut(cv.weight);
       if (m instanceof Block blk) Init.constant(blk.bn3.weight, 0);
     }

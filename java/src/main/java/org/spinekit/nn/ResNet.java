@@ -57,20 +57,9 @@ public final class ResNet extends Net implements Encoder {
       channels[s + 1] = inplanes;
     }
     fc = c.numClasses() > 0 ? add("fc", new Linear(inplanes, c.numClasses())) : null;
-    for (Net m : modulesOf(this)) {
+    for (Net m : descendants()) {
       if (m instanceof Conv2d cv) Init.kaimingNormalFanOut(cv.weight);
     }
-  }
-
-  static List<Net> modulesOf(Net root) {
-    List<Net> out = new ArrayList<>();
-    collect(root, out);
-    return out;
-  }
-
-  private static void collect(Net n, List<Net> out) {
-    out.add(n);
-    for (Net c : n.childNets()) collect(c, out);
   }
 
   @Override

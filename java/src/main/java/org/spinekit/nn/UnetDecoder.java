@@ -92,7 +92,7 @@ public final class UnetDecoder extends Net {
     }
     add("blocks", list);
     // smp's initialize_decoder: kaiming uniform (fan in, relu) weights, BN weight 1 bias 0.
-    for (Net m : ResNet.modulesOf(this)) {
+    for (Net m : descendants()) {
       if (m instanceof Conv2d cv) {
         Init.uniform(cv.weight, -Math.sqrt(6.0 / Init.fans(cv.weight)[0]),
             Math.sqrt(6.0 / Init.fans(cv.weight)[0]));
