@@ -26,12 +26,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-import org.spinekit.augment.CervicalAugment;
+import org.spinekit.cervical.CervicalAugment;
 import org.spinekit.augment.Compose;
 import org.spinekit.augment.RandShiftScaleRotate;
 import org.spinekit.augment.Sample;
 import org.spinekit.jni.Kernels;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /**
  * The cervical joint augmentation (SPEC.md: horizontal flip p 0.5, shift-scale-rotate p 0.5,

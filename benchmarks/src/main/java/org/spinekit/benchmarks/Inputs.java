@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.spinekit.jni.Kernels;
 import org.spinekit.ops.GaussianTargets;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /**
  * The inputs of one benchmark trial, made once in {@code @Setup} (as {@code spinekit demo}

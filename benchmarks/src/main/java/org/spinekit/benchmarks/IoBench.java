@@ -11,10 +11,10 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.spinekit.io.Compression;
-import org.spinekit.io.DicomFile;
-import org.spinekit.io.DicomSeriesReader;
-import org.spinekit.io.DicomWriter;
+import org.spinekit.io.dicom.Compression;
+import org.spinekit.io.dicom.DicomFile;
+import org.spinekit.io.dicom.DicomSeriesReader;
+import org.spinekit.io.dicom.DicomWriter;
 import org.spinekit.io.Volume;
 
 /**

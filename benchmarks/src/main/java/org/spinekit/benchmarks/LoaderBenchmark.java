@@ -24,12 +24,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-import org.spinekit.augment.CervicalAugment;
+import org.spinekit.cervical.CervicalAugment;
 import org.spinekit.jni.Kernels;
 import org.spinekit.ops.CropSample;
 import org.spinekit.synth.CervicalSynth;
+import org.spinekit.synth.CervicalTruth;
 import org.spinekit.train.Batch;
-import org.spinekit.train.CervicalCrops;
+import org.spinekit.cervical.CervicalCrops;
 import org.spinekit.train.DataLoader;
 
 /**
@@ -65,7 +66,14 @@ public class LoaderBenchmark {
         .withThreads(2));
     CropSample.Options crop = CropSample.Options.of(128, 128).withMargin(2, 8, 8)
         .withPad(-1000);
-    List<CervicalCrops.Record> found = CervicalCrops.fromTruth(dir, crop.marginZ());
+    List<CervicalCrops.InstanceBox> boxes = new ArrayList<>();
+    for (CervicalTruth.Row row : CervicalTruth.read(dir.resolve(CervicalSynth.TRUTH_CSV))) {
+      CervicalTruth v = row.truth();
+      if (row.test() || v.label() < 1 || v.label() > 7 || !v.present()) continue;
+      boxes.add(new CervicalCrops.InstanceBox(row.studyUid(), v.label(), v.sliceMin() + 1,
+          v.sliceMax() + 1, v.rowMin(), v.rowMax(), v.columnMin(), v.columnMax()));
+    }
+    List<CervicalCrops.Record> found = CervicalCrops.fromBoxes(dir, boxes, crop.marginZ());
     List<CervicalCrops.Record> records = new ArrayList<>();
     for (int i = 0; i < SAMPLES; i++) records.add(found.get(i % found.size()));
     CervicalCrops data = new CervicalCrops(records, crop,

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * Transforms in sequence, the whole applied with probability p (1 by default). Each child

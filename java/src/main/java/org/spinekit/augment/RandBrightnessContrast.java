@@ -4,7 +4,7 @@ import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * Brightness and contrast, as albumentations' RandomBrightnessContrast on float images

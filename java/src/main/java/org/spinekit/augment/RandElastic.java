@@ -4,7 +4,7 @@ import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.jni.Warp;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /**
  * Elastic deformation, as albumentations' ElasticTransform (approximate = False) with

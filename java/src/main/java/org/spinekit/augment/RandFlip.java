@@ -3,7 +3,7 @@ package org.spinekit.augment;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * Horizontal or vertical flip. Pixels move exactly (x to W-1-x, or y to H-1-y), and so do

@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>Transforms never modify a sample's tensors: they return a new sample (or the same one
  * when they do nothing). Tensors a transform makes belong to the caller, as those of every
- * SpineKit operation (see {@code org.spinekit.ops.Outputs}).
+ * SpineKit operation (see {@code org.spinekit.tensor.Outputs}).
  */
 public final class Sample {
   private final Tensor image;

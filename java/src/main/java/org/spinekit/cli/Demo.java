@@ -13,7 +13,7 @@ import org.spinekit.ops.Dsnt;
 import org.spinekit.ops.GaussianTargets;
 import org.spinekit.ops.HeadLoss;
 import org.spinekit.ops.HeatmapPool;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /**
  * {@code spinekit demo}: first the synthetic data sets ({@link DataDemo}: generated, read back

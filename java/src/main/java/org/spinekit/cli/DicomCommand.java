@@ -5,9 +5,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
-import org.spinekit.io.DicomHeader;
-import org.spinekit.io.DicomSeriesReader;
-import org.spinekit.io.Npy;
+import org.spinekit.io.dicom.DicomHeader;
+import org.spinekit.io.dicom.DicomSeriesReader;
+import org.spinekit.io.npy.Npy;
 import org.spinekit.io.Volume;
 
 /** {@code spinekit dicom info|export}: what DICOM series are in a file or directory. */

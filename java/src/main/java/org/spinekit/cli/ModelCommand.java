@@ -13,13 +13,13 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.Npy;
+import org.spinekit.io.npy.Npy;
 import org.spinekit.nn.Encoder;
 import org.spinekit.nn.NameMap;
 import org.spinekit.nn.Net;
 import org.spinekit.nn.StateDict;
 import org.spinekit.nn.Zoo;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /** {@code spinekit model list|info|run}: the architectures of the zoo, and a forward pass. */
 final class ModelCommand {

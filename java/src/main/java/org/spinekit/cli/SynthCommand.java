@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
-import org.spinekit.io.Compression;
+import org.spinekit.io.dicom.Compression;
 import org.spinekit.synth.CervicalSynth;
 import org.spinekit.synth.LumbarSynth;
 

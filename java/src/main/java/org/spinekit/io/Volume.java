@@ -375,7 +375,7 @@ public final class Volume {
     }
   }
 
-  static double[] cross(double[] a, double[] b) {
+  public static double[] cross(double[] a, double[] b) {
     return new double[] {
       a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]
     };

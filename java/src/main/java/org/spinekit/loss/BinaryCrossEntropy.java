@@ -4,7 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * Binary cross entropy on logits, PyTorch's {@code F.binary_cross_entropy_with_logits}

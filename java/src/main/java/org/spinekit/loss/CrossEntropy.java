@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * Cross entropy of class logits, PyTorch's {@code F.cross_entropy} (computed by the same

@@ -6,8 +6,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.spinekit.ops.Outputs;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Outputs;
+import org.spinekit.tensor.Tensors;
 
 /**
  * Soft Dice loss on logits, as segmentation_models_pytorch's {@code DiceLoss(mode,

@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.ops.HeadLoss;
 import org.spinekit.ops.NonFinitePolicy;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * The fused lumbar head loss ({@link HeadLoss}: heatmap JS divergence + weighted NLL of the

@@ -4,8 +4,9 @@ import java.util.Arrays;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.spinekit.ops.Composite;
-import org.spinekit.ops.Outputs;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.spinekit.ops.GaussianTargets;
+import org.spinekit.tensor.Outputs;
 
 /**
  * Jensen-Shannon divergence between predicted spatial heatmaps and target heatmaps, the
@@ -15,7 +16,7 @@ import org.spinekit.ops.Outputs;
  * the spatial extent of each (n, k) row. Target, either a target distribution of the
  * prediction's shape (each row summing to 1; a row of zeros has no target), or points [N, K,
  * 2|3] (x, y[, z]) in pixels from which normalised Gaussian targets of {@link #sigma()} are
- * rendered ({@link Composite#gaussian}; a point with a NaN coordinate has no target).
+ * rendered ({@link GaussianTargets#render}; a point with a NaN coordinate has no target).
  *
  * <p>Per row r with target {@code t}: {@code m = (p + t) / 2}, {@code js_r = 0.5 sum p (log
  * max(p, eps) - log max(m, eps)) + 0.5 sum t (log max(t, eps) - log max(m, eps))}, eps = 1e-8
@@ -80,9 +81,14 @@ public final class JsDivergence implements Loss {
               + target.scalar_type());
         }
         LossChecks.sameDevice(target, "target", prediction);
-        long h = prediction.size(ndim), w = prediction.size(ndim + 1);
-        long d = ndim == 3 ? prediction.size(2) : 1;
-        t = Composite.gaussian(target.to(prediction.scalar_type()), d, h, w, ndim, sigma, true);
+        long[] size = new long[ndim];
+        for (int i = 0; i < ndim; i++) size[i] = prediction.size(2 + i);
+        // float64 predictions get float64 targets; every other dtype float32 ones, cast.
+        ScalarType rt = prediction.scalar_type().value == ScalarType.Double.value
+            ? ScalarType.Double : ScalarType.Float;
+        Tensor pts = target.to(rt).contiguous();
+        t = GaussianTargets.render(pts, size, sigma, true).reshape(n, k, -1)
+            .to(prediction.scalar_type());
       } else {
         t = LossChecks.dense(target, "target", prediction).reshape(n, k, -1);
       }

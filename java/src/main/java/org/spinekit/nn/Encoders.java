@@ -1,11 +1,11 @@
 package org.spinekit.nn;
 
 /** Encoders by {@link Zoo} name, for the composite models that take one. */
-final class Encoders {
+public final class Encoders {
   private Encoders() {}
 
   /** {@code arch} built without a classifier head; refused unless it gives feature maps. */
-  static Encoder byName(String arch, int inChannels) {
+  public static Encoder byName(String arch, int inChannels) {
     Net n = Zoo.create(arch, inChannels, 0);
     if (!(n instanceof Encoder e)) {
       n.close();
@@ -16,7 +16,7 @@ final class Encoders {
   }
 
   /** Builds a model on a fresh encoder, closing the encoder when the model is refused. */
-  static <T> T owning(Encoder e, java.util.function.Function<Encoder, T> build) {
+  public static <T> T owning(Encoder e, java.util.function.Function<Encoder, T> build) {
     try {
       return build.apply(e);
     } catch (RuntimeException ex) {

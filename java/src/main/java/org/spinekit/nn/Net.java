@@ -104,7 +104,7 @@ public abstract class Net extends Module implements Layer {
       StringTensorDict p = named_parameters(true);
       for (long i = 0; i < p.size(); i++) {
         var item = p.get(i);
-        out.put(item.key().getString(), org.spinekit.ops.Outputs.handOut(scope,
+        out.put(item.key().getString(), org.spinekit.tensor.Outputs.handOut(scope,
             new Tensor(item.value())));
       }
     }
@@ -118,7 +118,7 @@ public abstract class Net extends Module implements Layer {
       StringTensorDict b = named_buffers(true);
       for (long i = 0; i < b.size(); i++) {
         var item = b.get(i);
-        out.put(item.key().getString(), org.spinekit.ops.Outputs.handOut(scope,
+        out.put(item.key().getString(), org.spinekit.tensor.Outputs.handOut(scope,
             new Tensor(item.value())));
       }
     }

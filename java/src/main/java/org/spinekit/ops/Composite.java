@@ -1,5 +1,6 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Tensors;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;

@@ -1,5 +1,8 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
+import org.spinekit.tensor.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Tensor;

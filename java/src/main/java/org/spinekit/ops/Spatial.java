@@ -1,5 +1,6 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Checks;
 import org.bytedeco.pytorch.Tensor;
 
 /** The spatial extent of a [N, K, H, W] or [N, K, D, H, W] map. */

@@ -1,5 +1,7 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Outputs;
+import org.spinekit.tensor.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;

@@ -1,5 +1,7 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;

@@ -12,10 +12,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
-import org.spinekit.io.Compression;
-import org.spinekit.io.DicomWriter;
-import org.spinekit.io.Nifti;
-import org.spinekit.io.NiftiImage;
+import org.spinekit.io.dicom.Compression;
+import org.spinekit.io.dicom.DicomWriter;
+import org.spinekit.io.nifti.Nifti;
+import org.spinekit.io.nifti.NiftiImage;
 import org.spinekit.io.kaggle.Rsna2022;
 
 /**

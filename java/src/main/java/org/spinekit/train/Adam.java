@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.spinekit.nn.Net;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * PyTorch's {@code torch.optim.Adam} and {@code torch.optim.AdamW} (their single-tensor

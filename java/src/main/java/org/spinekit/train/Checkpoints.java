@@ -15,9 +15,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.io.AtomicFiles;
-import org.spinekit.io.Json;
+import org.spinekit.io.json.Json;
 import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.safetensors.SafeTensors;
 
 /**
  * The checkpoints of a training run in one directory: each is a safetensors file

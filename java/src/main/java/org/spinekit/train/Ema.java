@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.nn.Net;
-import org.spinekit.ops.Outputs;
+import org.spinekit.tensor.Outputs;
 
 /**
  * An exponential moving average of a network's whole state dict (parameters and buffers, as

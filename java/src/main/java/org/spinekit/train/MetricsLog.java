@@ -13,7 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.spinekit.io.Json;
+import org.spinekit.io.json.Json;
 
 /**
  * One table of metrics appended as CSV (a header, then a line per row) and as JSON lines.

@@ -14,7 +14,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.nn.NameMap;
 import org.spinekit.nn.Net;
 import org.spinekit.nn.StateDict;

@@ -1,5 +1,6 @@
 package org.spinekit.augment;
 
+import org.spinekit.cervical.CervicalAugment;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.spinekit.io.kaggle.Condition;
 import org.spinekit.jni.Kernels;
 import org.spinekit.jni.Warp;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /**
  * Keypoints against the image content they mark, left/right labels under flips, seeds and

@@ -13,7 +13,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.jni.Kernels;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /** Test inputs and the OpenCV reference, one channel plane at a time. */
 final class Fixtures {

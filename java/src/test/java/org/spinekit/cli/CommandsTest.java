@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.DicomSeriesReader;
+import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.Volume;
 
 /** The synth and dicom commands end to end: generate, list, export, and check with numpy. */

@@ -22,10 +22,10 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.Npy;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.npy.Npy;
+import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.nn.Zoo;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /**
  * {@code spinekit model} through the command-line entry point, in process: list, info, and

@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs Debian's DICOM tools (dcmtk, GDCM's command line) in tests; a failure fails the test. */
-final class ExternalTools {
+public final class ExternalTools {
   private ExternalTools() {}
 
-  static String run(Path dir, String... cmd) {
+  public static String run(Path dir, String... cmd) {
     ProcessBuilder pb = new ProcessBuilder(List.of(cmd)).directory(dir.toFile())
         .redirectErrorStream(true);
     try {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.spinekit.ops.HeadLoss;
 import org.spinekit.ops.NonFiniteInputException;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /** NaN handling, input checks, the weighted sum and the JS / fused-loss agreement. */
 class LossBehaviourTest {

@@ -12,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.spinekit.ops.HeadLoss;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /** Native memory stays flat over thousands of loss evaluations with backward, a scope each. */
 class LossMemoryTest {

@@ -22,7 +22,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.ops.HeadLoss;
 
 /**
@@ -123,6 +123,16 @@ class LossTorchTest {
       // f64x32: a float32-only loss (the fused kernel) against a float64 reference of the
       // same float32 inputs: float32 tolerance.
       double tol = tag.equals("f64") ? F64_TOL : F32_TOL;
+      // float32 against torch's float32: both round, in different orders where a kernel
+      // computes a term (the Gaussian targets); allow three times torch's own float32 error
+      // (its float32 result against its float64 one) where that is above the fixed bound.
+      double tolValue = tol, tolGrad = tol;
+      if (tag.equals("f32") && oracle.get(name + ".f64.out") != null) {
+        tolValue = Math.max(tol, 3 * relative(wantOut, oracle.get(name + ".f64.out"),
+            name + " torch f32 vs f64 value"));
+        tolGrad = Math.max(tol, 3 * relative(oracle.get(name + ".f32.grad"),
+            oracle.get(name + ".f64.grad"), name + " torch f32 vs f64 gradient"));
+      }
       try (PointerScope scope = new PointerScope()) {
         Tensor x = oracle.get(name + ".x").to(dt).detach().clone();
         x.requires_grad_(true);
@@ -142,11 +152,11 @@ class LossTorchTest {
             name + " " + tag + " gradient");
         System.out.printf(Locale.ROOT, "%-22s %-6s value %.2e  gradient %.2e  (relative)%n",
             name, tag, rv, rg);
-        assertTrue(rv <= tol, name + " " + tag + ": value differs by " + rv + " relative > "
-            + tol + " (got " + Arrays.toString(doubles(out)).substring(0, Math.min(80,
+        assertTrue(rv <= tolValue, name + " " + tag + ": value differs by " + rv
+            + " relative > " + tolValue + " (got " + Arrays.toString(doubles(out)).substring(0, Math.min(80,
             Arrays.toString(doubles(out)).length())) + ")");
-        assertTrue(rg <= tol, name + " " + tag + ": gradient differs by " + rg + " relative > "
-            + tol);
+        assertTrue(rg <= tolGrad, name + " " + tag + ": gradient differs by " + rg
+            + " relative > " + tolGrad);
       }
     }
   }

@@ -85,7 +85,7 @@ class ConvNeXtTest {
     python("nn_rename.py", "convnext-timm", run.weights().toString(), timm.toString());
     try (ConvNeXt net = new ConvNeXt(ConvNeXt.Config.tiny(3, 1000));
         PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-      Map<String, Tensor> renamed = org.spinekit.io.SafeTensors.read(timm);
+      Map<String, Tensor> renamed = org.spinekit.io.safetensors.SafeTensors.read(timm);
       assertArrayEquals(new long[] {96},
           renamed.get("stages.0.blocks.0.gamma").sizes().vec().get());
       assertNotNull(renamed.get("stages.2.blocks.8.mlp.fc2.weight"));
@@ -98,7 +98,7 @@ class ConvNeXtTest {
       assertEquals(18, r.adapted().size(), r.adapted().toString());
       assertTrue(r.adapted().stream().allMatch(k -> k.endsWith(".layer_scale")), r.toString());
       // Every tensor landed where torchvision's own key puts it, bit for bit.
-      Map<String, Tensor> original = org.spinekit.io.SafeTensors.read(run.weights());
+      Map<String, Tensor> original = org.spinekit.io.safetensors.SafeTensors.read(run.weights());
       Map<String, Tensor> loaded = net.stateDict();
       assertEquals(original.keySet(), loaded.keySet());
       for (Map.Entry<String, Tensor> e : original.entrySet()) {
@@ -106,7 +106,7 @@ class ConvNeXtTest {
       }
       // And the network gives torchvision's output.
       net.eval();
-      Map<String, Tensor> io = org.spinekit.io.SafeTensors.read(run.io());
+      Map<String, Tensor> io = org.spinekit.io.safetensors.SafeTensors.read(run.io());
       double d = net.forward(io.get("input")).sub(io.get("output")).abs().max().item_double();
       assertTrue(d <= Math.max(1e-4, 2 * run.noise()), "timm-keyed load differs by " + d);
     }
@@ -147,7 +147,7 @@ class ConvNeXtTest {
         1, 4)); PointerScope scope = new PointerScope()) {
       StateDict.Report r = StateDict.load(net, file, NameMap.identity(), true);
       assertEquals(List.of("features.0.0.weight"), r.adapted());
-      Tensor w = org.spinekit.io.SafeTensors.read(file).get("features.0.0.weight");
+      Tensor w = org.spinekit.io.safetensors.SafeTensors.read(file).get("features.0.0.weight");
       Tensor want = w.sum(new long[] {1}, true, new ScalarTypeOptional());
       assertTrue(net.stateDict().get("features.0.0.weight").sub(want).abs().max()
           .item_double() < 1e-6);

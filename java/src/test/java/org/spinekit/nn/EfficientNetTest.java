@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.safetensors.SafeTensors;
 
 class EfficientNetTest {
   /** The stride 2..32 stages of torchvision's efficientnet_b0, as EfficientNet documents. */
@@ -367,7 +367,7 @@ class EfficientNetTest {
       torch.manual_seed(5);
       Tensor x = torch.ones(4000, 3, 2, 2);
       Tensor y = EfficientNet.stochasticDepth(x, 0.25, true);
-      float[] v = org.spinekit.ops.Tensors.floats(y);
+      float[] v = org.spinekit.tensor.Tensors.floats(y);
       int zeros = 0;
       for (int r = 0; r < 4000; r++) {
         float first = v[r * 12];

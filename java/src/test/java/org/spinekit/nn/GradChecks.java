@@ -9,10 +9,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /** Shared assertions of the network tests. */
-final class GradChecks {
+public final class GradChecks {
   private GradChecks() {}
 
-  static String shape(Tensor t) {
+  public static String shape(Tensor t) {
     return Arrays.toString(t.sizes().vec().get());
   }
 
@@ -20,7 +20,7 @@ final class GradChecks {
    * Every trainable parameter of {@code net} has a defined, finite gradient, and every one whose
    * key starts with one of {@code nonZeroPrefixes} a non-zero one. Returns the count checked.
    */
-  static int assertFiniteGrads(Net net, String... nonZeroPrefixes) {
+  public static int assertFiniteGrads(Net net, String... nonZeroPrefixes) {
     int n = 0;
     try (PointerScope scope = new PointerScope()) {
       for (Map.Entry<String, Tensor> e : net.namedParameters().entrySet()) {

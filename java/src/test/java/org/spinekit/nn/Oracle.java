@@ -19,29 +19,29 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.safetensors.SafeTensors;
 
 /**
  * Runs {@code nn_oracle.py} (Debian's python3-torch and python3-torchvision) to get a PyTorch
  * network's weights, input and eval output, and compares a SpineKit network against them.
  */
-final class Oracle {
-  static final Path PYTHON = Path.of("/usr/bin/python3");
+public final class Oracle {
+  public static final Path PYTHON = Path.of("/usr/bin/python3");
 
   private Oracle() {}
 
   /** The result of one oracle run. */
-  record Run(Path weights, Path io, long params, double noise) {}
+  public record Run(Path weights, Path io, long params, double noise) {}
 
   /** Differences of a SpineKit forward from PyTorch's: float32 and float64 runs. */
-  record Diff(double f32, double f64, double noise) {
+  public record Diff(double f32, double f64, double noise) {
     /**
      * float32 within 1e-4, or within three times PyTorch's own float32 rounding where that
      * is larger (two float32 computations that sum in different orders each carry about that
      * error, in either direction); float64 within 1e-9, which only the same computation
      * meets.
      */
-    void check() {
+    public void check() {
       double tol = Math.max(1e-4, 3 * noise);
       assertTrue(f32 <= tol, "float32 max abs difference " + f32 + " > " + tol + " (PyTorch's "
           + "own float32-vs-float64 difference " + noise + ")");
@@ -49,7 +49,7 @@ final class Oracle {
     }
   }
 
-  static Run run(Path dir, String arch, String... options) {
+  public static Run run(Path dir, String arch, String... options) {
     Path script;
     try {
       var url = Oracle.class.getResource("/python/nn_oracle.py");
@@ -98,7 +98,7 @@ final class Oracle {
    * Loads the oracle's weights into {@code net} (strictly, through {@code names}), runs it in
    * eval mode on the oracle's input and returns the max abs difference from PyTorch's output.
    */
-  static Diff compare(Net net, Run run, NameMap names) throws IOException {
+  public static Diff compare(Net net, Run run, NameMap names) throws IOException {
     StateDict.Report r = StateDict.load(net, run.weights(), names, true);
     assertTrue(r.complete(), r.toString());
     net.eval();
@@ -121,7 +121,7 @@ final class Oracle {
   }
 
   /** The maximal abs difference of each feature map the oracle wrote ("feature.i"). */
-  static double[] compareFeatures(Encoder enc, Run run) throws IOException {
+  public static double[] compareFeatures(Encoder enc, Run run) throws IOException {
     try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
       Map<String, Tensor> io = SafeTensors.read(run.io());
       List<Tensor> got = enc.features(io.get("input"));

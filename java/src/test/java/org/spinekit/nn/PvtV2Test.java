@@ -96,7 +96,7 @@ class PvtV2Test {
         orig.toString());
     try (PvtV2 net = new PvtV2(PvtV2.Config.b0(3, 1000));
         PointerScope scope = new PointerScope()) {
-      Map<String, Tensor> keys = org.spinekit.io.SafeTensors.read(orig);
+      Map<String, Tensor> keys = org.spinekit.io.safetensors.SafeTensors.read(orig);
       assertTrue(keys.containsKey("block3.1.mlp.dwconv.dwconv.weight"), keys.keySet()
           .toString());
       assertTrue(keys.containsKey("patch_embed4.norm.bias") && keys.containsKey("norm2.weight"));
@@ -104,7 +104,7 @@ class PvtV2Test {
       StateDict.Report r = StateDict.load(net, orig, map, true);
       assertTrue(r.complete() && r.adapted().isEmpty(), r.toString());
       // Every tensor landed where timm's key puts it, bit for bit.
-      Map<String, Tensor> timm = org.spinekit.io.SafeTensors.read(run.weights());
+      Map<String, Tensor> timm = org.spinekit.io.safetensors.SafeTensors.read(run.weights());
       Map<String, Tensor> loaded = net.stateDict();
       assertEquals(timm.keySet(), loaded.keySet());
       for (Map.Entry<String, Tensor> e : timm.entrySet()) {
@@ -112,7 +112,7 @@ class PvtV2Test {
       }
       net.eval();
       try (NoGradGuard g = new NoGradGuard()) {
-        Map<String, Tensor> io = org.spinekit.io.SafeTensors.read(run.io());
+        Map<String, Tensor> io = org.spinekit.io.safetensors.SafeTensors.read(run.io());
         double d = net.forward(io.get("input")).sub(io.get("output")).abs().max()
             .item_double();
         assertTrue(d <= Math.max(1e-4, 2 * run.noise()), "original-keyed load differs by " + d);
@@ -169,7 +169,7 @@ class PvtV2Test {
       // An encoder without the head: drop head.* by rule, adapt the input conv.
       StateDict.Report r = StateDict.load(net, file, NameMap.of("head\\..*", "-"), true);
       assertEquals(List.of("patch_embed.proj.weight"), r.adapted());
-      Tensor w = org.spinekit.io.SafeTensors.read(file).get("patch_embed.proj.weight");
+      Tensor w = org.spinekit.io.safetensors.SafeTensors.read(file).get("patch_embed.proj.weight");
       Tensor want = w.sum(new long[] {1}, true, new ScalarTypeOptional());
       assertTrue(net.stateDict().get("patch_embed.proj.weight").sub(want).abs().max()
           .item_double() < 1e-6);

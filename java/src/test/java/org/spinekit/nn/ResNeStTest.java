@@ -43,7 +43,7 @@ class ResNeStTest {
       StateDict.Report r = StateDict.load(net, run.weights(), NameMap.identity(), true);
       assertEquals(List.of("conv1.0.weight"), r.adapted());
       try (PointerScope scope = new PointerScope()) {
-        Tensor w = org.spinekit.io.SafeTensors.read(run.weights()).get("conv1.0.weight");
+        Tensor w = org.spinekit.io.safetensors.SafeTensors.read(run.weights()).get("conv1.0.weight");
         Tensor want = w.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
         assertTrue(net.stateDict().get("conv1.0.weight").sub(want).abs().max().item_double()
             < 1e-6);

@@ -69,7 +69,7 @@ class ResNetTest {
       StateDict.Report r = StateDict.load(net, run.weights(), NameMap.identity(), true);
       assertEquals(List.of("conv1.weight"), r.adapted());
       try (PointerScope scope = new PointerScope()) {
-        Tensor w = org.spinekit.io.SafeTensors.read(run.weights()).get("conv1.weight");
+        Tensor w = org.spinekit.io.safetensors.SafeTensors.read(run.weights()).get("conv1.weight");
         Tensor want = w.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
         assertTrue(net.stateDict().get("conv1.weight").sub(want).abs().max().item_double()
             < 1e-6);
@@ -81,14 +81,14 @@ class ResNetTest {
   void wrongShapesAndNamesAreRefusedNamingTheKey() throws Exception {
     Oracle.Run run = Oracle.run(dir, "resnet18", "--classes", "10", "--size", "32", "32");
     try (ResNet net = new ResNet(ResNet.Config.resnet18(3, 1000))) {
-      float before = org.spinekit.ops.Tensors.floats(net.stateDict().get("conv1.weight"))[0];
+      float before = org.spinekit.tensor.Tensors.floats(net.stateDict().get("conv1.weight"))[0];
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> StateDict.load(net, run.weights(), NameMap.identity(), true));
       assertTrue(e.getMessage().contains("fc.weight") && e.getMessage().contains("[10, 512]"),
           e.getMessage());
       // Nothing was copied by the refused load.
       assertEquals(before,
-          org.spinekit.ops.Tensors.floats(net.stateDict().get("conv1.weight"))[0]);
+          org.spinekit.tensor.Tensors.floats(net.stateDict().get("conv1.weight"))[0]);
       NameMap renamed = NameMap.of("layer1\\.(.*)", "stage1.$1");
       IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
           () -> StateDict.load(net, run.weights(), renamed, true));

@@ -1,5 +1,6 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Checks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,6 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Tensors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -65,6 +66,27 @@ class GaussianTargetsTest {
       Tensor t = GaussianTargets.render(pts, new long[] {6, 9, 10}, 2.0, true);
       TestSupport.assertClose(t.reshape(1, 2, -1), Composite.gaussian(pts, 6, 9, 10, 3, 2.0, true),
           1e-7, 1e-5, "3D targets");
+    }
+  }
+
+  @Test
+  void doublePointsRenderInDoubleAsTheCompositeDoes() {
+    try (PointerScope scope = new PointerScope()) {
+      org.bytedeco.pytorch.global.torch.ScalarType f64 =
+          org.bytedeco.pytorch.global.torch.ScalarType.Double;
+      Tensor p2 = Tensors.of(new float[] {3.5f, 2f, -300f, 5f, 12.2f, 6.9f, Float.NaN, 1f}, 2, 2,
+          2).to(f64);
+      Tensor p3 = Tensors.of(new float[] {4f, 3f, 2f, 0.5f, 8.25f, 5.75f}, 1, 2, 3).to(f64);
+      for (boolean norm : new boolean[] {true, false}) {
+        Tensor t2 = GaussianTargets.render(p2, new long[] {7, 13}, 1.7, norm);
+        assertEquals(f64.value, t2.scalar_type().value, "dtype of the targets");
+        // Compared in double: equal to double rounding (float32 would differ by ~1e-7).
+        assertEquals(0, t2.reshape(2, 2, -1).sub(Composite.gaussian(p2, 1, 7, 13, 2, 1.7, norm))
+            .abs().max().item_double(), 1e-12, "2D f64 norm=" + norm);
+        Tensor t3 = GaussianTargets.render(p3, new long[] {6, 9, 10}, 2.0, norm);
+        assertEquals(0, t3.reshape(1, 2, -1).sub(Composite.gaussian(p3, 6, 9, 10, 3, 2.0, norm))
+            .abs().max().item_double(), 1e-12, "3D f64 norm=" + norm);
+      }
     }
   }
 

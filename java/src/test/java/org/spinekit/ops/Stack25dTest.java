@@ -1,5 +1,8 @@
 package org.spinekit.ops;
 
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
+import org.spinekit.tensor.Tensors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

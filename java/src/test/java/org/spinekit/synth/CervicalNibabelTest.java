@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.Npy;
+import org.spinekit.io.npy.Npy;
 import org.spinekit.io.Volume;
 
 /**

@@ -16,11 +16,11 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.Compression;
-import org.spinekit.io.DicomSeriesReader;
-import org.spinekit.io.DicomWriter;
-import org.spinekit.io.Nifti;
-import org.spinekit.io.NiftiImage;
+import org.spinekit.io.dicom.Compression;
+import org.spinekit.io.dicom.DicomSeriesReader;
+import org.spinekit.io.dicom.DicomWriter;
+import org.spinekit.io.nifti.Nifti;
+import org.spinekit.io.nifti.NiftiImage;
 import org.spinekit.io.Volume;
 import org.spinekit.io.kaggle.Rsna2022;
 

@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /** Adam and AdamW against torch.optim (PyTorch 1.13) on the same parameters and gradients. */
 class AdamTest {

@@ -22,10 +22,10 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /** The loader over small in-memory data sets: order, determinism, errors, shutdown, memory. */
-class DataLoaderTest {
+public class DataLoaderTest {
   @BeforeAll
   static void setUp() {
     torch.set_num_threads(2);
@@ -69,7 +69,7 @@ class DataLoaderTest {
   }
 
   /** Every batch of one epoch as (indices, inputs, targets) Java arrays. */
-  static List<Object[]> epoch(DataLoader loader) {
+  public static List<Object[]> epoch(DataLoader loader) {
     List<Object[]> out = new ArrayList<>();
     for (Batch b : loader) {
       try (b) {
@@ -80,7 +80,7 @@ class DataLoaderTest {
     return out;
   }
 
-  static void assertSameEpoch(List<Object[]> a, List<Object[]> b, String what) {
+  public static void assertSameEpoch(List<Object[]> a, List<Object[]> b, String what) {
     assertEquals(a.size(), b.size(), what + ": batches");
     for (int i = 0; i < a.size(); i++) {
       assertArrayEquals((int[]) a.get(i)[0], (int[]) b.get(i)[0], what + ": indices of " + i);

@@ -12,7 +12,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /** EMA of the weights: the decay formula, the update, integer buffers, swap, state. */
 class EmaTest {

@@ -90,7 +90,7 @@ class FoldsTest {
 
       @Override
       public Example get(int index, SplittableRandom rng) {
-        return new Example(org.spinekit.ops.Tensors.of(new float[] {index}, 1),
+        return new Example(org.spinekit.tensor.Tensors.of(new float[] {index}, 1),
             new float[] {index});
       }
     };

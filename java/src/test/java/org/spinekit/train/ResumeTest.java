@@ -17,7 +17,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.safetensors.SafeTensors;
 
 /**
  * Kills training runs in child JVMs ({@link TrainChild}) and resumes them in new ones: the

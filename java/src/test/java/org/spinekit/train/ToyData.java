@@ -4,7 +4,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.ops.Tensors;
+import org.spinekit.tensor.Tensors;
 
 /**
  * Synthetic two-class images for the training tests: sample i is class i % 2, a [1, 12, 12]

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.Tensor;
-import org.spinekit.io.SafeTensors;
+import org.spinekit.io.safetensors.SafeTensors;
 
 /**
  * Runs {@code train_oracle.py} (Debian's python3-torch) once per JVM and reads its reference

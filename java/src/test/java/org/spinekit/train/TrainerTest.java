@@ -25,8 +25,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.Json;
-import org.spinekit.ops.Tensors;
+import org.spinekit.io.json.Json;
+import org.spinekit.tensor.Tensors;
 
 /** The trainer in one JVM: learning, logs, plot, progress, determinism, accumulation, EMA. */
 class TrainerTest {
