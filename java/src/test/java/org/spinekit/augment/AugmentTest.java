@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.IntUnaryOperator;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -21,6 +20,7 @@ import org.spinekit.io.kaggle.Condition;
 import org.spinekit.jni.Kernels;
 import org.spinekit.jni.Warp;
 import org.spinekit.tensor.Tensors;
+import org.spinekit.testing.NativeMemory;
 
 /**
  * Keypoints against the image content they mark, left/right labels under flips, seeds and
@@ -358,13 +358,13 @@ class AugmentTest {
           p.apply(in, (long) i);
         }
       }
-      long tracked = Pointer.totalBytes();
+      NativeMemory.Reading before = NativeMemory.settled();
       for (int i = 300; i < 1300; i++) {
         try (PointerScope scope = new PointerScope()) {
           p.apply(in, (long) i);
         }
       }
-      assertEquals(tracked, Pointer.totalBytes(), "bytes tracked by JavaCPP after 1,000 calls");
+      NativeMemory.assertTrackedFlat(before, NativeMemory.settled(), "after 1,000 calls");
     }
   }
 }

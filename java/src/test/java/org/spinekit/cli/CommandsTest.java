@@ -11,13 +11,14 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.Volume;
+import org.spinekit.testing.Subprocess;
 
 /** The synth and dicom commands end to end: generate, list, export, and check with numpy. */
 class CommandsTest {
@@ -65,11 +66,9 @@ class CommandsTest {
         .asShortBuffer().get(got);
     assertTrue(java.util.Arrays.equals(v.shorts(), got));
     // numpy reads it as the same array.
-    Process p = new ProcessBuilder(List.of("/usr/bin/python3", "-c",
+    String py = Subprocess.run(List.of("/usr/bin/python3", "-c",
         "import numpy as np,sys; a=np.load(sys.argv[1]); print(a.dtype, a.shape, int(a.sum()))",
-        npy.toString())).redirectErrorStream(true).start();
-    String py = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        npy.toString()), Duration.ofSeconds(60)).succeeded().stdout().trim();
     long sum = 0;
     for (short x : v.shorts()) sum += x & 0xffff;
     assertEquals("uint16 (" + v.slices() + ", " + v.rows() + ", " + v.columns() + ") " + sum,

@@ -3,7 +3,6 @@ package org.spinekit.cli;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -11,11 +10,11 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -26,6 +25,7 @@ import org.spinekit.io.npy.Npy;
 import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.nn.Zoo;
 import org.spinekit.tensor.Tensors;
+import org.spinekit.testing.Subprocess;
 
 /**
  * {@code spinekit model} through the command-line entry point, in process: list, info, and
@@ -73,16 +73,9 @@ class ModelCommandTest {
     }
     Path o = dir.resolve("oracle");
     ProcessBuilder pb = new ProcessBuilder(List.of("/usr/bin/python3", script.toString(),
-        "resnet18", o.toString(), "--size", "64", "48", "--batch", "2"))
-        .redirectErrorStream(true);
+        "resnet18", o.toString(), "--size", "64", "48", "--batch", "2"));
     pb.environment().put("OMP_NUM_THREADS", "2");
-    Process p = pb.start();
-    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(300, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail("nn_oracle.py did not finish");
-    }
-    assertEquals(0, p.exitValue(), text);
+    String text = Subprocess.run(pb, Duration.ofSeconds(300)).succeeded().stdout();
     noise = Double.parseDouble(text.lines().filter(l -> l.startsWith("noise "))
         .findFirst().orElseThrow().substring(6).trim());
     weights = o.resolve("weights.safetensors");

@@ -1,10 +1,5 @@
 package org.spinekit.loss;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.Arrays;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -13,6 +8,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.spinekit.ops.HeadLoss;
 import org.spinekit.tensor.Tensors;
+import org.spinekit.testing.NativeMemory;
 
 /** Native memory stays flat over thousands of loss evaluations with backward, a scope each. */
 class LossMemoryTest {
@@ -64,25 +60,16 @@ class LossMemoryTest {
       for (int i = 0; i < 500; i++) {
         oneRound(logits, cls, bin, pts, packed, packedTarget, losses);
       }
-      long tracked = Pointer.totalBytes();
-      long[] growth = new long[4];
-      for (int b = 0; b < growth.length; b++) {
-        long before = Pointer.physicalBytes();
-        for (int i = 0; i < 500; i++) {
+      // 2,000 rounds in blocks of 250. One round makes some 300 tensors; leaking one
+      // [2, 3, 16, 16] float tensor (6 kB) per round adds 1.5 MB per block.
+      NativeMemory.Reading[] r = NativeMemory.acrossBlocks(8, () -> {
+        for (int i = 0; i < 250; i++) {
           oneRound(logits, cls, bin, pts, packed, packedTarget, losses);
         }
-        growth[b] = Pointer.physicalBytes() - before;
-      }
-      long trackedAfter = Pointer.totalBytes();
-      assertEquals(tracked, trackedAfter, "bytes tracked by JavaCPP after 2,000 rounds");
-      long least = Long.MAX_VALUE;
-      for (long g : growth) least = Math.min(least, g);
-      System.out.printf("loss native memory: JavaCPP-tracked %d -> %d bytes; RSS growth per"
-          + " block of 500 rounds: %s bytes%n", tracked, trackedAfter, Arrays.toString(growth));
-      // One round makes some 300 tensors; leaking one [2, 3, 16, 16] float tensor per round
-      // adds 3 MB per block.
-      assertTrue(least < 1L << 19, "process RSS grew in every block of 500 rounds: "
-          + Arrays.toString(growth) + " bytes");
+      });
+      NativeMemory.assertTrackedFlat(r[0], r[8], "after 2,000 rounds");
+      NativeMemory.assertRssFlat(r, 512L << 10,
+          "a [2, 3, 16, 16] float tensor leaked per round adds 1.5 MB a block");
     } finally {
       torch.set_num_threads(threads);
     }

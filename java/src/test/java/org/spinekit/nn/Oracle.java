@@ -7,19 +7,19 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.io.safetensors.SafeTensors;
+import org.spinekit.testing.Subprocess;
 
 /**
  * Runs {@code nn_oracle.py} (Debian's python3-torch and python3-torchvision) to get a PyTorch
@@ -65,25 +65,13 @@ public final class Oracle {
         dir.toString()));
     cmd.addAll(Arrays.asList(options));
     try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      ProcessBuilder pb = new ProcessBuilder(cmd);
       pb.environment().put("OMP_NUM_THREADS", "2");
-      Process p = pb.start();
-      byte[] out = p.getInputStream().readAllBytes();
-      if (!p.waitFor(300, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        fail("nn_oracle.py " + arch + " did not finish in 300 s");
-      }
-      String text = new String(out, StandardCharsets.UTF_8);
-      if (p.exitValue() != 0) fail("nn_oracle.py " + arch + " exited " + p.exitValue() + ":\n"
-          + text);
+      String text = Subprocess.run(pb, Duration.ofSeconds(300)).succeeded().stdout();
       return new Run(dir.resolve("weights.safetensors"), dir.resolve("io.safetensors"),
           Long.parseLong(field(text, "params")), Double.parseDouble(field(text, "noise")));
     } catch (IOException e) {
       fail("could not run " + PYTHON + ": " + e.getMessage());
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      fail("interrupted");
       return null;
     }
   }

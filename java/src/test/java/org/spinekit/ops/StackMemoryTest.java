@@ -1,11 +1,6 @@
 package org.spinekit.ops;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.Arrays;
 import java.util.List;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -14,6 +9,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.spinekit.io.Volume;
+import org.spinekit.testing.NativeMemory;
 
 /**
  * Native memory stays flat over 10,000 rounds of the stacking, crop, mask and window calls
@@ -49,18 +45,13 @@ class StackMemoryTest {
       CropSample.Box b = new CropSample.Box(1, 3, 2, 9, -1, 6);
       CropSample.Options co = CropSample.Options.of(6, 6).withSlices(5).withMargin(1, 1, 1);
       for (int i = 0; i < 3000; i++) oneRound(t, v, labels, o, b, co);
-      long tracked = Pointer.totalBytes();
-      long[] growth = new long[4];
-      for (int k = 0; k < growth.length; k++) {
-        long before = Pointer.physicalBytes();
-        for (int i = 0; i < 2500; i++) oneRound(t, v, labels, o, b, co);
-        growth[k] = Pointer.physicalBytes() - before;
-      }
-      assertEquals(tracked, Pointer.totalBytes(), "bytes tracked by JavaCPP after 10,000 rounds");
-      long least = Long.MAX_VALUE;
-      for (long g : growth) least = Math.min(least, g);
-      assertTrue(least < 1L << 20, "process RSS grew in every block of 2,500 rounds: "
-          + Arrays.toString(growth) + " bytes");
+      // 10,000 rounds in blocks of 1,250; leaking even 400 bytes per round adds 500 kB per
+      // block.
+      NativeMemory.Reading[] r = NativeMemory.acrossBlocks(8, () -> {
+        for (int i = 0; i < 1250; i++) oneRound(t, v, labels, o, b, co);
+      });
+      NativeMemory.assertTrackedFlat(r[0], r[8], "after 10,000 rounds");
+      NativeMemory.assertRssFlat(r, 256L << 10, "400 bytes leaked per round add 500 kB a block");
     }
   }
 }

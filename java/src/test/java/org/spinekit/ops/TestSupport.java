@@ -27,7 +27,10 @@ final class TestSupport {
     org.junit.jupiter.api.Assertions.assertTrue(Kernels.cudaDeviceCount() > 0, "no CUDA device");
   }
 
-  /** max |a - b| / (atol + rtol |b|) <= 1, with the worst element named on failure. */
+  /**
+   * max |a - b| / (atol + rtol |b|) <= 1, with the worst element named on failure. NaN and
+   * infinities match only themselves (a NaN a NaN, +inf +inf, -inf -inf).
+   */
   static void assertClose(Tensor actual, Tensor expected, double atol, double rtol, String what) {
     float[] a = Tensors.floats(actual);
     float[] e = Tensors.floats(expected);
@@ -35,9 +38,9 @@ final class TestSupport {
     double worst = 0;
     int at = -1;
     for (int i = 0; i < a.length; i++) {
-      if (Float.isNaN(e[i]) || Float.isNaN(a[i])) {
-        if (Float.isNaN(e[i]) != Float.isNaN(a[i])) {
-          fail(what + ": NaN mismatch at " + i + ": actual " + a[i] + ", expected " + e[i]);
+      if (!Float.isFinite(e[i]) || !Float.isFinite(a[i])) {
+        if (Float.compare(a[i], e[i]) != 0) {
+          fail(what + ": element " + i + " is " + a[i] + ", expected " + e[i]);
         }
         continue;
       }

@@ -4,15 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spinekit.io.npy.Npy;
 import org.spinekit.io.Volume;
+import org.spinekit.testing.Subprocess;
 
 /**
  * The segmentation files as the Kaggle notebooks read them, with nibabel (Debian's
@@ -51,7 +52,7 @@ class CervicalNibabelTest {
   @TempDir Path tmp;
 
   @Test
-  void nibabelReadsTheMasksTheKaggleWay() throws IOException, InterruptedException {
+  void nibabelReadsTheMasksTheKaggleWay() throws IOException {
     if (!Files.isExecutable(PYTHON)) {
       fail(PYTHON + " is missing: install python3-nibabel and python3-numpy");
     }
@@ -67,16 +68,10 @@ class CervicalNibabelTest {
     Files.writeString(script, SCRIPT);
     Volume img = r.image();
     double[] o = img.origin();
-    Process p = new ProcessBuilder(PYTHON.toString(), script.toString(),
+    String out = Subprocess.run(List.of(PYTHON.toString(), script.toString(),
         root.resolve("segmentations").resolve(spec.studyUid() + ".nii").toString(),
         mask.toString(), num(o[0]), num(o[1]), num(o[2]), num(img.spacing()[0]),
-        num(img.spacing()[2])).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail("nibabel check did not finish in 120 s");
-    }
-    assertEquals(0, p.exitValue(), out);
+        num(img.spacing()[2])), Duration.ofSeconds(120)).succeeded().stdout();
     // background and C1..T1 whole, T2 cut by the end of the series
     assertEquals("labels 0 1 2 3 4 5 6 7 8 9", out.strip());
   }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -23,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.spinekit.tensor.Tensors;
+import org.spinekit.testing.NativeMemory;
 
 /** The loader over small in-memory data sets: order, determinism, errors, shutdown, memory. */
 public class DataLoaderTest {
@@ -273,25 +273,9 @@ public class DataLoaderTest {
     }
   }
 
-  /**
-   * {@link Pointer#totalBytes()} once the garbage of earlier tests in this JVM has been collected
-   * and freed by JavaCPP's deallocator thread (else its freeing shows up mid-measurement).
-   */
-  static long settledTotalBytes() throws InterruptedException {
-    long last = -1;
-    for (int i = 0; i < 50; i++) {
-      System.gc();
-      Thread.sleep(20);
-      long now = Pointer.totalBytes();
-      if (now == last) return now;
-      last = now;
-    }
-    return last;
-  }
-
   @Test
   @Timeout(300)
-  void nativeMemoryStaysFlatOverManyEpochs() throws InterruptedException {
+  void nativeMemoryStaysFlatOverManyEpochs() {
     // 64 KB per sample: a leaked batch of 8 would add 512 KB.
     Dataset big = new Dataset() {
       @Override
@@ -308,25 +292,18 @@ public class DataLoaderTest {
     try (DataLoader l = new DataLoader(big, DataLoader.Options.of(8, 2, 4));
         PointerScope scope = new PointerScope()) {
       for (int e = 0; e < 20; e++) epoch(l);
-      long tracked = settledTotalBytes();
-      long[] growth = new long[4];
-      for (int blk = 0; blk < growth.length; blk++) {
-        long before = Pointer.physicalBytes();
-        for (int e = 0; e < 50; e++) {
+      // 192 epochs in blocks of 24, each block ending on a whole epoch (no batch in flight).
+      NativeMemory.Reading[] r = NativeMemory.acrossBlocks(8, () -> {
+        for (int e = 0; e < 24; e++) {
           Iterator<Batch> it = l.iterator();
           it.next().close();
           if (e % 2 == 1) {
             while (it.hasNext()) it.next().close();
           } // else: abandoned mid-epoch, stopped by the next iterator()
         }
-        growth[blk] = Pointer.physicalBytes() - before;
-      }
-      assertEquals(tracked, settledTotalBytes(), "bytes tracked by JavaCPP after 200 epochs");
-      long least = Long.MAX_VALUE;
-      for (long g : growth) least = Math.min(least, g);
-      // A leaked batch per epoch would grow every block by 50 x 512 KB = 25 MB.
-      assertTrue(least < 8L << 20, "RSS grew in every block of 50 epochs: "
-          + Arrays.toString(growth));
+      });
+      NativeMemory.assertTrackedFlat(r[0], r[8], "after 192 epochs");
+      NativeMemory.assertRssFlat(r, 4L << 20, "a batch leaked per epoch adds 12 MB a block");
     }
   }
 

@@ -5,14 +5,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.io.safetensors.SafeTensors;
+import org.spinekit.testing.Subprocess;
 
 /**
  * Runs {@code train_oracle.py} (Debian's python3-torch) once per JVM and reads its reference
@@ -35,25 +35,13 @@ final class TrainOracle {
       Path dir = Files.createTempDirectory("spinekit-train-oracle");
       Path out = dir.resolve("oracle.safetensors");
       ProcessBuilder pb = new ProcessBuilder(List.of(PYTHON.toString(), script.toString(),
-          out.toString())).redirectErrorStream(true);
+          out.toString()));
       pb.environment().put("OMP_NUM_THREADS", "2");
       pb.environment().put("PYTHONWARNINGS", "ignore");
-      Process p = pb.start();
-      byte[] text = p.getInputStream().readAllBytes();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        fail("train_oracle.py did not finish in 120 s");
-      }
-      if (p.exitValue() != 0) {
-        fail("train_oracle.py exited " + p.exitValue() + ":\n"
-            + new String(text, StandardCharsets.UTF_8));
-      }
+      Subprocess.run(pb, Duration.ofSeconds(120)).succeeded();
       file = out;
       return file;
     } catch (IOException | URISyntaxException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
   }

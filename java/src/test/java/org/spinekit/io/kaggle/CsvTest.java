@@ -12,11 +12,13 @@ import static org.spinekit.io.kaggle.Fixtures.write;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.testing.Subprocess;
 
 class CsvTest {
   @TempDir Path dir;
@@ -230,13 +232,11 @@ class CsvTest {
     StringBuilder bits = new StringBuilder();
     for (double d : values) bits.append(Long.toHexString(Double.doubleToRawLongBits(d))).append('\n');
     Path in = write(dir, "bits.txt", bits.toString());
-    Process p = new ProcessBuilder(python.toString(), "-c",
+    String out = Subprocess.run(List.of(python.toString(), "-c",
         "import struct,sys\n"
             + "for h in open(sys.argv[1]).read().split():\n"
             + "    print(repr(struct.unpack('<d', int(h, 16).to_bytes(8, 'little'))[0]))\n",
-        in.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), UTF_8);
-    assertEquals(0, p.waitFor(), out);
+        in.toString()), Duration.ofSeconds(60)).succeeded().stdout();
     List<String> expected = List.of(out.split("\n"));
     assertEquals(values.size(), expected.size(), out);
     for (int i = 0; i < values.size(); i++) {

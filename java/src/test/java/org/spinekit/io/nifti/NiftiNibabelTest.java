@@ -12,17 +12,17 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.testing.Subprocess;
 
 /**
  * NIfTI files checked against nibabel (Debian's python3-nibabel at /usr/bin/python3): Java
@@ -46,21 +46,13 @@ public class NiftiNibabelTest {
   }
 
   /** Runs a script with /usr/bin/python3; fails the test with its output unless it exits 0. */
-  public static String python(String script, String... args) throws IOException, InterruptedException {
+  public static String python(String script, String... args) throws IOException {
     if (!Files.isExecutable(PYTHON)) {
       fail(PYTHON + " is missing: install python3-nibabel, python3-numpy and python3-torch");
     }
     List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), script(script).toString()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    byte[] out = p.getInputStream().readAllBytes();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      fail(script + " did not finish in 120 s");
-    }
-    String text = new String(out, StandardCharsets.UTF_8);
-    if (p.exitValue() != 0) fail(script + " exited " + p.exitValue() + ":\n" + text);
-    return text;
+    return Subprocess.run(cmd, Duration.ofSeconds(120)).succeeded().stdout();
   }
 
   /** The "key values" lines of an expectation file. */
@@ -277,8 +269,6 @@ public class NiftiNibabelTest {
       return;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      throw new IllegalStateException(e);
     }
     fail("a failing script passed");
   }

@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -34,6 +33,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spinekit.tensor.Tensors;
+import org.spinekit.testing.NativeMemory;
 
 /** safetensors reading, writing, validation and native memory ownership. */
 class SafeTensorsTest {
@@ -261,8 +261,7 @@ class SafeTensorsTest {
       }
     };
     for (int i = 0; i < 300; i++) round.run();
-    long tracked = Pointer.totalBytes();
-    long rss = Pointer.physicalBytes();
+    NativeMemory.Reading before = NativeMemory.settled();
     // 2,000 reads of a 256 kB tensor: a leaked tensor per read would add 512 MB.
     for (int i = 0; i < 2000; i++) round.run();
     for (int i = 0; i < 50; i++) {
@@ -270,10 +269,12 @@ class SafeTensorsTest {
         SafeTensors.write(w, SafeTensors.read(p), null);
       }
     }
-    long grown = Pointer.physicalBytes() - rss;
+    NativeMemory.Reading after = NativeMemory.settled();
+    long grown = after.rss() - before.rss();
     System.out.printf("native memory: JavaCPP-tracked %d -> %d bytes, RSS growth %d kB over"
-        + " 2,000 reads and 50 writes%n", tracked, Pointer.totalBytes(), grown >> 10);
-    assertEquals(tracked, Pointer.totalBytes(), "bytes tracked by JavaCPP");
+        + " 2,000 reads and 50 writes%n", before.trackedBytes(), after.trackedBytes(),
+        grown >> 10);
+    NativeMemory.assertTrackedFlat(before, after, "after 2,000 reads and 50 writes");
     assertTrue(grown < 64L << 20, "RSS grew by " + grown + " bytes");
   }
 
