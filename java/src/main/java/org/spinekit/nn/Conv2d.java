@@ -2,6 +2,7 @@ package org.spinekit.nn;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.runtime.ConvGuard;
 
 /**
  * {@code nn.Conv2d}: keys {@code weight} [out, in/groups, kh, kw] and {@code bias}. Padding
@@ -71,6 +72,10 @@ public final class Conv2d extends Net {
           + java.util.Arrays.toString(x.sizes().vec().get()));
     }
     if (tfSame) x = padSame(x);
+    if (ConvGuard.pads(x, in, out, groups, 2)) {
+      ConvGuard.Padded p = ConvGuard.pad(x, weight, bias);
+      return p.trim(torch.conv2d(p.x(), p.weight(), p.bias(), stride, padding, dilation, 1));
+    }
     return torch.conv2d(x, weight, biasOpt, stride, padding, dilation, groups);
   }
 

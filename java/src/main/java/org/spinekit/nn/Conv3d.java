@@ -3,6 +3,7 @@ package org.spinekit.nn;
 import java.util.Arrays;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.runtime.ConvGuard;
 
 /**
  * {@code nn.Conv3d} with a cubic kernel, symmetric padding and no groups: keys {@code weight}
@@ -46,7 +47,11 @@ public final class Conv3d extends Net {
       throw new IllegalArgumentException("Conv3d: input must be [N, " + in + ", D, H, W], got "
           + Arrays.toString(x.sizes().vec().get()));
     }
-    return torch.conv3d(x, weight, biasOpt, new long[] {stride, stride, stride},
-        new long[] {padding, padding, padding}, new long[] {1, 1, 1}, 1);
+    long[] s = {stride, stride, stride}, p = {padding, padding, padding}, d = {1, 1, 1};
+    if (ConvGuard.pads(x, in, out, 1, 3)) {
+      ConvGuard.Padded q = ConvGuard.pad(x, weight, bias);
+      return q.trim(torch.conv3d(q.x(), q.weight(), q.bias(), s, p, d, 1));
+    }
+    return torch.conv3d(x, weight, biasOpt, s, p, d, 1);
   }
 }

@@ -8,6 +8,7 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.runtime.NativeRuntime;
 
 /**
  * Base of every SpineKit network: a libtorch {@link Module} built in Java whose registered
@@ -19,12 +20,9 @@ import org.bytedeco.pytorch.global.torch;
  * a scope: every tensor they make is attached to the caller's innermost scope.
  */
 public abstract class Net extends Module implements Layer {
-  static {
-    Threads.singleThreadedBlas();
-  }
-
   protected Net() {
     super();
+    NativeRuntime.ensureConfigured();
     if (PointerScope.getInnerScope() != null) {
       // The scope would free the module while its parent still uses it; keep our own claim.
       retainReference();

@@ -13,6 +13,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.io.MalformedFileException;
 import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.nn.NameMap;
@@ -325,20 +326,16 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     }
     Validation<M> check = valid == null ? null
         : validation != null ? validation : Validation.mean(step);
-    int threadsBefore = torch.get_num_threads();
-    if (config.threads() > 0) torch.set_num_threads(config.threads());
     String monitor = config.monitor() != null ? config.monitor()
         : valid != null ? "valid_loss" : "train_loss";
     Run run = new Run(step, train, valid, check, monitor);
-    try {
-      return run.go();
-    } finally {
+    return NativeRuntime.withThreads(config.threads(), () -> {
       try {
-        run.closeLogs();
+        return run.go();
       } finally {
-        if (config.threads() > 0) torch.set_num_threads(threadsBefore);
+        run.closeLogs();
       }
-    }
+    });
   }
 
   /** One call of {@link #fit}. */
@@ -393,7 +390,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
         }
       }
       if (!resumed) {
-        torch.manual_seed(config.seed());
+        NativeRuntime.seed(config.seed());
         if (stepLog != null) {
           stepLog.open(0, 0);
           epochLog.open(0, 0);
