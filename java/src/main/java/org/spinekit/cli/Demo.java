@@ -7,8 +7,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.jni.Kernels;
 import org.spinekit.ops.Composite;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.ops.Dsnt;
 import org.spinekit.ops.GaussianTargets;
 import org.spinekit.ops.HeadLoss;
@@ -76,9 +76,9 @@ final class Demo {
       }
       System.out.println();
     }
-    torch.set_num_threads(threads);
-    Kernels.setNumThreads(threads);
-    torch.manual_seed(seed);
+    NativeRuntime.configure(NativeRuntime.Settings.fromEnvironment().withThreads(threads)
+        .withKernelThreads(threads));
+    NativeRuntime.seed(seed);
     Random rnd = new Random(seed);
     int ndim = shape.length - 2;
     long n = shape[0], k = shape[1];

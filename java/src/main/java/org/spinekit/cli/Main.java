@@ -1,7 +1,7 @@
 package org.spinekit.cli;
 
 import java.util.Arrays;
-import org.spinekit.jni.Kernels;
+import org.spinekit.runtime.NativeRuntime;
 
 /** The spinekit command line: {@code spinekit <command> [options]}. */
 public final class Main {
@@ -63,9 +63,7 @@ public final class Main {
       case "model":
         return ModelCommand.run(rest);
       case "info":
-        System.out.println("libspinekit CUDA kernels compiled: " + Kernels.cudaCompiled());
-        System.out.println("CUDA devices: " + Kernels.cudaDeviceCount());
-        System.out.println("CPU kernel threads: " + Kernels.numThreads());
+        System.out.println(NativeRuntime.state().describe());
         return 0;
       case "bench":
         System.err.println("spinekit: bench runs from benchmarks/target/benchmarks.jar;"

@@ -1,0 +1,14 @@
+package org.spinekit.nn;
+
+/**
+ * Breaks the layering on purpose, for LayeringTest to catch: a generic package using the
+ * generator and setting libtorch's threads. Test code only; never called.
+ */
+final class Violation {
+  private Violation() {}
+
+  static Object breakLayers() {
+    org.bytedeco.pytorch.global.torch.set_num_threads(1);
+    return org.spinekit.synth.CervicalSynth.class;
+  }
+}
