@@ -73,8 +73,8 @@ public class LoaderBenchmark {
       boxes.add(new CervicalCrops.InstanceBox(row.studyUid(), v.label(), v.sliceMin() + 1,
           v.sliceMax() + 1, v.rowMin(), v.rowMax(), v.columnMin(), v.columnMax()));
     }
-    List<CervicalCrops.Record> found = CervicalCrops.fromBoxes(dir, boxes, crop.marginZ());
-    List<CervicalCrops.Record> records = new ArrayList<>();
+    List<CervicalCrops.Crop> found = CervicalCrops.fromBoxes(dir, boxes, crop.marginZ());
+    List<CervicalCrops.Crop> records = new ArrayList<>();
     for (int i = 0; i < SAMPLES; i++) records.add(found.get(i % found.size()));
     CervicalCrops data = new CervicalCrops(records, crop,
         CervicalAugment.withBrightnessContrast());

@@ -56,6 +56,7 @@ public final class Compose implements Transform {
   }
 
   /** The caller's own tensors stay theirs; new ones leave this scope for the caller's. */
+  @SuppressWarnings("ReferenceEquality") // the same native object, not an equal one
   static Tensor handOut(PointerScope scope, Tensor t, Tensor original) {
     return t == original ? t : Outputs.handOut(scope, t);
   }

@@ -63,7 +63,8 @@ public final class RandElastic extends RandTransform {
 
   /** As {@link #draw(SplittableRandom, long, long)}; the fields' tensors made like {@code like}. */
   Draw draw(SplittableRandom rng, long h, long w, Tensor like) {
-    double cx = w / 2, cy = h / 2, s = Math.min(h, w) / 3;
+    // Integer halves and third, as albumentations' shape // 2 and min(shape) // 3.
+    double cx = Math.floorDiv(w, 2), cy = Math.floorDiv(h, 2), s = Math.floorDiv(Math.min(h, w), 3);
     double[][] src = {{cx + s, cy + s}, {cx + s, cy - s}, {cx - s, cy - s}};
     double[][] dst = new double[3][2];
     for (int i = 0; i < 3; i++) {

@@ -29,7 +29,7 @@ import org.spinekit.tensor.Outputs;
  * training study, the input the crop of the vertebra's box sampled to n slices (24 by default,
  * {@link CropSample}) and the target 1 when that vertebra is fractured (train.csv), else 0.
  *
- * <p>A {@link Record} holds the box and the ids (file, frame) of the slices the box spans, never
+ * <p>A {@link Crop} holds the box and the ids (file, frame) of the slices the box spans, never
  * voxels; {@link #get} reads just the distinct slices the n samples fall on
  * ({@link DicomFile#read} per file), crops them, and applies the augmentation, if any.
  */
@@ -39,9 +39,9 @@ public final class CervicalCrops implements Dataset {
    * half-open), the series' image size and slice count, the slices {@code [first, first +
    * slices.size())} of the series that the box with the z margin reaches, and its label.
    */
-  public record Record(String studyUid, int vertebra, CropSample.Box box, int seriesSlices,
+  public record Crop(String studyUid, int vertebra, CropSample.Box box, int seriesSlices,
       int rows, int columns, int first, List<SliceSource> slices, boolean fractured) {
-    public Record {
+    public Crop {
       if (vertebra < 1 || vertebra > 7) {
         throw new IllegalArgumentException("vertebra: expected 1..7 (C1..C7), got " + vertebra);
       }
@@ -49,7 +49,7 @@ public final class CervicalCrops implements Dataset {
     }
   }
 
-  private final List<Record> records;
+  private final List<Crop> records;
   private final CropSample.Options crop;
   private final Transform augment;
 
@@ -57,13 +57,13 @@ public final class CervicalCrops implements Dataset {
    * @param crop slices, output size, margins, padding and window of each crop
    * @param augment applied to the [n, H, W] crop with the sample's generator (null: none)
    */
-  public CervicalCrops(List<Record> records, CropSample.Options crop, Transform augment) {
+  public CervicalCrops(List<Crop> records, CropSample.Options crop, Transform augment) {
     if (records == null || records.isEmpty()) {
       throw new IllegalArgumentException("records: expected at least one record, got "
           + (records == null ? "null" : "none"));
     }
     if (crop == null) throw new IllegalArgumentException("crop: expected options, got null");
-    for (Record r : records) {
+    for (Crop r : records) {
       long lo = Math.max(0, r.box().z0() - crop.marginZ());
       long hi = Math.min(r.seriesSlices(), r.box().z1() + crop.marginZ());
       if (r.first() != lo || r.slices().size() != Math.max(0, hi - lo)) {
@@ -78,7 +78,7 @@ public final class CervicalCrops implements Dataset {
     this.augment = augment;
   }
 
-  public List<Record> records() {
+  public List<Crop> records() {
     return records;
   }
 
@@ -93,7 +93,7 @@ public final class CervicalCrops implements Dataset {
       throw new IllegalArgumentException("index: expected 0.." + (records.size() - 1) + ", got "
           + index);
     }
-    Record r = records.get(index);
+    Crop r = records.get(index);
     CropSample.Box b = r.box();
     long z0 = b.z0() - crop.marginZ();
     long[] z = CropSample.sliceIndices(b.z1() - b.z0() + 2 * crop.marginZ(), crop.n());
@@ -182,14 +182,14 @@ public final class CervicalCrops implements Dataset {
    * other studies are left out): each box's instance numbers placed in the series' volume order,
    * which must hold them as adjacent slices. Reads only DICOM headers.
    */
-  public static List<Record> fromBoxes(Path root, List<InstanceBox> boxes, long marginZ)
+  public static List<Crop> fromBoxes(Path root, List<InstanceBox> boxes, long marginZ)
       throws IOException {
     Rsna2022.Dataset d = Rsna2022.open(root);
     Map<String, List<InstanceBox>> byStudy = new HashMap<>();
     for (InstanceBox b : boxes) {
       byStudy.computeIfAbsent(b.studyUid(), k -> new ArrayList<>()).add(b);
     }
-    List<Record> out = new ArrayList<>();
+    List<Crop> out = new ArrayList<>();
     for (Rsna2022.CervicalLabel label : d.train()) {
       List<InstanceBox> bs = byStudy.get(label.studyUid());
       if (bs == null) continue;
@@ -209,9 +209,9 @@ public final class CervicalCrops implements Dataset {
    * series ({@link org.spinekit.io.nifti.NiftiImage#resampleTo}). Reads each series once, here, to
    * place the mask; training reads only the slices it needs.
    */
-  public static List<Record> fromMasks(Path root, long marginZ) throws IOException {
+  public static List<Crop> fromMasks(Path root, long marginZ) throws IOException {
     Rsna2022.Dataset d = Rsna2022.open(root);
-    List<Record> out = new ArrayList<>();
+    List<Crop> out = new ArrayList<>();
     for (Rsna2022.CervicalLabel label : d.train()) {
       Path seg = d.segmentations().get(label.studyUid());
       if (seg == null) continue;
@@ -293,10 +293,10 @@ public final class CervicalCrops implements Dataset {
       return new int[] {lo, hi};
     }
 
-    Record record(Rsna2022.CervicalLabel label, int vertebra, CropSample.Box box, long marginZ) {
+    Crop record(Rsna2022.CervicalLabel label, int vertebra, CropSample.Box box, long marginZ) {
       int lo = (int) Math.max(0, box.z0() - marginZ);
       int hi = (int) Math.min(slices.size(), box.z1() + marginZ);
-      return new Record(label.studyUid(), vertebra, box, slices.size(), rows, columns, lo,
+      return new Crop(label.studyUid(), vertebra, box, slices.size(), rows, columns, lo,
           slices.subList(lo, Math.max(lo, hi)), label.fractured(vertebra));
     }
   }

@@ -284,7 +284,8 @@ public final class PvtV2 extends Net implements Encoder {
 
     Attention(int dim, int heads, int srRatio) {
       this.heads = heads;
-      this.scale = Math.pow(dim / heads, -0.5);
+      int headDim = dim / heads; // timm: dim // num_heads
+      this.scale = Math.pow(headDim, -0.5);
       q = add("q", new Linear(dim, dim));
       kv = add("kv", new Linear(dim, 2L * dim));
       proj = add("proj", new Linear(dim, dim));

@@ -253,7 +253,7 @@ public final class ResNeSt extends Net implements Encoder {
     private final boolean avdFirst;
 
     Block(int in, int planes, int stride, Config c) {
-      int gw = (int) (planes * (c.baseWidth() / 64.0)) * c.cardinality();
+      int gw = ((int) (planes * (c.baseWidth() / 64.0))) * c.cardinality();
       int out = planes * 4;
       // timm never marks a stage's first block, so the pool only takes over a stride > 1.
       avdStride = c.avd() && stride > 1 ? stride : 0;

@@ -84,7 +84,6 @@ public final class CervicalAnatomy {
   final CervicalOcciput occiput;
 
   // tabulated spinal axis and per-position soft tissue, indexed by arc length s
-  private final double sMin;
   private final double[] axisX;
   private final double[] axisY;
   private final double[] axisZ;
@@ -132,7 +131,6 @@ public final class CervicalAnatomy {
     this.discs = List.copyOf(b.discs);
     this.ribs = List.copyOf(b.ribs);
     this.occiput = b.occiput;
-    this.sMin = b.sMin;
     this.axisX = b.axisX;
     this.axisY = b.axisY;
     this.axisZ = b.axisZ;
@@ -280,7 +278,6 @@ public final class CervicalAnatomy {
     // --- vertebrae on the axis
     b.dims = dims;
     b.phiTab = phi;
-    b.s = s;
     b.cortexHu = new double[20];
     b.cancellousHu = new double[20];
     for (int l = 1; l <= 19; l++) {
@@ -818,7 +815,6 @@ public final class CervicalAnatomy {
     double texturePhaseY;
     long noiseKey;
     CervicalVertebra.Dims[] dims;
-    double[] s;
     double[] cortexHu;
     double[] cancellousHu;
     double fractureHalfWidth;

@@ -35,7 +35,7 @@ final class Checkpoints {
   private static final Pattern TENSORS = Pattern.compile("ckpt-(\\d+)\\.safetensors");
 
   /** A checkpoint read back: its record and the path of its tensors. */
-  record Record(Path json, Path tensors, Map<String, Object> meta) {}
+  record Saved(Path json, Path tensors, Map<String, Object> meta) {}
 
   /**
    * Called (when set) at the points of a save where a kill matters: "tensors" once the tensors
@@ -71,7 +71,7 @@ final class Checkpoints {
   }
 
   /** The record {@code name} ({@link #LAST} or {@link #BEST}), if there is one. */
-  Optional<Record> read(String name) throws IOException {
+  Optional<Saved> read(String name) throws IOException {
     Path json = dir.resolve(name);
     if (!Files.exists(json)) return Optional.empty();
     Object parsed;
@@ -99,14 +99,14 @@ final class Checkpoints {
       throw new MalformedFileException(json, "names " + t + " of " + bytes + " bytes, the file"
           + " has " + Files.size(tensors));
     }
-    return Optional.of(new Record(json, tensors, meta));
+    return Optional.of(new Saved(json, tensors, meta));
   }
 
   /**
    * Saves {@code tensors} with the record {@code meta} (JSON values: String, Number, Boolean,
    * Map, List) as the last checkpoint, and as the best when {@code best}.
    */
-  Record save(Map<String, Tensor> tensors, Map<String, Object> meta, boolean best)
+  Saved save(Map<String, Tensor> tensors, Map<String, Object> meta, boolean best)
       throws IOException {
     String name = String.format("ckpt-%06d.safetensors", seq++);
     Path file = dir.resolve(name);
@@ -123,7 +123,7 @@ final class Checkpoints {
     if (h != null) h.at("last", name);
     if (best) AtomicFiles.write(dir.resolve(BEST), json);
     clean();
-    return new Record(dir.resolve(LAST), file, rec);
+    return new Saved(dir.resolve(LAST), file, rec);
   }
 
   /** Deletes tensors files no record names and temporary files of interrupted writes. */

@@ -230,7 +230,7 @@ public final class Plot {
         }
         pen = true;
         points++;
-        if (s.x().length <= 200 && s.width() >= 2f && s.color() != SMOOTH) {
+        if (s.x().length <= 200 && s.width() >= 2f && !SMOOTH.equals(s.color())) {
           g.fillOval((int) Math.round(px) - 3, (int) Math.round(py) - 3, 7, 7);
         }
       }

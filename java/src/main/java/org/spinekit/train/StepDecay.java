@@ -20,7 +20,7 @@ public record StepDecay(Interval interval, long stepSize, double gamma) implemen
   @Override
   public double[] lrs(double[] base, long t) {
     if (t < 0) throw new IllegalArgumentException("t: expected >= 0, got " + t);
-    double f = Math.pow(gamma, t / stepSize);
+    double f = Math.pow(gamma, Math.floorDiv(t, stepSize)); // torch: gamma ** (t // step)
     double[] out = new double[base.length];
     for (int i = 0; i < base.length; i++) out[i] = base[i] * f;
     return out;

@@ -655,7 +655,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     }
 
     /** Restores the run from checkpoint {@code r}. */
-    void restore(Checkpoints.Record r) throws IOException {
+    void restore(Checkpoints.Saved r) throws IOException {
       Map<String, Object> m = r.meta();
       long savedBatches = num(r, "batches");
       long savedAcc = num(r, "accumulation");
@@ -746,7 +746,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     return out;
   }
 
-  private static long num(Checkpoints.Record r, String key) throws MalformedFileException {
+  private static long num(Checkpoints.Saved r, String key) throws MalformedFileException {
     if (!(r.meta().get(key) instanceof Long v)) {
       throw new MalformedFileException(r.json(), "\"" + key + "\" is " + r.meta().get(key)
           + ", expected an integer");
@@ -754,7 +754,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     return v;
   }
 
-  private static String str(Checkpoints.Record r, String key) throws MalformedFileException {
+  private static String str(Checkpoints.Saved r, String key) throws MalformedFileException {
     if (!(r.meta().get(key) instanceof String v)) {
       throw new MalformedFileException(r.json(), "\"" + key + "\" is " + r.meta().get(key)
           + ", expected a string");
@@ -762,7 +762,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     return v;
   }
 
-  private static Map<String, String> strings(Checkpoints.Record r, String key)
+  private static Map<String, String> strings(Checkpoints.Saved r, String key)
       throws MalformedFileException {
     Object o = r.meta().get(key);
     if (!(o instanceof Map<?, ?> map)) {

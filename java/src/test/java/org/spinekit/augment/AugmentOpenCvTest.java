@@ -30,7 +30,7 @@ class AugmentOpenCvTest {
   static final int C = 3, H = 61, W = 80;
 
   static {
-    Fixtures.class.getName();
+    Fixtures.init();
   }
 
   /** Source coordinate of output (u, v) under the inverse matrix. */

@@ -30,7 +30,7 @@ class AugmentTest {
   static final int H = 61, W = 80;
 
   static {
-    Fixtures.class.getName();
+    Fixtures.init();
   }
 
   /**

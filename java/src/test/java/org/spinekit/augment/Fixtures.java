@@ -24,6 +24,9 @@ final class Fixtures {
 
   private Fixtures() {}
 
+  /** Loads this class, which sets the thread counts of the tests of this package. */
+  static void init() {}
+
   /** A smooth image in [0, 1]: neighbours differ by at most about 0.06. */
   static float[] smooth(int c, int h, int w) {
     float[] a = new float[c * h * w];

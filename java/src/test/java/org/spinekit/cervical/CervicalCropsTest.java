@@ -57,7 +57,7 @@ class CervicalCropsTest {
 
   @Test
   void labelsOfEveryBatchMatchTheTruth() throws IOException {
-    List<CervicalCrops.Record> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
+    List<CervicalCrops.Crop> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
     Map<String, CervicalTruth> truth = truthByVertebra();
     int present = 0, fractured = 0;
     for (Map.Entry<String, CervicalTruth> e : truth.entrySet()) {
@@ -80,7 +80,7 @@ class CervicalCropsTest {
           float[] t = Tensors.floats(b.targets());
           int[] idx = b.indices();
           for (int i = 0; i < idx.length; i++) {
-            CervicalCrops.Record r = records.get(idx[i]);
+            CervicalCrops.Crop r = records.get(idx[i]);
             CervicalTruth tr = truth.get(r.studyUid() + "/" + r.vertebra());
             assertEquals(tr.fracture() != null ? 1f : 0f, t[i],
                 r.studyUid() + " C" + r.vertebra());
@@ -105,12 +105,12 @@ class CervicalCropsTest {
 
   @Test
   void cropsEqualTheCropOfTheWholeVolume() throws IOException {
-    List<CervicalCrops.Record> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
+    List<CervicalCrops.Crop> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
     CervicalCrops data = new CervicalCrops(records, CROP, null);
     Rsna2022.Dataset d = Rsna2022.open(root);
     Map<String, Volume> volumes = new HashMap<>();
     for (int i = 0; i < records.size(); i++) {
-      CervicalCrops.Record r = records.get(i);
+      CervicalCrops.Crop r = records.get(i);
       Volume v = volumes.computeIfAbsent(r.studyUid(), uid -> {
         try {
           return DicomSeriesReader.read(d.imageDirs().get(uid));
@@ -131,12 +131,12 @@ class CervicalCropsTest {
       }
     }
     // A box over the top of the series and over two image edges: padding there.
-    CervicalCrops.Record r0 = records.get(0);
+    CervicalCrops.Crop r0 = records.get(0);
     Volume v = volumes.get(r0.studyUid());
     CropSample.Box top = new CropSample.Box(-5, 7, -6, r0.box().y1(), r0.box().x0(),
         v.columns() + 5L);
     List<org.spinekit.io.SliceSource> ids = v.sources().subList(0, 9);
-    CervicalCrops.Record edge = new CervicalCrops.Record(r0.studyUid(), 1, top, v.slices(),
+    CervicalCrops.Crop edge = new CervicalCrops.Crop(r0.studyUid(), 1, top, v.slices(),
         v.rows(), v.columns(), 0, ids, false);
     try (PointerScope scope = new PointerScope()) {
       float[] lazy = Tensors.floats(new CervicalCrops(List.of(edge), CROP, null)
@@ -149,7 +149,7 @@ class CervicalCropsTest {
     }
     // A box wholly outside the image: padding only, as on the whole volume.
     CropSample.Box away = new CropSample.Box(3, 9, -40, -20, 10, 30);
-    CervicalCrops.Record out = new CervicalCrops.Record(r0.studyUid(), 1, away, v.slices(),
+    CervicalCrops.Crop out = new CervicalCrops.Crop(r0.studyUid(), 1, away, v.slices(),
         v.rows(), v.columns(), 1, v.sources().subList(1, 11), false);
     try (PointerScope scope = new PointerScope()) {
       float[] lazy = Tensors.floats(new CervicalCrops(List.of(out), CROP, null)
@@ -162,11 +162,11 @@ class CervicalCropsTest {
 
   @Test
   void masksGiveTheTruthBoxes() throws IOException {
-    List<CervicalCrops.Record> fromTruth = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), 0);
-    List<CervicalCrops.Record> fromMasks = CervicalCrops.fromMasks(root, 0);
+    List<CervicalCrops.Crop> fromTruth = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), 0);
+    List<CervicalCrops.Crop> fromMasks = CervicalCrops.fromMasks(root, 0);
     assertEquals(fromTruth.size(), fromMasks.size(), "records");
     for (int i = 0; i < fromTruth.size(); i++) {
-      CervicalCrops.Record t = fromTruth.get(i), m = fromMasks.get(i);
+      CervicalCrops.Crop t = fromTruth.get(i), m = fromMasks.get(i);
       String what = t.studyUid() + " C" + t.vertebra();
       assertEquals(t.vertebra(), m.vertebra(), what);
       assertEquals(t.box(), m.box(), what);
@@ -210,13 +210,13 @@ class CervicalCropsTest {
   @Test
   void aMissingSliceFileSurfacesWithTheSampleIndex() throws IOException {
     Path copy = tmp.resolve("broken");
-    List<CervicalCrops.Record> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), 0);
-    CervicalCrops.Record r = records.get(3);
+    List<CervicalCrops.Crop> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), 0);
+    CervicalCrops.Crop r = records.get(3);
     List<org.spinekit.io.SliceSource> ids = new ArrayList<>(r.slices());
     Files.createDirectories(copy);
     ids.set(0, new org.spinekit.io.SliceSource(copy.resolve("gone.dcm"), 0, 1, "1.2"));
-    List<CervicalCrops.Record> broken = new ArrayList<>(records);
-    broken.set(3, new CervicalCrops.Record(r.studyUid(), r.vertebra(), r.box(),
+    List<CervicalCrops.Crop> broken = new ArrayList<>(records);
+    broken.set(3, new CervicalCrops.Crop(r.studyUid(), r.vertebra(), r.box(),
         r.seriesSlices(), r.rows(), r.columns(), r.first(), ids, r.fractured()));
     CervicalCrops data = new CervicalCrops(broken, CropSample.Options.of(32, 32), null);
     try (DataLoader l = new DataLoader(data, DataLoader.Options.of(2, 2, 1))) {
@@ -230,7 +230,7 @@ class CervicalCropsTest {
 
   @Test
   void recordsInconsistentWithTheMarginAreRefused() throws IOException {
-    List<CervicalCrops.Record> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), 0);
+    List<CervicalCrops.Crop> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), 0);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new CervicalCrops(records, CropSample.Options.of(32, 32).withMargin(3, 0, 0),
             null));

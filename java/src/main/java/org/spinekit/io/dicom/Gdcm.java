@@ -13,10 +13,12 @@ final class Gdcm {
   private Gdcm() {}
 
   private static final String JNI = "/usr/lib/x86_64-linux-gnu/jni/libgdcmjni.so";
+  // The load failure, kept as the cause of every later refusal (the load is tried once).
   private static volatile Throwable loadError;
   private static volatile boolean loaded;
 
   /** Loads the JNI library once; throws a clear error when GDCM's binding is missing. */
+  @SuppressWarnings("StaticAssignmentOfThrowable") // the first failure is every refusal's cause
   static void ensureLoaded() {
     if (loaded) return;
     synchronized (Gdcm.class) {

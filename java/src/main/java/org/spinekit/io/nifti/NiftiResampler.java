@@ -130,7 +130,7 @@ final class NiftiResampler {
               if (!(idx >= 0 && idx < imgSize[a])) {
                 inside = false;
               } else {
-                linear += (long) idx * imgStride[a];
+                linear += ((long) idx) * imgStride[a];
               }
             }
             if (inside) {

@@ -559,7 +559,7 @@ public final class Npy {
   public static void write(Path file, short[] data, boolean signed, long... shape)
       throws IOException {
     check(data.length, shape);
-    write(file, signed ? "<i2" : "<u2", shape, data.length * 2L, out -> {
+    write(file, signed ? "<i2" : "<u2", shape, out -> {
       ByteBuffer bb = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < data.length; ) {
         int n = Math.min(data.length - i, bb.capacity() / 2);
@@ -574,7 +574,7 @@ public final class Npy {
   /** float32 ({@code <f4}) samples. */
   public static void write(Path file, float[] data, long... shape) throws IOException {
     check(data.length, shape);
-    write(file, "<f4", shape, data.length * 4L, out -> {
+    write(file, "<f4", shape, out -> {
       ByteBuffer bb = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < data.length; ) {
         int n = Math.min(data.length - i, bb.capacity() / 4);
@@ -609,8 +609,7 @@ public final class Npy {
     }
   }
 
-  private static void write(Path file, String descr, long[] shape, long bytes,
-      AtomicFiles.Body body) throws IOException {
+  private static void write(Path file, String descr, long[] shape, AtomicFiles.Body body) throws IOException {
     StringBuilder sh = new StringBuilder("(");
     for (int i = 0; i < shape.length; i++) {
       sh.append(shape[i]);
