@@ -1,5 +1,5 @@
 /**
- * Files on disk to voxels and tensors: DICOM series, NIfTI masks, safetensors weights and the
- * Kaggle CSV layouts of the two RSNA data sets; GDCM stays behind this package.
+ * Files on disk to voxels and tensors: the volume type and atomic writes shared by the format
+ * packages (dicom, nifti, safetensors, npy, json, kaggle).
  */
 package org.spinekit.io;

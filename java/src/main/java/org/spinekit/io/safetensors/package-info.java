@@ -1,0 +1,4 @@
+/**
+ * safetensors weights read straight into libtorch tensors and written atomically.
+ */
+package org.spinekit.io.safetensors;
