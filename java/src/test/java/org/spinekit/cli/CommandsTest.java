@@ -9,8 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +21,7 @@ import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.Volume;
 import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.testing.Subprocess;
+import picocli.CommandLine;
 
 /**
  * The command line in process: synth and dicom end to end (generate, list, export, check with
@@ -187,6 +191,46 @@ class CommandsTest {
           "kernel threads: 1") && info.contains("convolution guard: on"), info);
     } finally {
       NativeRuntime.configure(before);
+    }
+  }
+
+  /**
+   * Every "Usage: spinekit ..." block of the README is the start of that command's --help,
+   * and every command of this jar has one (bench's are the benchmarks jar's).
+   */
+  @Test
+  void readmeUsageBlocksMatchTheHelp() throws Exception {
+    List<String> lines = Files.readAllLines(Path.of("..", "README.md"));
+    Set<String> shown = new TreeSet<>();
+    for (int i = 0; i < lines.size(); i++) {
+      if (!lines.get(i).startsWith("Usage: spinekit")) continue;
+      StringBuilder block = new StringBuilder(lines.get(i)).append('\n');
+      while (i + 1 < lines.size() && lines.get(i + 1).startsWith("       ")) {
+        block.append(lines.get(++i)).append('\n');
+      }
+      List<String> words = new ArrayList<>();
+      for (String w : block.substring("Usage: spinekit ".length()).split("\\s+")) {
+        if (!w.matches("[a-z]+")) break;
+        words.add(w);
+      }
+      if (!words.isEmpty() && words.get(0).equals("bench")) continue;
+      shown.add(String.join(" ", words));
+      words.add("--help");
+      CliRun r = CliRun.of(words.toArray(String[]::new));
+      assertEquals(0, r.rc(), r.toString());
+      assertTrue(r.out().startsWith(block.toString()), "README:\n" + block + "--help:\n"
+          + r.out());
+    }
+    Set<String> commands = new TreeSet<>();
+    leaves(Cli.commandLine(new Main()), "", commands);
+    commands.remove("bench");
+    assertEquals(commands, shown, "commands with a usage block in the README");
+  }
+
+  private static void leaves(CommandLine cl, String name, Set<String> out) {
+    if (name.isEmpty() || cl.getSubcommands().isEmpty()) out.add(name);
+    for (var e : cl.getSubcommands().entrySet()) {
+      leaves(e.getValue(), (name.isEmpty() ? "" : name + " ") + e.getKey(), out);
     }
   }
 }
