@@ -11,7 +11,6 @@ import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Scalar;
 import org.bytedeco.opencv.opencv_core.Size;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -30,7 +29,7 @@ import org.spinekit.cervical.CervicalAugment;
 import org.spinekit.augment.Compose;
 import org.spinekit.augment.RandShiftScaleRotate;
 import org.spinekit.augment.Sample;
-import org.spinekit.jni.Kernels;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.tensor.Tensors;
 
 /**
@@ -75,8 +74,8 @@ public class AugmentBenchmark {
       throw new IllegalArgumentException("impl: expected native or opencv, got " + impl);
     }
     nat = impl.equals("native");
-    torch.set_num_threads(threads);
-    Kernels.setNumThreads(threads);
+    NativeRuntime.configure(NativeRuntime.Settings.fromEnvironment().withThreads(threads)
+        .withKernelThreads(threads));
     opencv_core.setNumThreads(threads);
     float[] planar = new float[C * H * W];
     float[] hwc = new float[C * H * W];

@@ -18,10 +18,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
-import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -33,17 +33,35 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
-import org.spinekit.jni.Kernels;
+import org.spinekit.cli.Cli;
+import org.spinekit.cli.Converters;
+import org.spinekit.cli.RuntimeOptions;
+import org.spinekit.runtime.NativeRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code spinekit bench}: a short JMH run of the kernel benchmarks and of the copy-bandwidth
  * yardstick through the JMH Runner API, then one table: fused and composite times, the
  * speed-up, and the memory-traffic floor of each row ({@link Floors} bytes over the copy
- * bandwidth measured in the same run).
+ * bandwidth measured in the same run). The subcommands {@code io} ({@link IoBench}) and
+ * {@code train} ({@link TrainBench}) run the other benchmarks; the command line is SpineKit's
+ * ({@link Cli}: exit codes, common options).
  */
-public final class BenchMain {
-  private BenchMain() {}
-
+@Command(name = "spinekit bench", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class, synopsisSubcommandLabel = "[COMMAND]",
+    description = {"Without a command, or with 'kernels': the kernel benchmarks (DSNT, heatmap"
+        + " pooling, head loss) fused beside their libtorch composites, and the memory-traffic"
+        + " floor of each from the copy bandwidth measured in the same run. Each configuration"
+        + " runs in its own JVM (1 fork) with libtorch and the kernels on --threads (default:"
+        + " all cores); times are per forward + backward, in ms."},
+    subcommands = {BenchMain.Kernels.class, IoBench.class, TrainBench.class})
+public final class BenchMain implements Callable<Integer> {
   /** The kernel benchmarks, in table order. */
   static final List<String> KERNELS =
       List.of("DsntBenchmark", "HeatmapPoolBenchmark", "HeadLossBenchmark");
@@ -56,87 +74,85 @@ public final class BenchMain {
 
   static final String DEFAULT_REGEX = "(Dsnt|HeatmapPool|HeadLoss)Benchmark";
 
-  static final String HELP = String.join("\n",
-      "       spinekit bench io [--series N] [--slices S] [--repeats R]   (DICOM decoding)",
-      "       spinekit bench train [--case ...] [--steps S]   (training step and inference,",
-      "                            beside Python torch; --help for the options)",
-      "usage: spinekit bench [REGEX] [--quick] [--threads T] [--shape S[,S...]] [--verbose]",
-      "                      [--json FILE]",
-      "  REGEX      kernel benchmarks to run: a Java regex found in the benchmark name",
-      "             (default " + DEFAULT_REGEX + ", i.e. all; e.g. Dsnt or HeadLoss);",
-      "             the copy-bandwidth benchmark of the floors always runs",
-      "  --quick    1 warm-up and 2 measured iterations of 0.5 s (default 2 and 3 of 1 s)",
-      "  --threads  CPU threads of libtorch and of the kernels (default: all cores)",
-      "  --shape    shapes NxKxHxW or NxKxDxHxW, comma-separated",
-      "             (default 8x5x80x80,8x5x256x256,2x10x24x80x80)",
-      "  --verbose  print JMH's own output and the 1-s samples of other processes' CPU use",
-      "             (default: JMH's output to a log file, progress lines only)",
-      "  --json     also write JMH's results as JSON to FILE",
-      "Each configuration runs in its own JVM (1 fork); times are per forward + backward, in ms.");
+  @Spec CommandSpec spec;
+
+  @Mixin RuntimeOptions runtime;
+
+  @Mixin KernelOptions kernels;
 
   public static void main(String[] args) {
-    int rc;
-    try {
-      rc = run(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("spinekit bench: " + e.getMessage());
-      rc = 2;
-    } catch (RunnerException | IOException e) {
-      System.err.println("spinekit bench: benchmark run failed: " + e.getMessage());
-      rc = 1;
-    }
-    System.exit(rc);
+    System.exit(Cli.execute(new BenchMain(), args));
   }
 
-  static int run(String[] args) throws RunnerException, IOException {
-    if (args.length > 0 && args[0].equals("train")) {
-      return TrainBench.run(Arrays.copyOfRange(args, 1, args.length));
+  @Override
+  public Integer call() throws IOException {
+    return run(kernels, RuntimeOptions.of(spec));
+  }
+
+  /** {@code spinekit bench kernels}: what {@code spinekit bench} runs without a command. */
+  @Command(name = "kernels", description = {"the kernel benchmarks (what spinekit bench runs"
+      + " without a command)"})
+  static final class Kernels implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Mixin KernelOptions kernels;
+
+    @Override
+    public Integer call() throws IOException {
+      return run(kernels, RuntimeOptions.of(spec));
     }
-    if (args.length > 0 && args[0].equals("io")) {
-      return IoBench.run(Arrays.copyOfRange(args, 1, args.length));
+  }
+
+  /** The options of the kernel benchmarks. */
+  static final class KernelOptions {
+    @Parameters(paramLabel = "REGEX", arity = "0..1", defaultValue = DEFAULT_REGEX,
+        converter = RegexText.class,
+        description = {"kernel benchmarks to run: a Java regex found in the benchmark name"
+            + " (default ${DEFAULT-VALUE}, i.e. all; e.g. Dsnt or HeadLoss); the"
+            + " copy-bandwidth benchmark of the floors always runs"})
+    String regex;
+
+    @Option(names = "--quick", description = {"1 warm-up and 2 measured iterations of 0.5 s"
+        + " (default 2 and 3 of 1 s)"})
+    boolean quick;
+
+    @Option(names = "--shape", paramLabel = "SHAPE", split = ",",
+        converter = Converters.HeatmapShapes.class, description = {"shapes NxKxHxW or"
+            + " NxKxDxHxW, comma-separated (default 8x5x80x80,8x5x256x256,2x10x24x80x80)"})
+    List<Converters.HeatmapShape> shapes;
+
+    @Option(names = "--verbose", description = {"print JMH's own output and the 1-s samples"
+        + " of other processes' CPU use (default: JMH's output to a log file, progress lines"
+        + " only)"})
+    boolean verbose;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write JMH's results as"
+        + " JSON to FILE")
+    Path json;
+  }
+
+  /** A REGEX checked by {@link #checkRegex}. */
+  static final class RegexText extends Cli.Converter<String> {
+    @Override
+    protected String parse(String text) {
+      checkRegex(text);
+      return text;
     }
-    String regex = DEFAULT_REGEX;
-    boolean quick = false;
-    boolean verbose = false;
-    int threads = Runtime.getRuntime().availableProcessors();
-    String[] shapes = null;
-    String json = null;
-    boolean regexSeen = false;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--help":
-        case "-h":
-          System.out.println(HELP);
-          return 0;
-        case "--quick":
-          quick = true;
-          break;
-        case "--verbose":
-          verbose = true;
-          break;
-        case "--threads":
-          threads = (int) integer(a, value(args, i++));
-          if (threads < 1) {
-            throw new IllegalArgumentException("--threads: expected >= 1, got " + threads);
-          }
-          break;
-        case "--shape":
-          shapes = value(args, i++).split(",");
-          for (String s : shapes) MapShape.parse(s);
-          break;
-        case "--json":
-          json = value(args, i++);
-          break;
-        default:
-          if (a.startsWith("-") || regexSeen) {
-            throw new IllegalArgumentException("unexpected argument '" + a + "'\n\n" + HELP);
-          }
-          regex = a;
-          regexSeen = true;
-      }
+  }
+
+  static int run(KernelOptions o, RuntimeOptions runtime) throws IOException {
+    if (!runtime.givenBesidesThreads().isEmpty()) {
+      throw new IllegalArgumentException("bench kernels: " + String.join(", ",
+          runtime.givenBesidesThreads()) + ": the benchmark forks run libtorch and the kernels"
+          + " on --threads and take the other settings from the environment (SPINEKIT_*)");
     }
-    checkRegex(regex);
+    int threads = runtime.workers();
+    String regex = o.regex;
+    boolean quick = o.quick;
+    boolean verbose = o.verbose;
+    String[] shapes = o.shapes == null ? null
+        : o.shapes.stream().map(Object::toString).toArray(String[]::new);
+    String json = o.json == null ? null : o.json.toString();
     int warmupIters = quick ? 1 : 2;
     int measureIters = quick ? 2 : 3;
     TimeValue iterTime = quick ? TimeValue.milliseconds(500) : TimeValue.seconds(1);
@@ -181,8 +197,12 @@ public final class BenchMain {
     try (Progress progress = new Progress(sink, !verbose, forks)) {
       PrintStream out = new PrintStream(progress, true, StandardCharsets.UTF_8);
       start = Interference.now();
-      results = new Runner(b.build(), OutputFormatFactory.createFormatInstance(out,
-          VerboseMode.NORMAL)).run();
+      try {
+        results = new Runner(b.build(), OutputFormatFactory.createFormatInstance(out,
+            VerboseMode.NORMAL)).run();
+      } catch (RunnerException e) {
+        throw new IOException("benchmark run failed: " + e.getMessage(), e);
+      }
       forks.end();
       end = Interference.now();
       out.flush();
@@ -209,7 +229,7 @@ public final class BenchMain {
     try {
       p = Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException("REGEX: not a Java regex: " + e.getDescription()
+      throw new IllegalArgumentException("not a Java regex: " + e.getDescription()
           + " in '" + regex + "'");
     }
     for (String k : KERNELS) {
@@ -217,28 +237,14 @@ public final class BenchMain {
         return;
       }
     }
-    throw new IllegalArgumentException("REGEX: '" + regex + "' selects none of the kernel"
+    throw new IllegalArgumentException("'" + regex + "' selects none of the kernel"
         + " benchmarks " + KERNELS);
-  }
-
-  private static String value(String[] args, int i) {
-    if (i + 1 >= args.length) {
-      throw new IllegalArgumentException(args[i] + " needs a value");
-    }
-    return args[i + 1];
-  }
-
-  private static long integer(String name, String v) {
-    try {
-      return Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " expects an integer, got '" + v + "'");
-    }
   }
 
   private static void printMachine(int threads, int warmupIters, int measureIters,
       TimeValue iterTime) {
     Inputs.setThreads(threads); // loads libtorch and libspinekit here, as in every fork
+    NativeRuntime.State state = NativeRuntime.state();
     long memBytes = ((com.sun.management.OperatingSystemMXBean)
         ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     String tunables = System.getenv("GLIBC_TUNABLES");
@@ -249,8 +255,7 @@ public final class BenchMain {
         System.getProperty("os.name"), System.getProperty("os.version"));
     System.out.printf("java: %s %s; libtorch threads %d, SpineKit kernel threads %d;"
         + " CPU tensors%n", System.getProperty("java.vm.name"),
-        System.getProperty("java.runtime.version"), torch.get_num_threads(),
-        Kernels.numThreads());
+        System.getProperty("java.runtime.version"), state.threads(), state.kernelThreads());
     System.out.println("GLIBC_TUNABLES: " + (tunables == null ? "(unset)" : tunables));
     System.out.printf("JMH: 1 fork per row, %d warm-up + %d measured iterations of %s,"
         + " average time per forward + backward%n", warmupIters, measureIters, iterTime);

@@ -7,7 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.jni.Kernels;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.ops.GaussianTargets;
 import org.spinekit.tensor.Tensors;
 
@@ -79,8 +79,8 @@ final class Inputs implements AutoCloseable {
     if (threads < 1) {
       throw new IllegalArgumentException("threads: expected >= 1, got " + threads);
     }
-    torch.set_num_threads(threads);
-    Kernels.setNumThreads(threads);
+    NativeRuntime.configure(NativeRuntime.Settings.fromEnvironment().withThreads(threads)
+        .withKernelThreads(threads));
   }
 
   /** True for "fused", false for "composite". */

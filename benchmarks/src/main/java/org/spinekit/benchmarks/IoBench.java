@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.spinekit.io.dicom.Compression;
@@ -16,6 +17,10 @@ import org.spinekit.io.dicom.DicomFile;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.dicom.DicomWriter;
 import org.spinekit.io.Volume;
+import org.spinekit.cli.Cli;
+import org.spinekit.cli.Converters;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code spinekit bench io}: DICOM decoding rate, in slices per second, of 512x512 int16 CT
@@ -25,36 +30,32 @@ import org.spinekit.io.Volume;
  * file, with their process start-up (measured on an 8x8 file) reported and subtracted.
  * Then a directory of several series read on 1 and 2 threads.
  */
-final class IoBench {
-  private IoBench() {}
+@Command(name = "io", description = {"DICOM decoding rate: 512x512 (--size) int16 CT slices"
+    + " in N series of S slices, read uncompressed and as JPEG-LS by SpineKit (1 and 2"
+    + " threads), by GDCM in process, and by the command-line tools gdcmconv and dcmtk per"
+    + " file; slices per second, median of R repeats"})
+final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
+  @Option(names = "--series", paramLabel = "N", defaultValue = "4",
+      converter = Converters.Positive.class, description = "series (default ${DEFAULT-VALUE})")
+  int series;
 
-  static final String HELP = String.join("\n",
-      "usage: spinekit bench io [--series N] [--slices S] [--size P] [--repeats R]",
-      "  512x512 (--size) int16 CT slices in N series of S slices (default 4 x 48), read",
-      "  uncompressed and as JPEG-LS by SpineKit (1 and 2 threads), GDCM in process, and the",
-      "  command-line tools gdcmconv and dcmtk per file; median of R repeats (default 5)");
+  @Option(names = "--slices", paramLabel = "S", defaultValue = "48",
+      converter = Converters.Positive.class,
+      description = "slices per series (default ${DEFAULT-VALUE})")
+  int slices;
 
-  static int run(String[] args) throws IOException {
-    int series = 4;
-    int slices = 48;
-    int size = 512;
-    int repeats = 5;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      if (a.equals("--help")) {
-        System.out.println(HELP);
-        return 0;
-      }
-      if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
-      int v = Integer.parseInt(args[++i]);
-      switch (a) {
-        case "--series" -> series = v;
-        case "--slices" -> slices = v;
-        case "--size" -> size = v;
-        case "--repeats" -> repeats = v;
-        default -> throw new IllegalArgumentException("unknown option " + a + "\n" + HELP);
-      }
-    }
+  @Option(names = "--size", paramLabel = "P", defaultValue = "512",
+      converter = Converters.Positive.class,
+      description = "rows and columns of a slice (default ${DEFAULT-VALUE})")
+  int size;
+
+  @Option(names = "--repeats", paramLabel = "R", defaultValue = "5",
+      converter = Converters.Positive.class,
+      description = "timed repeats (default ${DEFAULT-VALUE})")
+  int repeats;
+
+  @Override
+  public Integer call() throws IOException {
     Path root = Files.createTempDirectory("spinekit-bench-io");
     try {
       return measure(root, series, slices, size, repeats);

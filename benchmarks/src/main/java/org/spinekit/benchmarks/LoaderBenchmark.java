@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,7 +24,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 import org.spinekit.cervical.CervicalAugment;
-import org.spinekit.jni.Kernels;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.ops.CropSample;
 import org.spinekit.synth.CervicalSynth;
 import org.spinekit.synth.CervicalTruth;
@@ -59,8 +58,8 @@ public class LoaderBenchmark {
 
   @Setup
   public void setUp() throws IOException {
-    torch.set_num_threads(1);
-    Kernels.setNumThreads(1);
+    NativeRuntime.configure(NativeRuntime.Settings.fromEnvironment().withThreads(1)
+        .withKernelThreads(1));
     dir = Files.createTempDirectory("spinekit-loader-bench");
     CervicalSynth.generate(dir, CervicalSynth.Config.small(7).withImageSize(256)
         .withThreads(2));

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -19,6 +20,14 @@ import org.spinekit.cervical.CervicalClassifier;
 import org.spinekit.nn.Net;
 import org.spinekit.nn.Unet;
 import org.spinekit.train.Adam;
+import org.spinekit.cli.Cli;
+import org.spinekit.cli.Converters;
+import org.spinekit.cli.RuntimeOptions;
+import org.spinekit.runtime.NativeRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code spinekit bench train}: the time of one training step (forward, loss, backward,
@@ -28,25 +37,49 @@ import org.spinekit.train.Adam;
  * case runs Java then Python back to back, so both see the same machine. One {@link
  * PointerScope} per step, as the trainer runs it.
  */
-final class TrainBench {
-  private TrainBench() {}
-
+@Command(name = "train", description = {"the time of one training step (forward, loss,"
+    + " backward, AdamW step) and of one eval forward, beside the same model, batch, loss and"
+    + " optimiser in Python torch (benchmarks/python/train_step_side_by_side.py, run from the"
+    + " repository root) on the same thread count: --threads, default all cores. Times in ms"
+    + " per step: median, p99 (nearest rank) and the Java/Python ratio of medians."})
+final class TrainBench implements Callable<Integer> {
   static final List<String> DEFAULT_CASES = List.of(
       "unet_b0:train:2x3x128x128", "unet_b0:train:2x3x320x320", "cervical:train:2x24x128x128",
       "unet_b0:infer:1x3x128x128", "unet_b0:infer:1x3x320x320", "cervical:infer:1x24x128x128");
 
-  static final String HELP = String.join("\n",
-      "usage: spinekit bench train [--case NAME:train|infer:SHAPE ...] [--warmup W] [--steps S]",
-      "                            [--threads T] [--no-python]",
-      "  cases (default " + String.join(", ", DEFAULT_CASES) + "):",
-      "    unet_b0   UNet (256,128,64,32,16) on EfficientNet-B0, 9 classes, cross entropy;",
-      "              SHAPE NxCxHxW",
-      "    cervical  stage-2 classifier, ResNet-18 per slice, BiGRU 2x256, attention, 1 logit,",
-      "              BCE; SHAPE BxSxHxW (S slices of one channel)",
-      "  --warmup    steps not measured (default 3); --steps measured steps (default 10)",
-      "  --threads   libtorch threads on both sides (default: all cores)",
-      "  --no-python Java only",
-      "Times in ms per step: median, p99 (nearest rank) and the Java/Python ratio of medians.");
+  @Spec CommandSpec spec;
+
+  @Option(names = "--case", paramLabel = "NAME:train|infer:SHAPE", converter = CaseText.class,
+      description = {"a case, repeatable (default: unet_b0:train:2x3x128x128,"
+          + " unet_b0:train:2x3x320x320, cervical:train:2x24x128x128,"
+          + " unet_b0:infer:1x3x128x128, unet_b0:infer:1x3x320x320,"
+          + " cervical:infer:1x24x128x128). unet_b0: UNet (256,128,64,32,16) on"
+          + " EfficientNet-B0, 9 classes, cross entropy; SHAPE NxCxHxW. cervical: stage-2"
+          + " classifier, ResNet-18 per slice, BiGRU 2x256, attention, 1 logit, BCE; SHAPE"
+          + " BxSxHxW (S slices of one channel)"})
+  List<String> cases;
+
+  @Option(names = "--warmup", paramLabel = "W", defaultValue = "3",
+      converter = Converters.Count.class,
+      description = "steps not measured (default ${DEFAULT-VALUE})")
+  int warmup;
+
+  @Option(names = "--steps", paramLabel = "S", defaultValue = "10",
+      converter = Converters.Positive.class,
+      description = "measured steps (default ${DEFAULT-VALUE})")
+  int steps;
+
+  @Option(names = "--no-python", description = "Java only")
+  boolean noPython;
+
+  /** A --case, checked by {@link #parse}. */
+  static final class CaseText extends Cli.Converter<String> {
+    @Override
+    protected String parse(String text) {
+      TrainBench.parse(text);
+      return text;
+    }
+  }
 
   record Result(String label, long params, double[] ms) {
     double median() {
@@ -61,30 +94,16 @@ final class TrainBench {
     }
   }
 
-  static int run(String[] args) throws IOException {
-    List<String> cases = new ArrayList<>();
-    int warmup = 3;
-    int steps = 10;
-    int threads = Runtime.getRuntime().availableProcessors();
-    boolean python = true;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--help", "-h" -> {
-          System.out.println(HELP);
-          return 0;
-        }
-        case "--no-python" -> python = false;
-        case "--case" -> cases.add(value(args, i++));
-        case "--warmup" -> warmup = positive(a, value(args, i++), 0);
-        case "--steps" -> steps = positive(a, value(args, i++), 1);
-        case "--threads" -> threads = positive(a, value(args, i++), 1);
-        default -> throw new IllegalArgumentException("unknown option " + a + "\n" + HELP);
-      }
-    }
-    if (cases.isEmpty()) cases.addAll(DEFAULT_CASES);
-    for (String c : cases) parse(c);
-    torch.set_num_threads(threads);
+  @Override
+  public Integer call() throws IOException {
+    List<String> cases = this.cases == null ? DEFAULT_CASES : this.cases;
+    boolean python = !noPython;
+    // Both sides on the same, explicit thread count: --threads, else all cores.
+    RuntimeOptions runtime = RuntimeOptions.of(spec);
+    int threads = runtime.workers();
+    NativeRuntime.Settings settings = runtime.settings();
+    NativeRuntime.configure(settings.withThreads(threads).withKernelThreads(
+        settings.kernelThreads() > 0 ? settings.kernelThreads() : threads));
     System.out.printf(Locale.ROOT, "threads %d, warm-up %d, measured steps %d%n", threads, warmup,
         steps);
     List<String> rows = new ArrayList<>();
@@ -119,22 +138,20 @@ final class TrainBench {
   static Case parse(String c) {
     String[] f = c.split(":");
     if (f.length != 3 || !(f[1].equals("train") || f[1].equals("infer"))) {
-      throw new IllegalArgumentException("--case: expected NAME:train|infer:SHAPE, got '" + c
-          + "'");
+      throw new IllegalArgumentException("expected NAME:train|infer:SHAPE, got '" + c + "'");
     }
     long[] shape;
     try {
       shape = Arrays.stream(f[2].split("x")).mapToLong(Long::parseLong).toArray();
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--case: shape '" + f[2] + "' is not like 2x3x128x128");
+      throw new IllegalArgumentException("shape '" + f[2] + "' is not like 2x3x128x128");
     }
     if (shape.length != 4 || Arrays.stream(shape).anyMatch(v -> v < 1)) {
-      throw new IllegalArgumentException("--case: shape must have 4 positive sizes, got '"
-          + f[2] + "'");
+      throw new IllegalArgumentException("shape: expected 4 positive sizes, got '" + f[2]
+          + "'");
     }
     if (!f[0].equals("unet_b0") && !f[0].equals("cervical")) {
-      throw new IllegalArgumentException("--case: unknown model '" + f[0]
-          + "' (unet_b0, cervical)");
+      throw new IllegalArgumentException("unknown model '" + f[0] + "' (unet_b0, cervical)");
     }
     return new Case(f[0], f[1].equals("train"), shape);
   }
@@ -148,7 +165,7 @@ final class TrainBench {
 
   static Result java(String label, int warmup, int steps) {
     Case c = parse(label);
-    torch.manual_seed(0);
+    NativeRuntime.seed(0);
     double[] ms = new double[steps];
     try (Net model = build(c)) {
       long params = model.parameterCount();
@@ -231,21 +248,5 @@ final class TrainBench {
     double[] ms = new double[times.size()];
     for (int i = 0; i < ms.length; i++) ms[i] = ((Number) times.get(i)).doubleValue();
     return new Result(label, ((Number) m.get("params")).longValue(), ms);
-  }
-
-  private static String value(String[] args, int i) {
-    if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
-    return args[i + 1];
-  }
-
-  private static int positive(String name, String v, int min) {
-    int n;
-    try {
-      n = Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + ": expected an integer, got '" + v + "'");
-    }
-    if (n < min) throw new IllegalArgumentException(name + ": expected >= " + min + ", got " + n);
-    return n;
   }
 }

@@ -2,18 +2,22 @@ package org.spinekit.cli;
 
 import java.util.Arrays;
 import java.util.Random;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.spinekit.ops.Composite;
-import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.ops.Dsnt;
 import org.spinekit.ops.GaussianTargets;
 import org.spinekit.ops.HeadLoss;
 import org.spinekit.ops.HeatmapPool;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.tensor.Tensors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code spinekit demo}: first the synthetic data sets ({@link DataDemo}: generated, read back
@@ -22,62 +26,68 @@ import org.spinekit.tensor.Tensors;
  * DSNT recovers the points, the fused loss beside the composite one, and the forward+backward
  * times of both.
  */
-final class Demo {
-  private Demo() {}
+@Command(name = "demo", description = {"generates the synthetic RSNA"
+    + " 2022 and RSNA 2024 sets, reads them back (Kaggle CSVs, DICOM series, NIfTI masks) and"
+    + " shows the labels on the anatomy; then renders heatmaps from random points and runs the"
+    + " DSNT, heatmap-pooling and fused head-loss kernels: coordinate error, and forward +"
+    + " backward times beside the libtorch composites"})
+final class Demo implements Callable<Integer> {
+  @Spec CommandSpec spec;
 
-  static final String HELP = String.join("\n",
-      "usage: spinekit demo [--shape NxKxHxW|NxKxDxHxW] [--classes C] [--sigma S] [--seed N]",
-      "                     [--threads T] [--iters I] [--data DIR] [--data-size small|demo]",
-      "                     [--no-data]",
-      "  --shape    heatmap batch (default 8x5x80x80; 3D e.g. 2x10x24x80x80)",
-      "  --classes  grade classes (default 3, class weights 1, 2, 4, ...)",
-      "  --sigma    Gaussian sigma in pixels (default 2)",
-      "  --seed     random seed (default 1)",
-      "  --threads  CPU threads for libtorch and the kernels (default: all cores)",
-      "  --iters    timed repetitions per implementation (default 20; median reported)",
-      "  --data     write the synthetic data sets here and keep them (default: a temporary",
-      "             directory, removed afterwards)",
-      "  --data-size  small (seconds) or demo (default)",
-      "  --no-data  only the kernel part");
+  @Option(names = "--shape", paramLabel = "NxKxHxW|NxKxDxHxW", defaultValue = "8x5x80x80",
+      converter = Converters.HeatmapShapes.class,
+      description = "heatmap batch (default ${DEFAULT-VALUE}; 3D e.g. 2x10x24x80x80)")
+  Converters.HeatmapShape shape;
 
-  static int run(String[] args) throws java.io.IOException {
-    if (Arrays.asList(args).contains("--help")) {
-      System.out.println(HELP);
-      return 0;
-    }
-    Options o = new Options("demo", args,
-        Set.of("shape", "classes", "sigma", "seed", "threads", "iters", "data", "data-size"),
-        Set.of("no-data"));
-    long[] shape = o.shape("shape", "8x5x80x80");
-    long c = o.integer("classes", 3);
-    double sigma = o.real("sigma", 2.0);
-    long seed = o.integer("seed", 1);
-    int threads = (int) o.integer("threads", Runtime.getRuntime().availableProcessors());
-    int iters = (int) o.integer("iters", 20);
-    if (c < 1 || iters < 1 || threads < 1 || !(sigma > 0)) {
-      throw new IllegalArgumentException("demo: --classes, --iters and --threads must be >= 1"
-          + " and --sigma > 0");
-    }
-    String dataSize = o.string("data-size", "demo");
-    if (!dataSize.equals("small") && !dataSize.equals("demo")) {
-      throw new IllegalArgumentException("demo: --data-size expects small or demo, got '"
-          + dataSize + "'");
-    }
-    if (!o.flag("no-data")) {
-      String keep = o.string("data", null);
-      java.nio.file.Path dir = keep != null ? java.nio.file.Path.of(keep)
+  @Option(names = "--classes", paramLabel = "C", defaultValue = "3",
+      converter = Converters.Positive.class,
+      description = "grade classes (default ${DEFAULT-VALUE}; class weights 1, 2, 4, ...)")
+  int classes;
+
+  @Option(names = "--sigma", paramLabel = "S", defaultValue = "2",
+      converter = Converters.PositiveReal.class,
+      description = "Gaussian sigma in pixels (default ${DEFAULT-VALUE})")
+  double sigma;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+      description = "random seed (default ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--iters", paramLabel = "I", defaultValue = "20",
+      converter = Converters.Positive.class,
+      description = "timed repetitions per implementation (default ${DEFAULT-VALUE}; median"
+          + " reported)")
+  int iters;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "write the synthetic data sets"
+      + " here and keep them (default: a temporary directory, removed afterwards)")
+  java.nio.file.Path data;
+
+  @Option(names = "--data-size", paramLabel = "small|demo", defaultValue = "demo",
+      description = "small (seconds) or demo (default)")
+  SynthCommand.Size dataSize;
+
+  @Option(names = "--no-data", description = "only the kernel part")
+  boolean noData;
+
+  @Override
+  public Integer call() throws java.io.IOException {
+    long[] shape = this.shape.sizes();
+    long c = classes;
+    RuntimeOptions runtime = RuntimeOptions.of(spec);
+    if (!noData) {
+      java.nio.file.Path dir = data != null ? data
           : java.nio.file.Files.createTempDirectory("spinekit-demo");
       try {
         System.out.printf("spinekit demo: synthetic data sets (%s), seed %d, %d threads%n",
-            dataSize, seed, threads);
-        DataDemo.run(dir, dataSize.equals("small"), seed, threads);
+            dataSize, seed, runtime.workers());
+        DataDemo.run(dir, dataSize == SynthCommand.Size.small, seed, runtime.workers());
       } finally {
-        if (keep == null) deleteTree(dir);
+        if (data == null) deleteTree(dir);
       }
       System.out.println();
     }
-    NativeRuntime.configure(NativeRuntime.Settings.fromEnvironment().withThreads(threads)
-        .withKernelThreads(threads));
+    NativeRuntime.State state = NativeRuntime.state();
     NativeRuntime.seed(seed);
     Random rnd = new Random(seed);
     int ndim = shape.length - 2;
@@ -89,8 +99,9 @@ final class Demo {
     float[] cw = new float[(int) c];
     for (int i = 0; i < c; i++) cw[i] = (float) Math.pow(2, i);
 
-    System.out.printf("spinekit demo: heat %s, grade %s, sigma %.2f, seed %d, %d threads%n",
-        Arrays.toString(shape), Arrays.toString(gshape), sigma, seed, threads);
+    System.out.printf("spinekit demo: heat %s, grade %s, sigma %.2f, seed %d, libtorch threads"
+        + " %d, kernel threads %d%n", Arrays.toString(shape), Arrays.toString(gshape), sigma,
+        seed, state.threads(), state.kernelThreads());
     try (PointerScope scope = new PointerScope()) {
       float[] pts = new float[(int) (n * k * ndim)];
       for (int r = 0; r < n * k; r++) {
@@ -165,7 +176,7 @@ final class Demo {
             Composite.headLoss(a, b, points, targets, cw, sigma, 1.0, 1.0).loss().backward();
           });
     }
-    return 0;
+    return Cli.OK;
   }
 
   private static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {

@@ -4,59 +4,73 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import org.spinekit.io.dicom.DicomHeader;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.npy.Npy;
 import org.spinekit.io.Volume;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code spinekit dicom info|export}: what DICOM series are in a file or directory. */
-final class DicomCommand {
-  private DicomCommand() {}
+@Command(name = "dicom", synopsisSubcommandLabel = "(info | export)",
+    description = "the DICOM series in a file or directory, listed or written as NumPy arrays",
+    subcommands = {DicomCommand.Info.class, DicomCommand.Export.class})
+final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
+  @Spec CommandSpec spec;
 
-  static final String USAGE = String.join("\n",
-      "usage: spinekit dicom info <file|dir> [--threads T]",
-      "       spinekit dicom export <file|dir> --out <path.npy> [--rescale] [--threads T]",
-      "",
-      "info    lists each series: UIDs, description, modality, size, spacing, transfer syntax",
-      "        and what was odd (missing slices, skipped files)",
-      "export  writes the pixel data as a NumPy array: a series becomes [slices,rows,cols] in",
-      "        slice order (sorted along the slice normal); stored values (int16/uint16) by",
-      "        default, float32 modality values (rescale applied) with --rescale");
+  @Override
+  public Integer call() {
+    return Cli.missingSubcommand(spec);
+  }
 
-  static int run(String[] args) throws IOException {
-    if (args.length == 0 || args[0].equals("--help")) {
-      System.out.println(USAGE);
-      return args.length == 0 ? 2 : 0;
-    }
-    String sub = args[0];
-    if (args.length < 2 || args[1].startsWith("--")) {
-      throw new IllegalArgumentException("dicom " + sub + ": expected a file or directory\n\n"
-          + USAGE);
-    }
-    Path in = Path.of(args[1]);
-    String[] rest = Arrays.copyOfRange(args, 2, args.length);
-    switch (sub) {
-      case "info": {
-        Options o = new Options("dicom info", rest, Set.of("threads"), Set.of());
-        return info(in, readOptions(o));
-      }
-      case "export": {
-        Options o = new Options("dicom export", rest, Set.of("out", "threads"),
-            Set.of("rescale"));
-        String out = o.string("out", null);
-        if (out == null) throw new IllegalArgumentException("dicom export: --out is required");
-        return export(in, Path.of(out), readOptions(o).withModality(o.flag("rescale")));
-      }
-      default:
-        throw new IllegalArgumentException("dicom: unknown subcommand '" + sub + "'\n\n"
-            + USAGE);
+  @Command(name = "info", description = {"lists each series: UIDs, description, modality,"
+      + " size, spacing, transfer syntax, and what was odd (missing slices, skipped files)."
+      + " Exits 1 when no series is found."})
+  static final class Info implements Callable<Integer>, Cli.NoLibtorch {
+    @Spec CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE|DIR", description = "a DICOM file, or a directory searched"
+        + " recursively")
+    Path in;
+
+    @Override
+    public Integer call() throws IOException {
+      return info(Cli.existing("dicom info", in), readOptions(spec));
     }
   }
 
-  private static DicomSeriesReader.Options readOptions(Options o) {
-    int threads = (int) o.integer("threads", Runtime.getRuntime().availableProcessors());
-    return DicomSeriesReader.Options.defaults().withThreads(threads);
+  @Command(name = "export", description = {"writes the pixel data as a"
+      + " NumPy array: a series becomes [slices, rows, cols] in slice order (sorted along the"
+      + " slice normal); stored values (int16/uint16) by default, float32 modality values"
+      + " (rescale applied) with --rescale"})
+  static final class Export implements Callable<Integer>, Cli.NoLibtorch {
+    @Spec CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE|DIR", description = "a DICOM file, or a directory holding"
+        + " one series")
+    Path in;
+
+    @Option(names = "--out", paramLabel = "PATH.npy", required = true,
+        description = "the array to write (atomically)")
+    Path out;
+
+    @Option(names = "--rescale", description = "float32 modality values (slope and intercept"
+        + " applied)")
+    boolean rescale;
+
+    @Override
+    public Integer call() throws IOException {
+      return export(Cli.existing("dicom export", in), out,
+          readOptions(spec).withModality(rescale));
+    }
+  }
+
+  private static DicomSeriesReader.Options readOptions(CommandSpec spec) {
+    return DicomSeriesReader.Options.defaults().withThreads(RuntimeOptions.of(spec).workers());
   }
 
   private static int info(Path in, DicomSeriesReader.Options o) throws IOException {
@@ -92,7 +106,7 @@ final class DicomCommand {
     for (String w : scan.skipped()) System.out.println("skipped " + w);
     System.out.printf(Locale.ROOT, "%d series, %d files, %d skipped, headers read in %.2f s%n",
         scan.series().size(), files, scan.skipped().size(), secs);
-    return scan.series().isEmpty() ? 1 : 0;
+    return scan.series().isEmpty() ? Cli.FAILED : Cli.OK;
   }
 
   /** Median step between slice positions along the normal, or the header's spacing. */
@@ -128,7 +142,7 @@ final class DicomCommand {
           case UINT16 -> "uint16";
           case FLOAT32 -> "float32";
         }, read, v.slices() / read);
-    return 0;
+    return Cli.OK;
   }
 
   private static String nz(String s) {

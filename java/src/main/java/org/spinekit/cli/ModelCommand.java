@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -20,67 +20,98 @@ import org.spinekit.nn.Net;
 import org.spinekit.nn.StateDict;
 import org.spinekit.nn.Zoo;
 import org.spinekit.tensor.Tensors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code spinekit model list|info|run}: the architectures of the zoo, and a forward pass. */
-final class ModelCommand {
-  private ModelCommand() {}
+@Command(name = "model", synopsisSubcommandLabel = "(list | info | run)",
+    description = {"the network architectures, their parameter counts and feature strides,"
+        + " and an eval forward of published weights on a NumPy array"},
+    subcommands = {ModelCommand.ListCommand.class, ModelCommand.Info.class,
+        ModelCommand.Run.class})
+final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
+  @Spec CommandSpec spec;
 
-  static final String USAGE = String.join("\n",
-      "usage: spinekit model list",
-      "       spinekit model info --arch NAME [--in-channels C] [--classes K]",
-      "       spinekit model run --arch NAME --weights W.safetensors --input X.npy --output Y.npy",
-      "                          [--in-channels C] [--classes K] [--names MAP|FILE]",
-      "",
-      "list  the architectures SpineKit builds",
-      "info  parameter count, state-dict size, and for encoders the feature strides and",
-      "      channels (defaults: 3 input channels, a 1000-class head; --classes 0: none)",
-      "run   loads W strictly (every key of the network present, nothing left over; keys",
-      "      renamed first by --names: a map shipped with SpineKit, timm-NAME for names/timm/",
-      "      NAME.txt, or a file of '<regex> <replacement>' lines), runs an eval-mode forward",
-      "      without gradients on the [N, C, ...] array X (read as float32; C defaults to",
-      "      X's), and writes the output as float32 .npy (atomically)");
+  @Override
+  public Integer call() {
+    return Cli.missingSubcommand(spec);
+  }
 
-  static int run(String[] args) throws IOException {
-    if (args.length == 0 || args[0].equals("--help")) {
-      System.out.println(USAGE);
-      return args.length == 0 ? 2 : 0;
-    }
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    switch (args[0]) {
-      case "list": {
-        new Options("model list", rest, Set.of(), Set.of());
-        for (String name : Zoo.names()) System.out.println(name);
-        return 0;
-      }
-      case "info": {
-        Options o = new Options("model info", rest, Set.of("arch", "in-channels", "classes"),
-            Set.of());
-        return info(o);
-      }
-      case "run": {
-        Options o = new Options("model run", rest, Set.of("arch", "weights", "input", "output",
-            "in-channels", "classes", "names"), Set.of());
-        return forward(o);
-      }
-      default:
-        throw new IllegalArgumentException("model: unknown subcommand '" + args[0] + "'\n\n"
-            + USAGE);
+  @Command(name = "list", description = "the architectures SpineKit builds (--arch NAME)")
+  static final class ListCommand implements Callable<Integer>, Cli.NoLibtorch {
+    @Override
+    public Integer call() {
+      for (String name : Zoo.names()) System.out.println(name);
+      return Cli.OK;
     }
   }
 
-  private static String required(Options o, String command, String name) {
-    String v = o.string(name, null);
-    if (v == null) throw new IllegalArgumentException(command + ": --" + name + " is required");
-    return v;
+  /** The network options of info and run. */
+  static final class Network {
+    @Option(names = "--arch", paramLabel = "NAME", required = true, order = 1,
+        description = "an architecture of spinekit model list")
+    String arch;
+
+    @Option(names = "--classes", paramLabel = "K", defaultValue = "1000", order = 20,
+        converter = Converters.Count.class,
+        description = "classes of the head (default ${DEFAULT-VALUE}; 0: no head)")
+    int classes;
   }
 
-  private static int intOption(Options o, String command, String name, long def, long min) {
-    long v = o.integer(name, def);
-    if (v < min || v > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(command + ": --" + name + " expects an integer >= "
-          + min + ", got " + v);
+  @Command(name = "info", description = {"parameter count, state-dict"
+      + " size, and for encoders the feature strides and channels"})
+  static final class Info implements Callable<Integer> {
+    @Mixin Network net;
+
+    @Option(names = "--in-channels", paramLabel = "C", defaultValue = "3", order = 10,
+        converter = Converters.Positive.class,
+        description = "input channels (default ${DEFAULT-VALUE})")
+    int inChannels;
+
+    @Override
+    public Integer call() {
+      return info(net.arch, inChannels, net.classes);
     }
-    return (int) v;
+  }
+
+  @Command(name = "run", description = {"loads W strictly (every key of"
+      + " the network present, nothing left over; keys renamed first by --names), runs an"
+      + " eval-mode forward without gradients on the [N, C, ...] array X (read as float32),"
+      + " and writes the output as float32 .npy (atomically). A mismatch of W lists the"
+      + " missing and unexpected keys and exits 2."})
+  static final class Run implements Callable<Integer> {
+    @Mixin Network net;
+
+    @Option(names = "--weights", paramLabel = "W.safetensors", required = true, order = 2,
+        description = "the weights")
+    Path weights;
+
+    @Option(names = "--input", paramLabel = "X.npy", required = true, order = 3,
+        description = "the input batch [N, C, ...spatial]")
+    Path input;
+
+    @Option(names = "--output", paramLabel = "Y.npy", required = true, order = 4,
+        description = "where the output goes")
+    Path output;
+
+    @Option(names = "--in-channels", paramLabel = "C", order = 10,
+        converter = Converters.Positive.class,
+        description = "input channels (default: X's; others are refused)")
+    Integer inChannels;
+
+    @Option(names = "--names", paramLabel = "MAP|FILE", order = 30,
+        description = {"renames the keys of W: a map shipped with SpineKit (timm-efficientnet,"
+            + " timm-efficientnetv2, timm-convnext, pvt-v2-original; org/spinekit/nn/names/)"
+            + " or a file of '<regex> <replacement>' lines"})
+    String names;
+
+    @Override
+    public Integer call() throws IOException {
+      return forward(this);
+    }
   }
 
   /** A network of the zoo; unknown names are refused with the known ones. */
@@ -92,10 +123,7 @@ final class ModelCommand {
     return Zoo.create(arch, inChannels, classes);
   }
 
-  private static int info(Options o) {
-    String arch = required(o, "model info", "arch");
-    int in = intOption(o, "model info", "in-channels", 3, 1);
-    int classes = intOption(o, "model info", "classes", 1000, 0);
+  private static int info(String arch, int in, int classes) {
     try (Net net = create("model info", arch, in, classes)) {
       int params;
       int buffers;
@@ -119,7 +147,7 @@ final class ModelCommand {
         System.out.println("features          - (not an encoder)");
       }
     }
-    return 0;
+    return Cli.OK;
   }
 
   private static String join(int[] v) {
@@ -131,10 +159,9 @@ final class ModelCommand {
     return b.toString();
   }
 
-  private static Path existing(String command, String name, String value) {
-    Path p = Path.of(value);
+  private static Path existing(String command, String name, Path p) {
     if (!Files.isRegularFile(p)) {
-      throw new IllegalArgumentException(command + ": --" + name + ": no such file '" + value
+      throw new IllegalArgumentException(command + ": --" + name + ": no such file '" + p
           + "'");
     }
     return p;
@@ -163,14 +190,14 @@ final class ModelCommand {
         .replaceFirst("-", "/") + ".txt)");
   }
 
-  private static int forward(Options o) throws IOException {
+  private static int forward(Run o) throws IOException {
     String command = "model run";
-    String arch = required(o, command, "arch");
-    Path weights = existing(command, "weights", required(o, command, "weights"));
-    Path input = existing(command, "input", required(o, command, "input"));
-    Path output = Path.of(required(o, command, "output"));
-    int classes = intOption(o, command, "classes", 1000, 0);
-    NameMap names = names(o.string("names", null));
+    String arch = o.net.arch;
+    Path weights = existing(command, "weights", o.weights);
+    Path input = existing(command, "input", o.input);
+    Path output = o.output;
+    int classes = o.net.classes;
+    NameMap names = names(o.names);
     if (!Zoo.names().contains(arch)) create(command, arch, 1, 0); // refuses, naming the known
     Tensor x;
     try {
@@ -184,7 +211,7 @@ final class ModelCommand {
         throw new IllegalArgumentException(command + ": --input: expected [N, C, ...spatial]"
             + " (a batch and a channel axis), got shape " + Arrays.toString(shape));
       }
-      int in = intOption(o, command, "in-channels", shape[1], 1);
+      int in = o.inChannels != null ? o.inChannels : (int) shape[1];
       if (in != shape[1]) {
         throw new IllegalArgumentException(command + ": --input: expected " + in
             + " channels (--in-channels), got shape " + Arrays.toString(shape));
@@ -201,7 +228,7 @@ final class ModelCommand {
               + " (in-channels " + in + ", classes " + classes + ")");
           printKeys("missing", r.missing());
           printKeys("unexpected", r.unexpected());
-          return 2;
+          return Cli.BAD_INPUT;
         }
         for (String k : r.adapted()) {
           System.err.println("note: " + k + " adapted from 3 input channels to " + in);
@@ -230,7 +257,7 @@ final class ModelCommand {
     } finally {
       x.close();
     }
-    return 0;
+    return Cli.OK;
   }
 
   private static String firstLine(RuntimeException e) {

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,13 +14,14 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spinekit.io.npy.Npy;
 import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.nn.Zoo;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.tensor.Tensors;
 import org.spinekit.testing.Subprocess;
 
@@ -40,31 +38,17 @@ class ModelCommandTest {
   static long[] wantShape;
   static double noise;
 
-  /** What a command printed and returned. */
-  record Result(int rc, String out, String err) {}
+  static NativeRuntime.Settings before;
 
-  static Result cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int rc;
-    try {
-      rc = Main.execute(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    return new Result(rc, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+  static CliRun cli(String... args) {
+    return CliRun.of(args);
   }
 
   /** resnet18 from torchvision through nn_oracle.py; its input written as .npy. */
   @BeforeAll
   static void oracle() throws Exception {
-    torch.set_num_threads(2);
+    before = NativeRuntime.state().settings();
+    NativeRuntime.configure(before.withThreads(2));
     Path script;
     try {
       script = Path.of(ModelCommandTest.class.getResource("/python/nn_oracle.py").toURI());
@@ -89,21 +73,26 @@ class ModelCommandTest {
     }
   }
 
+  @AfterAll
+  static void restoreRuntime() {
+    if (before != null) NativeRuntime.configure(before);
+  }
+
   @Test
   void listPrintsTheZoo() {
-    Result r = cli("model", "list");
+    CliRun r = cli("model", "list");
     assertEquals(0, r.rc(), r.err());
     assertEquals(new ArrayList<>(Zoo.names()), r.out().lines().toList());
   }
 
   @Test
   void infoPrintsParametersStridesAndChannels() {
-    Result r = cli("model", "info", "--arch", "resnet18");
+    CliRun r = cli("model", "info", "--arch", "resnet18");
     assertEquals(0, r.rc(), r.err());
     assertTrue(r.out().contains("parameters        11,689,512 (11.69 M)"), r.out());
     assertTrue(r.out().contains("feature strides   2, 4, 8, 16, 32"), r.out());
     assertTrue(r.out().contains("feature channels  64, 64, 128, 256, 512"), r.out());
-    Result mr = cli("model", "info", "--arch", "resnet18", "--in-channels", "1", "--classes",
+    CliRun mr = cli("model", "info", "--arch", "resnet18", "--in-channels", "1", "--classes",
         "0");
     assertEquals(0, mr.rc(), mr.err());
     // 11,689,512 - fc (512 * 1000 + 1000) - conv1 on two fewer channels (2 * 64 * 7 * 7)
@@ -126,7 +115,7 @@ class ModelCommandTest {
   @Test
   void runReproducesPyTorchsOutput() throws Exception {
     Path out = dir.resolve("out.npy");
-    Result r = cli("model", "run", "--arch", "resnet18", "--weights", weights.toString(),
+    CliRun r = cli("model", "run", "--arch", "resnet18", "--weights", weights.toString(),
         "--input", input.toString(), "--output", out.toString());
     assertEquals(0, r.rc(), r.err());
     assertTrue(r.out().contains("[2, 1000] float32"), r.out());
@@ -148,7 +137,7 @@ class ModelCommandTest {
     Path rules = dir.resolve("rules.txt");
     Files.writeString(rules, "# strip the wrapper's prefix\nmodel\\.(.*) $1\n");
     Path out = dir.resolve("out-renamed.npy");
-    Result plain = cli("model", "run", "--arch", "resnet18", "--weights", renamed.toString(),
+    CliRun plain = cli("model", "run", "--arch", "resnet18", "--weights", renamed.toString(),
         "--input", input.toString(), "--output", out.toString());
     assertEquals(2, plain.rc());
     assertTrue(plain.err().contains("missing (" + keys + ")")
@@ -156,7 +145,7 @@ class ModelCommandTest {
         && plain.err().contains("unexpected (" + keys + ")")
         && plain.err().contains("    model.conv1.weight"), plain.err());
     assertTrue(!Files.exists(out), "no output after a failed load");
-    Result mapped = cli("model", "run", "--arch", "resnet18", "--weights", renamed.toString(),
+    CliRun mapped = cli("model", "run", "--arch", "resnet18", "--weights", renamed.toString(),
         "--input", input.toString(), "--output", out.toString(), "--names", rules.toString());
     assertEquals(0, mapped.rc(), mapped.err());
     assertMatchesPyTorch(out);
@@ -189,13 +178,18 @@ class ModelCommandTest {
     expectError(cli("model", "run", "--arch", "resnet18", "--weights", w, "--input", x,
         "--output", y, "--names", "timm-nothing"), "--names", "timm-nothing");
     expectError(cli("model", "run", "--arch", "resnet18", "--input", x, "--output", y),
-        "--weights is required");
-    expectError(cli("model", "frobnicate"), "unknown subcommand 'frobnicate'");
+        "spinekit model run: Missing required option: '--weights=W.safetensors'");
+    expectError(cli("model", "frobnicate"), "spinekit model: Unmatched argument", "'frobnicate'");
+    expectError(cli("model", "info", "--arch", "resnet18", "--classes", "-1"),
+        "Invalid value for option '--classes'", ">= 0", "-1");
+    expectError(cli("model", "info", "--arch", "resnet18", "--in-channels", "three"),
+        "Invalid value for option '--in-channels'", "three");
     assertTrue(!Files.exists(Path.of(y)), "nothing written");
   }
 
-  private static void expectError(Result r, String... fragments) {
+  private static void expectError(CliRun r, String... fragments) {
     assertEquals(2, r.rc(), "exit code; stderr: " + r.err());
+    assertTrue(!r.err().contains("\tat org."), "no stack trace: " + r.err());
     for (String f : fragments) {
       assertTrue(r.err().contains(f), "'" + f + "' in: " + r.err());
     }
@@ -203,11 +197,16 @@ class ModelCommandTest {
 
   @Test
   void usageMentionsModel() {
-    Result r = cli("--help");
+    CliRun r = cli("--help");
     assertEquals(0, r.rc());
-    assertTrue(r.out().contains("  model    list | info | run"), r.out());
-    Result m = cli("model", "--help");
-    assertTrue(m.out().contains("spinekit model run --arch NAME --weights W.safetensors"),
-        m.out());
+    assertTrue(r.out().contains("\n  model  the network architectures"), r.out());
+    CliRun m = cli("model", "--help");
+    assertEquals(0, m.rc());
+    assertTrue(m.out().startsWith("Usage: spinekit model [-hV] [COMMON-OPTIONS] (list | info |"
+        + " run)"), m.out());
+    CliRun run = cli("model", "run", "--help");
+    assertEquals(0, run.rc());
+    assertTrue(run.out().startsWith("Usage: spinekit model run [-hV] --arch=NAME"
+        + " --weights=W.safetensors --input=X.npy\n"), run.out());
   }
 }
