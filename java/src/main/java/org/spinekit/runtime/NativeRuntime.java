@@ -33,9 +33,12 @@ public final class NativeRuntime {
    * @param blasThreads OpenBLAS's threads (0: leave)
    * @param kernelThreads the threads of SpineKit's CPU kernels (0: OpenMP's default)
    * @param convGuard whether to check libtorch's CPU convolutions and route around wrong ones
+   * @param nnpack whether libtorch may try NNPACK for CPU convolutions (off by default: oneDNN
+   *     takes float32 convolutions before it, and on CPUs NNPACK does not recognise libtorch
+   *     prints "Could not initialize NNPACK" at every try)
    */
   public record Settings(int threads, int interOpThreads, int blasThreads, int kernelThreads,
-      ConvGuard.Mode convGuard) {
+      ConvGuard.Mode convGuard, boolean nnpack) {
     public Settings {
       nonNegative(threads, "threads");
       nonNegative(interOpThreads, "interOpThreads");
@@ -48,15 +51,15 @@ public final class NativeRuntime {
 
     /** libtorch and the kernels as they come, OpenBLAS at one thread, the guard on AUTO. */
     public static Settings defaults() {
-      return new Settings(0, 0, 1, 0, ConvGuard.Mode.AUTO);
+      return new Settings(0, 0, 1, 0, ConvGuard.Mode.AUTO, false);
     }
 
     /**
      * {@link #defaults()} with what the environment sets: {@code SPINEKIT_THREADS},
      * {@code SPINEKIT_INTEROP_THREADS}, {@code SPINEKIT_BLAS_THREADS},
-     * {@code SPINEKIT_KERNEL_THREADS} (integers >= 0) and {@code SPINEKIT_CONV_GUARD}
-     * ({@code auto}, {@code on}, {@code off}). A malformed value is an error naming the
-     * variable.
+     * {@code SPINEKIT_KERNEL_THREADS} (integers >= 0), {@code SPINEKIT_CONV_GUARD}
+     * ({@code auto}, {@code on}, {@code off}) and {@code SPINEKIT_NNPACK} ({@code 0} or
+     * {@code 1}). A malformed value is an error naming the variable.
      */
     public static Settings fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -68,27 +71,31 @@ public final class NativeRuntime {
           count(env, "SPINEKIT_INTEROP_THREADS", d.interOpThreads),
           count(env, "SPINEKIT_BLAS_THREADS", d.blasThreads),
           count(env, "SPINEKIT_KERNEL_THREADS", d.kernelThreads),
-          mode(env, "SPINEKIT_CONV_GUARD", d.convGuard));
+          mode(env, "SPINEKIT_CONV_GUARD", d.convGuard), flag(env, "SPINEKIT_NNPACK", d.nnpack));
     }
 
     public Settings withThreads(int n) {
-      return new Settings(n, interOpThreads, blasThreads, kernelThreads, convGuard);
+      return new Settings(n, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack);
     }
 
     public Settings withInterOpThreads(int n) {
-      return new Settings(threads, n, blasThreads, kernelThreads, convGuard);
+      return new Settings(threads, n, blasThreads, kernelThreads, convGuard, nnpack);
     }
 
     public Settings withBlasThreads(int n) {
-      return new Settings(threads, interOpThreads, n, kernelThreads, convGuard);
+      return new Settings(threads, interOpThreads, n, kernelThreads, convGuard, nnpack);
     }
 
     public Settings withKernelThreads(int n) {
-      return new Settings(threads, interOpThreads, blasThreads, n, convGuard);
+      return new Settings(threads, interOpThreads, blasThreads, n, convGuard, nnpack);
     }
 
     public Settings withConvGuard(ConvGuard.Mode mode) {
-      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, mode);
+      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, mode, nnpack);
+    }
+
+    public Settings withNnpack(boolean on) {
+      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, convGuard, on);
     }
 
     private static void nonNegative(int v, String name) {
@@ -105,6 +112,17 @@ public final class NativeRuntime {
         // reported below
       }
       throw new IllegalArgumentException(name + ": expected an integer >= 0, got '" + v + "'");
+    }
+
+    private static boolean flag(Map<String, String> env, String name, boolean def) {
+      String v = env.get(name);
+      if (v == null || v.isBlank()) return def;
+      return switch (v.strip()) {
+        case "1" -> true;
+        case "0" -> false;
+        default -> throw new IllegalArgumentException(name + ": expected 0 or 1, got '" + v
+            + "'");
+      };
     }
 
     private static ConvGuard.Mode mode(Map<String, String> env, String name,
@@ -133,6 +151,7 @@ public final class NativeRuntime {
               : Integer.toString(settings.blasThreads())),
           "kernel threads: " + kernelThreads,
           "convolution guard: " + conv.describe(),
+          "NNPACK: " + (settings.nnpack() ? "allowed" : "off"),
           "CUDA kernels compiled: " + cudaKernels + ", CUDA devices: " + cudaDevices);
     }
   }
@@ -175,6 +194,7 @@ public final class NativeRuntime {
       interOpSet = true;
     }
     Kernels.setNumThreads(settings.kernelThreads());
+    torch.globalContext().setUserEnabledNNPACK(settings.nnpack());
     ConvGuard.Report conv = ConvGuard.apply(settings.convGuard());
     State s = new State(settings, torch.get_num_threads(), (int) torch.get_num_interop_threads(),
         Kernels.numThreads(), conv, Kernels.cudaCompiled(), Kernels.cudaDeviceCount());
