@@ -6,7 +6,8 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * {@code nn.Conv2d}: keys {@code weight} [out, in/groups, kh, kw] and {@code bias}. Padding
  * is symmetric; TensorFlow-style "same" padding (tf_ models) pads first with
- * {@link #samePadding}.
+ * {@link #samePadding}. Dense float32 CPU convolutions run as {@link CpuConv} says (libtorch's
+ * oneDNN gets some of them wrong).
  */
 public final class Conv2d extends Net {
   public final long in;
@@ -70,11 +71,33 @@ public final class Conv2d extends Net {
       throw new IllegalArgumentException("Conv2d: input must be [N, " + in + ", H, W], got "
           + java.util.Arrays.toString(x.sizes().vec().get()));
     }
-    if (tfSame) x = padSame(x);
+    long[] same = tfSame ? samePads(x) : null;
+    boolean samePadded = same != null && (same[0] | same[1] | same[2] | same[3]) != 0;
+    if (CpuConv.routed(x, groups, kernel)) {
+      // See CpuConv: libtorch's oneDNN gets some of these convolutions wrong.
+      boolean grad = x.requires_grad();
+      if (grad && (stride[0] > 1 || stride[1] > 1 || dilation[0] > 1 || dilation[1] > 1)) {
+        if (samePadded) x = CpuConv.pad(x, 0, same);
+        return dilation[0] == 1 && dilation[1] == 1
+            ? torch.thnn_conv2d(x, weight, kernel, biasOpt, stride, padding)
+            : torch.slow_conv_dilated2d(x, weight, kernel, biasOpt, stride, padding, dilation);
+      }
+      long extraIn = CpuConv.extraChannels(in);
+      long extraOut = grad ? CpuConv.extraFilters(out) : 0;
+      if (extraIn > 0 || extraOut > 0) {
+        x = CpuConv.pad(x, extraIn, same == null ? new long[4] : same);
+        Tensor y = torch.conv2d(x, CpuConv.padWeight(weight, extraOut, extraIn),
+            extraOut > 0 ? Params.opt(CpuConv.padBias(bias, extraOut)) : biasOpt, stride,
+            padding, dilation, groups);
+        return extraOut > 0 ? y.narrow(1, 0, out) : y;
+      }
+    }
+    if (samePadded) x = CpuConv.pad(x, 0, same);
     return torch.conv2d(x, weight, biasOpt, stride, padding, dilation, groups);
   }
 
-  private Tensor padSame(Tensor x) {
+  /** TensorFlow "SAME" padding of {@code x}: left, right, top, bottom (torch's pad order). */
+  private long[] samePads(Tensor x) {
     long[] pads = new long[4];
     for (int d = 0; d < 2; d++) {
       long size = x.size(2 + d);
@@ -84,7 +107,6 @@ public final class Conv2d extends Net {
       pads[(1 - d) * 2] = total / 2;
       pads[(1 - d) * 2 + 1] = total - total / 2;
     }
-    if (pads[0] == 0 && pads[1] == 0 && pads[2] == 0 && pads[3] == 0) return x;
-    return torch.constant_pad_nd(x, pads, new org.bytedeco.pytorch.Scalar(0.0));
+    return pads;
   }
 }

@@ -1,12 +1,14 @@
 package org.spinekit.nn;
 
 import java.util.Arrays;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * {@code nn.Conv3d} with a cubic kernel, symmetric padding and no groups: keys {@code weight}
- * [out, in, k, k, k] and {@code bias}. PyTorch's default initialisation.
+ * [out, in, k, k, k] and {@code bias}. PyTorch's default initialisation. Float32 CPU
+ * convolutions run as {@link CpuConv} says (libtorch's oneDNN gets some of them wrong).
  */
 public final class Conv3d extends Net {
   public final long in;
@@ -46,7 +48,34 @@ public final class Conv3d extends Net {
       throw new IllegalArgumentException("Conv3d: input must be [N, " + in + ", D, H, W], got "
           + Arrays.toString(x.sizes().vec().get()));
     }
-    return torch.conv3d(x, weight, biasOpt, new long[] {stride, stride, stride},
-        new long[] {padding, padding, padding}, new long[] {1, 1, 1}, 1);
+    long[] strides = {stride, stride, stride};
+    long[] pads = {padding, padding, padding};
+    long[] dilation = {1, 1, 1};
+    if (CpuConv.routed(x, 1, kernel)) {
+      // See CpuConv: libtorch's oneDNN gets some of these convolutions wrong.
+      long extraIn = CpuConv.extraChannels(in);
+      if (x.requires_grad()) {
+        // Its input gradient is right at stride 1 once both channel counts are padded
+        // (libtorch's slow_conv3d takes its backward from oneDNN too): pad both, run at
+        // stride 1, keep the real filters and every stride-th position.
+        long extraOut = CpuConv.extraFilters(out);
+        Tensor y = torch.conv3d(CpuConv.pad(x, extraIn),
+            CpuConv.padWeight(weight, extraOut, extraIn),
+            Params.opt(CpuConv.padBias(bias, extraOut)), new long[] {1, 1, 1}, pads, dilation,
+            1);
+        if (extraOut > 0) y = y.narrow(1, 0, out);
+        if (stride > 1) {
+          for (int d = 2; d < 5; d++) {
+            y = y.slice(d, new LongOptional(0), new LongOptional(y.size(d)), stride);
+          }
+        }
+        return y;
+      }
+      if (extraIn > 0) {
+        return torch.conv3d(CpuConv.pad(x, extraIn), CpuConv.padWeight(weight, 0, extraIn),
+            biasOpt, strides, pads, dilation, 1);
+      }
+    }
+    return torch.conv3d(x, weight, biasOpt, strides, pads, dilation, 1);
   }
 }

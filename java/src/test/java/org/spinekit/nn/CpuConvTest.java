@@ -1,0 +1,131 @@
+package org.spinekit.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Float32 CPU convolutions (values, input and weight gradients) against the same modules in
+ * float64, which libtorch computes without oneDNN, for the shapes that libtorch 2.10's oneDNN
+ * computes wrong on AVX-512 (or AVX2) machines unless {@link CpuConv} routes them.
+ */
+class CpuConvTest {
+  /**
+   * Max abs differences float32 vs float64 of the value, the input gradient and the weight
+   * gradient (of {@code sum(y * r)}, r random), then the largest float64 value and weight
+   * gradient.
+   */
+  private static double[] f32VsF64(Net conv, Tensor weight, long[] inputShape) {
+    try (PointerScope scope = new PointerScope()) {
+      torch.manual_seed(11);
+      Tensor x = torch.randn(inputShape);
+      Tensor[] y = new Tensor[2];
+      Tensor[] dx = new Tensor[2];
+      Tensor[] dw = new Tensor[2];
+      Tensor r = null;
+      for (int p = 0; p < 2; p++) {
+        ScalarType t = p == 0 ? ScalarType.Float : ScalarType.Double;
+        conv.to(t, false);
+        Tensor xi = x.to(t).detach().requires_grad_(true);
+        Tensor out = conv.forward(xi);
+        if (r == null) r = torch.randn(out.sizes().vec().get());
+        out.mul(r.to(t)).sum().backward();
+        y[p] = out.detach().to(ScalarType.Double);
+        dx[p] = xi.grad().to(ScalarType.Double);
+        dw[p] = weight.grad().to(ScalarType.Double);
+        weight.grad().zero_();
+      }
+      conv.to(ScalarType.Float, false);
+      return new double[] {y[0].sub(y[1]).abs().max().item_double(),
+          dx[0].sub(dx[1]).abs().max().item_double(), dw[0].sub(dw[1]).abs().max().item_double(),
+          y[1].abs().max().item_double(), dw[1].abs().max().item_double()};
+    }
+  }
+
+  private static void check(String what, Net conv, Tensor weight, long... inputShape) {
+    double[] d = f32VsF64(conv, weight, inputShape);
+    System.out.printf("%s: value %.3g (of %.3g), input grad %.3g, weight grad %.3g (of %.3g)%n",
+        what, d[0], d[3], d[1], d[2], d[4]);
+    assertTrue(d[0] <= 1e-4 * Math.max(1, d[3]), what + ": float32 value differs by " + d[0]);
+    assertTrue(d[1] <= 1e-4, what + ": float32 input gradient differs by " + d[1]);
+    assertTrue(d[2] <= 1e-5 * Math.max(1, d[4]), what + ": float32 weight gradient differs by "
+        + d[2] + " of " + d[4]);
+  }
+
+  @Test
+  void denseConv2dWithUnalignedChannelsMatchesFloat64() {
+    // tf_efficientnetv2_s's first stages (24 channels, TF "SAME" padding included), the
+    // decoder of a UNet on EfficientNet-B0 (296 = 256 + 40), and channel counts around 16.
+    Object[][] cases = {
+      {"24->24 3x3", Conv2d.of(24, 24, 3, 1, 1, 1, false), new long[] {2, 24, 40, 36}},
+      {"24->96 3x3/2 same", Conv2d.samePadding(24, 96, 3, 2, 1, false),
+          new long[] {2, 24, 41, 36}},
+      {"296->64 3x3", Conv2d.of(296, 64, 3, 1, 1, 1, false), new long[] {1, 296, 16, 16}},
+      {"40->40 5x5/2 bias", Conv2d.of(40, 40, 5, 2, 2, 1, true), new long[] {2, 40, 20, 20}},
+      {"32->24 3x3 bias", Conv2d.of(32, 24, 3, 1, 1, 1, true), new long[] {2, 32, 20, 20}},
+      {"48->64 3x3/2", Conv2d.of(48, 64, 3, 2, 1, 1, false), new long[] {2, 48, 20, 20}},
+      {"96->9 3x3 bias", Conv2d.of(96, 9, 3, 1, 1, 1, true), new long[] {2, 96, 16, 16}},
+      {"64->64 3x3 dilation 2", Conv2d.of(64, 64, 3, 1, 2, 2, 1, false),
+          new long[] {2, 64, 20, 20}},
+      {"12->16 3x3", Conv2d.of(12, 16, 3, 1, 1, 1, false), new long[] {2, 12, 24, 24}},
+      {"17->8 3x3", Conv2d.of(17, 8, 3, 1, 1, 1, false), new long[] {2, 17, 24, 24}},
+      {"24->24 1x1", Conv2d.of(24, 24, 1, 1, 0, 1, false), new long[] {2, 24, 24, 24}},
+      {"48->48 3x3 groups 2", Conv2d.of(48, 48, 3, 1, 1, 2, false),
+          new long[] {2, 48, 24, 24}},
+    };
+    for (Object[] c : cases) {
+      try (Conv2d conv = (Conv2d) c[1]) {
+        check((String) c[0], conv, conv.weight, (long[]) c[2]);
+      }
+    }
+  }
+
+  @Test
+  void denseConv3dWithUnalignedChannelsMatchesFloat64() {
+    try (Conv3d conv = new Conv3d(24, 16, 3, 1, 1, true)) {
+      check("conv3d 24->16 3x3x3", conv, conv.weight, 2, 24, 6, 10, 10);
+    }
+    try (Conv3d conv = new Conv3d(16, 24, 3, 1, 1, true)) {
+      check("conv3d 16->24 3x3x3", conv, conv.weight, 2, 16, 6, 10, 10);
+    }
+    try (Conv3d conv = new Conv3d(40, 24, 3, 2, 1, true)) {
+      check("conv3d 40->24 3x3x3/2", conv, conv.weight, 2, 40, 7, 10, 9);
+    }
+  }
+
+  @Test
+  void onlyDenseFloat32CpuConvolutionsWithLargerKernelsAreRouted() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor f = torch.zeros(1, 1, 4, 4);
+      assertTrue(CpuConv.routed(f, 1, 3, 3));
+      assertTrue(CpuConv.routed(f, 1, 1, 3));
+      assertTrue(CpuConv.routed(f, 1, 3, 3, 3));
+      assertFalse(CpuConv.routed(f, 1, 1, 1), "1x1");
+      assertFalse(CpuConv.routed(f, 2, 3, 3), "grouped");
+      assertFalse(CpuConv.routed(f.to(ScalarType.Double), 1, 3, 3), "float64");
+      assertEquals(8, CpuConv.extraChannels(24));
+      assertEquals(7, CpuConv.extraChannels(9));
+      assertEquals(8, CpuConv.extraChannels(296));
+      assertEquals(0, CpuConv.extraChannels(32));
+      assertEquals(0, CpuConv.extraChannels(8));
+      assertEquals(0, CpuConv.extraChannels(3));
+      assertEquals(8, CpuConv.extraFilters(24));
+      assertEquals(15, CpuConv.extraFilters(1));
+      assertEquals(0, CpuConv.extraFilters(64));
+      Tensor p = CpuConv.pad(torch.ones(2, 3, 4, 5), 5, 1, 2, 0, 1);
+      assertEquals("[2, 8, 5, 8]", GradChecks.shape(p));
+      assertEquals(2 * 3 * 4 * 5, p.sum().item_double(), 0);
+      assertEquals(0, p.narrow(1, 3, 5).abs().sum().item_double(), 0);
+      Tensor w = CpuConv.padWeight(torch.ones(24, 40, 3, 3), 8, 8);
+      assertEquals("[32, 48, 3, 3]", GradChecks.shape(w));
+      assertEquals(24 * 40 * 9, w.sum().item_double(), 0);
+      assertEquals("[32]", GradChecks.shape(CpuConv.padBias(torch.ones(24), 8)));
+    }
+  }
+}
