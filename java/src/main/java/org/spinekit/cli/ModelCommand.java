@@ -206,6 +206,10 @@ final class ModelCommand {
         for (String k : r.adapted()) {
           System.err.println("note: " + k + " adapted from 3 input channels to " + in);
         }
+        if (!r.absentCounters().isEmpty()) {
+          System.err.println("note: " + weights + " has no num_batches_tracked for "
+              + r.absentCounters().size() + " batch norms (optional, as in PyTorch)");
+        }
         net.eval();
         long t0 = System.nanoTime();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
