@@ -20,10 +20,12 @@ public final class Conv2d extends Net {
   public final Tensor weight;
   public final Tensor bias;
   private final boolean tfSame;
+  /** Padding fixed at construction (left, right, top, bottom), or null. */
+  private final long[] fixedPads;
   private final org.bytedeco.pytorch.TensorOptional biasOpt;
 
   private Conv2d(long in, long out, long kh, long kw, long stride, long padding, long dilation,
-      long groups, boolean bias, boolean tfSame) {
+      long groups, boolean bias, boolean tfSame, long[] fixedPads) {
     if (in <= 0 || out <= 0 || in % groups != 0 || out % groups != 0) {
       throw new IllegalArgumentException("Conv2d: channels in=" + in + " out=" + out
           + " must be positive multiples of groups=" + groups);
@@ -32,10 +34,12 @@ public final class Conv2d extends Net {
     this.out = out;
     this.kernel = new long[] {kh, kw};
     this.stride = new long[] {stride, stride};
-    this.padding = tfSame ? new long[] {0, 0} : new long[] {padding, padding};
+    this.padding = tfSame || fixedPads != null ? new long[] {0, 0}
+        : new long[] {padding, padding};
     this.dilation = new long[] {dilation, dilation};
     this.groups = groups;
     this.tfSame = tfSame;
+    this.fixedPads = fixedPads;
     this.weight = param("weight", out, in / groups, kh, kw);
     Init.defaultWeight(weight);
     if (bias) {
@@ -50,19 +54,37 @@ public final class Conv2d extends Net {
   /** A k x k convolution with symmetric padding. */
   public static Conv2d of(long in, long out, long k, long stride, long padding, long groups,
       boolean bias) {
-    return new Conv2d(in, out, k, k, stride, padding, 1, groups, bias, false);
+    return new Conv2d(in, out, k, k, stride, padding, 1, groups, bias, false, null);
   }
 
   /** Full form: k x k, dilation. */
   public static Conv2d of(long in, long out, long k, long stride, long padding, long dilation,
       long groups, boolean bias) {
-    return new Conv2d(in, out, k, k, stride, padding, dilation, groups, bias, false);
+    return new Conv2d(in, out, k, k, stride, padding, dilation, groups, bias, false, null);
   }
 
   /** TensorFlow "SAME" padding computed from the input size (timm's tf_ variants). */
   public static Conv2d samePadding(long in, long out, long k, long stride, long groups,
       boolean bias) {
-    return new Conv2d(in, out, k, k, stride, 0, 1, groups, bias, true);
+    return new Conv2d(in, out, k, k, stride, 0, 1, groups, bias, true, null);
+  }
+
+  /**
+   * TensorFlow "SAME" padding computed once for inputs of {@code imageSize} x
+   * {@code imageSize} and then used for every input, as EfficientNet-PyTorch's
+   * {@code Conv2dStaticSamePadding}: the same as {@link #samePadding} at that size (and at any
+   * size of the same parity for stride 2), a fixed padding at others.
+   */
+  public static Conv2d staticSamePadding(long in, long out, long k, long stride, long groups,
+      boolean bias, long imageSize) {
+    if (imageSize < 1) {
+      throw new IllegalArgumentException("Conv2d.staticSamePadding: imageSize must be >= 1, got "
+          + imageSize);
+    }
+    long outSize = (imageSize + stride - 1) / stride;
+    long total = Math.max((outSize - 1) * stride + k - imageSize, 0);
+    long[] pads = {total / 2, total - total / 2, total / 2, total - total / 2};
+    return new Conv2d(in, out, k, k, stride, 0, 1, groups, bias, false, pads);
   }
 
   @Override
@@ -71,7 +93,7 @@ public final class Conv2d extends Net {
       throw new IllegalArgumentException("Conv2d: input must be [N, " + in + ", H, W], got "
           + java.util.Arrays.toString(x.sizes().vec().get()));
     }
-    long[] same = tfSame ? samePads(x) : null;
+    long[] same = tfSame ? samePads(x) : fixedPads;
     boolean samePadded = same != null && (same[0] | same[1] | same[2] | same[3]) != 0;
     if (CpuConv.routed(x, groups, kernel)) {
       // See CpuConv: libtorch's oneDNN gets some of these convolutions wrong.
