@@ -99,7 +99,9 @@ public final class Conv2d extends Net {
       // See CpuConv: libtorch's oneDNN gets some of these convolutions wrong.
       boolean grad = x.requires_grad();
       if (grad && (stride[0] > 1 || stride[1] > 1 || dilation[0] > 1 || dilation[1] > 1)) {
-        if (samePadded) x = CpuConv.pad(x, 0, same);
+        // The native convolution wants a contiguous input (its weight gradient is allocated in
+        // the input's memory format, and it refuses a channels-last one).
+        x = (samePadded ? CpuConv.pad(x, 0, same) : x).contiguous();
         return dilation[0] == 1 && dilation[1] == 1
             ? torch.thnn_conv2d(x, weight, kernel, biasOpt, stride, padding)
             : torch.slow_conv_dilated2d(x, weight, kernel, biasOpt, stride, padding, dilation);

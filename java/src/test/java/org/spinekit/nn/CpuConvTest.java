@@ -87,6 +87,32 @@ class CpuConvTest {
   }
 
   @Test
+  void channelsLastInputsTrainThroughTheNativeConvolution() {
+    // ConvNeXt and PVTv2 feed permuted (channels-last) maps to strided convolutions.
+    try (Conv2d conv = Conv2d.of(48, 64, 2, 2, 0, 1, true);
+        PointerScope scope = new PointerScope()) {
+      torch.manual_seed(12);
+      Tensor base = torch.randn(2, 20, 20, 48);
+      Tensor[] dx = new Tensor[2];
+      Tensor[] y = new Tensor[2];
+      for (int p = 0; p < 2; p++) {
+        ScalarType t = p == 0 ? ScalarType.Float : ScalarType.Double;
+        conv.to(t, false);
+        Tensor leaf = base.to(t).detach().requires_grad_(true);
+        Tensor x = leaf.permute(0, 3, 1, 2);
+        y[p] = conv.forward(x);
+        y[p].sum().backward();
+        dx[p] = leaf.grad().to(ScalarType.Double);
+        y[p] = y[p].detach().to(ScalarType.Double);
+        conv.weight.grad().zero_();
+      }
+      conv.to(ScalarType.Float, false);
+      assertTrue(y[0].sub(y[1]).abs().max().item_double() < 1e-4);
+      assertTrue(dx[0].sub(dx[1]).abs().max().item_double() < 1e-4);
+    }
+  }
+
+  @Test
   void denseConv3dWithUnalignedChannelsMatchesFloat64() {
     try (Conv3d conv = new Conv3d(24, 16, 3, 1, 1, true)) {
       check("conv3d 24->16 3x3x3", conv, conv.weight, 2, 24, 6, 10, 10);
