@@ -233,6 +233,10 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
         for (String k : r.adapted()) {
           System.err.println("note: " + k + " adapted from 3 input channels to " + in);
         }
+        if (!r.absentCounters().isEmpty()) {
+          System.err.println("note: " + weights + " has no num_batches_tracked for "
+              + r.absentCounters().size() + " batch norms (optional, as in PyTorch)");
+        }
         net.eval();
         long t0 = System.nanoTime();
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {

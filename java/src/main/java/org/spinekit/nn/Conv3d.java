@@ -3,11 +3,13 @@ package org.spinekit.nn;
 import java.util.Arrays;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.runtime.ConvGuard;
+import org.spinekit.runtime.ConvDetour;
 
 /**
  * {@code nn.Conv3d} with a cubic kernel, symmetric padding and no groups: keys {@code weight}
- * [out, in, k, k, k] and {@code bias}. PyTorch's default initialisation.
+ * [out, in, k, k, k] and {@code bias}. PyTorch's default initialisation. Float32 CPU
+ * convolutions go through {@link ConvDetour} where the runtime's convolution guard found
+ * libtorch's oneDNN wrong.
  */
 public final class Conv3d extends Net {
   public final long in;
@@ -47,11 +49,13 @@ public final class Conv3d extends Net {
       throw new IllegalArgumentException("Conv3d: input must be [N, " + in + ", D, H, W], got "
           + Arrays.toString(x.sizes().vec().get()));
     }
-    long[] s = {stride, stride, stride}, p = {padding, padding, padding}, d = {1, 1, 1};
-    if (ConvGuard.pads(x, in, out, 1, 3)) {
-      ConvGuard.Padded q = ConvGuard.pad(x, weight, bias);
-      return q.trim(torch.conv3d(q.x(), q.weight(), q.bias(), s, p, d, 1));
+    if (ConvDetour.routed(x, 1, kernel, kernel, kernel)) {
+      // See ConvDetour: libtorch's oneDNN gets some of these convolutions wrong.
+      return ConvDetour.conv3d(x, weight, bias, stride, padding);
     }
-    return torch.conv3d(x, weight, biasOpt, s, p, d, 1);
+    long[] strides = {stride, stride, stride};
+    long[] pads = {padding, padding, padding};
+    long[] dilation = {1, 1, 1};
+    return torch.conv3d(x, weight, biasOpt, strides, pads, dilation, 1);
   }
 }

@@ -17,8 +17,10 @@ import org.bytedeco.pytorch.global.torch;
  * SiLU), {@code features.1 .. features.n} are the stages of blocks
  * ({@code features.<stage>.<block>.block.<i>...}), {@code features.n+1} is the 1x1 head
  * convolution and {@code classifier.1} the linear layer (after dropout). timm's names load
- * through the name maps {@code timm-efficientnet} (efficientnet_b0..b7) and
- * {@code timm-efficientnetv2} (tf_efficientnetv2_s, with {@link Config#tf()}).
+ * through the name maps {@code timm-efficientnet} (efficientnet_b0..b7, and tf_efficientnet_b*
+ * with {@link Config#tf()}) and {@code timm-efficientnetv2} (tf_efficientnetv2_s, with
+ * {@link Config#tf()}); EfficientNet-PyTorch's (lukemelas) efficientnet-b0 through
+ * {@code efficientnet-pytorch-b0} ({@link Config#efficientnetPytorchB0}).
  *
  * <p>Training mode behaves as torchvision's: each residual block drops its branch per sample
  * with probability {@code stochasticDepthProb * blockIndex / blockCount} (scaled by the
@@ -29,9 +31,11 @@ import org.bytedeco.pytorch.global.torch;
  * {@link Config#featureStages()}: at strides 2, 4, 8, 16 and 32, each the last stage of its
  * stride. For EfficientNet-B* the stride-2 map is the stem's output (indices 0, 2, 3, 5, 7;
  * channels 32, 24, 40, 112, 320 for B0 and 48, 32, 56, 160, 448 for B4, as
- * segmentation_models_pytorch's efficientnet-b* encoders); for V2-S it is the first stage's
- * output (indices 1, 2, 3, 5, 6; channels 24, 48, 64, 160, 256, as timm's features_only). The
- * head convolution is not part of the features.
+ * segmentation_models_pytorch's timm-efficientnet-b* encoders); for V2-S it is the first
+ * stage's output (indices 1, 2, 3, 5, 6; channels 24, 48, 64, 160, 256, as timm's
+ * features_only). {@link Config#featureBlocks()} can take a map inside a stage: smp's
+ * efficientnet-b0 encoder (EfficientNet-PyTorch's network) takes its stride-16 map after the
+ * first 112-channel block. The head convolution is not part of the features.
  */
 public final class EfficientNet extends Net implements Encoder {
   /**
@@ -62,19 +66,54 @@ public final class EfficientNet extends Net implements Encoder {
    * then returns the pooled stride-32 features). Published full-network weights load into an
    * encoder once the head's keys are dropped by a name map, e.g.
    * {@code NameMap.of("features\\.8\\..*|classifier\\..*", "-")} for B0/B4.
+   * {@code staticImageSize} above 0: the TF "SAME" padding of every convolution is computed
+   * once, for that input size (EfficientNet-PyTorch's), not from each input.
+   * {@code featureBlocks}: for each feature stage, the number of its blocks after which its
+   * map is taken (0: the whole {@code features} child).
    */
   public record Config(String name, List<Stage> stages, int lastChannel, double bnEps,
       double bnMomentum, double dropout, double stochasticDepthProb, boolean tfSamePadding,
-      int[] featureStages, int inChannels, int numClasses) {
+      int[] featureStages, int inChannels, int numClasses, int staticImageSize,
+      int[] featureBlocks) {
     public Config {
       stages = List.copyOf(stages);
       featureStages = featureStages.clone();
+      featureBlocks = featureBlocks == null ? new int[featureStages.length]
+          : featureBlocks.clone();
+      if (featureBlocks.length != featureStages.length) {
+        throw new IllegalArgumentException("EfficientNet.Config: featureBlocks must have one "
+            + "entry per feature stage (" + featureStages.length + "), got "
+            + Arrays.toString(featureBlocks));
+      }
+      if (staticImageSize < 0 || (staticImageSize > 0 && !tfSamePadding)) {
+        throw new IllegalArgumentException("EfficientNet.Config: staticImageSize must be 0, or"
+            + " > 0 with tfSamePadding, got " + staticImageSize + " (tfSamePadding "
+            + tfSamePadding + ")");
+      }
+    }
+
+    /**
+     * A configuration whose features are the whole {@code features} children
+     * ({@code featureBlocks} all 0) and whose TF "SAME" padding, if any, is computed from each
+     * input ({@code staticImageSize} 0).
+     */
+    public Config(String name, List<Stage> stages, int lastChannel, double bnEps,
+        double bnMomentum, double dropout, double stochasticDepthProb, boolean tfSamePadding,
+        int[] featureStages, int inChannels, int numClasses) {
+      this(name, stages, lastChannel, bnEps, bnMomentum, dropout, stochasticDepthProb,
+          tfSamePadding, featureStages, inChannels, numClasses, 0, null);
     }
 
     /** The feature stage indices (a copy). */
     @Override
     public int[] featureStages() {
       return featureStages.clone();
+    }
+
+    /** The blocks run of each feature stage before its map is taken, 0 for all (a copy). */
+    @Override
+    public int[] featureBlocks() {
+      return featureBlocks.clone();
     }
 
     private static final double[][] B_TABLE = {
@@ -157,7 +196,25 @@ public final class EfficientNet extends Net implements Encoder {
     public Config tf() {
       String n = name.startsWith("tf_") ? name : "tf_" + name;
       return new Config(n, stages, lastChannel, 1e-3, bnMomentum, dropout, stochasticDepthProb,
-          true, featureStages, inChannels, numClasses);
+          true, featureStages, inChannels, numClasses, staticImageSize, featureBlocks);
+    }
+
+    /**
+     * EfficientNet-PyTorch's (lukemelas) {@code efficientnet-b0}, the network of
+     * segmentation_models_pytorch's {@code efficientnet-b0} encoder: timm's tf_efficientnet_b0
+     * (batch-norm eps 1e-3; momentum 0.01, PyTorch's form of its TF 0.99) with TensorFlow
+     * "SAME" padding computed once for 224 x 224 inputs ({@code Conv2dStaticSamePadding}):
+     * at input sizes whose maps are even before every stride-2 convolution (multiples of 32)
+     * the same as timm's, at others a fixed padding where timm's follows the input. As an
+     * encoder its stride-16 map is taken after the first block of the 112-channel stage
+     * ({@code features.5.0}), where smp's efficientnet-b0 encoder takes it (its
+     * {@code out_indexes} 2, 4, 8, 15), not at the end of that stage.
+     */
+    public static Config efficientnetPytorchB0(int inChannels, int numClasses) {
+      Config c = b0(inChannels, numClasses).tf();
+      return new Config("efficientnet-b0", c.stages, c.lastChannel, 1e-3, 0.01, c.dropout,
+          c.stochasticDepthProb, true, c.featureStages, inChannels, numClasses, 224,
+          new int[] {0, 0, 0, 1, 0});
     }
 
     /** torchvision's {@code _make_divisible(c * width, 8)}. */
@@ -189,6 +246,7 @@ public final class EfficientNet extends Net implements Encoder {
   private final int[] channels;
   private final int[] strides = {2, 4, 8, 16, 32};
   private final List<Block> blocks = new ArrayList<>();
+  private final List<Seq> stageNets = new ArrayList<>();
 
   /** Builds the network; draw order and initialisation follow torchvision's. */
   public EfficientNet(Config c) {
@@ -211,10 +269,14 @@ public final class EfficientNet extends Net implements Encoder {
     }
     this.config = c;
     this.channels = featureChannels(c);
-    Norm norm = new Norm(c.bnEps(), c.bnMomentum(), c.tfSamePadding());
+    Norm norm = new Norm(c.bnEps(), c.bnMomentum(), c.tfSamePadding(),
+        c.staticImageSize() > 0);
     features = new Seq();
     int stem = c.stages().get(0).inChannels();
-    features.add(norm.convNormAct(c.inChannels(), stem, 3, 2, 1, true));
+    // The nominal input size of each convolution, for padding computed once (static).
+    int size = c.staticImageSize();
+    features.add(norm.convNormAct(c.inChannels(), stem, 3, 2, 1, true, size));
+    size = (size + 1) / 2;
     int total = 0;
     for (Stage s : c.stages()) total += s.layers();
     int id = 0;
@@ -225,12 +287,16 @@ public final class EfficientNet extends Net implements Encoder {
         int stride = b == 0 ? s.stride() : 1;
         double p = c.stochasticDepthProb() * id / total;
         Block blk = s.fused()
-            ? new FusedMBConv(in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm)
-            : new MBConv(in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm);
+            ? new FusedMBConv(in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm,
+                size)
+            : new MBConv(in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm,
+                size);
+        size = (size + stride - 1) / stride;
         stage.add(blk);
         blocks.add(blk);
         id++;
       }
+      stageNets.add(stage);
       features.add(stage);
     }
     int lastIn = c.stages().get(c.stages().size() - 1).outChannels();
@@ -238,7 +304,7 @@ public final class EfficientNet extends Net implements Encoder {
       // An encoder (numClasses 0) leaves out the head convolution, as segmentation_models_
       // pytorch's encoders do: nothing downstream uses it, and parameters without gradients
       // would still be decayed by AdamW.
-      features.add(norm.convNormAct(lastIn, c.lastChannel(), 1, 1, 1, true));
+      features.add(norm.convNormAct(lastIn, c.lastChannel(), 1, 1, 1, true, size));
     }
     add("features", features);
     if (c.numClasses() > 0) {
@@ -287,6 +353,15 @@ public final class EfficientNet extends Net implements Encoder {
           + ".." + n + " at strides " + Arrays.toString(want) + ", got " + Arrays.toString(fs)
           + " at strides " + Arrays.toString(got));
     }
+    int[] fb = c.featureBlocks();
+    for (int i = 0; i < 5; i++) {
+      int layers = fs[i] == 0 ? 0 : c.stages().get(fs[i] - 1).layers();
+      if (fb[i] < 0 || fb[i] > layers) {
+        throw new IllegalArgumentException("EfficientNet: featureBlocks must be 0 (a whole "
+            + "child) or 1.." + "the blocks of that stage, got " + fb[i] + " for features."
+            + fs[i] + " (" + layers + " blocks): " + Arrays.toString(fb));
+      }
+    }
     int[] out = new int[5];
     for (int i = 0; i < 5; i++) out[i] = ch[fs[i]];
     return out;
@@ -324,9 +399,20 @@ public final class EfficientNet extends Net implements Encoder {
   public List<Tensor> features(Tensor x) {
     checkInput(x);
     int[] fs = config.featureStages();
+    int[] fb = config.featureBlocks();
     List<Tensor> out = new ArrayList<>(fs.length);
     int next = 0;
     for (int i = 0; next < fs.length; i++) {
+      if (i == fs[next] && fb[next] > 0) {
+        // The map is taken inside this stage: run it block by block.
+        Seq stage = stageNets.get(i - 1);
+        for (int b = 0; b < stage.size(); b++) {
+          x = stage.step(b).forward(x);
+          if (b + 1 == fb[next]) out.add(x);
+        }
+        next++;
+        continue;
+      }
       x = features.step(i).forward(x);
       if (i == fs[next]) {
         out.add(x);
@@ -387,16 +473,21 @@ public final class EfficientNet extends Net implements Encoder {
     return x.mul(noise);
   }
 
-  /** Batch-norm and padding settings shared by every convolution of one network. */
-  private record Norm(double eps, double momentum, boolean tfSame) {
-    Conv2d conv(long in, long out, int k, int stride, long groups, boolean bias) {
+  /**
+   * Batch-norm and padding settings shared by every convolution of one network. {@code size}
+   * arguments: the nominal input size of the convolution, used when the TF "SAME" padding is
+   * {@code fixed} (computed once for the configuration's static image size).
+   */
+  private record Norm(double eps, double momentum, boolean tfSame, boolean fixed) {
+    Conv2d conv(long in, long out, int k, int stride, long groups, boolean bias, int size) {
+      if (fixed) return Conv2d.staticSamePadding(in, out, k, stride, groups, bias, size);
       return tfSame ? Conv2d.samePadding(in, out, k, stride, groups, bias)
           : Conv2d.of(in, out, k, stride, (k - 1) / 2, groups, bias);
     }
 
     /** torchvision's Conv2dNormActivation: conv (no bias), batch norm, SiLU if {@code act}. */
-    Seq convNormAct(long in, long out, int k, int stride, long groups, boolean act) {
-      Seq s = new Seq().add(conv(in, out, k, stride, groups, false))
+    Seq convNormAct(long in, long out, int k, int stride, long groups, boolean act, int size) {
+      Seq s = new Seq().add(conv(in, out, k, stride, groups, false, size))
           .add(new BatchNorm(out, eps, momentum));
       if (act) s.fn(torch::silu);
       return s;
@@ -422,31 +513,35 @@ public final class EfficientNet extends Net implements Encoder {
     }
   }
 
-  /** torchvision's MBConv: [1x1 expand], depthwise kxk, squeeze-excitation, 1x1 project. */
+  /**
+   * torchvision's MBConv: [1x1 expand], depthwise kxk, squeeze-excitation, 1x1 project.
+   * {@code size}: the nominal input size (see {@link Norm}).
+   */
   private static final class MBConv extends Block {
-    MBConv(int in, int out, double expand, int k, int stride, double p, Norm n) {
+    MBConv(int in, int out, double expand, int k, int stride, double p, Norm n, int size) {
       super(in, out, stride, p);
       int mid = Config.adjust(in, expand);
+      int after = (size + stride - 1) / stride;
       block = new Seq();
-      if (mid != in) block.add(n.convNormAct(in, mid, 1, 1, 1, true));
-      block.add(n.convNormAct(mid, mid, k, stride, mid, true));
+      if (mid != in) block.add(n.convNormAct(in, mid, 1, 1, 1, true, size));
+      block.add(n.convNormAct(mid, mid, k, stride, mid, true, size));
       block.add(new SqueezeExcitation(mid, Math.max(1, in / 4), n));
-      block.add(n.convNormAct(mid, out, 1, 1, 1, false));
+      block.add(n.convNormAct(mid, out, 1, 1, 1, false, after));
       add("block", block);
     }
   }
 
   /** torchvision's FusedMBConv: kxk expand (or kxk alone at ratio 1), 1x1 project. */
   private static final class FusedMBConv extends Block {
-    FusedMBConv(int in, int out, double expand, int k, int stride, double p, Norm n) {
+    FusedMBConv(int in, int out, double expand, int k, int stride, double p, Norm n, int size) {
       super(in, out, stride, p);
       int mid = Config.adjust(in, expand);
       block = new Seq();
       if (mid != in) {
-        block.add(n.convNormAct(in, mid, k, stride, 1, true));
-        block.add(n.convNormAct(mid, out, 1, 1, 1, false));
+        block.add(n.convNormAct(in, mid, k, stride, 1, true, size));
+        block.add(n.convNormAct(mid, out, 1, 1, 1, false, (size + stride - 1) / stride));
       } else {
-        block.add(n.convNormAct(in, out, k, stride, 1, true));
+        block.add(n.convNormAct(in, out, k, stride, 1, true, size));
       }
       add("block", block);
     }
@@ -458,8 +553,8 @@ public final class EfficientNet extends Net implements Encoder {
     private final Conv2d fc2;
 
     SqueezeExcitation(int channels, int squeeze, Norm n) {
-      fc1 = add("fc1", n.conv(channels, squeeze, 1, 1, 1, true));
-      fc2 = add("fc2", n.conv(squeeze, channels, 1, 1, 1, true));
+      fc1 = add("fc1", n.conv(channels, squeeze, 1, 1, 1, true, 1));
+      fc2 = add("fc2", n.conv(squeeze, channels, 1, 1, 1, true, 1));
     }
 
     @Override

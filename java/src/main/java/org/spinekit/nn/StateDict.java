@@ -24,18 +24,35 @@ import org.spinekit.io.safetensors.SafeTensors;
  * dimensions (the same sizes above 1, in the same order), which is reshaped: the same values
  * in the same order, e.g. timm's ConvNeXt {@code gamma} [C] for torchvision's
  * {@code layer_scale} [C, 1, 1], or a linear weight [O, I] for a 1x1 conv [O, I, 1, 1].
+ *
+ * <p>Batch-norm counters ({@code num_batches_tracked}) may be absent, as PyTorch's strict
+ * {@code load_state_dict} allows: many exported checkpoints drop these int64 buffers. They are
+ * not missing keys; the network keeps its own counts and {@link Report#absentCounters()} lists
+ * them. Every other key is required under strict loading.
  */
 public final class StateDict {
   private StateDict() {}
 
   /**
    * What a load did: the network's keys the file lacked, the file's keys the network lacks,
-   * and the keys whose tensors were adapted (input channels, or size-1 dimensions).
+   * the keys whose tensors were adapted (input channels, or size-1 dimensions), and the
+   * network's batch-norm counters ({@code num_batches_tracked}) the file lacked, which kept
+   * their values and do not count as missing.
    */
-  public record Report(List<String> missing, List<String> unexpected, List<String> adapted) {
+  public record Report(List<String> missing, List<String> unexpected, List<String> adapted,
+      List<String> absentCounters) {
     public boolean complete() {
       return missing.isEmpty() && unexpected.isEmpty();
     }
+  }
+
+  /** The key of a batch-norm counter (its last segment), which a state dict may leave out. */
+  static final String COUNTER = "num_batches_tracked";
+
+  /** Whether {@code key} names a batch-norm counter of the network ({@code t} its tensor). */
+  private static boolean counter(String key, Tensor t) {
+    boolean named = key.equals(COUNTER) || key.endsWith("." + COUNTER);
+    return named && t.dim() == 0 && t.scalar_type().value == torch.ScalarType.Long.value;
   }
 
   /** Loads {@code file} with keys renamed by {@code names}; strict refuses any mismatch. */
@@ -66,7 +83,11 @@ public final class StateDict {
       List<String> missing = new ArrayList<>();
       List<String> unexpected = new ArrayList<>();
       List<String> adapted = new ArrayList<>();
-      for (String k : own.keySet()) if (!mapped.containsKey(k)) missing.add(k);
+      List<String> absentCounters = new ArrayList<>();
+      for (Map.Entry<String, Tensor> e : own.entrySet()) {
+        if (mapped.containsKey(e.getKey())) continue;
+        (counter(e.getKey(), e.getValue()) ? absentCounters : missing).add(e.getKey());
+      }
       for (String k : mapped.keySet()) if (!own.containsKey(k)) unexpected.add(k);
       if (strict && (!missing.isEmpty() || !unexpected.isEmpty())) {
         throw new IllegalArgumentException(source + ": state dict does not match "
@@ -104,7 +125,8 @@ public final class StateDict {
       for (Map.Entry<String, Tensor> e : values.entrySet()) {
         own.get(e.getKey()).copy_(e.getValue());
       }
-      return new Report(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(adapted));
+      return new Report(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(adapted),
+          List.copyOf(absentCounters));
     }
   }
 

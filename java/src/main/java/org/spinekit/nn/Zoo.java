@@ -2,12 +2,16 @@ package org.spinekit.nn;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * The architectures by name, as {@code spinekit model} and the training code look them up.
- * Names follow torchvision (or timm where torchvision lacks the network).
+ * Names follow torchvision (or timm where torchvision lacks the network; EfficientNet-PyTorch's
+ * {@code efficientnet-b0}, the network of smp's encoder of that name). {@code unet:<arch>} is
+ * segmentation_models_pytorch's Unet on the encoder {@code <arch>}, with {@code numClasses}
+ * segmentation classes (at least 1).
  */
 public final class Zoo {
   private Zoo() {}
@@ -17,6 +21,9 @@ public final class Zoo {
   public interface Factory {
     Net create(int inChannels, int numClasses);
   }
+
+  /** The prefix of the segmentation networks: {@code unet:<encoder arch>}. */
+  public static final String UNET = "unet:";
 
   private static final Map<String, Factory> ARCHS = new LinkedHashMap<>();
 
@@ -31,6 +38,11 @@ public final class Zoo {
     // EfficientNet family
     ARCHS.put("efficientnet_b0", (c, k) -> new EfficientNet(EfficientNet.Config.b0(c, k)));
     ARCHS.put("efficientnet_b4", (c, k) -> new EfficientNet(EfficientNet.Config.b4(c, k)));
+    ARCHS.put("tf_efficientnet_b0",
+        (c, k) -> new EfficientNet(EfficientNet.Config.b0(c, k).tf()));
+    // EfficientNet-PyTorch's name: the network of smp's efficientnet-b0 encoder.
+    ARCHS.put("efficientnet-b0",
+        (c, k) -> new EfficientNet(EfficientNet.Config.efficientnetPytorchB0(c, k)));
     ARCHS.put("efficientnet_v2_s", (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k)));
     ARCHS.put("tf_efficientnetv2_s",
         (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k).tf()));
@@ -39,7 +51,12 @@ public final class Zoo {
     ARCHS.put("convnext_base", (c, k) -> new ConvNeXt(ConvNeXt.Config.base(c, k)));
     ARCHS.put("pvt_v2_b0", (c, k) -> new PvtV2(PvtV2.Config.b0(c, k)));
     ARCHS.put("pvt_v2_b4", (c, k) -> new PvtV2(PvtV2.Config.b4(c, k)));
+    // segmentation_models_pytorch's Unet on each encoder above; numClasses: its classes.
+    for (String encoder : List.copyOf(ARCHS.keySet())) {
+      ARCHS.put(UNET + encoder, (c, k) -> Unet.create(encoder, c, k));
+    }
   }
+
 
   /** The registered names, in registration order. */
   public static Set<String> names() {

@@ -16,19 +16,17 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>The oneDNN (v3.7.1) inside the libtorch of the PyTorch preset computes some dense
  * (ungrouped) float32 convolutions wrongly when a channel count is not a multiple of its SIMD
- * block: on an AVX-512 machine (block 16) the forward pass of a 3x3 convolution of 24 input
- * channels was off by 20-40 % of the output's scale, and so was the input gradient of
- * convolutions with 8 or 24 output channels; on AVX2 (block 8) a 3x3 convolution of 12 input
- * channels was wrong. Grouped convolutions were right. EfficientNetV2's fused blocks (24 and 48
- * channels), the UNet decoder and the lumbar heads all have such convolutions.
+ * block, forward and input gradient ({@link ConvDetour} lists what was measured): on an AVX-512
+ * machine a 3x3 convolution of 24 input channels was off by 20-40 % of the output's scale, NaN
+ * in places. EfficientNetV2's fused blocks, the UNet decoder and the lumbar heads all have such
+ * convolutions.
  *
- * <p>The check runs small convolutions once per process (forward and both gradients, 2D and 3D)
- * in float32 and on the same values in float64, which libtorch computes
- * without oneDNN. Where float32 is wrong, SpineKit's convolution layers pad input and output
- * channels with zeros to multiples of {@link #BLOCK} and cut the output back: the same
- * convolution, at the cost of the padded channels' work. If that is still wrong, oneDNN is
- * switched off for the process; if that is wrong too, configuring the runtime fails. The probes
- * are deterministic and leave the random generators alone.
+ * <p>The check runs small convolutions once per process (forward and both gradients, stride 1
+ * and 2, 2D and 3D) in float32 and on the same values in float64, which libtorch computes
+ * without oneDNN. Where float32 is wrong, SpineKit's convolution layers take
+ * {@link ConvDetour}; the probes are then run through the detour, and if that is still wrong
+ * oneDNN is switched off for the process; if that is wrong too, configuring the runtime fails.
+ * The probes are deterministic and leave the random generators alone.
  */
 public final class ConvGuard {
   private ConvGuard() {}
@@ -44,14 +42,11 @@ public final class ConvGuard {
   public enum Action {
     /** Nothing was wrong (or the guard is off). */
     NONE,
-    /** Channels padded to multiples of {@link #BLOCK} for the kinds found wrong. */
-    PAD_CHANNELS,
-    /** oneDNN switched off for the process: padding did not make the results right. */
+    /** {@link ConvDetour} for the kinds found wrong. */
+    DETOUR,
+    /** oneDNN switched off for the process: the detour did not make the results right. */
     ONEDNN_OFF
   }
-
-  /** Channel multiple the guard pads to: AVX-512's float32 block, a multiple of AVX2's. */
-  public static final long BLOCK = 16;
 
   /** Relative error (of the output's largest magnitude) above which a probe is wrong. */
   static final double WRONG = 1e-3;
@@ -59,7 +54,7 @@ public final class ConvGuard {
   /**
    * The check's outcome.
    *
-   * @param conv2d whether dense 2D convolutions were wrong (and are padded)
+   * @param conv2d whether dense 2D convolutions were wrong (and are detoured)
    * @param conv3d the same for 3D
    * @param worst the largest relative error seen before any detour
    * @param after the largest relative error with the detour in place
@@ -68,7 +63,7 @@ public final class ConvGuard {
       double after) {
     public String describe() {
       if (mode == Mode.OFF) return "off";
-      if (mode == Mode.ON) return "on (channels padded to multiples of " + BLOCK + ")";
+      if (mode == Mode.ON) return "on (dense convolutions detoured without a check)";
       if (action == Action.NONE) {
         return String.format(Locale.ROOT, "checked, float32 convolutions right (worst relative"
             + " error %.1e)", worst);
@@ -78,71 +73,21 @@ public final class ConvGuard {
           ? String.format(Locale.ROOT, "up to %.0f %% of the output", 100 * worst)
           : "non-finite outputs";
       return String.format(Locale.ROOT, "libtorch's oneDNN float32 convolutions are WRONG on this"
-          + " CPU (%s%s), %s (relative error now %.1e)", kinds, how, action == Action.PAD_CHANNELS
-              ? "detour: channels padded to multiples of " + BLOCK
-              : "detour: oneDNN switched off", after);
+          + " CPU (%s%s), %s (relative error now %.1e)", kinds, how, action == Action.DETOUR
+              ? "detoured (channels padded, strided input gradients off oneDNN)"
+              : "oneDNN switched off", after);
     }
   }
 
   private record Pads(boolean conv2d, boolean conv3d) {}
 
-  private static volatile Pads pads = new Pads(false, false);
+  private static volatile Pads active = new Pads(false, false);
   private static Report report;
 
-  /**
-   * Whether a dense convolution layer should take the padded detour ({@link #pad}): a float32
-   * CPU input, one group, a channel count that is not a multiple of {@link #BLOCK}, and a kind
-   * the check found wrong.
-   *
-   * @param spatialDims 2 or 3
-   */
-  public static boolean pads(Tensor x, long inChannels, long outChannels, long groups,
-      int spatialDims) {
-    Pads p = pads;
-    boolean kind = spatialDims == 2 ? p.conv2d : p.conv3d;
-    return kind && groups == 1 && (inChannels % BLOCK != 0 || outChannels % BLOCK != 0)
-        && x.is_cpu() && x.scalar_type().value == ScalarType.Float.value;
-  }
-
-  /** A convolution's operands with channels padded by zeros; {@link #trim} its output. */
-  public record Padded(Tensor x, Tensor weight, TensorOptional bias, long outChannels) {
-    /**
-     * The convolution's output cut back to the layer's output channels, contiguous as the
-     * undetoured output would be (kernels downstream require it).
-     */
-    public Tensor trim(Tensor y) {
-      return y.size(1) == outChannels ? y : y.narrow(1, 0, outChannels).contiguous();
-    }
-  }
-
-  /**
-   * {@code x} [N, C, ...], {@code weight} [O, C, ...] and {@code bias} [O] (or null) padded
-   * with zeros to channel multiples of {@link #BLOCK}: the padded input channels meet zero
-   * weights, and the padded output channels are cut off, so the convolution is unchanged and
-   * autograd reaches the unpadded tensors.
-   */
-  public static Padded pad(Tensor x, Tensor weight, Tensor bias) {
-    long c = padded(weight.size(1)), o = padded(weight.size(0));
-    Tensor w = padDim(padDim(weight, 1, c), 0, o);
-    TensorOptional b = bias == null ? new TensorOptional() : new TensorOptional(padDim(bias, 0, o));
-    return new Padded(padDim(x, 1, c), w, b, weight.size(0));
-  }
-
-  /** {@code c} rounded up to a multiple of {@link #BLOCK}. */
-  public static long padded(long c) {
-    return (c + BLOCK - 1) / BLOCK * BLOCK;
-  }
-
-  /** {@code t} with zeros appended along {@code dim} up to {@code size}. */
-  static Tensor padDim(Tensor t, int dim, long size) {
-    long extra = size - t.size(dim);
-    if (extra == 0) return t;
-    if (extra < 0) {
-      throw new IllegalArgumentException("size: expected >= " + t.size(dim) + ", got " + size);
-    }
-    long[] p = new long[2 * ((int) t.dim() - dim)]; // last dimension first, dim last
-    p[p.length - 1] = extra;
-    return torch.constant_pad_nd(t, p, new Scalar(0.0));
+  /** Whether dense float32 CPU convolutions of {@code spatialDims} (2 or 3) take the detour. */
+  public static boolean active(int spatialDims) {
+    Pads p = active;
+    return spatialDims == 2 ? p.conv2d : spatialDims == 3 && p.conv3d;
   }
 
   /** The last report (null before the runtime is configured). */
@@ -154,12 +99,12 @@ public final class ConvGuard {
     Report r;
     switch (mode) {
       case OFF -> {
-        pads = new Pads(false, false);
+        active = new Pads(false, false);
         r = new Report(mode, false, false, Action.NONE, 0, 0);
       }
       case ON -> {
-        pads = new Pads(true, true);
-        r = new Report(mode, true, true, Action.PAD_CHANNELS, 0, 0);
+        active = new Pads(true, true);
+        r = new Report(mode, true, true, Action.DETOUR, 0, 0);
       }
       default -> r = check();
     }
@@ -170,16 +115,15 @@ public final class ConvGuard {
   /** The AUTO path: probe, detour, probe again. */
   private static Report check() {
     Pads none = new Pads(false, false);
-    pads = none;
+    active = none;
     double e2 = probe(2, false), e3 = probe(3, false);
     double worst = Math.max(e2, e3);
     Pads found = new Pads(e2 > WRONG, e3 > WRONG);
     if (found.equals(none)) return new Report(Mode.AUTO, false, false, Action.NONE, worst, worst);
     double after = Math.max(probe(2, found.conv2d), probe(3, found.conv3d));
     if (after <= WRONG) {
-      pads = found;
-      return new Report(Mode.AUTO, found.conv2d, found.conv3d, Action.PAD_CHANNELS, worst,
-          after);
+      active = found;
+      return new Report(Mode.AUTO, found.conv2d, found.conv3d, Action.DETOUR, worst, after);
     }
     torch.globalContext().setUserEnabledMkldnn(false);
     after = Math.max(probe(2, false), probe(3, false));
@@ -193,23 +137,24 @@ public final class ConvGuard {
 
   /**
    * The largest relative error (of the largest magnitude of each result) of float32 against
-   * float64 over the probes: dense 3x3 (3x3x3) convolutions with input and output channel counts
-   * that are not multiples of the SIMD blocks (12 -> 8 for AVX2's 8, 24 -> 24 for AVX-512's 16),
-   * forward and both gradients, on values from a fixed formula; with {@code pad} the float32
-   * side takes the padded detour as a layer would.
+   * float64 over the probes: dense 3x3 (3x3x3) convolutions whose channel counts are not
+   * multiples of the SIMD blocks (12 -> 8 for AVX2's 8, 24 -> 24 for AVX-512's 16) at stride 1,
+   * and 48 -> 24 at stride 2 (the strided input gradient), forward and both gradients, on
+   * values from a fixed formula; with {@code detour} the float32 side takes
+   * {@link ConvDetour}.
    */
-  static double probe(int dims, boolean pad) {
+  static double probe(int dims, boolean detour) {
     double worst = 0;
     try (PointerScope scope = new PointerScope(); AutoGradMode grad = new AutoGradMode(true)) {
-      for (long[] co : new long[][] {{12, 8}, {24, 24}}) {
-        long c = co[0], o = co[1];
+      for (long[] cos : new long[][] {{12, 8, 1}, {24, 24, 1}, {48, 24, 2}}) {
+        long c = cos[0], o = cos[1], s = cos[2];
         // Batch 2: oneDNN took a right path for 1 x 24 x 20 x 21 and a wrong one for
         // 2 x 24 x 4 x 5 (and for 1 x 24 x 32 x 33).
         long[] xs = dims == 2 ? new long[] {2, c, 8, 9} : new long[] {2, c, 3, 6, 7};
         long[] ws = dims == 2 ? new long[] {o, c, 3, 3} : new long[] {o, c, 3, 3, 3};
         Tensor x = values(xs, 0.37), w = values(ws, 0.11);
-        Tensor[] f32 = forwardBackward(x, w, dims, 1, pad);
-        Tensor[] f64 = forwardBackward(x.to(ScalarType.Double), w.to(ScalarType.Double), dims, 1,
+        Tensor[] f32 = forwardBackward(x, w, dims, s, detour);
+        Tensor[] f64 = forwardBackward(x.to(ScalarType.Double), w.to(ScalarType.Double), dims, s,
             false);
         for (int i = 0; i < 3; i++) worst = Math.max(worst, relative(f32[i], f64[i]));
       }
@@ -224,15 +169,18 @@ public final class ConvGuard {
   }
 
   /** {output, d input, d weight} of sum(conv(x, w) * g), g from a fixed formula. */
-  private static Tensor[] forwardBackward(Tensor x0, Tensor w0, int dims, long pad,
+  private static Tensor[] forwardBackward(Tensor x0, Tensor w0, int dims, long stride,
       boolean detour) {
     Tensor x = x0.detach().requires_grad_(true), w = w0.detach().requires_grad_(true);
     Tensor y;
     if (detour) {
-      Padded p = pad(x, w, null);
-      y = p.trim(conv(p.x(), p.weight(), dims, pad));
+      y = dims == 2 ? ConvDetour.conv2d(x, w, null, new long[] {stride, stride},
+          new long[] {1, 1}, new long[] {1, 1}, null) : ConvDetour.conv3d(x, w, null, stride, 1);
     } else {
-      y = conv(x, w, dims, pad);
+      y = dims == 2 ? torch.conv2d(x, w, new TensorOptional(), new long[] {stride, stride},
+          new long[] {1, 1}, new long[] {1, 1}, 1)
+          : torch.conv3d(x, w, new TensorOptional(), new long[] {stride, stride, stride},
+              new long[] {1, 1, 1}, new long[] {1, 1, 1}, 1);
     }
     Tensor g = values(y.sizes().vec().get(), 0.23).to(y.scalar_type());
     y.mul(g).sum().backward();
@@ -244,14 +192,5 @@ public final class ConvGuard {
     for (long s : shape) n *= s;
     return torch.arange(new Scalar(n), new TensorOptions(ScalarType.Float))
         .mul(new Scalar(step)).sin().reshape(shape);
-  }
-
-  private static Tensor conv(Tensor x, Tensor w, int dims, long pad) {
-    if (dims == 2) {
-      return torch.conv2d(x, w, new TensorOptional(), new long[] {1, 1}, new long[] {pad, pad},
-          new long[] {1, 1}, 1);
-    }
-    return torch.conv3d(x, w, new TensorOptional(), new long[] {1, 1, 1},
-        new long[] {pad, pad, pad}, new long[] {1, 1, 1}, 1);
   }
 }

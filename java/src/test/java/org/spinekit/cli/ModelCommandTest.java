@@ -126,10 +126,12 @@ class ModelCommandTest {
   void runRenamesKeysWithANameMapFile() throws Exception {
     Path renamed = dir.resolve("renamed.safetensors");
     int keys;
+    int counters = 0;
     try (PointerScope scope = new PointerScope()) {
       Map<String, Tensor> m = new LinkedHashMap<>();
       for (Map.Entry<String, Tensor> e : SafeTensors.read(weights).entrySet()) {
         m.put("model." + e.getKey(), e.getValue());
+        if (e.getKey().endsWith(".num_batches_tracked")) counters++;
       }
       SafeTensors.write(renamed, m, null);
       keys = m.size();
@@ -140,7 +142,8 @@ class ModelCommandTest {
     CliRun plain = cli("model", "run", "--arch", "resnet18", "--weights", renamed.toString(),
         "--input", input.toString(), "--output", out.toString());
     assertEquals(2, plain.rc());
-    assertTrue(plain.err().contains("missing (" + keys + ")")
+    // Batch-norm counters may be absent: they are not listed as missing.
+    assertTrue(plain.err().contains("missing (" + (keys - counters) + ")")
         && plain.err().contains("    conv1.weight")
         && plain.err().contains("unexpected (" + keys + ")")
         && plain.err().contains("    model.conv1.weight"), plain.err());

@@ -431,4 +431,89 @@ class EfficientNetTest {
     assertEquals(272, EfficientNet.makeDivisible(192 * 1.4, 8));
     assertEquals(16, EfficientNet.makeDivisible(10, 8));
   }
+
+  @Test
+  void efficientNetPytorchB0TakesItsStride16MapAfterTheFirst112ChannelBlock() {
+    // The same weights in tf_efficientnet_b0 (TF "SAME" padding from each input): at 64 x 64
+    // every map before a stride-2 convolution is even, where the padding computed for 224 is
+    // the same; only the stride-16 map differs (after features.5.0, not after features.5).
+    try (EfficientNet lm = (EfficientNet) Zoo.create("efficientnet-b0", 3, 0);
+        EfficientNet tf = (EfficientNet) Zoo.create("tf_efficientnet_b0", 3, 0);
+        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      assertArrayEquals(new int[] {32, 24, 40, 112, 320}, lm.channels());
+      assertArrayEquals(new int[] {0, 0, 0, 1, 0}, lm.config().featureBlocks());
+      assertEquals(0.01, lm.config().bnMomentum());
+      // Formula weights (FidelityTest's): the network's own init leaves some branches tiny.
+      Map<String, Tensor> w = new java.util.LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : lm.stateDict().entrySet()) {
+        if (e.getKey().endsWith("num_batches_tracked")) continue;
+        w.put(e.getKey(), FormulaWeights.tensor(e.getKey(), e.getValue().sizes().vec().get()));
+      }
+      assertTrue(StateDict.load(lm, w, NameMap.identity(), true, "formula").complete());
+      assertTrue(StateDict.load(tf, w, NameMap.identity(), true, "formula").complete());
+      lm.eval();
+      tf.eval();
+      torch.manual_seed(3);
+      Tensor x = torch.randn(1, 3, 64, 64);
+      List<Tensor> a = lm.features(x);
+      List<Tensor> b = tf.features(x);
+      for (int i = 0; i < 5; i++) {
+        assertArrayEquals(b.get(i).sizes().vec().get(), a.get(i).sizes().vec().get());
+        double d = a.get(i).sub(b.get(i)).abs().max().item_double();
+        if (i == 3) {
+          assertTrue(d > 1e-3, "stride-16 maps should differ, by " + d);
+        } else {
+          assertEquals(0, d, 1e-6, "feature " + i);
+        }
+      }
+      assertEquals(0, lm.forward(x).sub(tf.forward(x)).abs().max().item_double(), 1e-6);
+      // At 65 x 65 the stem's padding differs: 32 x 32 maps (padding for 224), not 33 x 33.
+      Tensor y = torch.randn(1, 3, 65, 65);
+      assertArrayEquals(new long[] {1, 32, 32, 32}, lm.features(y).get(0).sizes().vec().get());
+      assertArrayEquals(new long[] {1, 32, 33, 33}, tf.features(y).get(0).sizes().vec().get());
+    }
+  }
+
+  @Test
+  void staticSamePaddingIsComputedOnceForTheNominalSize() {
+    try (Conv2d fixed = Conv2d.staticSamePadding(2, 3, 5, 2, 1, false, 224);
+        Conv2d same = Conv2d.samePadding(2, 3, 5, 2, 1, false);
+        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      same.weight.copy_(fixed.weight);
+      torch.manual_seed(4);
+      Tensor even = torch.randn(1, 2, 16, 10);
+      assertTrue(torch.equal(fixed.forward(even), same.forward(even)), "even sizes: (1, 2)");
+      // 15: TF "SAME" pads (2, 2) to 8 outputs; the padding for 224 stays (1, 2): 7.
+      Tensor odd = torch.randn(1, 2, 15, 15);
+      assertArrayEquals(new long[] {1, 3, 7, 7}, fixed.forward(odd).sizes().vec().get());
+      assertArrayEquals(new long[] {1, 3, 8, 8}, same.forward(odd).sizes().vec().get());
+      Tensor manual = torch.conv2d(torch.constant_pad_nd(odd, new long[] {1, 2, 1, 2},
+          new org.bytedeco.pytorch.Scalar(0.0)), fixed.weight,
+          new org.bytedeco.pytorch.TensorOptional(), new long[] {2, 2}, new long[] {0, 0},
+          new long[] {1, 1}, 1);
+      assertTrue(torch.equal(manual, fixed.forward(odd)));
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Conv2d.staticSamePadding(2, 3, 3, 2, 1, false, 0));
+    assertTrue(e.getMessage().contains("imageSize"), e.getMessage());
+  }
+
+  @Test
+  void featureBlocksAndStaticPaddingAreChecked() {
+    EfficientNet.Config t = EfficientNet.Config.tinyB(3, 0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new EfficientNet(new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(),
+            t.bnEps(), t.bnMomentum(), 0.2, 0.2, false, t.featureStages(), 3, 0, 0,
+            new int[] {0, 0, 0, 5, 0})));
+    assertTrue(e.getMessage().contains("featureBlocks") && e.getMessage().contains("features.5"),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(), t.bnEps(),
+            t.bnMomentum(), 0.2, 0.2, false, t.featureStages(), 3, 0, 0, new int[] {0, 1}));
+    assertTrue(e.getMessage().contains("one entry per feature stage"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(), t.bnEps(),
+            t.bnMomentum(), 0.2, 0.2, false, t.featureStages(), 3, 0, 224, null));
+    assertTrue(e.getMessage().contains("staticImageSize"), e.getMessage());
+  }
 }

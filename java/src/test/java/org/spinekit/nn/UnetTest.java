@@ -203,4 +203,33 @@ class UnetTest {
         () -> Unet.create("no_such_net", 3, 9));
     assertTrue(a.getMessage().contains("no_such_net"), a.getMessage());
   }
+
+  @Test
+  void theZooBuildsSmpUnetsByArchName() {
+    // segmentation_models_pytorch 0.5, 9 classes: Unet("resnet18") 14,329,369 parameters;
+    // Unet("efficientnet-b0") and Unet("timm-efficientnet-b0") 6,252,629, of which 412,160
+    // in the encoder's head, which smp keeps but never runs.
+    long[] want = {14_329_369L, 6_252_629L - 412_160L, 6_252_629L - 412_160L};
+    String[] archs = {"unet:resnet18", "unet:efficientnet_b0", "unet:efficientnet-b0"};
+    for (int i = 0; i < archs.length; i++) {
+      try (Net net = Zoo.create(archs[i], 3, 9)) {
+        assertTrue(net instanceof Unet, archs[i]);
+        assertEquals(9, ((Unet) net).classes(), archs[i]);
+        assertEquals(want[i], net.parameterCount(), archs[i]);
+      }
+    }
+    try (Net net = Zoo.create("unet:efficientnet-b0", 1, 2)) {
+      assertArrayEquals(new int[] {0, 0, 0, 1, 0},
+          ((EfficientNet) ((Unet) net).encoder()).config().featureBlocks());
+      assertEquals(Set.of("encoder.features.0.0.weight"), net.inputConvKeys());
+    }
+    for (String encoder : List.of("resnet18", "efficientnet_b0", "pvt_v2_b0", "convnext_tiny")) {
+      assertTrue(Zoo.names().contains(Zoo.UNET + encoder), encoder);
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Zoo.create("unet:resnet18", 3, 0));
+    assertTrue(e.getMessage().contains("classes must be >= 1, got 0"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Zoo.create("unet:resnet19", 3, 9));
+    assertTrue(e.getMessage().contains("unknown arch 'unet:resnet19'"), e.getMessage());
+  }
 }

@@ -1,6 +1,7 @@
 package org.spinekit.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,26 +52,42 @@ class NativeRuntimeTest {
     }
   }
 
-  /** The padded operands give the same convolution, checked in float64 (no oneDNN there). */
   @Test
-  void paddingLeavesTheConvolutionUnchanged() {
+  void onlyDenseFloat32CpuConvolutionsWithLargerKernelsAreRoutable() {
     try (PointerScope scope = new PointerScope()) {
-      torch.manual_seed(1);
-      Tensor x = torch.randn(2, 20, 7, 9).to(ScalarType.Double);
-      Tensor w = torch.randn(5, 20, 3, 3).to(ScalarType.Double);
-      Tensor b = torch.randn(5).to(ScalarType.Double);
-      Tensor want = torch.conv2d(x, w, new org.bytedeco.pytorch.TensorOptional(b),
-          new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 1);
-      ConvGuard.Padded p = ConvGuard.pad(x, w, b);
-      assertEquals("[2, 32, 7, 9]", java.util.Arrays.toString(p.x().sizes().vec().get()));
-      assertEquals("[16, 32, 3, 3]", java.util.Arrays.toString(p.weight().sizes().vec().get()));
-      Tensor got = p.trim(torch.conv2d(p.x(), p.weight(), p.bias(), new long[] {1, 1},
-          new long[] {1, 1}, new long[] {1, 1}, 1));
-      assertTrue(got.is_contiguous());
-      assertEquals(0, got.sub(want).abs().max().item_double(), 1e-12);
-      assertEquals(32, ConvGuard.padded(17));
-      assertEquals(16, ConvGuard.padded(16));
+      Tensor f = torch.zeros(1, 1, 4, 4);
+      assertTrue(ConvDetour.routable(f, 1, 3, 3));
+      assertTrue(ConvDetour.routable(f, 1, 1, 3));
+      assertTrue(ConvDetour.routable(f, 1, 3, 3, 3));
+      assertFalse(ConvDetour.routable(f, 1, 1, 1), "1x1");
+      assertFalse(ConvDetour.routable(f, 2, 3, 3), "grouped");
+      assertFalse(ConvDetour.routable(f.to(ScalarType.Double), 1, 3, 3), "float64");
+      assertEquals(8, ConvDetour.extraChannels(24));
+      assertEquals(7, ConvDetour.extraChannels(9));
+      assertEquals(8, ConvDetour.extraChannels(296));
+      assertEquals(0, ConvDetour.extraChannels(32));
+      assertEquals(0, ConvDetour.extraChannels(8));
+      assertEquals(0, ConvDetour.extraChannels(3));
+      assertEquals(8, ConvDetour.extraFilters(24));
+      assertEquals(15, ConvDetour.extraFilters(1));
+      assertEquals(0, ConvDetour.extraFilters(64));
+      Tensor p = ConvDetour.pad(torch.ones(2, 3, 4, 5), 5, 1, 2, 0, 1);
+      assertEquals("[2, 8, 5, 8]", java.util.Arrays.toString(p.sizes().vec().get()));
+      assertEquals(2 * 3 * 4 * 5, p.sum().item_double(), 0);
+      assertEquals(0, p.narrow(1, 3, 5).abs().sum().item_double(), 0);
+      Tensor w = ConvDetour.padWeight(torch.ones(24, 40, 3, 3), 8, 8);
+      assertEquals("[32, 48, 3, 3]", java.util.Arrays.toString(w.sizes().vec().get()));
+      assertEquals(24 * 40 * 9, w.sum().item_double(), 0);
+      assertEquals("[32]", java.util.Arrays.toString(ConvDetour.padBias(torch.ones(24), 8)
+          .sizes().vec().get()));
     }
+  }
+
+  /** The detour's probes agree with float64 on this machine, whatever libtorch does. */
+  @Test
+  void theDetourIsRightWhereverItRuns() {
+    assertTrue(ConvGuard.probe(2, true) <= ConvGuard.WRONG, "2D detour");
+    assertTrue(ConvGuard.probe(3, true) <= ConvGuard.WRONG, "3D detour");
   }
 
   /**
