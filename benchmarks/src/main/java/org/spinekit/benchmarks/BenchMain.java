@@ -251,7 +251,11 @@ public final class BenchMain {
         + " CPU tensors%n", System.getProperty("java.vm.name"),
         System.getProperty("java.runtime.version"), torch.get_num_threads(),
         Kernels.numThreads());
-    System.out.println("GLIBC_TUNABLES: " + (tunables == null ? "(unset)" : tunables));
+    long threshold = Kernels.allocatorMmapThreshold();
+    System.out.println("allocator: " + (threshold > 0
+        ? "libspinekit keeps freed memory (glibc mmap threshold " + threshold + ")"
+        : "glibc's settings of the environment") + "; GLIBC_TUNABLES: "
+        + (tunables == null ? "(unset)" : tunables));
     System.out.printf("JMH: 1 fork per row, %d warm-up + %d measured iterations of %s,"
         + " average time per forward + backward%n", warmupIters, measureIters, iterTime);
   }

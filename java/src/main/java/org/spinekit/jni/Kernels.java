@@ -1,7 +1,9 @@
 package org.spinekit.jni;
 
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -42,6 +44,57 @@ public final class Kernels {
 
   public static int numThreads() {
     return NativeKernels.spinekit_get_num_threads();
+  }
+
+  /**
+   * Keeps memory that libtorch and the kernels free inside the process (glibc malloc), so
+   * that the next call finds it again instead of page-faulting it in: {@code true} sets glibc's
+   * mmap and trim thresholds to 2^31 - 1 (the mmap threshold to 32 MiB on a glibc that refuses
+   * more; 2.36 takes it) and its top pad to 64 MiB, the size of a thread arena's heap, so that
+   * an emptied heap is not unmapped either; {@code false} sets glibc's documented defaults
+   * again (128 KiB each; the dynamic adjustment glibc makes of the thresholds stays off) and
+   * returns free memory to the system. While warm, the process's resident memory stays near
+   * its peak. Blocks above 64 MiB allocated outside the process's first thread are mmap'ed
+   * whatever the setting.
+   *
+   * <p>Process-wide. Loading the library applies {@code true} unless {@code
+   * SPINEKIT_MALLOC_TUNING=0} is in the environment, {@code -Dspinekit.mallocTuning=false} is
+   * set, or GLIBC_TUNABLES / MALLOC_*_THRESHOLD_ already set these thresholds; a runtime that
+   * owns allocator settings calls this to change it afterwards.
+   *
+   * @return whether glibc took the settings (false on another C library)
+   */
+  public static boolean keepAllocatorWarm(boolean on) {
+    return NativeKernels.spinekit_malloc_keep_warm(on ? 1 : 0) == 1;
+  }
+
+  /**
+   * The mmap threshold in bytes that libspinekit last set ({@link #keepAllocatorWarm}, also at
+   * load), or 0 when it set none (glibc's defaults or the environment's tunables apply).
+   */
+  public static long allocatorMmapThreshold() {
+    return NativeKernels.spinekit_malloc_mmap_threshold();
+  }
+
+  /**
+   * Whether loading the library keeps the allocator warm: the system property {@code
+   * spinekit.mallocTuning} (true/false, 1/0) when set, else off with {@code
+   * SPINEKIT_MALLOC_TUNING=0} or when glibc's thresholds were set through the environment.
+   */
+  static boolean mallocTuningByDefault(Map<String, String> env, Properties props) {
+    String prop = props.getProperty("spinekit.mallocTuning");
+    if (prop != null) {
+      String p = prop.trim().toLowerCase(Locale.ROOT);
+      if (p.equals("false") || p.equals("0")) return false;
+      if (p.equals("true") || p.equals("1")) return true;
+      throw new IllegalArgumentException(
+          "spinekit.mallocTuning: expected true or false, got \"" + prop + "\"");
+    }
+    if ("0".equals(env.getOrDefault("SPINEKIT_MALLOC_TUNING", "").trim())) return false;
+    String tunables = env.getOrDefault("GLIBC_TUNABLES", "");
+    return !(tunables.contains("glibc.malloc.mmap_threshold")
+        || tunables.contains("glibc.malloc.trim_threshold")
+        || env.containsKey("MALLOC_MMAP_THRESHOLD_") || env.containsKey("MALLOC_TRIM_THRESHOLD_"));
   }
 
   /** Whether this build of the native library contains the CUDA kernels. */
