@@ -4,7 +4,9 @@
  * Every kernel works on raw, contiguous float32 buffers with explicit sizes;
  * no libtorch type crosses this boundary. CPU entry points are named
  * spinekit_<op>_cpu, CUDA ones spinekit_<op>_cuda and take the caller's
- * stream (a cudaStream_t passed as void*, NULL = legacy default stream).
+ * stream (a cudaStream_t passed as void*, NULL = legacy default stream): every
+ * launch, memset and copy of a call is queued on it, nothing waits for the
+ * device, and the current device must be the stream's.
  *
  * Spatial layout: a map of D x H x W voxels is stored as S = D*H*W floats,
  * index s = (d*H + h)*W + w. A 2D map has D = 1 and ndim = 2. Coordinates are

@@ -14,8 +14,9 @@ import org.bytedeco.pytorch.TensorOptions;
  * The facade of the native kernels: takes libtorch tensors whose shape, dtype, device and
  * contiguity the caller ({@code org.spinekit.ops}) has already checked, hands their data
  * pointers to the CPU or CUDA kernel by the tensors' device, and reports the kernel's status.
- * CUDA kernels run on the legacy default stream, which orders them with libtorch's default
- * stream.
+ * CUDA kernels run on the tensors' device, on libtorch's current stream there, so they are
+ * ordered with the libtorch work queued on that stream before and after them; a status check
+ * waits for that stream only.
  */
 public final class Kernels {
   /** Status codes of native/include/spinekit/common.h. */
@@ -145,7 +146,8 @@ public final class Kernels {
     try (PointerScope scope = new PointerScope()) {
       Tensor bad = logits.new_empty(new long[] {1}, new TensorOptions(ScalarType.Long));
       launched(NativeKernels.spinekit_dsnt_forward_cuda(
-          f(logits), rows, d, h, w, ndim, f(probs), f(px), f(norm), l(bad), null));
+          f(logits), rows, d, h, w, ndim, f(probs), f(px), f(norm), l(bad),
+          CudaStreams.current(logits)));
       if (!check) return Status.SUCCESS;
       long row = bad.item_long();
       return row == Long.MAX_VALUE ? Status.SUCCESS : new Status(NONFINITE_HEAT, row);
@@ -159,10 +161,12 @@ public final class Kernels {
       NativeKernels.spinekit_dsnt_backward_cpu(
           f(probs), f(px), f(gradPx), f(gradNorm), f(gradProbs), rows, d, h, w, ndim,
           f(gradLogits));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_dsnt_backward_cuda(
           f(probs), f(px), f(gradPx), f(gradNorm), f(gradProbs), rows, d, h, w, ndim,
-          f(gradLogits), null));
+          f(gradLogits), CudaStreams.current(probs)));
     }
   }
 
@@ -170,9 +174,11 @@ public final class Kernels {
       Tensor heat, Tensor grade, long n, long k, long c, long s, Tensor pooled) {
     if (!heat.is_cuda()) {
       NativeKernels.spinekit_heatmap_pool_forward_cpu(f(heat), f(grade), n, k, c, s, f(pooled));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_heatmap_pool_forward_cuda(
-          f(heat), f(grade), n, k, c, s, f(pooled), null));
+          f(heat), f(grade), n, k, c, s, f(pooled), CudaStreams.current(heat)));
     }
   }
 
@@ -182,9 +188,12 @@ public final class Kernels {
     if (!heat.is_cuda()) {
       NativeKernels.spinekit_heatmap_pool_backward_cpu(
           f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_heatmap_pool_backward_cuda(
-          f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade), null));
+          f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade),
+          CudaStreams.current(heat)));
     }
   }
 
@@ -194,9 +203,12 @@ public final class Kernels {
     if (!points.is_cuda()) {
       NativeKernels.spinekit_gaussian_render_cpu(
           f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_gaussian_render_cuda(
-          f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out), null));
+          f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out),
+          CudaStreams.current(out)));
     }
   }
 
@@ -222,7 +234,8 @@ public final class Kernels {
       launched(NativeKernels.spinekit_head_loss_cuda(
           f(heat), f(grade), f(points), l(target), f(classWeight), n, k, c, d, h, w, ndim,
           sigma, jsWeight, nllWeight, gradScale, f(losses), f(coords), f(pooled), f(probs),
-          f(gradHeat), f(gradGrade), workspace.data_ptr(), l(status), null));
+          f(gradHeat), f(gradGrade), workspace.data_ptr(), l(status),
+          CudaStreams.current(heat)));
       if (!check) return Status.SUCCESS;
       Tensor host = status.cpu();
       LongPointer s = host.data_ptr_long();
