@@ -60,6 +60,8 @@ public final class BenchMain {
       "       spinekit bench io [--series N] [--slices S] [--repeats R]   (DICOM decoding)",
       "       spinekit bench train [--case ...] [--steps S]   (training step and inference,",
       "                            beside Python torch; --help for the options)",
+      "       spinekit bench allocator [--shape S] [--calls N]   (page faults per call of",
+      "                            fused heatmap pooling; --help for the options)",
       "usage: spinekit bench [REGEX] [--quick] [--threads T] [--shape S[,S...]] [--verbose]",
       "                      [--json FILE]",
       "  REGEX      kernel benchmarks to run: a Java regex found in the benchmark name",
@@ -94,6 +96,9 @@ public final class BenchMain {
     }
     if (args.length > 0 && args[0].equals("io")) {
       return IoBench.run(Arrays.copyOfRange(args, 1, args.length));
+    }
+    if (args.length > 0 && args[0].equals("allocator")) {
+      return AllocatorBench.run(Arrays.copyOfRange(args, 1, args.length));
     }
     String regex = DEFAULT_REGEX;
     boolean quick = false;
