@@ -9,7 +9,13 @@ bandwidth beside that of a device-to-device copy of the same size.
 
     python3 scripts/gpu_compare.py [--lib path/to/libspinekit.so] [--iters 50]
 
-Exit status 0 when every comparison passes (or without a GPU: "skipped").
+Also checks that the kernels run on the stream they are given: on a non-default stream,
+behind slow PyTorch work that writes their input and before PyTorch work that reads their
+output.
+
+Exit status 0 when every comparison passes, 1 when one fails, 2 when nothing could be
+checked (no PyTorch, no usable CUDA device, a libspinekit without CUDA kernels): a GPU
+check without a GPU fails.
 """
 import argparse
 import ctypes
@@ -18,11 +24,18 @@ import os
 import statistics
 import sys
 
+CANNOT_CHECK = 2
+
+
+def cannot_check(why):
+    print(f"gpu_compare.py: FAILED: {why}; nothing was checked", file=sys.stderr)
+    sys.exit(CANNOT_CHECK)
+
+
 try:
     import torch
 except ImportError:  # pragma: no cover
-    print("gpu_compare.py: PyTorch is not installed: skipped")
-    sys.exit(0)
+    cannot_check(f"PyTorch is not installed for {sys.executable}")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -327,6 +340,54 @@ def run_head_loss(lib, N, K, C, D, H, W, ndim, args):
     record("head_loss loss+grads", shape, t_ours, t_torch, 8 * N * (K + C) * S, args)
 
 
+# ----------------------------------------------------------- stream order --
+def run_stream_order(lib):
+    """Heatmap pooling and DSNT on a non-default stream (created by PyTorch, so it does not
+    synchronise with the legacy default stream): queued behind slow matmuls whose end writes
+    their input, and before a clone of their output on the same stream. A kernel launched on
+    any other stream reads the input before it is written (zeros, no NaN row) and the clone
+    misses its output."""
+    dev = "cuda"
+    N, K, C, D, H, W = 2, 10, 3, 24, 80, 80
+    S = D * H * W
+    shape = shape_str(N, K, C, D, H, W)
+    heat_final = torch.rand(N, K, S, device=dev)
+    grade = torch.rand(N, C, S, device=dev)
+    ref = torch.einsum("nks,ncs->nkc", heat_final, grade)
+    logits_final = torch.randn(N * K, S, device=dev)
+    logits_final[7, 100] = float("nan")
+    heat = torch.zeros_like(heat_final)
+    logits = torch.zeros_like(logits_final)
+    a = torch.randn(4096, 4096, device=dev) / 64
+    pooled = torch.empty(N, K, C, device=dev)
+    probs = torch.empty_like(logits)
+    px = torch.empty(N * K, 3, device=dev)
+    norm = torch.empty(N * K, 3, device=dev)
+    bad = torch.empty(1, dtype=torch.int64, device=dev)
+    torch.cuda.synchronize()
+
+    side = torch.cuda.Stream()
+    assert side.cuda_stream != torch.cuda.default_stream().cuda_stream
+    with torch.cuda.stream(side):
+        x = a
+        for _ in range(30):  # tens of ms of work queued ahead of the kernels
+            x = torch.tanh(x @ a)
+        zero = x[0, 0] * 0
+        heat.copy_(heat_final + zero)
+        logits.copy_(logits_final + zero)
+        ok(lib.spinekit_heatmap_pool_forward_cuda(ptr(heat), ptr(grade), N, K, C, S,
+                                                  ptr(pooled), stream()), "pool forward")
+        ok(lib.spinekit_dsnt_forward_cuda(ptr(logits), N * K, D, H, W, 3, ptr(probs), ptr(px),
+                                          ptr(norm), ptr(bad), stream()), "dsnt forward")
+        pooled_seen = pooled.clone()
+        bad_seen = bad.clone()
+        queued = not side.query()
+    side.synchronize()
+    check("stream order: pooled", shape, pooled_seen, ref, TOL_VALUE)
+    check("stream order: bad row", shape, bad_seen.double(), torch.tensor([7.0]), 0)
+    print(f"     (the kernels were queued behind the matmuls: {queued})")
+
+
 # ------------------------------------------------------------------- main --
 def find_library(arg):
     candidates = [arg, os.environ.get("SPINEKIT_LIB"),
@@ -334,7 +395,7 @@ def find_library(arg):
     for c in candidates:
         if c and os.path.exists(c):
             return c
-    sys.exit("gpu_compare.py: libspinekit.so not found (pass --lib or set SPINEKIT_LIB)")
+    cannot_check("libspinekit.so not found (pass --lib or set SPINEKIT_LIB)")
 
 
 def main():
@@ -345,18 +406,21 @@ def main():
     args = ap.parse_args()
 
     if not torch.cuda.is_available():
-        print("gpu_compare.py: no CUDA device visible to PyTorch: skipped")
-        return 0
+        built = (f"built for CUDA {torch.version.cuda}" if torch.version.cuda
+                 else "a CPU-only build")
+        cannot_check(f"no CUDA device visible to PyTorch (torch {torch.__version__}, {built})")
     lib = load_library(find_library(args.lib))
     if not lib.spinekit_cuda_compiled():
-        print("gpu_compare.py: libspinekit was built without CUDA kernels: skipped")
-        return 0
+        cannot_check("libspinekit was built without CUDA kernels")
+    if lib.spinekit_cuda_device_count() <= 0:
+        cannot_check("libspinekit sees no CUDA device")
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
     print(f"gpu_compare.py: {torch.cuda.get_device_name()} | torch {torch.__version__} "
           f"| CUDA {torch.version.cuda}")
 
+    run_stream_order(lib)
     run_dsnt(lib, 8, 5, 1, 256, 256, 2, args)
     run_dsnt(lib, 2, 10, 24, 80, 80, 3, args)
     run_pool(lib, 8, 5, 3, 256 * 256, args)

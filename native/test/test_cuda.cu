@@ -11,7 +11,7 @@
 //
 //   spinekit_cuda_test [--no-bench]
 // Exit status 0 when every comparison passes, or when there is no GPU (prints
-// "skipped"); 1 on any failure.
+// "skipped"; with SPINEKIT_REQUIRE_GPU set, exit status 3 instead); 1 on any failure.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -31,6 +31,7 @@
 #include "spinekit/gaussian.h"
 #include "spinekit/head_loss.h"
 #include "spinekit/heatmap_pool.h"
+#include "require_gpu.h"
 
 namespace {
 
@@ -527,15 +528,12 @@ int main(int argc, char** argv) {
   bool run_bench = true;
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--no-bench") == 0) run_bench = false;
-  if (!spinekit_cuda_compiled()) {
-    std::printf("spinekit_cuda_test: libspinekit was built without CUDA kernels: skipped\n");
-    return 0;
-  }
-  int devices = spinekit_cuda_device_count();
-  if (devices <= 0) {
-    std::printf("spinekit_cuda_test: no CUDA device (or no driver): skipped\n");
-    return 0;
-  }
+  if (!spinekit_cuda_compiled())
+    return spinekit_test::no_gpu("spinekit_cuda_test", "libspinekit was built without CUDA kernels");
+  const std::string unusable = spinekit_test::gpu_unusable();
+  if (!unusable.empty() || spinekit_cuda_device_count() <= 0)
+    return spinekit_test::no_gpu("spinekit_cuda_test",
+                                 unusable.empty() ? "libspinekit sees no CUDA device" : unusable);
   cudaDeviceProp prop;
   CUDA_OK(cudaGetDeviceProperties(&prop, 0));
   std::printf("spinekit_cuda_test on %s (sm_%d%d, %d SMs, %.1f GiB)\n", prop.name, prop.major,

@@ -7,7 +7,8 @@
 // bytes (int16 volume read + float32 output written).
 //
 //   spinekit_cuda_test_stack
-// Exit status 0 when every comparison passes or there is no GPU ("skipped").
+// Exit status 0 when every comparison passes or there is no GPU ("skipped"; with
+// SPINEKIT_REQUIRE_GPU set, exit status 3 instead).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 
 #include "spinekit/common.h"
 #include "spinekit/stack.h"
+#include "require_gpu.h"
 
 namespace {
 
@@ -212,14 +214,13 @@ void bench(std::mt19937& rng) {
 }  // namespace
 
 int main() {
-  if (!spinekit_cuda_compiled()) {
-    std::printf("spinekit_cuda_test_stack: libspinekit was built without CUDA kernels: skipped\n");
-    return 0;
-  }
-  if (spinekit_cuda_device_count() <= 0) {
-    std::printf("spinekit_cuda_test_stack: no CUDA device (or no driver): skipped\n");
-    return 0;
-  }
+  if (!spinekit_cuda_compiled())
+    return spinekit_test::no_gpu("spinekit_cuda_test_stack",
+                                 "libspinekit was built without CUDA kernels");
+  const std::string unusable = spinekit_test::gpu_unusable();
+  if (!unusable.empty() || spinekit_cuda_device_count() <= 0)
+    return spinekit_test::no_gpu("spinekit_cuda_test_stack",
+                                 unusable.empty() ? "libspinekit sees no CUDA device" : unusable);
   std::mt19937 rng(77);
   const Case cases[] = {
       {"stack down", 7, 23, 31, 0, 0, 23, 31, 16, 20, stack_z(7, 1, 1), 1, 0.f},

@@ -8,7 +8,7 @@
 //
 //   spinekit_cuda_test_warp
 // Exit status 0 when every comparison passes, or when there is no GPU (prints
-// "skipped"); 1 on any failure.
+// "skipped"; with SPINEKIT_REQUIRE_GPU set, exit status 3 instead); 1 on any failure.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "require_gpu.h"
 #include "spinekit/common.h"
 #include "spinekit/warp.h"
 
@@ -172,11 +173,8 @@ void bench() {
 }  // namespace
 
 int main() {
-  int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
-    std::printf("skipped: no CUDA device\n");
-    return 0;
-  }
+  const std::string unusable = spinekit_test::gpu_unusable();
+  if (!unusable.empty()) return spinekit_test::no_gpu("spinekit_cuda_test_warp", unusable);
   for (int border = 0; border < 2; ++border) {
     for (bool affine : {false, true}) {
       compare(3, 17, 23, 19, 21, border, affine, 1);

@@ -4,7 +4,9 @@
  * Every kernel works on raw, contiguous float32 buffers with explicit sizes;
  * no libtorch type crosses this boundary. CPU entry points are named
  * spinekit_<op>_cpu, CUDA ones spinekit_<op>_cuda and take the caller's
- * stream (a cudaStream_t passed as void*, NULL = legacy default stream).
+ * stream (a cudaStream_t passed as void*, NULL = legacy default stream): every
+ * launch, memset and copy of a call is queued on it, nothing waits for the
+ * device, and the current device must be the stream's.
  *
  * Spatial layout: a map of D x H x W voxels is stored as S = D*H*W floats,
  * index s = (d*H + h)*W + w. A 2D map has D = 1 and ndim = 2. Coordinates are
@@ -35,6 +37,28 @@ extern "C" {
 /* Threads used by the CPU kernels (OpenMP). n <= 0 restores the default. */
 void spinekit_set_num_threads(int n);
 int spinekit_get_num_threads(void);
+
+/*
+ * Allocator (glibc malloc). Every kernel call allocates and frees tensors of megabytes. With
+ * glibc's defaults a freed block above the mmap threshold (dynamic, at most 32 MiB) is
+ * unmapped, a heap whose free top exceeds the trim threshold is shrunk, and a thread arena's
+ * heap (64 MiB) that became empty is unmapped, so the next call page-faults the same memory
+ * in again.
+ *
+ * spinekit_malloc_keep_warm(1) keeps freed memory in the process: M_MMAP_THRESHOLD = INT_MAX
+ * (glibc 2.36 takes it; a glibc that refuses values above HEAP_MAX_SIZE / 2 gets 32 MiB),
+ * M_TRIM_THRESHOLD = INT_MAX and M_TOP_PAD = 64 MiB (a heap is unmapped only when the heap
+ * before it has more than the pad free, so no heap is). Blocks larger than a thread arena's
+ * heap are mmap'ed by threads other than the process's first whatever the settings.
+ * spinekit_malloc_keep_warm(0) sets glibc's documented defaults again (128 KiB each; the
+ * dynamic adjustment of the thresholds stays off once a value was set) and returns free
+ * memory to the kernel (malloc_trim).
+ * Returns 1 when glibc took every setting, 0 otherwise (or when the C library is not glibc).
+ * Process-wide: the Java side calls it once when it loads the library unless told not to.
+ */
+int spinekit_malloc_keep_warm(int on);
+/* The mmap threshold the last successful spinekit_malloc_keep_warm set, in bytes; 0 before. */
+int64_t spinekit_malloc_mmap_threshold(void);
 
 /* 1 when this library was built with CUDA kernels, 0 otherwise. */
 int spinekit_cuda_compiled(void);

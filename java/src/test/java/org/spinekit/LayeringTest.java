@@ -98,7 +98,8 @@ class LayeringTest {
         "org.bytedeco.pytorch.Context.setUserEnabledMkldnn",
         "org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads",
         "org.bytedeco.openblas.global.openblas.openblas_set_num_threads",
-        "org.spinekit.jni.Kernels.setNumThreads");
+        "org.spinekit.jni.Kernels.setNumThreads",
+        "org.spinekit.jni.Kernels.keepAllocatorWarm");
     return DescribedPredicate.describe("a process-wide setter (" + targets + ")",
         call -> targets.contains(call.getTargetOwner().getFullName() + "."
             + call.getTarget().getName()));

@@ -60,7 +60,8 @@ import picocli.CommandLine.Spec;
         + " floor of each from the copy bandwidth measured in the same run. Each configuration"
         + " runs in its own JVM (1 fork) with libtorch and the kernels on --threads (default:"
         + " all cores); times are per forward + backward, in ms."},
-    subcommands = {BenchMain.Kernels.class, IoBench.class, TrainBench.class})
+    subcommands = {BenchMain.Kernels.class, IoBench.class, TrainBench.class,
+        AllocatorBench.class})
 public final class BenchMain implements Callable<Integer> {
   /** The kernel benchmarks, in table order. */
   static final List<String> KERNELS =

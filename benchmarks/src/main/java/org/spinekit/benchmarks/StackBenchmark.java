@@ -30,8 +30,9 @@ import org.spinekit.ops.Window;
  *
  * <ul>
  *   <li>native: {@link Stack25d#images(Tensor, double, double, Stack25d.Options)}, one pass,
- *       into a fresh output (368 MB: the allocation is over glibc's largest mmap threshold, so
- *       every call also pays the page faults of a new mapping, as the composite does).
+ *       into a fresh output (368 MB: more than a thread arena's 64 MiB heap, so glibc mmaps
+ *       it whatever its thresholds and every call also pays the page faults of a new mapping,
+ *       as the composite does).
  *   <li>native-into: {@link Stack25d#imagesInto} into one preallocated output (a reused batch
  *       buffer): the kernel alone, the figure to hold against the floor.
  *   <li>composite: {@link StackComposite#stack}: rescale + window on the volume, {@code
@@ -43,8 +44,8 @@ import org.spinekit.ops.Window;
  *       CopyBandwidthBenchmark} does for the other kernels' floors.
  * </ul>
  *
- * Every call allocates its output inside a {@code PointerScope} and frees it (run with the glibc
- * tunables of benchmarks/README.md so freed memory is reused rather than faulted in again).
+ * Every call allocates its output inside a {@code PointerScope} and frees it (libspinekit keeps
+ * freed memory below that size in the process, {@code Kernels.keepAllocatorWarm}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

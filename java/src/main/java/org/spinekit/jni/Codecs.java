@@ -13,18 +13,31 @@ public final class Codecs {
   public record Result(boolean ok, int precision, boolean signed, String error) {}
 
   private static volatile int available = -1;
+  private static volatile String loadFailure;
 
   private static int available() {
     int a = available;
     if (a < 0) {
       try {
         a = NativeCodecs.spinekit_j2k_available() | NativeCodecs.spinekit_jpegls_available() << 1;
-      } catch (UnsatisfiedLinkError e) {
+      } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+        Throwable root = e;
+        while (root.getCause() != null) root = root.getCause(); // the first load's error
+        loadFailure = root == e ? e.toString() : e + " (" + root + ")";
         a = 0;
       }
       available = a;
     }
     return a;
+  }
+
+  /**
+   * Why libspinekit_codecs could not be loaded (the DICOM reader then leaves JPEG 2000 and
+   * JPEG-LS to GDCM), or null when it loaded.
+   */
+  public static String loadFailure() {
+    available();
+    return loadFailure;
   }
 
   /** Whether the JPEG 2000 decoder was compiled in (OpenJPEG present at build time). */

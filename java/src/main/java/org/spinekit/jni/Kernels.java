@@ -1,7 +1,9 @@
 package org.spinekit.jni;
 
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -12,8 +14,9 @@ import org.bytedeco.pytorch.TensorOptions;
  * The facade of the native kernels: takes libtorch tensors whose shape, dtype, device and
  * contiguity the caller ({@code org.spinekit.ops}) has already checked, hands their data
  * pointers to the CPU or CUDA kernel by the tensors' device, and reports the kernel's status.
- * CUDA kernels run on the legacy default stream, which orders them with libtorch's default
- * stream.
+ * CUDA kernels run on the tensors' device, on libtorch's current stream there, so they are
+ * ordered with the libtorch work queued on that stream before and after them; a status check
+ * waits for that stream only.
  */
 public final class Kernels {
   /** Status codes of native/include/spinekit/common.h. */
@@ -42,6 +45,57 @@ public final class Kernels {
 
   public static int numThreads() {
     return NativeKernels.spinekit_get_num_threads();
+  }
+
+  /**
+   * Keeps memory that libtorch and the kernels free inside the process (glibc malloc), so
+   * that the next call finds it again instead of page-faulting it in: {@code true} sets glibc's
+   * mmap and trim thresholds to 2^31 - 1 (the mmap threshold to 32 MiB on a glibc that refuses
+   * more; 2.36 takes it) and its top pad to 64 MiB, the size of a thread arena's heap, so that
+   * an emptied heap is not unmapped either; {@code false} sets glibc's documented defaults
+   * again (128 KiB each; the dynamic adjustment glibc makes of the thresholds stays off) and
+   * returns free memory to the system. While warm, the process's resident memory stays near
+   * its peak. Blocks above 64 MiB allocated outside the process's first thread are mmap'ed
+   * whatever the setting.
+   *
+   * <p>Process-wide. Loading the library applies {@code true} unless {@code
+   * SPINEKIT_MALLOC_TUNING=0} is in the environment, {@code -Dspinekit.mallocTuning=false} is
+   * set, or GLIBC_TUNABLES / MALLOC_*_THRESHOLD_ already set these thresholds; a runtime that
+   * owns allocator settings calls this to change it afterwards.
+   *
+   * @return whether glibc took the settings (false on another C library)
+   */
+  public static boolean keepAllocatorWarm(boolean on) {
+    return NativeKernels.spinekit_malloc_keep_warm(on ? 1 : 0) == 1;
+  }
+
+  /**
+   * The mmap threshold in bytes that libspinekit last set ({@link #keepAllocatorWarm}, also at
+   * load), or 0 when it set none (glibc's defaults or the environment's tunables apply).
+   */
+  public static long allocatorMmapThreshold() {
+    return NativeKernels.spinekit_malloc_mmap_threshold();
+  }
+
+  /**
+   * Whether loading the library keeps the allocator warm: the system property {@code
+   * spinekit.mallocTuning} (true/false, 1/0) when set, else off with {@code
+   * SPINEKIT_MALLOC_TUNING=0} or when glibc's thresholds were set through the environment.
+   */
+  public static boolean mallocTuningByDefault(Map<String, String> env, Properties props) {
+    String prop = props.getProperty("spinekit.mallocTuning");
+    if (prop != null) {
+      String p = prop.trim().toLowerCase(Locale.ROOT);
+      if (p.equals("false") || p.equals("0")) return false;
+      if (p.equals("true") || p.equals("1")) return true;
+      throw new IllegalArgumentException(
+          "spinekit.mallocTuning: expected true or false, got \"" + prop + "\"");
+    }
+    if ("0".equals(env.getOrDefault("SPINEKIT_MALLOC_TUNING", "").trim())) return false;
+    String tunables = env.getOrDefault("GLIBC_TUNABLES", "");
+    return !(tunables.contains("glibc.malloc.mmap_threshold")
+        || tunables.contains("glibc.malloc.trim_threshold")
+        || env.containsKey("MALLOC_MMAP_THRESHOLD_") || env.containsKey("MALLOC_TRIM_THRESHOLD_"));
   }
 
   /** Whether this build of the native library contains the CUDA kernels. */
@@ -92,7 +146,8 @@ public final class Kernels {
     try (PointerScope scope = new PointerScope()) {
       Tensor bad = logits.new_empty(new long[] {1}, new TensorOptions(ScalarType.Long));
       launched(NativeKernels.spinekit_dsnt_forward_cuda(
-          f(logits), rows, d, h, w, ndim, f(probs), f(px), f(norm), l(bad), null));
+          f(logits), rows, d, h, w, ndim, f(probs), f(px), f(norm), l(bad),
+          CudaStreams.current(logits)));
       if (!check) return Status.SUCCESS;
       long row = bad.item_long();
       return row == Long.MAX_VALUE ? Status.SUCCESS : new Status(NONFINITE_HEAT, row);
@@ -106,10 +161,12 @@ public final class Kernels {
       NativeKernels.spinekit_dsnt_backward_cpu(
           f(probs), f(px), f(gradPx), f(gradNorm), f(gradProbs), rows, d, h, w, ndim,
           f(gradLogits));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_dsnt_backward_cuda(
           f(probs), f(px), f(gradPx), f(gradNorm), f(gradProbs), rows, d, h, w, ndim,
-          f(gradLogits), null));
+          f(gradLogits), CudaStreams.current(probs)));
     }
   }
 
@@ -117,9 +174,11 @@ public final class Kernels {
       Tensor heat, Tensor grade, long n, long k, long c, long s, Tensor pooled) {
     if (!heat.is_cuda()) {
       NativeKernels.spinekit_heatmap_pool_forward_cpu(f(heat), f(grade), n, k, c, s, f(pooled));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_heatmap_pool_forward_cuda(
-          f(heat), f(grade), n, k, c, s, f(pooled), null));
+          f(heat), f(grade), n, k, c, s, f(pooled), CudaStreams.current(heat)));
     }
   }
 
@@ -129,9 +188,12 @@ public final class Kernels {
     if (!heat.is_cuda()) {
       NativeKernels.spinekit_heatmap_pool_backward_cpu(
           f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_heatmap_pool_backward_cuda(
-          f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade), null));
+          f(heat), f(grade), f(gradPooled), n, k, c, s, f(gradHeat), f(gradGrade),
+          CudaStreams.current(heat)));
     }
   }
 
@@ -141,9 +203,12 @@ public final class Kernels {
     if (!points.is_cuda()) {
       NativeKernels.spinekit_gaussian_render_cpu(
           f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out));
-    } else {
+      return;
+    }
+    try (PointerScope scope = new PointerScope()) {
       launched(NativeKernels.spinekit_gaussian_render_cuda(
-          f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out), null));
+          f(points), rows, d, h, w, ndim, sigma, normalize ? 1 : 0, f(out),
+          CudaStreams.current(out)));
     }
   }
 
@@ -169,7 +234,8 @@ public final class Kernels {
       launched(NativeKernels.spinekit_head_loss_cuda(
           f(heat), f(grade), f(points), l(target), f(classWeight), n, k, c, d, h, w, ndim,
           sigma, jsWeight, nllWeight, gradScale, f(losses), f(coords), f(pooled), f(probs),
-          f(gradHeat), f(gradGrade), workspace.data_ptr(), l(status), null));
+          f(gradHeat), f(gradGrade), workspace.data_ptr(), l(status),
+          CudaStreams.current(heat)));
       if (!check) return Status.SUCCESS;
       Tensor host = status.cpu();
       LongPointer s = host.data_ptr_long();

@@ -27,9 +27,21 @@ final class NativeKernels {
     // process has one OpenMP runtime.
     Loader.load(org.bytedeco.pytorch.global.torch.class);
     Loader.load();
+    // Keep the allocator warm from the start, as the application would otherwise have to
+    // through GLIBC_TUNABLES before the JVM starts (see Kernels.keepAllocatorWarm).
+    if (Kernels.mallocTuningByDefault(System.getenv(), System.getProperties())) {
+      spinekit_malloc_keep_warm(1);
+    }
   }
 
   private NativeKernels() {}
+
+  /** Loads libtorch and libspinekit and applies the load-time settings (no-op afterwards). */
+  static void load() {}
+
+  static native int spinekit_malloc_keep_warm(int on);
+
+  static native @Cast("int64_t") long spinekit_malloc_mmap_threshold();
 
   static native void spinekit_set_num_threads(int n);
 

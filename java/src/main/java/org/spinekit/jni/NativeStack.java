@@ -21,6 +21,7 @@ final class NativeStack {
     // libtorch first, as NativeKernels: one OpenMP runtime in the process.
     Loader.load(org.bytedeco.pytorch.global.torch.class);
     Loader.load();
+    NativeKernels.load();  // the load-time allocator settings
   }
 
   private NativeStack() {}

@@ -13,6 +13,7 @@ final class NativeWarp {
     // As NativeKernels: libtorch first, so its libgomp serves our OpenMP loops.
     Loader.load(org.bytedeco.pytorch.global.torch.class);
     Loader.load();
+    NativeKernels.load();  // the load-time allocator settings
   }
 
   private NativeWarp() {}

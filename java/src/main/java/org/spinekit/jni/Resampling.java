@@ -12,7 +12,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Facade of the slice resampling kernels (native/include/spinekit/stack.h): 2.5D stacking,
  * crop-and-sample and windows. The caller ({@code org.spinekit.ops}) has checked shapes,
  * dtypes, devices and contiguity; this class picks the CPU or CUDA kernel by the output's
- * device and turns a failed status into an exception.
+ * device (CUDA kernels on libtorch's current stream there) and turns a failed status into an
+ * exception.
  */
 public final class Resampling {
   /** Source dtype codes of stack.h. */
@@ -75,7 +76,7 @@ public final class Resampling {
       check(NativeStack.spinekit_resample_planes_cuda(src.data_ptr(), dtype, s, h, w, slope,
           intercept, zd.data_ptr_long(), z.length, g.y0(), g.x0(), g.cropH(), g.cropW(), pad,
           g.window() ? 1 : 0, g.center(), g.width(), g.outH(), g.outW(), out.data_ptr_float(),
-          null), "resample");
+          CudaStreams.current(out)), "resample");
     }
   }
 
@@ -108,7 +109,7 @@ public final class Resampling {
       Tensor zd = deviceLongs(z, out);
       check(NativeStack.spinekit_resample_planes_nearest_cuda(src.data_ptr(), dtype, s, h, w,
           zd.data_ptr_long(), z.length, g.y0(), g.x0(), g.cropH(), g.cropW(), pad, outDtype,
-          g.outH(), g.outW(), out.data_ptr(), null), "resample nearest");
+          g.outH(), g.outW(), out.data_ptr(), CudaStreams.current(out)), "resample nearest");
     }
   }
 
@@ -134,7 +135,8 @@ public final class Resampling {
           new long[] {centerWidth.length}, new TensorOptions(ScalarType.Float));
       Tensor wd = host.to(out.device(), ScalarType.Float);
       check(NativeStack.spinekit_window_cuda(src.data_ptr(), dtype, outer, inner, slope,
-          intercept, wd.data_ptr_float(), n, out.data_ptr_float(), null), "window");
+          intercept, wd.data_ptr_float(), n, out.data_ptr_float(), CudaStreams.current(out)),
+          "window");
     }
   }
 

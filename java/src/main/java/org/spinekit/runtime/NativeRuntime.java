@@ -36,9 +36,13 @@ public final class NativeRuntime {
    * @param nnpack whether libtorch may try NNPACK for CPU convolutions (off by default: oneDNN
    *     takes float32 convolutions before it, and on CPUs NNPACK does not recognise libtorch
    *     prints "Could not initialize NNPACK" at every try)
+   * @param warmAllocator whether glibc keeps freed memory in the process (mmap and trim
+   *     thresholds, top pad: {@link Kernels#keepAllocatorWarm}), so calls do not page-fault in
+   *     again the large tensors the previous call freed; libspinekit already does this when it
+   *     loads unless told not to, and resident memory then stays near its peak
    */
   public record Settings(int threads, int interOpThreads, int blasThreads, int kernelThreads,
-      ConvGuard.Mode convGuard, boolean nnpack) {
+      ConvGuard.Mode convGuard, boolean nnpack, boolean warmAllocator) {
     public Settings {
       nonNegative(threads, "threads");
       nonNegative(interOpThreads, "interOpThreads");
@@ -51,7 +55,7 @@ public final class NativeRuntime {
 
     /** libtorch and the kernels as they come, OpenBLAS at one thread, the guard on AUTO. */
     public static Settings defaults() {
-      return new Settings(0, 0, 1, 0, ConvGuard.Mode.AUTO, false);
+      return new Settings(0, 0, 1, 0, ConvGuard.Mode.AUTO, false, true);
     }
 
     /**
@@ -59,7 +63,10 @@ public final class NativeRuntime {
      * {@code SPINEKIT_INTEROP_THREADS}, {@code SPINEKIT_BLAS_THREADS},
      * {@code SPINEKIT_KERNEL_THREADS} (integers >= 0), {@code SPINEKIT_CONV_GUARD}
      * ({@code auto}, {@code on}, {@code off}) and {@code SPINEKIT_NNPACK} ({@code 0} or
-     * {@code 1}). A malformed value is an error naming the variable.
+     * {@code 1}); the allocator as libspinekit decides when it loads ({@code
+     * SPINEKIT_MALLOC_TUNING=0}, {@code -Dspinekit.mallocTuning=false} or glibc thresholds in
+     * {@code GLIBC_TUNABLES} leave glibc alone). A malformed value is an error naming the
+     * variable.
      */
     public static Settings fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -71,31 +78,38 @@ public final class NativeRuntime {
           count(env, "SPINEKIT_INTEROP_THREADS", d.interOpThreads),
           count(env, "SPINEKIT_BLAS_THREADS", d.blasThreads),
           count(env, "SPINEKIT_KERNEL_THREADS", d.kernelThreads),
-          mode(env, "SPINEKIT_CONV_GUARD", d.convGuard), flag(env, "SPINEKIT_NNPACK", d.nnpack));
+          mode(env, "SPINEKIT_CONV_GUARD", d.convGuard), flag(env, "SPINEKIT_NNPACK", d.nnpack),
+          Kernels.mallocTuningByDefault(env, System.getProperties()));
     }
 
     public Settings withThreads(int n) {
-      return new Settings(n, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack);
+      return new Settings(n, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack, warmAllocator);
     }
 
     public Settings withInterOpThreads(int n) {
-      return new Settings(threads, n, blasThreads, kernelThreads, convGuard, nnpack);
+      return new Settings(threads, n, blasThreads, kernelThreads, convGuard, nnpack, warmAllocator);
     }
 
     public Settings withBlasThreads(int n) {
-      return new Settings(threads, interOpThreads, n, kernelThreads, convGuard, nnpack);
+      return new Settings(threads, interOpThreads, n, kernelThreads, convGuard, nnpack, warmAllocator);
     }
 
     public Settings withKernelThreads(int n) {
-      return new Settings(threads, interOpThreads, blasThreads, n, convGuard, nnpack);
+      return new Settings(threads, interOpThreads, blasThreads, n, convGuard, nnpack, warmAllocator);
     }
 
     public Settings withConvGuard(ConvGuard.Mode mode) {
-      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, mode, nnpack);
+      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, mode, nnpack, warmAllocator);
     }
 
     public Settings withNnpack(boolean on) {
-      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, convGuard, on);
+      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, convGuard, on,
+          warmAllocator);
+    }
+
+    public Settings withWarmAllocator(boolean on) {
+      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack,
+          on);
     }
 
     private static void nonNegative(int v, String name) {
@@ -142,7 +156,7 @@ public final class NativeRuntime {
    * report, what the convolution guard found, and the CUDA build of the kernels.
    */
   public record State(Settings settings, int threads, int interOpThreads, int kernelThreads,
-      ConvGuard.Report conv, boolean cudaKernels, int cudaDevices) {
+      ConvGuard.Report conv, long allocatorThreshold, boolean cudaKernels, int cudaDevices) {
     /** One line per item, for {@code spinekit info} and logs. */
     public String describe() {
       return String.join("\n",
@@ -152,9 +166,15 @@ public final class NativeRuntime {
           "kernel threads: " + kernelThreads,
           "convolution guard: " + conv.describe(),
           "NNPACK: " + (settings.nnpack() ? "allowed" : "off"),
+          "allocator: " + (allocatorThreshold > GLIBC_DEFAULT_THRESHOLD
+              ? "freed memory kept in the process (glibc mmap threshold " + allocatorThreshold
+                  + ")" : "glibc's settings"),
           "CUDA kernels compiled: " + cudaKernels + ", CUDA devices: " + cudaDevices);
     }
   }
+
+  /** glibc's default mmap and trim thresholds (128 KiB). */
+  private static final long GLIBC_DEFAULT_THRESHOLD = 128 * 1024;
 
   private static volatile State state;
   private static boolean interOpSet;
@@ -194,10 +214,16 @@ public final class NativeRuntime {
       interOpSet = true;
     }
     Kernels.setNumThreads(settings.kernelThreads());
+    boolean warm = Kernels.allocatorMmapThreshold() > GLIBC_DEFAULT_THRESHOLD;
+    if (settings.warmAllocator() != warm && !Kernels.keepAllocatorWarm(settings.warmAllocator())) {
+      throw new IllegalStateException("warmAllocator: the C library refused the malloc settings"
+          + " (not glibc?); configure with warmAllocator false");
+    }
     torch.globalContext().setUserEnabledNNPACK(settings.nnpack());
     ConvGuard.Report conv = ConvGuard.apply(settings.convGuard());
     State s = new State(settings, torch.get_num_threads(), (int) torch.get_num_interop_threads(),
-        Kernels.numThreads(), conv, Kernels.cudaCompiled(), Kernels.cudaDeviceCount());
+        Kernels.numThreads(), conv, Kernels.allocatorMmapThreshold(), Kernels.cudaCompiled(),
+        Kernels.cudaDeviceCount());
     state = s;
     return s;
   }

@@ -20,7 +20,7 @@ class NativeRuntimeTest {
   void environmentIsReadAndMalformedValuesAreNamed() {
     NativeRuntime.Settings s = NativeRuntime.Settings.fromEnvironment(Map.of(
         "SPINEKIT_THREADS", "3", "SPINEKIT_BLAS_THREADS", " 2 ", "SPINEKIT_CONV_GUARD", "off"));
-    assertEquals(new NativeRuntime.Settings(3, 0, 2, 0, ConvGuard.Mode.OFF, false), s);
+    assertEquals(new NativeRuntime.Settings(3, 0, 2, 0, ConvGuard.Mode.OFF, false, true), s);
     assertEquals(NativeRuntime.Settings.defaults(),
         NativeRuntime.Settings.fromEnvironment(Map.of()));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
