@@ -18,8 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The layering of the library, checked on its compiled classes (tests excluded), so that it
- * holds as the code grows:
+ * The layering of the library, checked on its compiled classes (tests excluded), so that it holds
+ * as the code grows:
  *
  * <pre>
  *   cli                      the command line: may use everything
@@ -30,79 +30,136 @@ import org.junit.jupiter.api.Test;
  *
  * No package cycles; generic packages never name a system, the generator or the command line;
  * nothing but the command line uses the generator; the native peers ({@code jni}) are reached
- * through {@code ops}, {@code augment}, {@code io} and {@code runtime} only; process-wide
- * settings (threads, seeds, oneDNN) are made by {@code runtime} alone; the libtorch-composite
- * references of the kernels ({@code ops.Composite}, {@code ops.StackComposite}) are for tests,
- * benchmarks and the demo, not for library code.
+ * through {@code ops}, {@code augment}, {@code io} and {@code runtime} only; process-wide settings
+ * (threads, seeds, oneDNN) are made by {@code runtime} alone; the libtorch-composite references of
+ * the kernels ({@code ops.Composite}, {@code ops.StackComposite}) are for tests, benchmarks and the
+ * demo, not for library code.
  */
 class LayeringTest {
   static final String ROOT = "org.spinekit";
-  static final String[] GENERIC = {"org.spinekit.augment..", "org.spinekit.nn..",
-      "org.spinekit.loss..", "org.spinekit.train..", "org.spinekit.metrics..",
-      "org.spinekit.ops..", "org.spinekit.io..", "org.spinekit.tensor..",
-      "org.spinekit.runtime..", "org.spinekit.jni.."};
-  static final String[] SYSTEMS = {"org.spinekit.cervical..", "org.spinekit.lumbar..",
-      "org.spinekit.serve.."};
+  static final String[] GENERIC = {
+    "org.spinekit.augment..",
+    "org.spinekit.nn..",
+    "org.spinekit.loss..",
+    "org.spinekit.train..",
+    "org.spinekit.metrics..",
+    "org.spinekit.ops..",
+    "org.spinekit.io..",
+    "org.spinekit.tensor..",
+    "org.spinekit.runtime..",
+    "org.spinekit.jni.."
+  };
+  static final String[] SYSTEMS = {
+    "org.spinekit.cervical..", "org.spinekit.lumbar..", "org.spinekit.serve.."
+  };
 
   static JavaClasses classes;
 
   @BeforeAll
   static void importClasses() {
-    classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages(ROOT);
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages(ROOT);
   }
 
   static List<ArchRule> rules() {
     return List.of(
-        slices().matching("org.spinekit.(**)").should().beFreeOfCycles()
+        slices()
+            .matching("org.spinekit.(**)")
+            .should()
+            .beFreeOfCycles()
             .as("no cycles between packages"),
-        noClasses().that().resideInAnyPackage(GENERIC).should().dependOnClassesThat()
+        noClasses()
+            .that()
+            .resideInAnyPackage(GENERIC)
+            .should()
+            .dependOnClassesThat()
             .resideInAnyPackage(concat(SYSTEMS, "org.spinekit.synth..", "org.spinekit.cli.."))
             .as("generic packages name no system, generator or command line"),
-        noClasses().that().resideOutsideOfPackages("org.spinekit.synth..", "org.spinekit.cli..")
-            .should().dependOnClassesThat().resideInAPackage("org.spinekit.synth..")
+        noClasses()
+            .that()
+            .resideOutsideOfPackages("org.spinekit.synth..", "org.spinekit.cli..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("org.spinekit.synth..")
             .as("only the command line uses the generator"),
-        noClasses().that().resideInAPackage("org.spinekit.synth..").should()
-            .dependOnClassesThat().resideInAnyPackage(concat(SYSTEMS, "org.spinekit.cli.."))
+        noClasses()
+            .that()
+            .resideInAPackage("org.spinekit.synth..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(concat(SYSTEMS, "org.spinekit.cli.."))
             .as("the generator builds on generic packages only"),
-        noClasses().that().resideInAPackage("org.spinekit.cervical..").should()
-            .dependOnClassesThat().resideInAnyPackage("org.spinekit.lumbar..")
+        noClasses()
+            .that()
+            .resideInAPackage("org.spinekit.cervical..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("org.spinekit.lumbar..")
             .as("the cervical system does not use the lumbar one"),
-        noClasses().that().resideInAPackage("org.spinekit.lumbar..").should()
-            .dependOnClassesThat().resideInAnyPackage("org.spinekit.cervical..")
+        noClasses()
+            .that()
+            .resideInAPackage("org.spinekit.lumbar..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("org.spinekit.cervical..")
             .as("the lumbar system does not use the cervical one"),
-        noClasses().that().resideInAPackage("org.spinekit.serve..").should()
-            .dependOnClassesThat().resideInAnyPackage("org.spinekit.train..",
-                "org.spinekit.synth..").allowEmptyShould(true)
+        noClasses()
+            .that()
+            .resideInAPackage("org.spinekit.serve..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("org.spinekit.train..", "org.spinekit.synth..")
+            .allowEmptyShould(true)
             .as("the server never trains nor generates"),
-        classes().that().resideInAPackage("org.spinekit.jni..").should().onlyBeAccessed()
-            .byAnyPackage("org.spinekit.jni..", "org.spinekit.ops..", "org.spinekit.augment..",
-                "org.spinekit.io..", "org.spinekit.runtime..")
+        classes()
+            .that()
+            .resideInAPackage("org.spinekit.jni..")
+            .should()
+            .onlyBeAccessed()
+            .byAnyPackage(
+                "org.spinekit.jni..",
+                "org.spinekit.ops..",
+                "org.spinekit.augment..",
+                "org.spinekit.io..",
+                "org.spinekit.runtime..")
             .as("the native peers are reached through ops, augment, io and runtime only"),
-        noClasses().that().resideOutsideOfPackage("org.spinekit.runtime..").should()
+        noClasses()
+            .that()
+            .resideOutsideOfPackage("org.spinekit.runtime..")
+            .should()
             .callMethodWhere(processWideSetter())
             .as("process-wide settings are made by the runtime only"),
-        noClasses().that().resideOutsideOfPackages("org.spinekit.ops", "org.spinekit.cli..")
-            .should().dependOnClassesThat().haveFullyQualifiedName("org.spinekit.ops.Composite")
-            .orShould().dependOnClassesThat()
+        noClasses()
+            .that()
+            .resideOutsideOfPackages("org.spinekit.ops", "org.spinekit.cli..")
+            .should()
+            .dependOnClassesThat()
+            .haveFullyQualifiedName("org.spinekit.ops.Composite")
+            .orShould()
+            .dependOnClassesThat()
             .haveFullyQualifiedName("org.spinekit.ops.StackComposite")
             .as("library code does not call the kernels' test references"));
   }
 
   /** Calls that change state every user of the process shares. */
   static DescribedPredicate<JavaCall<?>> processWideSetter() {
-    Set<String> targets = Set.of(
-        "org.bytedeco.pytorch.global.torch.set_num_threads",
-        "org.bytedeco.pytorch.global.torch.set_num_interop_threads",
-        "org.bytedeco.pytorch.global.torch.manual_seed",
-        "org.bytedeco.pytorch.Context.setUserEnabledMkldnn",
-        "org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads",
-        "org.bytedeco.openblas.global.openblas.openblas_set_num_threads",
-        "org.spinekit.jni.Kernels.setNumThreads",
-        "org.spinekit.jni.Kernels.keepAllocatorWarm");
-    return DescribedPredicate.describe("a process-wide setter (" + targets + ")",
-        call -> targets.contains(call.getTargetOwner().getFullName() + "."
-            + call.getTarget().getName()));
+    Set<String> targets =
+        Set.of(
+            "org.bytedeco.pytorch.global.torch.set_num_threads",
+            "org.bytedeco.pytorch.global.torch.set_num_interop_threads",
+            "org.bytedeco.pytorch.global.torch.manual_seed",
+            "org.bytedeco.pytorch.Context.setUserEnabledMkldnn",
+            "org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads",
+            "org.bytedeco.openblas.global.openblas.openblas_set_num_threads",
+            "org.spinekit.jni.Kernels.setNumThreads",
+            "org.spinekit.jni.Kernels.keepAllocatorWarm");
+    return DescribedPredicate.describe(
+        "a process-wide setter (" + targets + ")",
+        call ->
+            targets.contains(
+                call.getTargetOwner().getFullName() + "." + call.getTarget().getName()));
   }
 
   @Test

@@ -25,32 +25,34 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-import org.spinekit.cervical.CervicalAugment;
 import org.spinekit.augment.Compose;
 import org.spinekit.augment.RandShiftScaleRotate;
 import org.spinekit.augment.Sample;
+import org.spinekit.cervical.CervicalAugment;
 import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.tensor.Tensors;
 
 /**
- * The cervical joint augmentation (SPEC.md: horizontal flip p 0.5, shift-scale-rotate p 0.5,
- * one of grid distortion / elastic p 0.25) of a 320x320x3 float32 image and its uint8 mask.
- * One call is one sample with the next seed of a fixed sequence, so both sides take the same
- * branches in the same proportions over an iteration.
+ * The cervical joint augmentation (SPEC.md: horizontal flip p 0.5, shift-scale-rotate p 0.5, one of
+ * grid distortion / elastic p 0.25) of a 320x320x3 float32 image and its uint8 mask. One call is
+ * one sample with the next seed of a fixed sequence, so both sides take the same branches in the
+ * same proportions over an iteration.
  *
- * <p>native: {@link CervicalAugment#pipeline()} (planar [3, H, W] tensors, one bilinear pass
- * per warp, the affine warp without a map, the elastic map composed with its affine part).
- * opencv: the same pipeline composed from OpenCV calls as albumentations does it, on an
- * interleaved HxWx3 CV_32F Mat and a CV_8U mask: flip, warpAffine, remap with maps built in
- * Java (the grid's as albumentations, the elastic's from cv::GaussianBlur of the random fields
- * with the same 4-sigma kernel, after a warpAffine of its affine part: two interpolations).
- * The random draws come from the same seeds in the same order as the native side.
+ * <p>native: {@link CervicalAugment#pipeline()} (planar [3, H, W] tensors, one bilinear pass per
+ * warp, the affine warp without a map, the elastic map composed with its affine part). opencv: the
+ * same pipeline composed from OpenCV calls as albumentations does it, on an interleaved HxWx3
+ * CV_32F Mat and a CV_8U mask: flip, warpAffine, remap with maps built in Java (the grid's as
+ * albumentations, the elastic's from cv::GaussianBlur of the random fields with the same 4-sigma
+ * kernel, after a warpAffine of its affine part: two interpolations). The random draws come from
+ * the same seeds in the same order as the native side.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx2g"})
 @State(Scope.Thread)
 public class AugmentBenchmark {
   static final int H = 320, W = 320, C = 3;
@@ -74,8 +76,8 @@ public class AugmentBenchmark {
       throw new IllegalArgumentException("impl: expected native or opencv, got " + impl);
     }
     nat = impl.equals("native");
-    NativeRuntime.configure(NativeRuntime.Settings.fromEnvironment().withThreads(threads)
-        .withKernelThreads(threads));
+    NativeRuntime.configure(
+        NativeRuntime.Settings.fromEnvironment().withThreads(threads).withKernelThreads(threads));
     opencv_core.setNumThreads(threads);
     float[] planar = new float[C * H * W];
     float[] hwc = new float[C * H * W];
@@ -84,8 +86,9 @@ public class AugmentBenchmark {
     for (int c = 0; c < C; c++) {
       for (int y = 0; y < H; y++) {
         for (int x = 0; x < W; x++) {
-          float v = (float) (0.5 + 0.3 * Math.sin(x / 17.0 + c) * Math.cos(y / 23.0)
-              + 0.1 * r.nextDouble());
+          float v =
+              (float)
+                  (0.5 + 0.3 * Math.sin(x / 17.0 + c) * Math.cos(y / 23.0) + 0.1 * r.nextDouble());
           planar[(c * H + y) * W + x] = v;
           hwc[(y * W + x) * C + c] = v;
         }
@@ -144,7 +147,7 @@ public class AugmentBenchmark {
 
   /** The pipeline from OpenCV calls; the same decisions as Compose / OneOf draw them. */
   static Mat[] opencvPipeline(Mat img, Mat msk, SplittableRandom rng) {
-    rng.nextDouble();  // Compose, p = 1
+    rng.nextDouble(); // Compose, p = 1
     SplittableRandom flip = rng.split(), ssr = rng.split(), one = rng.split();
     Mat im = img, mk = msk;
     Scalar zero = new Scalar(0.0);
@@ -160,10 +163,16 @@ public class AugmentBenchmark {
       double dx = uniform(ssr, -0.0625, 0.0625), dy = uniform(ssr, -0.0625, 0.0625);
       Mat m = matrix(RandShiftScaleRotate.matrix(angle, scale, dx, dy, H, W));
       Mat a = new Mat(), b = new Mat();
-      opencv_imgproc.warpAffine(im, a, m, new Size(W, H), opencv_imgproc.INTER_LINEAR,
-          opencv_core.BORDER_CONSTANT, zero);
-      opencv_imgproc.warpAffine(mk, b, m, new Size(W, H), opencv_imgproc.INTER_NEAREST,
-          opencv_core.BORDER_CONSTANT, zero);
+      opencv_imgproc.warpAffine(
+          im, a, m, new Size(W, H), opencv_imgproc.INTER_LINEAR, opencv_core.BORDER_CONSTANT, zero);
+      opencv_imgproc.warpAffine(
+          mk,
+          b,
+          m,
+          new Size(W, H),
+          opencv_imgproc.INTER_NEAREST,
+          opencv_core.BORDER_CONSTANT,
+          zero);
       im = a;
       mk = b;
     }
@@ -178,10 +187,10 @@ public class AugmentBenchmark {
         elasticMaps(one, mapx, mapy);
       }
       Mat a = new Mat(), b = new Mat();
-      opencv_imgproc.remap(im, a, mapx, mapy, opencv_imgproc.INTER_LINEAR,
-          opencv_core.BORDER_CONSTANT, zero);
-      opencv_imgproc.remap(mk, b, mapx, mapy, opencv_imgproc.INTER_NEAREST,
-          opencv_core.BORDER_CONSTANT, zero);
+      opencv_imgproc.remap(
+          im, a, mapx, mapy, opencv_imgproc.INTER_LINEAR, opencv_core.BORDER_CONSTANT, zero);
+      opencv_imgproc.remap(
+          mk, b, mapx, mapy, opencv_imgproc.INTER_NEAREST, opencv_core.BORDER_CONSTANT, zero);
       im = a;
       mk = b;
     }
@@ -231,10 +240,10 @@ public class AugmentBenchmark {
     Mat m = opencv_imgproc.getAffineTransform(ps, pd);
     Mat a = new Mat(), b = new Mat();
     Scalar zero = new Scalar(0.0);
-    opencv_imgproc.warpAffine(im, a, m, new Size(W, H), opencv_imgproc.INTER_LINEAR,
-        opencv_core.BORDER_CONSTANT, zero);
-    opencv_imgproc.warpAffine(mk, b, m, new Size(W, H), opencv_imgproc.INTER_NEAREST,
-        opencv_core.BORDER_CONSTANT, zero);
+    opencv_imgproc.warpAffine(
+        im, a, m, new Size(W, H), opencv_imgproc.INTER_LINEAR, opencv_core.BORDER_CONSTANT, zero);
+    opencv_imgproc.warpAffine(
+        mk, b, m, new Size(W, H), opencv_imgproc.INTER_NEAREST, opencv_core.BORDER_CONSTANT, zero);
     return new Mat[] {a, b};
   }
 
@@ -247,7 +256,13 @@ public class AugmentBenchmark {
       for (int i = 0; i < f.length; i++) f[i] = (float) (r.nextDouble() * 2 - 1);
       Mat u = new Mat(H, W, opencv_core.CV_32FC1), g = new Mat();
       new FloatPointer(u.data()).put(f);
-      opencv_imgproc.GaussianBlur(u, g, new Size(k, k), sigma, sigma, opencv_core.BORDER_REFLECT,
+      opencv_imgproc.GaussianBlur(
+          u,
+          g,
+          new Size(k, k),
+          sigma,
+          sigma,
+          opencv_core.BORDER_REFLECT,
           opencv_core.ALGO_HINT_DEFAULT);
       new FloatPointer(g.data()).get(f);
     }

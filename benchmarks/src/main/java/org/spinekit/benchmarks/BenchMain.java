@@ -47,21 +47,26 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code spinekit bench}: a short JMH run of the kernel benchmarks and of the copy-bandwidth
- * yardstick through the JMH Runner API, then one table: fused and composite times, the
- * speed-up, and the memory-traffic floor of each row ({@link Floors} bytes over the copy
- * bandwidth measured in the same run). The subcommands {@code io} ({@link IoBench}) and
- * {@code train} ({@link TrainBench}) run the other benchmarks; the command line is SpineKit's
- * ({@link Cli}: exit codes, common options).
+ * yardstick through the JMH Runner API, then one table: fused and composite times, the speed-up,
+ * and the memory-traffic floor of each row ({@link Floors} bytes over the copy bandwidth measured
+ * in the same run). The subcommands {@code io} ({@link IoBench}) and {@code train} ({@link
+ * TrainBench}) run the other benchmarks; the command line is SpineKit's ({@link Cli}: exit codes,
+ * common options).
  */
-@Command(name = "spinekit bench", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
-    versionProvider = Cli.Version.class, synopsisSubcommandLabel = "[COMMAND]",
-    description = {"Without a command, or with 'kernels': the kernel benchmarks (DSNT, heatmap"
-        + " pooling, head loss) fused beside their libtorch composites, and the memory-traffic"
-        + " floor of each from the copy bandwidth measured in the same run. Each configuration"
-        + " runs in its own JVM (1 fork) with libtorch and the kernels on --threads (default:"
-        + " all cores); times are per forward + backward, in ms."},
-    subcommands = {BenchMain.Kernels.class, IoBench.class, TrainBench.class,
-        AllocatorBench.class})
+@Command(
+    name = "spinekit bench",
+    scope = ScopeType.INHERIT,
+    mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class,
+    synopsisSubcommandLabel = "[COMMAND]",
+    description = {
+      "Without a command, or with 'kernels': the kernel benchmarks (DSNT, heatmap"
+          + " pooling, head loss) fused beside their libtorch composites, and the memory-traffic"
+          + " floor of each from the copy bandwidth measured in the same run. Each configuration"
+          + " runs in its own JVM (1 fork) with libtorch and the kernels on --threads (default:"
+          + " all cores); times are per forward + backward, in ms."
+    },
+    subcommands = {BenchMain.Kernels.class, IoBench.class, TrainBench.class, AllocatorBench.class})
 public final class BenchMain implements Callable<Integer> {
   /** The kernel benchmarks, in table order. */
   static final List<String> KERNELS =
@@ -91,8 +96,9 @@ public final class BenchMain implements Callable<Integer> {
   }
 
   /** {@code spinekit bench kernels}: what {@code spinekit bench} runs without a command. */
-  @Command(name = "kernels", description = {"the kernel benchmarks (what spinekit bench runs"
-      + " without a command)"})
+  @Command(
+      name = "kernels",
+      description = {"the kernel benchmarks (what spinekit bench runs" + " without a command)"})
   static final class Kernels implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -106,29 +112,49 @@ public final class BenchMain implements Callable<Integer> {
 
   /** The options of the kernel benchmarks. */
   static final class KernelOptions {
-    @Parameters(paramLabel = "REGEX", arity = "0..1", defaultValue = DEFAULT_REGEX,
+    @Parameters(
+        paramLabel = "REGEX",
+        arity = "0..1",
+        defaultValue = DEFAULT_REGEX,
         converter = RegexText.class,
-        description = {"kernel benchmarks to run: a Java regex found in the benchmark name"
-            + " (default ${DEFAULT-VALUE}, i.e. all; e.g. Dsnt or HeadLoss); the"
-            + " copy-bandwidth benchmark of the floors always runs"})
+        description = {
+          "kernel benchmarks to run: a Java regex found in the benchmark name"
+              + " (default ${DEFAULT-VALUE}, i.e. all; e.g. Dsnt or HeadLoss); the"
+              + " copy-bandwidth benchmark of the floors always runs"
+        })
     String regex;
 
-    @Option(names = "--quick", description = {"1 warm-up and 2 measured iterations of 0.5 s"
-        + " (default 2 and 3 of 1 s)"})
+    @Option(
+        names = "--quick",
+        description = {
+          "1 warm-up and 2 measured iterations of 0.5 s" + " (default 2 and 3 of 1 s)"
+        })
     boolean quick;
 
-    @Option(names = "--shape", paramLabel = "SHAPE", split = ",",
-        converter = Converters.HeatmapShapes.class, description = {"shapes NxKxHxW or"
-            + " NxKxDxHxW, comma-separated (default 8x5x80x80,8x5x256x256,2x10x24x80x80)"})
+    @Option(
+        names = "--shape",
+        paramLabel = "SHAPE",
+        split = ",",
+        converter = Converters.HeatmapShapes.class,
+        description = {
+          "shapes NxKxHxW or"
+              + " NxKxDxHxW, comma-separated (default 8x5x80x80,8x5x256x256,2x10x24x80x80)"
+        })
     List<Converters.HeatmapShape> shapes;
 
-    @Option(names = "--verbose", description = {"print JMH's own output and the 1-s samples"
-        + " of other processes' CPU use (default: JMH's output to a log file, progress lines"
-        + " only)"})
+    @Option(
+        names = "--verbose",
+        description = {
+          "print JMH's own output and the 1-s samples"
+              + " of other processes' CPU use (default: JMH's output to a log file, progress lines"
+              + " only)"
+        })
     boolean verbose;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "also write JMH's results as"
-        + " JSON to FILE")
+    @Option(
+        names = "--json",
+        paramLabel = "FILE",
+        description = "also write JMH's results as" + " JSON to FILE")
     Path json;
   }
 
@@ -143,16 +169,18 @@ public final class BenchMain implements Callable<Integer> {
 
   static int run(KernelOptions o, RuntimeOptions runtime) throws IOException {
     if (!runtime.givenBesidesThreads().isEmpty()) {
-      throw new IllegalArgumentException("bench kernels: " + String.join(", ",
-          runtime.givenBesidesThreads()) + ": the benchmark forks run libtorch and the kernels"
-          + " on --threads and take the other settings from the environment (SPINEKIT_*)");
+      throw new IllegalArgumentException(
+          "bench kernels: "
+              + String.join(", ", runtime.givenBesidesThreads())
+              + ": the benchmark forks run libtorch and the kernels"
+              + " on --threads and take the other settings from the environment (SPINEKIT_*)");
     }
     int threads = runtime.workers();
     String regex = o.regex;
     boolean quick = o.quick;
     boolean verbose = o.verbose;
-    String[] shapes = o.shapes == null ? null
-        : o.shapes.stream().map(Object::toString).toArray(String[]::new);
+    String[] shapes =
+        o.shapes == null ? null : o.shapes.stream().map(Object::toString).toArray(String[]::new);
     String json = o.json == null ? null : o.json.toString();
     int warmupIters = quick ? 1 : 2;
     int measureIters = quick ? 2 : 3;
@@ -160,22 +188,24 @@ public final class BenchMain implements Callable<Integer> {
 
     printMachine(threads, warmupIters, measureIters, iterTime);
 
-    ChainedOptionsBuilder b = new OptionsBuilder()
-        .include(regex)
-        .include(CopyBandwidthBenchmark.class.getSimpleName() + "\\.")
-        .forks(1)
-        .warmupIterations(warmupIters)
-        .warmupTime(iterTime)
-        .measurementIterations(measureIters)
-        .measurementTime(iterTime)
-        .param("threads", String.valueOf(threads))
-        .shouldFailOnError(true);
+    ChainedOptionsBuilder b =
+        new OptionsBuilder()
+            .include(regex)
+            .include(CopyBandwidthBenchmark.class.getSimpleName() + "\\.")
+            .forks(1)
+            .warmupIterations(warmupIters)
+            .warmupTime(iterTime)
+            .measurementIterations(measureIters)
+            .measurementTime(iterTime)
+            .param("threads", String.valueOf(threads))
+            .shouldFailOnError(true);
     if (shapes != null) b.param("shape", shapes);
     if (json != null) b.result(json).resultFormat(ResultFormatType.JSON);
 
     double before = Interference.sample(1000);
     if (!Double.isNaN(before)) {
-      System.out.printf("other processes before the run: %.0f%% of the machine%s%n",
+      System.out.printf(
+          "other processes before the run: %.0f%% of the machine%s%n",
           100 * before, before > DISTURBED ? " (WARNING: the machine is not idle)" : "");
     }
     Forks forks = new Forks(verbose);
@@ -184,12 +214,13 @@ public final class BenchMain implements Callable<Integer> {
     Interference.Snapshot end;
     OutputStream sink;
     if (verbose) {
-      sink = new FilterOutputStream(System.out) {
-        @Override
-        public void close() throws IOException {
-          flush(); // System.out stays open
-        }
-      };
+      sink =
+          new FilterOutputStream(System.out) {
+            @Override
+            public void close() throws IOException {
+              flush(); // System.out stays open
+            }
+          };
     } else {
       Path log = Files.createTempFile("spinekit-bench-", ".log");
       System.out.println("JMH log: " + log);
@@ -199,8 +230,9 @@ public final class BenchMain implements Callable<Integer> {
       PrintStream out = new PrintStream(progress, true, StandardCharsets.UTF_8);
       start = Interference.now();
       try {
-        results = new Runner(b.build(), OutputFormatFactory.createFormatInstance(out,
-            VerboseMode.NORMAL)).run();
+        results =
+            new Runner(b.build(), OutputFormatFactory.createFormatInstance(out, VerboseMode.NORMAL))
+                .run();
       } catch (RunnerException e) {
         throw new IOException("benchmark run failed: " + e.getMessage(), e);
       }
@@ -211,15 +243,22 @@ public final class BenchMain implements Callable<Integer> {
     int rc = report(results, shapes, forks);
     double others = Interference.others(start, end);
     if (!Double.isNaN(others)) {
-      System.out.printf("other processes used %.0f%% of the machine over the whole run;"
-          + " hypervisor steal %.1f%%%n", 100 * others, 100 * Interference.steal(start, end));
+      System.out.printf(
+          "other processes used %.0f%% of the machine over the whole run;"
+              + " hypervisor steal %.1f%%%n",
+          100 * others, 100 * Interference.steal(start, end));
     }
     if (forks.disturbed() > 0) {
-      System.out.println("WARNING: " + forks.disturbed() + " fork(s) ran while other processes"
-          + " used more than " + Math.round(100 * DISTURBED) + "% of the machine (marked *)."
-          + " An OpenMP parallel region waits for its slowest thread, so a busy core can slow"
-          + " a call many times over: those rows are not the kernels' figures. Run again on an"
-          + " idle machine, or with --threads below the free cores.");
+      System.out.println(
+          "WARNING: "
+              + forks.disturbed()
+              + " fork(s) ran while other processes"
+              + " used more than "
+              + Math.round(100 * DISTURBED)
+              + "% of the machine (marked *)."
+              + " An OpenMP parallel region waits for its slowest thread, so a busy core can slow"
+              + " a call many times over: those rows are not the kernels' figures. Run again on an"
+              + " idle machine, or with --threads below the free cores.");
     }
     return rc;
   }
@@ -230,36 +269,47 @@ public final class BenchMain implements Callable<Integer> {
     try {
       p = Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException("not a Java regex: " + e.getDescription()
-          + " in '" + regex + "'");
+      throw new IllegalArgumentException(
+          "not a Java regex: " + e.getDescription() + " in '" + regex + "'");
     }
     for (String k : KERNELS) {
       if (p.matcher(BenchMain.class.getPackageName() + "." + k + ".forwardBackward").find()) {
         return;
       }
     }
-    throw new IllegalArgumentException("'" + regex + "' selects none of the kernel"
-        + " benchmarks " + KERNELS);
+    throw new IllegalArgumentException(
+        "'" + regex + "' selects none of the kernel" + " benchmarks " + KERNELS);
   }
 
-  private static void printMachine(int threads, int warmupIters, int measureIters,
-      TimeValue iterTime) {
+  private static void printMachine(
+      int threads, int warmupIters, int measureIters, TimeValue iterTime) {
     Inputs.setThreads(threads); // loads libtorch and libspinekit here, as in every fork
     NativeRuntime.State state = NativeRuntime.state();
-    long memBytes = ((com.sun.management.OperatingSystemMXBean)
-        ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+    long memBytes =
+        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getTotalMemorySize();
     String tunables = System.getenv("GLIBC_TUNABLES");
-    System.out.println("spinekit bench, " + ZonedDateTime.now().format(
-        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")));
-    System.out.printf("machine: %s, %d cores, %.0f GiB RAM; %s %s%n", cpuModel(),
-        Runtime.getRuntime().availableProcessors(), memBytes / (double) (1L << 30),
-        System.getProperty("os.name"), System.getProperty("os.version"));
-    System.out.printf("java: %s %s; libtorch threads %d, SpineKit kernel threads %d;"
-        + " CPU tensors%n", System.getProperty("java.vm.name"),
-        System.getProperty("java.runtime.version"), state.threads(), state.kernelThreads());
+    System.out.println(
+        "spinekit bench, "
+            + ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")));
+    System.out.printf(
+        "machine: %s, %d cores, %.0f GiB RAM; %s %s%n",
+        cpuModel(),
+        Runtime.getRuntime().availableProcessors(),
+        memBytes / (double) (1L << 30),
+        System.getProperty("os.name"),
+        System.getProperty("os.version"));
+    System.out.printf(
+        "java: %s %s; libtorch threads %d, SpineKit kernel threads %d;" + " CPU tensors%n",
+        System.getProperty("java.vm.name"),
+        System.getProperty("java.runtime.version"),
+        state.threads(),
+        state.kernelThreads());
     System.out.println("GLIBC_TUNABLES: " + (tunables == null ? "(unset)" : tunables));
-    System.out.printf("JMH: 1 fork per row, %d warm-up + %d measured iterations of %s,"
-        + " average time per forward + backward%n", warmupIters, measureIters, iterTime);
+    System.out.printf(
+        "JMH: 1 fork per row, %d warm-up + %d measured iterations of %s,"
+            + " average time per forward + backward%n",
+        warmupIters, measureIters, iterTime);
   }
 
   private static String cpuModel() {
@@ -299,8 +349,9 @@ public final class BenchMain implements Callable<Integer> {
         continue;
       }
       rows.computeIfAbsent(cls, x -> new LinkedHashMap<>())
-          .computeIfAbsent(p.getParam("shape"), x -> new Row())
-          .byImpl[Inputs.fused(p.getParam("impl")) ? 0 : 1] = r.getPrimaryResult();
+              .computeIfAbsent(p.getParam("shape"), x -> new Row())
+              .byImpl[Inputs.fused(p.getParam("impl")) ? 0 : 1] =
+          r.getPrimaryResult();
     }
     if (copy == null) {
       System.err.println("spinekit bench: the copy-bandwidth benchmark gave no result");
@@ -310,8 +361,17 @@ public final class BenchMain implements Callable<Integer> {
     double bandwidth = Floors.copyBytes(mib) / (copyMs * 1e-3);
     System.out.println();
     String fmt = "%-12s %-14s %14s %14s %9s %9s %9s %11s %7s%n";
-    System.out.printf(fmt, "benchmark", "shape", "fused ms", "composite ms", "speed-up",
-        "floor MB", "floor ms", "fused/floor", "others");
+    System.out.printf(
+        fmt,
+        "benchmark",
+        "shape",
+        "fused ms",
+        "composite ms",
+        "speed-up",
+        "floor MB",
+        "floor ms",
+        "fused/floor",
+        "others");
     int printed = 0;
     for (Map.Entry<String, Map<String, Row>> e : rows.entrySet()) {
       List<String> order = new ArrayList<>(e.getValue().keySet());
@@ -323,9 +383,16 @@ public final class BenchMain implements Callable<Integer> {
         Result c = row.byImpl[1];
         long bytes = Floors.bytes(e.getKey(), shape);
         double floorMs = bytes > 0 ? Floors.floorMs(bytes, bandwidth) : Double.NaN;
-        double others = Math.max(nanToZero(forks.of(e.getKey(), "fused", shape)),
-            nanToZero(forks.of(e.getKey(), "composite", shape)));
-        System.out.printf(fmt, e.getKey().replace("Benchmark", ""), shape, score(f), score(c),
+        double others =
+            Math.max(
+                nanToZero(forks.of(e.getKey(), "fused", shape)),
+                nanToZero(forks.of(e.getKey(), "composite", shape)));
+        System.out.printf(
+            fmt,
+            e.getKey().replace("Benchmark", ""),
+            shape,
+            score(f),
+            score(c),
             f != null && c != null ? String.format("%.2fx", c.getScore() / f.getScore()) : "-",
             bytes > 0 ? String.format("%.1f", bytes / 1e6) : "-",
             bytes > 0 ? String.format("%.3f", floorMs) : "-",
@@ -334,13 +401,20 @@ public final class BenchMain implements Callable<Integer> {
         printed++;
       }
     }
-    System.out.printf("%ncopy bandwidth: %.2f GB/s (dst.copy_(src) of %d MiB float32: %.1f MB"
-        + " read + written in %s ms; others %s)%n", bandwidth / 1e9, mib,
-        Floors.copyBytes(mib) / 1e6, score(copy), share(nanToZero(copyOthers)));
-    System.out.println("ms: mean of the measured iterations, ±: half their range;"
-        + " speed-up = composite / fused;");
-    System.out.println("floor = bytes the fused kernel must read and write / copy bandwidth;"
-        + " others: CPU share of other processes during the row's forks");
+    System.out.printf(
+        "%ncopy bandwidth: %.2f GB/s (dst.copy_(src) of %d MiB float32: %.1f MB"
+            + " read + written in %s ms; others %s)%n",
+        bandwidth / 1e9,
+        mib,
+        Floors.copyBytes(mib) / 1e6,
+        score(copy),
+        share(nanToZero(copyOthers)));
+    System.out.println(
+        "ms: mean of the measured iterations, ±: half their range;"
+            + " speed-up = composite / fused;");
+    System.out.println(
+        "floor = bytes the fused kernel must read and write / copy bandwidth;"
+            + " others: CPU share of other processes during the row's forks");
     if (printed == 0) {
       System.err.println("spinekit bench: no kernel benchmark matched");
       return 2;
@@ -398,8 +472,9 @@ public final class BenchMain implements Callable<Integer> {
       double v = Interference.others(since, Interference.now());
       others.put(current, v);
       if (print && !Double.isNaN(v)) {
-        System.out.printf("# spinekit bench: other processes used %.1f%% of the machine"
-            + " during this fork%n", 100 * v);
+        System.out.printf(
+            "# spinekit bench: other processes used %.1f%% of the machine" + " during this fork%n",
+            100 * v);
       }
       current = null;
     }
@@ -415,12 +490,11 @@ public final class BenchMain implements Callable<Integer> {
   }
 
   /**
-   * JMH's human-readable output to {@code sink}, telling {@link Forks} when each fork starts
-   * and, with {@code announce}, printing one progress line per fork to stderr.
+   * JMH's human-readable output to {@code sink}, telling {@link Forks} when each fork starts and,
+   * with {@code announce}, printing one progress line per fork to stderr.
    */
   private static final class Progress extends OutputStream {
-    private static final Pattern PARAM =
-        Pattern.compile("(\\w+) = ([^,)]+)");
+    private static final Pattern PARAM = Pattern.compile("(\\w+) = ([^,)]+)");
 
     private final OutputStream sink;
     private final boolean announce;
@@ -464,8 +538,8 @@ public final class BenchMain implements Callable<Integer> {
         String cls = simpleClass(benchmark);
         forks.start(cls, p.get("impl"), p.get("shape"));
         if (announce) {
-          System.err.println("[" + s.substring("# Run progress: ".length()) + "] " + cls + " "
-              + params);
+          System.err.println(
+              "[" + s.substring("# Run progress: ".length()) + "] " + cls + " " + params);
         }
       } else if (announce && (s.startsWith("<failure>") || s.contains("Exception"))) {
         System.err.println(s);

@@ -19,16 +19,17 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * The memory-traffic yardstick of the floors: libtorch's {@code dst.copy_(src)} of a
- * float32 tensor of {@code mib} MiB (64 MiB, well past the last-level cache) into a
- * preallocated one with the same threads as the kernels. Bandwidth = {@link
- * Floors#copyBytes} (read + written) / time.
+ * The memory-traffic yardstick of the floors: libtorch's {@code dst.copy_(src)} of a float32 tensor
+ * of {@code mib} MiB (64 MiB, well past the last-level cache) into a preallocated one with the same
+ * threads as the kernels. Bandwidth = {@link Floors#copyBytes} (read + written) / time.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx2g"})
 @State(Scope.Thread)
 public class CopyBandwidthBenchmark {
   @Param({"64"})

@@ -21,15 +21,17 @@ import org.spinekit.ops.Dsnt;
 
 /**
  * DSNT forward + backward (gradient w.r.t. the logits from a fixed gradient w.r.t. the pixel
- * coordinates). fused: {@link Dsnt#forward} and {@link Dsnt.Result#backward}. composite:
- * libtorch softmax and matmul with the coordinate grid on a fresh leaf, then autograd from
- * (coords * gradCoords).sum().
+ * coordinates). fused: {@link Dsnt#forward} and {@link Dsnt.Result#backward}. composite: libtorch
+ * softmax and matmul with the coordinate grid on a fresh leaf, then autograd from (coords *
+ * gradCoords).sum().
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx2g"})
 @State(Scope.Thread)
 public class DsntBenchmark {
   @Param({"fused", "composite"})
@@ -66,8 +68,8 @@ public class DsntBenchmark {
         bh.consume(r.backward(in.gradCoords, null, null));
       } else {
         Tensor leaf = in.heat.detach().requires_grad_(true);
-        Tensor coords = Composite.dsntCoords(Composite.spatialSoftmax(leaf), sh.d(), sh.h(),
-            sh.w(), sh.ndim());
+        Tensor coords =
+            Composite.dsntCoords(Composite.spatialSoftmax(leaf), sh.d(), sh.h(), sh.w(), sh.ndim());
         coords.mul(in.gradCoords).sum().backward();
         bh.consume(coords);
         bh.consume(leaf.grad());

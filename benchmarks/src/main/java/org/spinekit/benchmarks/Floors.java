@@ -1,10 +1,10 @@
 package org.spinekit.benchmarks;
 
 /**
- * Memory-traffic floors: the bytes a fused forward + backward must at least read and write
- * (float32 maps; the small [N, K, ndim] and [N, K, C] tensors are left out), divided by the
- * copy bandwidth that {@link CopyBandwidthBenchmark} measures. One definition for the runner
- * ({@link BenchMain}) and the README.
+ * Memory-traffic floors: the bytes a fused forward + backward must at least read and write (float32
+ * maps; the small [N, K, ndim] and [N, K, C] tensors are left out), divided by the copy bandwidth
+ * that {@link CopyBandwidthBenchmark} measures. One definition for the runner ({@link BenchMain})
+ * and the README.
  */
 public final class Floors {
   private Floors() {}
@@ -21,24 +21,24 @@ public final class Floors {
   }
 
   /**
-   * Heatmap pooling: the forward reads heat [N, K, S] and grade [N, C, S]; the backward reads
-   * both again and writes a gradient of each: 3 * (K + C) * S * N floats.
+   * Heatmap pooling: the forward reads heat [N, K, S] and grade [N, C, S]; the backward reads both
+   * again and writes a gradient of each: 3 * (K + C) * S * N floats.
    */
   static long heatmapPoolBytes(MapShape sh, long c) {
     return 4L * 3 * (sh.k() + c) * sh.s() * sh.n();
   }
 
   /**
-   * Fused head loss (loss and both gradients in one call): reads heat and grade logits,
-   * writes their gradients: 2 * (K + C) * S * N floats.
+   * Fused head loss (loss and both gradients in one call): reads heat and grade logits, writes
+   * their gradients: 2 * (K + C) * S * N floats.
    */
   static long headLossBytes(MapShape sh, long c) {
     return 4L * 2 * (sh.k() + c) * sh.s() * sh.n();
   }
 
   /**
-   * Floor bytes of the benchmark class (simple name, e.g. "DsntBenchmark") at a shape, or -1
-   * for a class without one.
+   * Floor bytes of the benchmark class (simple name, e.g. "DsntBenchmark") at a shape, or -1 for a
+   * class without one.
    */
   public static long bytes(String benchmarkClass, String shape) {
     MapShape sh = MapShape.parse(shape);
@@ -66,8 +66,8 @@ public final class Floors {
 
   /** Prints the floor bytes of every benchmark at the given shapes (default the three). */
   public static void main(String[] args) {
-    String[] shapes = args.length > 0 ? args
-        : new String[] {"8x5x80x80", "8x5x256x256", "2x10x24x80x80"};
+    String[] shapes =
+        args.length > 0 ? args : new String[] {"8x5x80x80", "8x5x256x256", "2x10x24x80x80"};
     System.out.printf("%-22s %-16s %12s%n", "benchmark", "shape", "floor MB");
     for (String b : new String[] {"DsntBenchmark", "HeatmapPoolBenchmark", "HeadLossBenchmark"}) {
       for (String s : shapes) {

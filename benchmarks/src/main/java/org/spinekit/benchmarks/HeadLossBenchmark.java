@@ -20,16 +20,18 @@ import org.spinekit.ops.Composite;
 import org.spinekit.ops.HeadLoss;
 
 /**
- * The one-stage head loss (JS to Gaussian targets + class-weighted NLL of the pooled grades,
- * sigma 2, C = 3) with the gradients w.r.t. both logit tensors. fused: {@link
- * HeadLoss#compute}, which returns the gradients. composite: {@link Composite#headLoss} on
- * fresh leaves, then autograd from the loss.
+ * The one-stage head loss (JS to Gaussian targets + class-weighted NLL of the pooled grades, sigma
+ * 2, C = 3) with the gradients w.r.t. both logit tensors. fused: {@link HeadLoss#compute}, which
+ * returns the gradients. composite: {@link Composite#headLoss} on fresh leaves, then autograd from
+ * the loss.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx2g"})
 @State(Scope.Thread)
 public class HeadLossBenchmark {
   @Param({"fused", "composite"})
@@ -69,8 +71,9 @@ public class HeadLossBenchmark {
       } else {
         Tensor a = in.heat.detach().requires_grad_(true);
         Tensor b = in.grade.detach().requires_grad_(true);
-        Composite.HeadLossTerms t = Composite.headLoss(a, b, in.points, in.targets,
-            Inputs.CLASS_WEIGHTS, Inputs.SIGMA, 1.0, 1.0);
+        Composite.HeadLossTerms t =
+            Composite.headLoss(
+                a, b, in.points, in.targets, Inputs.CLASS_WEIGHTS, Inputs.SIGMA, 1.0, 1.0);
         t.loss().backward();
         bh.consume(t.loss());
         bh.consume(a.grad());

@@ -20,16 +20,18 @@ import org.spinekit.ops.Composite;
 import org.spinekit.ops.HeatmapPool;
 
 /**
- * Heatmap pooling forward + backward on heatmap probabilities [N, K, ...] and grade
- * probabilities [N, C, ...] (C = 3), with a fixed gradient w.r.t. the pooled [N, K, C].
- * fused: {@link HeatmapPool#forward} and {@link HeatmapPool#backward}. composite: libtorch
- * bmm on fresh leaves, then autograd from (pooled * gradPooled).sum().
+ * Heatmap pooling forward + backward on heatmap probabilities [N, K, ...] and grade probabilities
+ * [N, C, ...] (C = 3), with a fixed gradient w.r.t. the pooled [N, K, C]. fused: {@link
+ * HeatmapPool#forward} and {@link HeatmapPool#backward}. composite: libtorch bmm on fresh leaves,
+ * then autograd from (pooled * gradPooled).sum().
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx2g"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx2g"})
 @State(Scope.Thread)
 public class HeatmapPoolBenchmark {
   @Param({"fused", "composite"})

@@ -7,32 +7,39 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.ops.GaussianTargets;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.tensor.Tensors;
 
 /**
- * The inputs of one benchmark trial, made once in {@code @Setup} (as {@code spinekit demo}
- * makes them) and held until {@code @TearDown}: heatmap logits that peak at random points,
- * random grade logits, the points, random grade targets and fixed random upstream gradients.
+ * The inputs of one benchmark trial, made once in {@code @Setup} (as {@code spinekit demo} makes
+ * them) and held until {@code @TearDown}: heatmap logits that peak at random points, random grade
+ * logits, the points, random grade targets and fixed random upstream gradients.
  */
 final class Inputs implements AutoCloseable {
   /** Class weights of the head loss; their count is {@link Floors#CLASSES}. */
   static final float[] CLASS_WEIGHTS = {1f, 2f, 4f};
+
   /** Gaussian sigma in pixels. */
   static final double SIGMA = 2.0;
 
   final MapShape shape;
+
   /** float32 heat logits [N, K, ...spatial]: log of a Gaussian at the point plus noise. */
   final Tensor heat;
+
   /** float32 grade logits [N, C, ...spatial], standard normal. */
   final Tensor grade;
+
   /** float32 [N, K, ndim] points (x, y[, z]) in pixels. */
   final Tensor points;
+
   /** int64 [N, K] grades in [0, C). */
   final Tensor targets;
+
   /** float32 [N, K, ndim] gradient w.r.t. the DSNT pixel coordinates. */
   final Tensor gradCoords;
+
   /** float32 [N, K, C] gradient w.r.t. the pooled grades. */
   final Tensor gradPooled;
 
@@ -55,9 +62,13 @@ final class Inputs implements AutoCloseable {
         }
       }
       points = keep(Tensors.of(pts, sh.n(), sh.k(), ndim));
-      heat = keep(GaussianTargets.render(points, spatial, SIGMA, false)
-          .clamp_min(new Scalar(1e-30)).log()
-          .add(torch.randn(sh.map(sh.k())).mul(new Scalar(0.05))).contiguous());
+      heat =
+          keep(
+              GaussianTargets.render(points, spatial, SIGMA, false)
+                  .clamp_min(new Scalar(1e-30))
+                  .log()
+                  .add(torch.randn(sh.map(sh.k())).mul(new Scalar(0.05)))
+                  .contiguous());
       grade = keep(torch.randn(sh.map(c)));
       long[] tg = new long[(int) (sh.n() * sh.k())];
       for (int i = 0; i < tg.length; i++) tg[i] = rnd.nextInt((int) c);
@@ -79,8 +90,8 @@ final class Inputs implements AutoCloseable {
     if (threads < 1) {
       throw new IllegalArgumentException("threads: expected >= 1, got " + threads);
     }
-    NativeRuntime.configure(NativeRuntime.Settings.fromEnvironment().withThreads(threads)
-        .withKernelThreads(threads));
+    NativeRuntime.configure(
+        NativeRuntime.Settings.fromEnvironment().withThreads(threads).withKernelThreads(threads));
   }
 
   /** True for "fused", false for "composite". */
@@ -91,8 +102,7 @@ final class Inputs implements AutoCloseable {
       case "composite":
         return false;
       default:
-        throw new IllegalArgumentException("impl: expected fused or composite, got '" + impl
-            + "'");
+        throw new IllegalArgumentException("impl: expected fused or composite, got '" + impl + "'");
     }
   }
 

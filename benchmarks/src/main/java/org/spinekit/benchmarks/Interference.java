@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * How much CPU the rest of the machine takes while the benchmarks run (Linux): the machine's
- * busy time from /proc/stat minus the CPU time of this JVM and its JMH forks (/proc/PID/stat;
- * reaped forks through cutime and cstime) is other processes' work; the hypervisor's steal is
- * counted apart. On a machine with few cores an OpenMP kernel on every core slows down many
- * times over when another process holds one of them (a parallel region waits for its slowest
- * thread), so a row measured beside other work is not a measurement of the kernel.
+ * How much CPU the rest of the machine takes while the benchmarks run (Linux): the machine's busy
+ * time from /proc/stat minus the CPU time of this JVM and its JMH forks (/proc/PID/stat; reaped
+ * forks through cutime and cstime) is other processes' work; the hypervisor's steal is counted
+ * apart. On a machine with few cores an OpenMP kernel on every core slows down many times over when
+ * another process holds one of them (a parallel region waits for its slowest thread), so a row
+ * measured beside other work is not a measurement of the kernel.
  */
 final class Interference {
   private Interference() {}

@@ -3,7 +3,6 @@ package org.spinekit.benchmarks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -12,44 +11,61 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.spinekit.cli.Cli;
+import org.spinekit.cli.Converters;
+import org.spinekit.io.Volume;
 import org.spinekit.io.dicom.Compression;
 import org.spinekit.io.dicom.DicomFile;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.dicom.DicomWriter;
-import org.spinekit.io.Volume;
-import org.spinekit.cli.Cli;
-import org.spinekit.cli.Converters;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code spinekit bench io}: DICOM decoding rate, in slices per second, of 512x512 int16 CT
- * slices, uncompressed and JPEG-LS (encoded by dcmtk's dcmcjpls), beside the native tools on
- * the same files in the same run: GDCM's library in process (its Java binding: no process
- * start-up), and {@code gdcmconv --raw} and dcmtk ({@code dcmconv} / {@code dcmdjpls}) per
- * file, with their process start-up (measured on an 8x8 file) reported and subtracted.
- * Then a directory of several series read on 1 and 2 threads.
+ * {@code spinekit bench io}: DICOM decoding rate, in slices per second, of 512x512 int16 CT slices,
+ * uncompressed and JPEG-LS (encoded by dcmtk's dcmcjpls), beside the native tools on the same files
+ * in the same run: GDCM's library in process (its Java binding: no process start-up), and {@code
+ * gdcmconv --raw} and dcmtk ({@code dcmconv} / {@code dcmdjpls}) per file, with their process
+ * start-up (measured on an 8x8 file) reported and subtracted. Then a directory of several series
+ * read on 1 and 2 threads.
  */
-@Command(name = "io", description = {"DICOM decoding rate: 512x512 (--size) int16 CT slices"
-    + " in N series of S slices, read uncompressed and as JPEG-LS by SpineKit (1 and 2"
-    + " threads), by GDCM in process, and by the command-line tools gdcmconv and dcmtk per"
-    + " file; slices per second, median of R repeats"})
+@Command(
+    name = "io",
+    description = {
+      "DICOM decoding rate: 512x512 (--size) int16 CT slices"
+          + " in N series of S slices, read uncompressed and as JPEG-LS by SpineKit (1 and 2"
+          + " threads), by GDCM in process, and by the command-line tools gdcmconv and dcmtk per"
+          + " file; slices per second, median of R repeats"
+    })
 final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
-  @Option(names = "--series", paramLabel = "N", defaultValue = "4",
-      converter = Converters.Positive.class, description = "series (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--series",
+      paramLabel = "N",
+      defaultValue = "4",
+      converter = Converters.Positive.class,
+      description = "series (default ${DEFAULT-VALUE})")
   int series;
 
-  @Option(names = "--slices", paramLabel = "S", defaultValue = "48",
+  @Option(
+      names = "--slices",
+      paramLabel = "S",
+      defaultValue = "48",
       converter = Converters.Positive.class,
       description = "slices per series (default ${DEFAULT-VALUE})")
   int slices;
 
-  @Option(names = "--size", paramLabel = "P", defaultValue = "512",
+  @Option(
+      names = "--size",
+      paramLabel = "P",
+      defaultValue = "512",
       converter = Converters.Positive.class,
       description = "rows and columns of a slice (default ${DEFAULT-VALUE})")
   int size;
 
-  @Option(names = "--repeats", paramLabel = "R", defaultValue = "5",
+  @Option(
+      names = "--repeats",
+      paramLabel = "R",
+      defaultValue = "5",
       converter = Converters.Positive.class,
       description = "timed repeats (default ${DEFAULT-VALUE})")
   int repeats;
@@ -85,8 +101,11 @@ final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
         }
       }
     }
-    return Volume.builder(slices, size, size).shorts(v, true, 1, -1024)
-        .spacing(0.7, 0.7, 1.0).origin(-179, -179, 0).build();
+    return Volume.builder(slices, size, size)
+        .shorts(v, true, 1, -1024)
+        .spacing(0.7, 0.7, 1.0)
+        .origin(-179, -179, 0)
+        .build();
   }
 
   private static int measure(Path root, int nSeries, int slices, int size, int repeats)
@@ -95,81 +114,132 @@ final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
     Path jls = root.resolve("jpegls");
     boolean dcmtk = onPath("dcmcjpls") && onPath("dcmdjpls") && onPath("dcmconv");
     boolean gdcmconv = onPath("gdcmconv");
-    System.out.printf(Locale.ROOT, "writing %d series x %d slices of %dx%d int16 ...%n", nSeries,
-        slices, size, size);
+    System.out.printf(
+        Locale.ROOT,
+        "writing %d series x %d slices of %dx%d int16 ...%n",
+        nSeries,
+        slices,
+        size,
+        size);
     for (int s = 0; s < nSeries; s++) {
       Volume v = phantom(slices, size, s);
       String uid = "1.2.826.0.1.3680043.99." + (s + 1);
-      DicomWriter.Series ser = new DicomWriter.Series("BENCH", "1.2.826.0.1.3680043.99", uid,
-          s + 1, "bench", "CT", "1.2.826.0.1.3680043.99.0");
+      DicomWriter.Series ser =
+          new DicomWriter.Series(
+              "BENCH",
+              "1.2.826.0.1.3680043.99",
+              uid,
+              s + 1,
+              "bench",
+              "CT",
+              "1.2.826.0.1.3680043.99.0");
       List<Path> files = DicomWriter.writeSeries(v, raw.resolve("s" + s), ser, Compression.NONE);
       Path dst = jls.resolve("s" + s);
       if (dcmtk) {
         Files.createDirectories(dst);
-        for (Path f : files) exec("dcmcjpls", f.toString(), dst.resolve(f.getFileName()).toString());
+        for (Path f : files)
+          exec("dcmcjpls", f.toString(), dst.resolve(f.getFileName()).toString());
       } else {
         DicomWriter.writeSeries(v, dst, ser, Compression.JPEG_LS);
       }
     }
     int total = nSeries * slices;
-    System.out.printf(Locale.ROOT, "JPEG-LS by %s; %d slices per set; median of %d runs%n%n",
-        dcmtk ? "dcmtk's dcmcjpls" : "GDCM (dcmcjpls not found)", total, repeats);
-    System.out.printf(Locale.ROOT, "%-40s %14s %14s%n", "reader (slices/s)", "uncompressed",
-        "JPEG-LS");
+    System.out.printf(
+        Locale.ROOT,
+        "JPEG-LS by %s; %d slices per set; median of %d runs%n%n",
+        dcmtk ? "dcmtk's dcmcjpls" : "GDCM (dcmcjpls not found)",
+        total,
+        repeats);
+    System.out.printf(
+        Locale.ROOT, "%-40s %14s %14s%n", "reader (slices/s)", "uncompressed", "JPEG-LS");
     double[] one = new double[2];
     double[] two = new double[2];
     Path[] sets = {raw, jls};
     for (int k = 0; k < 2; k++) {
       Path set = sets[k];
-      one[k] = rate(total, repeats, () -> DicomSeriesReader.readAll(set,
-          DicomSeriesReader.Options.defaults().withThreads(1)));
-      two[k] = rate(total, repeats, () -> DicomSeriesReader.readAll(set,
-          DicomSeriesReader.Options.defaults().withThreads(2)));
+      one[k] =
+          rate(
+              total,
+              repeats,
+              () ->
+                  DicomSeriesReader.readAll(
+                      set, DicomSeriesReader.Options.defaults().withThreads(1)));
+      two[k] =
+          rate(
+              total,
+              repeats,
+              () ->
+                  DicomSeriesReader.readAll(
+                      set, DicomSeriesReader.Options.defaults().withThreads(2)));
     }
     row("SpineKit, series reader, 1 thread", one);
     row("SpineKit, series reader, 2 threads", two);
-    System.out.printf(Locale.ROOT, "%-40s %13.2fx %13.2fx%n", "  scaling 1 -> 2 threads",
-        two[0] / one[0], two[1] / one[1]);
+    System.out.printf(
+        Locale.ROOT,
+        "%-40s %13.2fx %13.2fx%n",
+        "  scaling 1 -> 2 threads",
+        two[0] / one[0],
+        two[1] / one[1]);
     double[] file = new double[2];
     for (int k = 0; k < 2; k++) {
       List<Path> files = files(sets[k]);
-      file[k] = rate(total, repeats, () -> {
-        for (Path f : files) DicomFile.read(f);
-        return null;
-      });
+      file[k] =
+          rate(
+              total,
+              repeats,
+              () -> {
+                for (Path f : files) DicomFile.read(f);
+                return null;
+              });
     }
     row("SpineKit, DicomFile.read, 1 thread", file);
     double[] lib = new double[2];
     for (int k = 0; k < 2; k++) {
       List<Path> files = files(sets[k]);
-      lib[k] = rate(total, repeats, () -> {
-        for (Path f : files) GdcmDirect.decode(f);
-        return null;
-      });
+      lib[k] =
+          rate(
+              total,
+              repeats,
+              () -> {
+                for (Path f : files) GdcmDirect.decode(f);
+                return null;
+              });
     }
     row("GDCM library in process, 1 thread", lib);
     if (gdcmconv) {
       Path out = root.resolve("out.dcm");
-      double start = startup(root, new String[] {"gdcmconv", "--raw", "-i", "%in", "-o",
-          out.toString()});
-      double[] t = toolRate(sets, repeats, new String[] {"gdcmconv", "--raw", "-i", "%in",
-          "-o", out.toString()}, new String[] {"gdcmconv", "--raw", "-i", "%in", "-o",
-          out.toString()});
+      double start =
+          startup(root, new String[] {"gdcmconv", "--raw", "-i", "%in", "-o", out.toString()});
+      double[] t =
+          toolRate(
+              sets,
+              repeats,
+              new String[] {"gdcmconv", "--raw", "-i", "%in", "-o", out.toString()},
+              new String[] {"gdcmconv", "--raw", "-i", "%in", "-o", out.toString()});
       row("gdcmconv --raw, per file", t);
-      row(String.format(Locale.ROOT, "  less %.1f ms process start", start * 1e3),
+      row(
+          String.format(Locale.ROOT, "  less %.1f ms process start", start * 1e3),
           net(t, start, total));
     }
     if (dcmtk) {
       Path out = root.resolve("out2.dcm");
       double start = startup(root, new String[] {"dcmconv", "%in", out.toString()});
-      double[] t = toolRate(sets, repeats, new String[] {"dcmconv", "%in", out.toString()},
-          new String[] {"dcmdjpls", "%in", out.toString()});
+      double[] t =
+          toolRate(
+              sets,
+              repeats,
+              new String[] {"dcmconv", "%in", out.toString()},
+              new String[] {"dcmdjpls", "%in", out.toString()});
       row("dcmtk dcmconv / dcmdjpls, per file", t);
-      row(String.format(Locale.ROOT, "  less %.1f ms process start", start * 1e3),
+      row(
+          String.format(Locale.ROOT, "  less %.1f ms process start", start * 1e3),
           net(t, start, total));
     }
-    System.out.printf(Locale.ROOT, "%nuncompressed: %.1f MB per set; JPEG-LS: %.1f MB%n",
-        bytes(raw) / 1e6, bytes(jls) / 1e6);
+    System.out.printf(
+        Locale.ROOT,
+        "%nuncompressed: %.1f MB per set; JPEG-LS: %.1f MB%n",
+        bytes(raw) / 1e6,
+        bytes(jls) / 1e6);
     return 0;
   }
 
@@ -177,8 +247,10 @@ final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
     Object run() throws IOException;
   }
 
-  /** Slices per second: median over repeats, after warming up (JIT) for at least 3 runs and
-   * 2 seconds. */
+  /**
+   * Slices per second: median over repeats, after warming up (JIT) for at least 3 runs and 2
+   * seconds.
+   */
   static double rate(int slices, int repeats, Work w) throws IOException {
     long warm = System.nanoTime();
     for (int i = 0; i < 3 || System.nanoTime() - warm < 2_000_000_000L; i++) w.run();
@@ -213,10 +285,14 @@ final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
       // Tools are slow per file: one pass over a quarter of the files per repeat.
       List<Path> some = files.subList(0, Math.max(1, files.size() / 4));
       String[] cmd = k == 0 ? rawCmd : jlsCmd;
-      out[k] = rate(some.size(), Math.max(1, repeats / 2), () -> {
-        for (Path f : some) exec(subst(cmd, f));
-        return null;
-      });
+      out[k] =
+          rate(
+              some.size(),
+              Math.max(1, repeats / 2),
+              () -> {
+                for (Path f : some) exec(subst(cmd, f));
+                return null;
+              });
     }
     return out;
   }
@@ -225,8 +301,13 @@ final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
   private static double startup(Path root, String[] cmd) throws IOException {
     Path tiny = root.resolve("tiny");
     Volume v = Volume.builder(1, 8, 8).shorts(new short[64], true, 1, 0).build();
-    Path f = DicomWriter.writeSeries(v, tiny, new DicomWriter.Series("T", "1.2.3", "1.2.3.4", 1,
-        "tiny", "CT", "1.2.3.5"), Compression.NONE).get(0);
+    Path f =
+        DicomWriter.writeSeries(
+                v,
+                tiny,
+                new DicomWriter.Series("T", "1.2.3", "1.2.3.4", 1, "tiny", "CT", "1.2.3.5"),
+                Compression.NONE)
+            .get(0);
     return 1 / rate(1, 15, () -> exec(subst(cmd, f)));
   }
 
@@ -256,8 +337,11 @@ final class IoBench implements Callable<Integer>, Cli.NoLibtorch {
   }
 
   private static Object exec(String... cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();

@@ -12,7 +12,8 @@ record MapShape(long n, long k, long d, long h, long w, int ndim) {
   static MapShape parse(String text) {
     String[] parts = text.trim().split("x");
     if (parts.length != 4 && parts.length != 5) {
-      throw new IllegalArgumentException("shape: expected NxKxHxW or NxKxDxHxW, got '" + text + "'");
+      throw new IllegalArgumentException(
+          "shape: expected NxKxHxW or NxKxDxHxW, got '" + text + "'");
     }
     long[] v = new long[parts.length];
     for (int i = 0; i < parts.length; i++) {
@@ -22,8 +23,8 @@ record MapShape(long n, long k, long d, long h, long w, int ndim) {
         v[i] = -1;
       }
       if (v[i] <= 0) {
-        throw new IllegalArgumentException("shape: expected positive integer sizes NxKxHxW or"
-            + " NxKxDxHxW, got '" + text + "'");
+        throw new IllegalArgumentException(
+            "shape: expected positive integer sizes NxKxHxW or" + " NxKxDxHxW, got '" + text + "'");
       }
     }
     return v.length == 4

@@ -15,56 +15,76 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.io.json.Json;
 import org.spinekit.cervical.CervicalClassifier;
-import org.spinekit.nn.Net;
-import org.spinekit.nn.Unet;
-import org.spinekit.train.Adam;
 import org.spinekit.cli.Cli;
 import org.spinekit.cli.Converters;
 import org.spinekit.cli.RuntimeOptions;
+import org.spinekit.io.json.Json;
+import org.spinekit.nn.Net;
+import org.spinekit.nn.Unet;
 import org.spinekit.runtime.NativeRuntime;
+import org.spinekit.train.Adam;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code spinekit bench train}: the time of one training step (forward, loss, backward,
- * AdamW step) and of one eval forward at batch 1, for the 2.5D UNet on EfficientNet-B0 and
- * the cervical stage-2 classifier, beside the same model, batch, loss and optimiser in Python
- * torch ({@code benchmarks/python/train_step_side_by_side.py}) on the same thread count. Each
- * case runs Java then Python back to back, so both see the same machine. One {@link
- * PointerScope} per step, as the trainer runs it.
+ * {@code spinekit bench train}: the time of one training step (forward, loss, backward, AdamW step)
+ * and of one eval forward at batch 1, for the 2.5D UNet on EfficientNet-B0 and the cervical stage-2
+ * classifier, beside the same model, batch, loss and optimiser in Python torch ({@code
+ * benchmarks/python/train_step_side_by_side.py}) on the same thread count. Each case runs Java then
+ * Python back to back, so both see the same machine. One {@link PointerScope} per step, as the
+ * trainer runs it.
  */
-@Command(name = "train", description = {"the time of one training step (forward, loss,"
-    + " backward, AdamW step) and of one eval forward, beside the same model, batch, loss and"
-    + " optimiser in Python torch (benchmarks/python/train_step_side_by_side.py, run from the"
-    + " repository root) on the same thread count: --threads, default all cores. Times in ms"
-    + " per step: median, p99 (nearest rank) and the Java/Python ratio of medians."})
+@Command(
+    name = "train",
+    description = {
+      "the time of one training step (forward, loss,"
+          + " backward, AdamW step) and of one eval forward, beside the same model, batch, loss and"
+          + " optimiser in Python torch (benchmarks/python/train_step_side_by_side.py, run from the"
+          + " repository root) on the same thread count: --threads, default all cores. Times in ms"
+          + " per step: median, p99 (nearest rank) and the Java/Python ratio of medians."
+    })
 final class TrainBench implements Callable<Integer> {
-  static final List<String> DEFAULT_CASES = List.of(
-      "unet_b0:train:2x3x128x128", "unet_b0:train:2x3x320x320", "cervical:train:2x24x128x128",
-      "unet_b0:infer:1x3x128x128", "unet_b0:infer:1x3x320x320", "cervical:infer:1x24x128x128");
+  static final List<String> DEFAULT_CASES =
+      List.of(
+          "unet_b0:train:2x3x128x128",
+          "unet_b0:train:2x3x320x320",
+          "cervical:train:2x24x128x128",
+          "unet_b0:infer:1x3x128x128",
+          "unet_b0:infer:1x3x320x320",
+          "cervical:infer:1x24x128x128");
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--case", paramLabel = "NAME:train|infer:SHAPE", converter = CaseText.class,
-      description = {"a case, repeatable (default: unet_b0:train:2x3x128x128,"
-          + " unet_b0:train:2x3x320x320, cervical:train:2x24x128x128,"
-          + " unet_b0:infer:1x3x128x128, unet_b0:infer:1x3x320x320,"
-          + " cervical:infer:1x24x128x128). unet_b0: UNet (256,128,64,32,16) on"
-          + " EfficientNet-B0, 9 classes, cross entropy; SHAPE NxCxHxW. cervical: stage-2"
-          + " classifier, ResNet-18 per slice, BiGRU 2x256, attention, 1 logit, BCE; SHAPE"
-          + " BxSxHxW (S slices of one channel)"})
+  @Option(
+      names = "--case",
+      paramLabel = "NAME:train|infer:SHAPE",
+      converter = CaseText.class,
+      description = {
+        "a case, repeatable (default: unet_b0:train:2x3x128x128,"
+            + " unet_b0:train:2x3x320x320, cervical:train:2x24x128x128,"
+            + " unet_b0:infer:1x3x128x128, unet_b0:infer:1x3x320x320,"
+            + " cervical:infer:1x24x128x128). unet_b0: UNet (256,128,64,32,16) on"
+            + " EfficientNet-B0, 9 classes, cross entropy; SHAPE NxCxHxW. cervical: stage-2"
+            + " classifier, ResNet-18 per slice, BiGRU 2x256, attention, 1 logit, BCE; SHAPE"
+            + " BxSxHxW (S slices of one channel)"
+      })
   List<String> cases;
 
-  @Option(names = "--warmup", paramLabel = "W", defaultValue = "3",
+  @Option(
+      names = "--warmup",
+      paramLabel = "W",
+      defaultValue = "3",
       converter = Converters.Count.class,
       description = "steps not measured (default ${DEFAULT-VALUE})")
   int warmup;
 
-  @Option(names = "--steps", paramLabel = "S", defaultValue = "10",
+  @Option(
+      names = "--steps",
+      paramLabel = "S",
+      defaultValue = "10",
       converter = Converters.Positive.class,
       description = "measured steps (default ${DEFAULT-VALUE})")
   int steps;
@@ -102,10 +122,12 @@ final class TrainBench implements Callable<Integer> {
     RuntimeOptions runtime = RuntimeOptions.of(spec);
     int threads = runtime.workers();
     NativeRuntime.Settings settings = runtime.settings();
-    NativeRuntime.configure(settings.withThreads(threads).withKernelThreads(
-        settings.kernelThreads() > 0 ? settings.kernelThreads() : threads));
-    System.out.printf(Locale.ROOT, "threads %d, warm-up %d, measured steps %d%n", threads, warmup,
-        steps);
+    NativeRuntime.configure(
+        settings
+            .withThreads(threads)
+            .withKernelThreads(settings.kernelThreads() > 0 ? settings.kernelThreads() : threads));
+    System.out.printf(
+        Locale.ROOT, "threads %d, warm-up %d, measured steps %d%n", threads, warmup, steps);
     List<String> rows = new ArrayList<>();
     for (String c : cases) {
       Result j = java(c, warmup, steps);
@@ -120,17 +142,40 @@ final class TrainBench implements Callable<Integer> {
   }
 
   static String header() {
-    return String.format(Locale.ROOT, "%-30s %10s %9s %10s %9s %9s %9s %6s %10s", "case",
-        "params", "Java p50", "Java p99", "p99/p50", "Py p50", "Py p99", "J/Py", "Py params");
+    return String.format(
+        Locale.ROOT,
+        "%-30s %10s %9s %10s %9s %9s %9s %6s %10s",
+        "case",
+        "params",
+        "Java p50",
+        "Java p99",
+        "p99/p50",
+        "Py p50",
+        "Py p99",
+        "J/Py",
+        "Py params");
   }
 
   static String row(String c, Result j, Result p) {
-    String base = String.format(Locale.ROOT, "%-30s %10d %9.1f %10.1f %9.2f", c, j.params(),
-        j.median(), j.percentile(99), j.percentile(99) / j.median());
+    String base =
+        String.format(
+            Locale.ROOT,
+            "%-30s %10d %9.1f %10.1f %9.2f",
+            c,
+            j.params(),
+            j.median(),
+            j.percentile(99),
+            j.percentile(99) / j.median());
     if (p == null) return base;
-    return base + String.format(Locale.ROOT, " %9.1f %9.1f %6.2f %10d%s", p.median(),
-        p.percentile(99), j.median() / p.median(), p.params(),
-        p.params() == j.params() ? "" : "  (parameter counts differ!)");
+    return base
+        + String.format(
+            Locale.ROOT,
+            " %9.1f %9.1f %6.2f %10d%s",
+            p.median(),
+            p.percentile(99),
+            j.median() / p.median(),
+            p.params(),
+            p.params() == j.params() ? "" : "  (parameter counts differ!)");
   }
 
   record Case(String model, boolean train, long[] shape) {}
@@ -147,8 +192,7 @@ final class TrainBench implements Callable<Integer> {
       throw new IllegalArgumentException("shape '" + f[2] + "' is not like 2x3x128x128");
     }
     if (shape.length != 4 || Arrays.stream(shape).anyMatch(v -> v < 1)) {
-      throw new IllegalArgumentException("shape: expected 4 positive sizes, got '" + f[2]
-          + "'");
+      throw new IllegalArgumentException("shape: expected 4 positive sizes, got '" + f[2] + "'");
     }
     if (!f[0].equals("unet_b0") && !f[0].equals("cervical")) {
       throw new IllegalArgumentException("unknown model '" + f[0] + "' (unet_b0, cervical)");
@@ -174,11 +218,14 @@ final class TrainBench implements Callable<Integer> {
       try (PointerScope keep = new PointerScope()) {
         x = torch.randn(c.shape());
         long[] s = c.shape();
-        y = c.model().equals("unet_b0")
-            ? torch.randint(0, 9, new long[] {s[0], s[2], s[3]},
-                new TensorOptions(torch.ScalarType.Long))
-            : torch.rand(s[0], 1).gt(new org.bytedeco.pytorch.Scalar(0.5))
-                .to(torch.ScalarType.Float);
+        y =
+            c.model().equals("unet_b0")
+                ? torch.randint(
+                    0, 9, new long[] {s[0], s[2], s[3]}, new TensorOptions(torch.ScalarType.Long))
+                : torch
+                    .rand(s[0], 1)
+                    .gt(new org.bytedeco.pytorch.Scalar(0.5))
+                    .to(torch.ScalarType.Float);
         x.retainReference();
         y.retainReference();
       }
@@ -190,8 +237,10 @@ final class TrainBench implements Callable<Integer> {
             try (PointerScope scope = new PointerScope()) {
               opt.zeroGrad();
               Tensor out = model.forward(x);
-              Tensor loss = c.model().equals("unet_b0") ? torch.cross_entropy_loss(out, y)
-                  : torch.binary_cross_entropy_with_logits(out, y);
+              Tensor loss =
+                  c.model().equals("unet_b0")
+                      ? torch.cross_entropy_loss(out, y)
+                      : torch.binary_cross_entropy_with_logits(out, y);
               loss.backward();
               opt.step();
               loss.item_double();
@@ -203,7 +252,8 @@ final class TrainBench implements Callable<Integer> {
         model.eval();
         for (int i = 0; i < warmup + steps; i++) {
           long t0 = System.nanoTime();
-          try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+          try (PointerScope scope = new PointerScope();
+              NoGradGuard g = new NoGradGuard()) {
             model.forward(x).sum().item_double();
           }
           if (i >= warmup) ms[i - warmup] = (System.nanoTime() - t0) / 1e6;
@@ -218,12 +268,23 @@ final class TrainBench implements Callable<Integer> {
   static Result python(String label, int warmup, int steps, int threads) throws IOException {
     Path script = Path.of("benchmarks/python/train_step_side_by_side.py");
     if (!Files.isRegularFile(script)) {
-      throw new IOException(script.toAbsolutePath() + " is missing (run from the repository "
-          + "root, or pass --no-python)");
+      throw new IOException(
+          script.toAbsolutePath()
+              + " is missing (run from the repository "
+              + "root, or pass --no-python)");
     }
-    List<String> cmd = List.of("/usr/bin/python3", script.toString(), "--threads",
-        Integer.toString(threads), "--case", label, "--warmup", Integer.toString(warmup),
-        "--steps", Integer.toString(steps));
+    List<String> cmd =
+        List.of(
+            "/usr/bin/python3",
+            script.toString(),
+            "--threads",
+            Integer.toString(threads),
+            "--case",
+            label,
+            "--warmup",
+            Integer.toString(warmup),
+            "--steps",
+            Integer.toString(steps));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
     Process p = pb.start();
@@ -236,8 +297,11 @@ final class TrainBench implements Callable<Integer> {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted");
     }
-    String line = out.lines().filter(l -> l.startsWith("{")).findFirst()
-        .orElseThrow(() -> new IOException("no result from " + script + ":\n" + out));
+    String line =
+        out.lines()
+            .filter(l -> l.startsWith("{"))
+            .findFirst()
+            .orElseThrow(() -> new IOException("no result from " + script + ":\n" + out));
     java.util.Map<?, ?> m;
     try {
       m = (java.util.Map<?, ?>) Json.parse(line);

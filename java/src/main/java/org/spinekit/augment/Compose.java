@@ -7,9 +7,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.spinekit.tensor.Outputs;
 
 /**
- * Transforms in sequence, the whole applied with probability p (1 by default). Each child
- * draws from its own generator split from the sample's in a fixed order, so whether one child
- * fires does not change the draws of the next. Intermediate tensors are freed on return.
+ * Transforms in sequence, the whole applied with probability p (1 by default). Each child draws
+ * from its own generator split from the sample's in a fixed order, so whether one child fires does
+ * not change the draws of the next. Intermediate tensors are freed on return.
  */
 public final class Compose implements Transform {
   private final double p;
@@ -50,8 +50,10 @@ public final class Compose implements Transform {
       Sample s = sample;
       for (int i = 0; i < streams.length; i++) s = children.get(i).apply(s, streams[i]);
       if (s == sample) return sample;
-      return new Sample(handOut(scope, s.image(), sample.image()),
-          handOut(scope, s.mask(), sample.mask()), s.keypoints());
+      return new Sample(
+          handOut(scope, s.image(), sample.image()),
+          handOut(scope, s.mask(), sample.mask()),
+          s.keypoints());
     }
   }
 

@@ -4,17 +4,16 @@ import java.util.Arrays;
 import java.util.function.IntUnaryOperator;
 
 /**
- * Keypoints of a sample: (x, y) in pixels (the centre of pixel (row i, column j) is (j, i)),
- * an integer label each, and whether the point is still in frame. A point is in frame while
- * it lies on the image area, -0.5 <= x < W - 0.5 and -0.5 <= y < H - 0.5, after every
- * transform so far: once a transform moves it out it stays out (its content is gone), but
- * its coordinates keep being transformed exactly.
+ * Keypoints of a sample: (x, y) in pixels (the centre of pixel (row i, column j) is (j, i)), an
+ * integer label each, and whether the point is still in frame. A point is in frame while it lies on
+ * the image area, -0.5 <= x < W - 0.5 and -0.5 <= y < H - 0.5, after every transform so far: once a
+ * transform moves it out it stays out (its content is gone), but its coordinates keep being
+ * transformed exactly.
  *
- * <p>Left/right pairing: {@code mirror} maps a label to the label of its mirror image (the
- * left foramen of a level to the right one). A horizontal flip replaces every label by its
- * mirror; {@link #UNPAIRED} leaves labels as they are. For the RSNA 2024 lumbar conditions
- * use {@code c -> Condition.values()[c].mirrored().ordinal()} on labels that are condition
- * ordinals.
+ * <p>Left/right pairing: {@code mirror} maps a label to the label of its mirror image (the left
+ * foramen of a level to the right one). A horizontal flip replaces every label by its mirror;
+ * {@link #UNPAIRED} leaves labels as they are. For the RSNA 2024 lumbar conditions use {@code c ->
+ * Condition.values()[c].mirrored().ordinal()} on labels that are condition ordinals.
  *
  * <p>Immutable.
  */
@@ -28,8 +27,8 @@ public final class Keypoints {
   private final boolean[] inFrame;
   private final IntUnaryOperator mirror;
 
-  private Keypoints(double[] x, double[] y, int[] labels, boolean[] inFrame,
-      IntUnaryOperator mirror) {
+  private Keypoints(
+      double[] x, double[] y, int[] labels, boolean[] inFrame, IntUnaryOperator mirror) {
     this.x = x;
     this.y = y;
     this.labels = labels;
@@ -44,13 +43,17 @@ public final class Keypoints {
    */
   public static Keypoints of(double[] xy, int[] labels, IntUnaryOperator mirror) {
     if (xy == null || xy.length % 2 != 0) {
-      throw new IllegalArgumentException("xy: expected pairs x, y, got "
-          + (xy == null ? "null" : xy.length + " values"));
+      throw new IllegalArgumentException(
+          "xy: expected pairs x, y, got " + (xy == null ? "null" : xy.length + " values"));
     }
     int n = xy.length / 2;
     if (labels == null || labels.length != n) {
-      throw new IllegalArgumentException("labels: expected " + n + " labels (one per point),"
-          + " got " + (labels == null ? "null" : labels.length));
+      throw new IllegalArgumentException(
+          "labels: expected "
+              + n
+              + " labels (one per point),"
+              + " got "
+              + (labels == null ? "null" : labels.length));
     }
     if (mirror == null) throw new IllegalArgumentException("mirror: expected a mapping, got null");
     double[] x = new double[n];
@@ -59,8 +62,8 @@ public final class Keypoints {
       x[i] = xy[2 * i];
       y[i] = xy[2 * i + 1];
       if (!Double.isFinite(x[i]) || !Double.isFinite(y[i])) {
-        throw new IllegalArgumentException("xy: expected finite coordinates, got (" + x[i]
-            + ", " + y[i] + ") for point " + i);
+        throw new IllegalArgumentException(
+            "xy: expected finite coordinates, got (" + x[i] + ", " + y[i] + ") for point " + i);
       }
     }
     boolean[] in = new boolean[n];
@@ -73,8 +76,8 @@ public final class Keypoints {
     java.util.Map<Integer, Integer> m = new java.util.HashMap<>();
     for (int[] p : pairs) {
       if (p.length != 2) {
-        throw new IllegalArgumentException("pairs: expected pairs of 2 labels, got "
-            + Arrays.toString(p));
+        throw new IllegalArgumentException(
+            "pairs: expected pairs of 2 labels, got " + Arrays.toString(p));
       }
       m.put(p[0], p[1]);
       m.put(p[1], p[0]);

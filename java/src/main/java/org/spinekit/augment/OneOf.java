@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * With probability p, one of the children, chosen with probability proportional to the
- * children's own p (as albumentations' OneOf), applied unconditionally.
+ * With probability p, one of the children, chosen with probability proportional to the children's
+ * own p (as albumentations' OneOf), applied unconditionally.
  */
 public final class OneOf implements Transform {
   private final double p;

@@ -7,14 +7,14 @@ import org.spinekit.jni.Warp;
 import org.spinekit.tensor.Tensors;
 
 /**
- * Elastic deformation, as albumentations' ElasticTransform (approximate = False) with
- * alpha_affine: first a random affine map A that moves the three points (cx+s, cy+s),
- * (cx+s, cy-s), (cx-s, cy-s) (c = the centre (W/2, H/2) in whole pixels, s = min(H, W)/3
- * in whole pixels) by uniform(-alphaAffine, alphaAffine) each coordinate; then a
- * displacement field d = alpha * G_sigma * U, U uniform in [-1, 1] per pixel (x field then y
- * field), G_sigma the Gaussian of scipy.ndimage.gaussian_filter (truncate 4, mirrored
- * border). Output pixel q reads the source at A^-1 (q + d(q)), in one bilinear pass (the
- * albumentations pipeline interpolates twice), constant border 0.
+ * Elastic deformation, as albumentations' ElasticTransform (approximate = False) with alpha_affine:
+ * first a random affine map A that moves the three points (cx+s, cy+s), (cx+s, cy-s), (cx-s, cy-s)
+ * (c = the centre (W/2, H/2) in whole pixels, s = min(H, W)/3 in whole pixels) by
+ * uniform(-alphaAffine, alphaAffine) each coordinate; then a displacement field d = alpha * G_sigma
+ * * U, U uniform in [-1, 1] per pixel (x field then y field), G_sigma the Gaussian of
+ * scipy.ndimage.gaussian_filter (truncate 4, mirrored border). Output pixel q reads the source at
+ * A^-1 (q + d(q)), in one bilinear pass (the albumentations pipeline interpolates twice), constant
+ * border 0.
  *
  * <p>Keypoints: a source point p goes to the q with q + d(q) = A p, found by the fixed-point
  * iteration q = A p - d(q) with d interpolated bilinearly; it converges whenever the field's
@@ -100,8 +100,8 @@ public final class RandElastic extends RandTransform {
       // Cramer's rule on [x y 1] [a b c]^T = b.
       m[3 * r] = (b0 * (y1 - y2) - y0 * (b1 - b2) + (b1 * y2 - b2 * y1)) / det;
       m[3 * r + 1] = (x0 * (b1 - b2) - b0 * (x1 - x2) + (x1 * b2 - x2 * b1)) / det;
-      m[3 * r + 2] = (x0 * (y1 * b2 - y2 * b1) - y0 * (x1 * b2 - x2 * b1)
-          + b0 * (x1 * y2 - x2 * y1)) / det;
+      m[3 * r + 2] =
+          (x0 * (y1 * b2 - y2 * b1) - y0 * (x1 * b2 - x2 * b1) + b0 * (x1 * y2 - x2 * y1)) / det;
     }
     return m;
   }

@@ -7,11 +7,14 @@ import org.spinekit.tensor.Outputs;
 
 /**
  * Horizontal or vertical flip. Pixels move exactly (x to W-1-x, or y to H-1-y), and so do
- * keypoints. A horizontal flip also swaps left and right: every keypoint label becomes its
- * mirror ({@link Keypoints#mirror()}); a vertical flip keeps labels.
+ * keypoints. A horizontal flip also swaps left and right: every keypoint label becomes its mirror
+ * ({@link Keypoints#mirror()}); a vertical flip keeps labels.
  */
 public final class RandFlip extends RandTransform {
-  public enum Axis { HORIZONTAL, VERTICAL }
+  public enum Axis {
+    HORIZONTAL,
+    VERTICAL
+  }
 
   private final Axis axis;
 

@@ -3,14 +3,14 @@ package org.spinekit.augment;
 import java.util.SplittableRandom;
 
 /**
- * Grid distortion, as albumentations' GridDistortion: each axis is cut into numSteps cells
- * of width W / numSteps (the last one runs to the edge), and each cell is stretched by a
- * factor 1 + uniform(-distortLimit, distortLimit) (x factors drawn first, then y). The output
- * column u reads the source column fx(u), a continuous, increasing, piecewise-linear function
- * with fx(0) = 0 whose slope on each cell is that cell's factor (rows likewise); the map is
- * separable, map_x[v, u] = fx(u), map_y[v, u] = fy(v). Unlike albumentations, which joins the
- * cells with linspace and repeats the value at each joint, the map is continuous there, and
- * therefore exactly invertible: keypoints move to (fx^-1(x), fy^-1(y)) exactly.
+ * Grid distortion, as albumentations' GridDistortion: each axis is cut into numSteps cells of width
+ * W / numSteps (the last one runs to the edge), and each cell is stretched by a factor 1 +
+ * uniform(-distortLimit, distortLimit) (x factors drawn first, then y). The output column u reads
+ * the source column fx(u), a continuous, increasing, piecewise-linear function with fx(0) = 0 whose
+ * slope on each cell is that cell's factor (rows likewise); the map is separable, map_x[v, u] =
+ * fx(u), map_y[v, u] = fy(v). Unlike albumentations, which joins the cells with linspace and
+ * repeats the value at each joint, the map is continuous there, and therefore exactly invertible:
+ * keypoints move to (fx^-1(x), fy^-1(y)) exactly.
  */
 public final class RandGridDistortion extends RandTransform {
   private final int numSteps;
@@ -23,8 +23,8 @@ public final class RandGridDistortion extends RandTransform {
     }
     nonNegative(distortLimit, "distortLimit");
     if (distortLimit >= 1) {
-      throw new IllegalArgumentException("distortLimit: expected a value < 1 (positive cell"
-          + " widths), got " + distortLimit);
+      throw new IllegalArgumentException(
+          "distortLimit: expected a value < 1 (positive cell" + " widths), got " + distortLimit);
     }
     this.numSteps = numSteps;
     this.distortLimit = distortLimit;

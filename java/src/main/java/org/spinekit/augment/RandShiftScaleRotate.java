@@ -4,22 +4,20 @@ import java.util.SplittableRandom;
 import org.spinekit.jni.Warp;
 
 /**
- * Shift, scale and rotation about the image centre, as albumentations' ShiftScaleRotate:
- * angle uniform in [-rotateLimit, rotateLimit] degrees (positive turns counter-clockwise on
- * screen), scale uniform in [1 - scaleLimit, 1 + scaleLimit], shifts uniform in
- * [-shiftLimit, shiftLimit] times the width and the height, drawn in that order. The forward
- * matrix is OpenCV's getRotationMatrix2D(((W-1)/2, (H-1)/2), angle, scale) plus the shift;
- * the image is warped bilinearly, the mask by nearest neighbour, both with a constant border
- * of 0, through the inverse of that matrix without building a map. Keypoints go through the
- * forward matrix.
+ * Shift, scale and rotation about the image centre, as albumentations' ShiftScaleRotate: angle
+ * uniform in [-rotateLimit, rotateLimit] degrees (positive turns counter-clockwise on screen),
+ * scale uniform in [1 - scaleLimit, 1 + scaleLimit], shifts uniform in [-shiftLimit, shiftLimit]
+ * times the width and the height, drawn in that order. The forward matrix is OpenCV's
+ * getRotationMatrix2D(((W-1)/2, (H-1)/2), angle, scale) plus the shift; the image is warped
+ * bilinearly, the mask by nearest neighbour, both with a constant border of 0, through the inverse
+ * of that matrix without building a map. Keypoints go through the forward matrix.
  */
 public final class RandShiftScaleRotate extends RandTransform {
   private final double shiftLimit;
   private final double scaleLimit;
   private final double rotateLimit;
 
-  public RandShiftScaleRotate(double shiftLimit, double scaleLimit, double rotateLimit,
-      double p) {
+  public RandShiftScaleRotate(double shiftLimit, double scaleLimit, double rotateLimit, double p) {
     super(p);
     nonNegative(shiftLimit, "shiftLimit");
     nonNegative(scaleLimit, "scaleLimit");
@@ -38,8 +36,8 @@ public final class RandShiftScaleRotate extends RandTransform {
   }
 
   /** The forward matrix (source to output pixels) of the given parameters. */
-  public static double[] matrix(double angleDeg, double scale, double dx, double dy, long h,
-      long w) {
+  public static double[] matrix(
+      double angleDeg, double scale, double dx, double dy, long h, long w) {
     double t = Math.toRadians(angleDeg);
     double a = scale * Math.cos(t), b = scale * Math.sin(t);
     double cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;

@@ -3,9 +3,9 @@ package org.spinekit.augment;
 import java.util.SplittableRandom;
 
 /**
- * A transform applied with probability {@code p}: the first draw of the generator decides
- * (applied when it is below p), the following ones choose the parameters. {@link OneOf}
- * picks among these and applies the chosen one unconditionally ({@link #force}).
+ * A transform applied with probability {@code p}: the first draw of the generator decides (applied
+ * when it is below p), the following ones choose the parameters. {@link OneOf} picks among these
+ * and applies the chosen one unconditionally ({@link #force}).
  */
 public abstract class RandTransform implements Transform {
   private final double p;

@@ -4,9 +4,9 @@ import java.util.SplittableRandom;
 import org.spinekit.jni.Warp;
 
 /**
- * Resize to a fixed size (not random), as OpenCV's resize: pixel centres aligned
- * (x' = (x + 0.5) W'/W - 0.5), images bilinear with the edge pixels repeated (INTER_LINEAR),
- * masks nearest (INTER_NEAREST_EXACT), keypoints through the same map.
+ * Resize to a fixed size (not random), as OpenCV's resize: pixel centres aligned (x' = (x + 0.5)
+ * W'/W - 0.5), images bilinear with the edge pixels repeated (INTER_LINEAR), masks nearest
+ * (INTER_NEAREST_EXACT), keypoints through the same map.
  */
 public final class Resize implements Transform {
   private final long height;
@@ -14,8 +14,8 @@ public final class Resize implements Transform {
 
   public Resize(long height, long width) {
     if (height <= 0 || width <= 0) {
-      throw new IllegalArgumentException("size: expected positive height and width, got "
-          + height + " x " + width);
+      throw new IllegalArgumentException(
+          "size: expected positive height and width, got " + height + " x " + width);
     }
     this.height = height;
     this.width = width;

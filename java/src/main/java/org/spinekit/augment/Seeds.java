@@ -1,8 +1,8 @@
 package org.spinekit.augment;
 
 /**
- * Per-sample seeds derived from (base seed, epoch, sample index) alone, so a sample's
- * augmentation does not depend on which worker thread draws it or when.
+ * Per-sample seeds derived from (base seed, epoch, sample index) alone, so a sample's augmentation
+ * does not depend on which worker thread draws it or when.
  */
 public final class Seeds {
   private Seeds() {}

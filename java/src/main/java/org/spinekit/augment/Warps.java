@@ -20,8 +20,8 @@ final class Warps {
   static double[] invert(double[] m) {
     double det = m[0] * m[4] - m[1] * m[3];
     if (!(Math.abs(det) > 1e-12) || !Double.isFinite(det)) {
-      throw new IllegalArgumentException("matrix: expected an invertible affine matrix, got"
-          + " determinant " + det);
+      throw new IllegalArgumentException(
+          "matrix: expected an invertible affine matrix, got" + " determinant " + det);
     }
     double a = m[4] / det, b = -m[1] / det, c = -m[3] / det, d = m[0] / det;
     return new double[] {a, b, -(a * m[2] + b * m[5]), c, d, -(c * m[2] + d * m[5])};
@@ -37,8 +37,8 @@ final class Warps {
       Tensor mask = null;
       if (s.mask() != null) {
         mask = s.mask().new_empty(ho, wo);
-        Warp.warpAffineNearest(s.mask(), Sample.elementSize(s.mask()), h, w, inv, ho, wo,
-            border, mask);
+        Warp.warpAffineNearest(
+            s.mask(), Sample.elementSize(s.mask()), h, w, inv, ho, wo, border, mask);
       }
       Keypoints k = s.keypoints() == null ? null : s.keypoints().affine(m, ho, wo);
       return new Sample(Outputs.handOut(scope, img), Outputs.handOut(scope, mask), k);
@@ -56,8 +56,8 @@ final class Warps {
       Tensor mask = null;
       if (s.mask() != null) {
         mask = s.mask().new_empty(h, w);
-        Warp.remapNearest(s.mask(), Sample.elementSize(s.mask()), h, w, mx, my, h, w,
-            Warp.BORDER_CONSTANT, mask);
+        Warp.remapNearest(
+            s.mask(), Sample.elementSize(s.mask()), h, w, mx, my, h, w, Warp.BORDER_CONSTANT, mask);
       }
       return new Sample(Outputs.handOut(scope, img), Outputs.handOut(scope, mask), moved);
     }

@@ -10,11 +10,11 @@ import org.spinekit.augment.RandShiftScaleRotate;
 import org.spinekit.augment.Resize;
 
 /**
- * The joint augmentation of the cervical stage-1 segmentation (SPEC.md): horizontal flip
- * p = 0.5, shift-scale-rotate (shift 0.0625, scale 0.05, rotate 10 degrees) p = 0.5, and one
- * of grid distortion (5 steps, limit 0.05) and elastic (alpha 1, sigma 50, alpha_affine 50)
- * with p = 0.25. The resize to 320 x 320 that precedes it is {@link Resize}, done once (the
- * stacking kernels write that size directly).
+ * The joint augmentation of the cervical stage-1 segmentation (SPEC.md): horizontal flip p = 0.5,
+ * shift-scale-rotate (shift 0.0625, scale 0.05, rotate 10 degrees) p = 0.5, and one of grid
+ * distortion (5 steps, limit 0.05) and elastic (alpha 1, sigma 50, alpha_affine 50) with p = 0.25.
+ * The resize to 320 x 320 that precedes it is {@link Resize}, done once (the stacking kernels write
+ * that size directly).
  */
 public final class CervicalAugment {
   private CervicalAugment() {}

@@ -1,7 +1,5 @@
 package org.spinekit.cervical;
 
-import org.spinekit.train.Dataset;
-import org.spinekit.train.Example;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,15 +12,17 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.augment.Sample;
 import org.spinekit.augment.Transform;
+import org.spinekit.io.SliceSource;
+import org.spinekit.io.Volume;
 import org.spinekit.io.dicom.DicomFile;
 import org.spinekit.io.dicom.DicomImage;
 import org.spinekit.io.dicom.DicomSeriesReader;
-import org.spinekit.io.nifti.Nifti;
-import org.spinekit.io.SliceSource;
-import org.spinekit.io.Volume;
 import org.spinekit.io.kaggle.Rsna2022;
+import org.spinekit.io.nifti.Nifti;
 import org.spinekit.ops.CropSample;
 import org.spinekit.tensor.Outputs;
+import org.spinekit.train.Dataset;
+import org.spinekit.train.Example;
 
 /**
  * The lazy stage-2 data set of the cervical system: one sample per vertebra C1..C7 of every
@@ -30,8 +30,8 @@ import org.spinekit.tensor.Outputs;
  * {@link CropSample}) and the target 1 when that vertebra is fractured (train.csv), else 0.
  *
  * <p>A {@link Crop} holds the box and the ids (file, frame) of the slices the box spans, never
- * voxels; {@link #get} reads just the distinct slices the n samples fall on
- * ({@link DicomFile#read} per file), crops them, and applies the augmentation, if any.
+ * voxels; {@link #get} reads just the distinct slices the n samples fall on ({@link DicomFile#read}
+ * per file), crops them, and applies the augmentation, if any.
  */
 public final class CervicalCrops implements Dataset {
   /**
@@ -39,8 +39,16 @@ public final class CervicalCrops implements Dataset {
    * half-open), the series' image size and slice count, the slices {@code [first, first +
    * slices.size())} of the series that the box with the z margin reaches, and its label.
    */
-  public record Crop(String studyUid, int vertebra, CropSample.Box box, int seriesSlices,
-      int rows, int columns, int first, List<SliceSource> slices, boolean fractured) {
+  public record Crop(
+      String studyUid,
+      int vertebra,
+      CropSample.Box box,
+      int seriesSlices,
+      int rows,
+      int columns,
+      int first,
+      List<SliceSource> slices,
+      boolean fractured) {
     public Crop {
       if (vertebra < 1 || vertebra > 7) {
         throw new IllegalArgumentException("vertebra: expected 1..7 (C1..C7), got " + vertebra);
@@ -59,18 +67,30 @@ public final class CervicalCrops implements Dataset {
    */
   public CervicalCrops(List<Crop> records, CropSample.Options crop, Transform augment) {
     if (records == null || records.isEmpty()) {
-      throw new IllegalArgumentException("records: expected at least one record, got "
-          + (records == null ? "null" : "none"));
+      throw new IllegalArgumentException(
+          "records: expected at least one record, got " + (records == null ? "null" : "none"));
     }
     if (crop == null) throw new IllegalArgumentException("crop: expected options, got null");
     for (Crop r : records) {
       long lo = Math.max(0, r.box().z0() - crop.marginZ());
       long hi = Math.min(r.seriesSlices(), r.box().z1() + crop.marginZ());
       if (r.first() != lo || r.slices().size() != Math.max(0, hi - lo)) {
-        throw new IllegalArgumentException("records: " + r.studyUid() + " C" + r.vertebra()
-            + " holds slices [" + r.first() + ", " + (r.first() + r.slices().size())
-            + ") but the box with z margin " + crop.marginZ() + " needs [" + lo + ", " + hi
-            + ")");
+        throw new IllegalArgumentException(
+            "records: "
+                + r.studyUid()
+                + " C"
+                + r.vertebra()
+                + " holds slices ["
+                + r.first()
+                + ", "
+                + (r.first() + r.slices().size())
+                + ") but the box with z margin "
+                + crop.marginZ()
+                + " needs ["
+                + lo
+                + ", "
+                + hi
+                + ")");
       }
     }
     this.records = List.copyOf(records);
@@ -90,8 +110,8 @@ public final class CervicalCrops implements Dataset {
   @Override
   public Example get(int index, SplittableRandom rng) throws IOException {
     if (index < 0 || index >= records.size()) {
-      throw new IllegalArgumentException("index: expected 0.." + (records.size() - 1) + ", got "
-          + index);
+      throw new IllegalArgumentException(
+          "index: expected 0.." + (records.size() - 1) + ", got " + index);
     }
     Crop r = records.get(index);
     CropSample.Box b = r.box();
@@ -124,8 +144,16 @@ public final class CervicalCrops implements Dataset {
         SliceSource src = r.slices().get((int) (s - r.first()));
         DicomImage im = DicomFile.read(src.file());
         if (im.header().rows() != r.rows() || im.header().columns() != r.columns()) {
-          throw new IOException(src.file() + ": image is " + im.header().rows() + " x "
-              + im.header().columns() + ", the series " + r.rows() + " x " + r.columns());
+          throw new IOException(
+              src.file()
+                  + ": image is "
+                  + im.header().rows()
+                  + " x "
+                  + im.header().columns()
+                  + ", the series "
+                  + r.rows()
+                  + " x "
+                  + r.columns());
         }
         float slope = (float) im.header().slope();
         float intercept = (float) im.header().intercept();
@@ -146,8 +174,8 @@ public final class CervicalCrops implements Dataset {
       done.putIfAbsent(s, i);
     }
     Volume sub = Volume.builder(crop.n(), h, w).floats(voxels).build();
-    CropSample.Box subBox = new CropSample.Box(0, crop.n(), b.y0() - ya, b.y1() - ya,
-        b.x0() - xa, b.x1() - xa);
+    CropSample.Box subBox =
+        new CropSample.Box(0, crop.n(), b.y0() - ya, b.y1() - ya, b.x0() - xa, b.x1() - xa);
     CropSample.Options subOptions = crop.withMargin(0, crop.marginY(), crop.marginX());
     try (PointerScope scope = new PointerScope()) {
       Tensor image = CropSample.sample(sub, subBox, subOptions);
@@ -159,20 +187,41 @@ public final class CervicalCrops implements Dataset {
   // ------------------------------------------------------------------ building records
 
   /**
-   * A vertebra's box as a table of boxes gives it: the slices it spans by Instance Number
-   * ({@code firstInstance..lastInstance}, inclusive, in whatever order the scanner numbered
-   * them) and the inclusive row and column bounds on the series' images.
+   * A vertebra's box as a table of boxes gives it: the slices it spans by Instance Number ({@code
+   * firstInstance..lastInstance}, inclusive, in whatever order the scanner numbered them) and the
+   * inclusive row and column bounds on the series' images.
    */
-  public record InstanceBox(String studyUid, int vertebra, int firstInstance, int lastInstance,
-      int rowMin, int rowMax, int columnMin, int columnMax) {
+  public record InstanceBox(
+      String studyUid,
+      int vertebra,
+      int firstInstance,
+      int lastInstance,
+      int rowMin,
+      int rowMax,
+      int columnMin,
+      int columnMax) {
     public InstanceBox {
       if (vertebra < 1 || vertebra > 7) {
         throw new IllegalArgumentException("vertebra: expected 1..7 (C1..C7), got " + vertebra);
       }
       if (firstInstance > lastInstance || rowMin > rowMax || columnMin > columnMax) {
-        throw new IllegalArgumentException(studyUid + " C" + vertebra + ": empty box (instances "
-            + firstInstance + ".." + lastInstance + ", rows " + rowMin + ".." + rowMax
-            + ", columns " + columnMin + ".." + columnMax + ")");
+        throw new IllegalArgumentException(
+            studyUid
+                + " C"
+                + vertebra
+                + ": empty box (instances "
+                + firstInstance
+                + ".."
+                + lastInstance
+                + ", rows "
+                + rowMin
+                + ".."
+                + rowMax
+                + ", columns "
+                + columnMin
+                + ".."
+                + columnMax
+                + ")");
       }
     }
   }
@@ -196,18 +245,28 @@ public final class CervicalCrops implements Dataset {
       Series s = Series.scan(d.imageDirs().get(label.studyUid()));
       for (InstanceBox b : bs) {
         int[] z = s.volumeRange(b.firstInstance(), b.lastInstance());
-        out.add(s.record(label, b.vertebra(), new CropSample.Box(z[0], z[1] + 1L, b.rowMin(),
-            b.rowMax() + 1L, b.columnMin(), b.columnMax() + 1L), marginZ));
+        out.add(
+            s.record(
+                label,
+                b.vertebra(),
+                new CropSample.Box(
+                    z[0],
+                    z[1] + 1L,
+                    b.rowMin(),
+                    b.rowMax() + 1L,
+                    b.columnMin(),
+                    b.columnMax() + 1L),
+                marginZ));
       }
     }
     return out;
   }
 
   /**
-   * Records of every training study with a segmentation ({@code segmentations/<UID>.nii}),
-   * the box of each vertebra C1..C7 the bounds of its label after the mask is resampled onto the
-   * series ({@link org.spinekit.io.nifti.NiftiImage#resampleTo}). Reads each series once, here, to
-   * place the mask; training reads only the slices it needs.
+   * Records of every training study with a segmentation ({@code segmentations/<UID>.nii}), the box
+   * of each vertebra C1..C7 the bounds of its label after the mask is resampled onto the series
+   * ({@link org.spinekit.io.nifti.NiftiImage#resampleTo}). Reads each series once, here, to place
+   * the mask; training reads only the slices it needs.
    */
   public static List<Crop> fromMasks(Path root, long marginZ) throws IOException {
     Rsna2022.Dataset d = Rsna2022.open(root);
@@ -222,8 +281,12 @@ public final class CervicalCrops implements Dataset {
       for (int v = 1; v <= 7; v++) {
         int[] bb = bounds[v];
         if (bb[1] < 0) continue;
-        out.add(s.record(label, v, new CropSample.Box(bb[0], bb[1] + 1L, bb[2], bb[3] + 1L,
-            bb[4], bb[5] + 1L), marginZ));
+        out.add(
+            s.record(
+                label,
+                v,
+                new CropSample.Box(bb[0], bb[1] + 1L, bb[2], bb[3] + 1L, bb[4], bb[5] + 1L),
+                marginZ));
       }
     }
     return out;
@@ -257,24 +320,28 @@ public final class CervicalCrops implements Dataset {
   /** The slice ids of a series in volume order, and its image size. */
   private record Series(List<SliceSource> slices, int rows, int columns) {
     static Series scan(Path dir) throws IOException {
-      DicomSeriesReader.Scan scan = DicomSeriesReader.scan(dir,
-          DicomSeriesReader.Options.defaults().withThreads(1));
+      DicomSeriesReader.Scan scan =
+          DicomSeriesReader.scan(dir, DicomSeriesReader.Options.defaults().withThreads(1));
       if (scan.series().size() != 1) {
         throw new IOException(dir + ": expected one series, found " + scan.series().size());
       }
       DicomSeriesReader.Series s = scan.series().get(0);
       List<SliceSource> ids = new ArrayList<>();
       for (DicomSeriesReader.Slice x : s.slices()) {
-        ids.add(new SliceSource(x.header().file(), x.frame(), x.header().instanceNumber(),
-            x.header().sopInstanceUid()));
+        ids.add(
+            new SliceSource(
+                x.header().file(),
+                x.frame(),
+                x.header().instanceNumber(),
+                x.header().sopInstanceUid()));
       }
       return new Series(ids, s.first().rows(), s.first().columns());
     }
 
     /**
-     * Inclusive range of volume slice indices holding instance numbers {@code from..to}: the
-     * truth counts slices by instance number (1 = most superior), the series reader orders them
-     * by position along the slice normal.
+     * Inclusive range of volume slice indices holding instance numbers {@code from..to}: the truth
+     * counts slices by instance number (1 = most superior), the series reader orders them by
+     * position along the slice normal.
      */
     int[] volumeRange(int from, int to) throws IOException {
       int lo = Integer.MAX_VALUE, hi = -1, found = 0;
@@ -287,8 +354,15 @@ public final class CervicalCrops implements Dataset {
         }
       }
       if (found != to - from + 1 || hi - lo + 1 != found) {
-        throw new IOException(slices.get(0).file().getParent() + ": instance numbers " + from
-            + ".." + to + " are not " + (to - from + 1) + " adjacent slices of the series");
+        throw new IOException(
+            slices.get(0).file().getParent()
+                + ": instance numbers "
+                + from
+                + ".."
+                + to
+                + " are not "
+                + (to - from + 1)
+                + " adjacent slices of the series");
       }
       return new int[] {lo, hi};
     }
@@ -296,8 +370,16 @@ public final class CervicalCrops implements Dataset {
     Crop record(Rsna2022.CervicalLabel label, int vertebra, CropSample.Box box, long marginZ) {
       int lo = (int) Math.max(0, box.z0() - marginZ);
       int hi = (int) Math.min(slices.size(), box.z1() + marginZ);
-      return new Crop(label.studyUid(), vertebra, box, slices.size(), rows, columns, lo,
-          slices.subList(lo, Math.max(lo, hi)), label.fractured(vertebra));
+      return new Crop(
+          label.studyUid(),
+          vertebra,
+          box,
+          slices.size(),
+          rows,
+          columns,
+          lo,
+          slices.subList(lo, Math.max(lo, hi)),
+          label.fractured(vertebra));
     }
   }
 }

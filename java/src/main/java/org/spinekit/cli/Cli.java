@@ -22,9 +22,9 @@ import org.spinekit.io.MalformedFileException;
 import org.spinekit.runtime.NativeRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.ExecutionException;
-import picocli.CommandLine.IVersionProvider;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Help.Ansi.Text;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -35,33 +35,35 @@ import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * What the SpineKit command lines ({@code spinekit} here, {@code spinekit bench} in the
- * benchmarks jar) share: picocli set up with one exit-code policy, the {@link RuntimeOptions}
- * applied once before the command runs, and the version.
+ * What the SpineKit command lines ({@code spinekit} here, {@code spinekit bench} in the benchmarks
+ * jar) share: picocli set up with one exit-code policy, the {@link RuntimeOptions} applied once
+ * before the command runs, and the version.
  *
  * <p>Exit codes: {@value #OK} success; {@value #BAD_INPUT} a usage error (unknown option or
- * subcommand, a missing or malformed value: picocli's message naming the option, then the
- * synopsis) or bad input found while running ({@link IllegalArgumentException}, {@link
- * MalformedFileException}: "spinekit: message"); {@value #FAILED} an I/O failure (any other
- * {@link IOException}, the JDK's file exceptions spelled out) or a state the command cannot
- * work in ({@link IllegalStateException}, e.g. the runtime refusing its settings), both as
- * "spinekit: message", or any other error inside SpineKit (with its stack trace).
+ * subcommand, a missing or malformed value: picocli's message naming the option, then the synopsis)
+ * or bad input found while running ({@link IllegalArgumentException}, {@link
+ * MalformedFileException}: "spinekit: message"); {@value #FAILED} an I/O failure (any other {@link
+ * IOException}, the JDK's file exceptions spelled out) or a state the command cannot work in
+ * ({@link IllegalStateException}, e.g. the runtime refusing its settings), both as "spinekit:
+ * message", or any other error inside SpineKit (with its stack trace).
  */
 public final class Cli {
   private Cli() {}
 
   /** Exit code of a command that did what it was asked. */
   public static final int OK = 0;
+
   /** Exit code of an I/O failure or an internal error. */
   public static final int FAILED = 1;
+
   /** Exit code of a usage error or of bad input. */
   public static final int BAD_INPUT = 2;
 
   /**
-   * A command that loads neither libtorch nor the kernels (it reads and writes files, or is a
-   * group that only prints its usage): the native runtime is left unconfigured, so it starts
-   * in a fraction of a second. The common options are still checked, and {@code --threads}
-   * still sizes the command's own worker pool.
+   * A command that loads neither libtorch nor the kernels (it reads and writes files, or is a group
+   * that only prints its usage): the native runtime is left unconfigured, so it starts in a
+   * fraction of a second. The common options are still checked, and {@code --threads} still sizes
+   * the command's own worker pool.
    */
   public interface NoLibtorch {}
 
@@ -77,19 +79,24 @@ public final class Cli {
   }
 
   /**
-   * The help of every command alike: 90 columns, options in declared order, its own options
-   * then the common ones, the commands and the exit codes under headings.
+   * The help of every command alike: 90 columns, options in declared order, its own options then
+   * the common ones, the commands and the exit codes under headings.
    */
   private static void style(CommandLine cl) {
     Map<String, String> codes = new LinkedHashMap<>();
     codes.put(Integer.toString(OK), "success");
     codes.put(Integer.toString(FAILED), "an I/O failure (or an error inside SpineKit)");
     codes.put(Integer.toString(BAD_INPUT), "a usage error or bad input");
-    cl.getCommandSpec().usageMessage().width(90).sortOptions(false).sortSynopsis(false)
-        .commandListHeading("%nCommands:%n").exitCodeListHeading("%nExit codes:%n")
+    cl.getCommandSpec()
+        .usageMessage()
+        .width(90)
+        .sortOptions(false)
+        .sortSynopsis(false)
+        .commandListHeading("%nCommands:%n")
+        .exitCodeListHeading("%nExit codes:%n")
         .exitCodeList(codes);
-    cl.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST,
-        Help::optionLists);
+    cl.getHelpSectionMap()
+        .put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_OPTION_LIST, Help::optionLists);
     for (CommandLine sub : cl.getSubcommands().values()) style(sub);
   }
 
@@ -99,14 +106,16 @@ public final class Cli {
   }
 
   /**
-   * For a group run without its subcommand: names what was expected, prints the usage to
-   * stderr and returns {@link #BAD_INPUT}.
+   * For a group run without its subcommand: names what was expected, prints the usage to stderr and
+   * returns {@link #BAD_INPUT}.
    */
   public static int missingSubcommand(CommandSpec spec) {
     CommandLine cl = spec.commandLine();
     PrintWriter err = cl.getErr();
-    err.println(spec.qualifiedName() + ": expected a command: "
-        + String.join(", ", cl.getSubcommands().keySet()));
+    err.println(
+        spec.qualifiedName()
+            + ": expected a command: "
+            + String.join(", ", cl.getSubcommands().keySet()));
     err.println();
     cl.usage(err);
     err.flush();
@@ -180,12 +189,19 @@ public final class Cli {
   /** An I/O exception as a sentence: the JDK's file exceptions carry only the path. */
   static String describe(IOException e) {
     if (e instanceof FileSystemException f && f.getReason() == null && f.getFile() != null) {
-      String what = f instanceof NoSuchFileException ? "no such file or directory"
-          : f instanceof AccessDeniedException ? "permission denied"
-          : f instanceof FileAlreadyExistsException ? "already exists"
-          : f instanceof NotDirectoryException ? "not a directory"
-          : f.getClass().getSimpleName();
-      return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": "
+      String what =
+          f instanceof NoSuchFileException
+              ? "no such file or directory"
+              : f instanceof AccessDeniedException
+                  ? "permission denied"
+                  : f instanceof FileAlreadyExistsException
+                      ? "already exists"
+                      : f instanceof NotDirectoryException
+                          ? "not a directory"
+                          : f.getClass().getSimpleName();
+      return f.getFile()
+          + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "")
+          + ": "
           + what;
     }
     return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
@@ -216,8 +232,8 @@ public final class Cli {
     }
 
     @Override
-    protected Text createDetailedSynopsisOptionsText(Collection<ArgSpec> done,
-        Comparator<OptionSpec> sort, boolean cluster) {
+    protected Text createDetailedSynopsisOptionsText(
+        Collection<ArgSpec> done, Comparator<OptionSpec> sort, boolean cluster) {
       Text own = createDetailedSynopsisOptionsText(done, options(false), sort, cluster);
       return options(true).isEmpty() ? own : own.concat(" " + COMMON);
     }
@@ -229,25 +245,30 @@ public final class Cli {
       List<OptionSpec> all = new ArrayList<>(own);
       all.addAll(common);
       // Declared order (or order = n), the help and version options last.
-      Comparator<OptionSpec> order = Comparator.comparing(
-          (OptionSpec o) -> o.usageHelp() || o.versionHelp()).thenComparingInt(OptionSpec::order);
-      CommandLine.Help.Layout layout = help.createDefaultLayout(all,
-          help.commandSpec().positionalParameters(), help.colorScheme());
-      String text = help.optionListExcludingGroups(own, layout, order,
-          help.parameterLabelRenderer());
+      Comparator<OptionSpec> order =
+          Comparator.comparing((OptionSpec o) -> o.usageHelp() || o.versionHelp())
+              .thenComparingInt(OptionSpec::order);
+      CommandLine.Help.Layout layout =
+          help.createDefaultLayout(
+              all, help.commandSpec().positionalParameters(), help.colorScheme());
+      String text =
+          help.optionListExcludingGroups(own, layout, order, help.parameterLabelRenderer());
       if (common.isEmpty()) return text;
       // A layout keeps the rows it rendered: a fresh one, aligned the same, for the second list.
-      layout = help.createDefaultLayout(all, help.commandSpec().positionalParameters(),
-          help.colorScheme());
-      return text + String.format("%nCommon options, before or after the command (they override"
-          + " the SPINEKIT_* variables):%n") + help.optionListExcludingGroups(common, layout,
-          order, help.parameterLabelRenderer());
+      layout =
+          help.createDefaultLayout(
+              all, help.commandSpec().positionalParameters(), help.colorScheme());
+      return text
+          + String.format(
+              "%nCommon options, before or after the command (they override"
+                  + " the SPINEKIT_* variables):%n")
+          + help.optionListExcludingGroups(common, layout, order, help.parameterLabelRenderer());
     }
   }
 
   /**
-   * A picocli converter from a parse function that throws {@link IllegalArgumentException}
-   * naming what is wrong: the message becomes picocli's "Invalid value for option ...".
+   * A picocli converter from a parse function that throws {@link IllegalArgumentException} naming
+   * what is wrong: the message becomes picocli's "Invalid value for option ...".
    */
   public abstract static class Converter<T> implements ITypeConverter<T> {
     /** {@code text} as a value; throws {@link IllegalArgumentException} when malformed. */
@@ -269,23 +290,27 @@ public final class Cli {
     public String[] getVersion() {
       List<String> lines = new ArrayList<>();
       String spineKit = maven("org.spinekit", "spinekit", Cli.class);
-      lines.add("spinekit " + (spineKit != null ? spineKit
-          : "(development build: not run from a jar)"));
+      lines.add(
+          "spinekit " + (spineKit != null ? spineKit : "(development build: not run from a jar)"));
       // The class is loaded, not initialised: no native library is loaded here.
       String torch = maven("org.bytedeco", "pytorch", org.bytedeco.pytorch.Tensor.class);
       if (torch != null) lines.add("JavaCPP Presets for PyTorch " + torch);
-      lines.add("Java " + System.getProperty("java.vm.name") + " "
-          + System.getProperty("java.runtime.version"));
+      lines.add(
+          "Java "
+              + System.getProperty("java.vm.name")
+              + " "
+              + System.getProperty("java.runtime.version"));
       return lines.toArray(String[]::new);
     }
 
     /**
-     * The version of a jar on the class path: its Maven properties (kept in the shaded
-     * benchmarks jar too), else the manifest of the jar {@code cls} came from; null if neither.
+     * The version of a jar on the class path: its Maven properties (kept in the shaded benchmarks
+     * jar too), else the manifest of the jar {@code cls} came from; null if neither.
      */
     static String maven(String group, String artifact, Class<?> cls) {
-      try (InputStream in = Cli.class.getResourceAsStream("/META-INF/maven/" + group + "/"
-          + artifact + "/pom.properties")) {
+      try (InputStream in =
+          Cli.class.getResourceAsStream(
+              "/META-INF/maven/" + group + "/" + artifact + "/pom.properties")) {
         if (in != null) {
           Properties p = new Properties();
           p.load(in);

@@ -100,8 +100,8 @@ public final class Converters {
         }
       }
       if ((s.length != 4 && s.length != 5) || Arrays.stream(s).anyMatch(v -> v < 1)) {
-        throw new IllegalArgumentException("expected NxKxHxW or NxKxDxHxW with sizes >= 1,"
-            + " got '" + text + "'");
+        throw new IllegalArgumentException(
+            "expected NxKxHxW or NxKxDxHxW with sizes >= 1," + " got '" + text + "'");
       }
       return new HeatmapShape(s);
     }

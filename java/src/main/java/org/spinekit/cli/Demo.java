@@ -21,49 +21,74 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code spinekit demo}: first the synthetic data sets ({@link DataDemo}: generated, read back
- * through the Kaggle layouts, DICOM and NIfTI, labels checked against the anatomy), then
- * heatmaps rendered from random points go through the three head kernels; prints how well
- * DSNT recovers the points, the fused loss beside the composite one, and the forward+backward
- * times of both.
+ * through the Kaggle layouts, DICOM and NIfTI, labels checked against the anatomy), then heatmaps
+ * rendered from random points go through the three head kernels; prints how well DSNT recovers the
+ * points, the fused loss beside the composite one, and the forward+backward times of both.
  */
-@Command(name = "demo", description = {"generates the synthetic RSNA"
-    + " 2022 and RSNA 2024 sets, reads them back (Kaggle CSVs, DICOM series, NIfTI masks) and"
-    + " shows the labels on the anatomy; then renders heatmaps from random points and runs the"
-    + " DSNT, heatmap-pooling and fused head-loss kernels: coordinate error, and forward +"
-    + " backward times beside the libtorch composites"})
+@Command(
+    name = "demo",
+    description = {
+      "generates the synthetic RSNA"
+          + " 2022 and RSNA 2024 sets, reads them back (Kaggle CSVs, DICOM series, NIfTI masks) and"
+          + " shows the labels on the anatomy; then renders heatmaps from random points and runs the"
+          + " DSNT, heatmap-pooling and fused head-loss kernels: coordinate error, and forward +"
+          + " backward times beside the libtorch composites"
+    })
 final class Demo implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--shape", paramLabel = "NxKxHxW|NxKxDxHxW", defaultValue = "8x5x80x80",
+  @Option(
+      names = "--shape",
+      paramLabel = "NxKxHxW|NxKxDxHxW",
+      defaultValue = "8x5x80x80",
       converter = Converters.HeatmapShapes.class,
       description = "heatmap batch (default ${DEFAULT-VALUE}; 3D e.g. 2x10x24x80x80)")
   Converters.HeatmapShape shape;
 
-  @Option(names = "--classes", paramLabel = "C", defaultValue = "3",
+  @Option(
+      names = "--classes",
+      paramLabel = "C",
+      defaultValue = "3",
       converter = Converters.Positive.class,
       description = "grade classes (default ${DEFAULT-VALUE}; class weights 1, 2, 4, ...)")
   int classes;
 
-  @Option(names = "--sigma", paramLabel = "S", defaultValue = "2",
+  @Option(
+      names = "--sigma",
+      paramLabel = "S",
+      defaultValue = "2",
       converter = Converters.PositiveReal.class,
       description = "Gaussian sigma in pixels (default ${DEFAULT-VALUE})")
   double sigma;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      defaultValue = "1",
       description = "random seed (default ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--iters", paramLabel = "I", defaultValue = "20",
+  @Option(
+      names = "--iters",
+      paramLabel = "I",
+      defaultValue = "20",
       converter = Converters.Positive.class,
-      description = "timed repetitions per implementation (default ${DEFAULT-VALUE}; median"
-          + " reported)")
+      description =
+          "timed repetitions per implementation (default ${DEFAULT-VALUE}; median" + " reported)")
   int iters;
 
-  @Option(names = "--data", paramLabel = "DIR", description = "write the synthetic data sets"
-      + " here and keep them (default: a temporary directory, removed afterwards)")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description =
+          "write the synthetic data sets"
+              + " here and keep them (default: a temporary directory, removed afterwards)")
   java.nio.file.Path data;
 
-  @Option(names = "--data-size", paramLabel = "small|demo", defaultValue = "demo",
+  @Option(
+      names = "--data-size",
+      paramLabel = "small|demo",
+      defaultValue = "demo",
       description = "small (seconds) or demo (default)")
   SynthCommand.Size dataSize;
 
@@ -76,10 +101,11 @@ final class Demo implements Callable<Integer> {
     long c = classes;
     RuntimeOptions runtime = RuntimeOptions.of(spec);
     if (!noData) {
-      java.nio.file.Path dir = data != null ? data
-          : java.nio.file.Files.createTempDirectory("spinekit-demo");
+      java.nio.file.Path dir =
+          data != null ? data : java.nio.file.Files.createTempDirectory("spinekit-demo");
       try {
-        System.out.printf("spinekit demo: synthetic data sets (%s), seed %d, %d threads%n",
+        System.out.printf(
+            "spinekit demo: synthetic data sets (%s), seed %d, %d threads%n",
             dataSize, seed, runtime.workers());
         DataDemo.run(dir, dataSize == SynthCommand.Size.small, seed, runtime.workers());
       } finally {
@@ -99,9 +125,15 @@ final class Demo implements Callable<Integer> {
     float[] cw = new float[(int) c];
     for (int i = 0; i < c; i++) cw[i] = (float) Math.pow(2, i);
 
-    System.out.printf("spinekit demo: heat %s, grade %s, sigma %.2f, seed %d, libtorch threads"
-        + " %d, kernel threads %d%n", Arrays.toString(shape), Arrays.toString(gshape), sigma,
-        seed, state.threads(), state.kernelThreads());
+    System.out.printf(
+        "spinekit demo: heat %s, grade %s, sigma %.2f, seed %d, libtorch threads"
+            + " %d, kernel threads %d%n",
+        Arrays.toString(shape),
+        Arrays.toString(gshape),
+        sigma,
+        seed,
+        state.threads(),
+        state.kernelThreads());
     try (PointerScope scope = new PointerScope()) {
       float[] pts = new float[(int) (n * k * ndim)];
       for (int r = 0; r < n * k; r++) {
@@ -113,9 +145,11 @@ final class Demo implements Callable<Integer> {
       }
       Tensor points = Tensors.of(pts, n, k, ndim);
       // Heatmap logits: log of the rendered Gaussian plus a little noise.
-      Tensor heat = GaussianTargets.render(points, spatial, sigma, false)
-          .clamp_min(new Scalar(1e-30)).log()
-          .add(torch.randn(shape).mul(new Scalar(0.05)));
+      Tensor heat =
+          GaussianTargets.render(points, spatial, sigma, false)
+              .clamp_min(new Scalar(1e-30))
+              .log()
+              .add(torch.randn(shape).mul(new Scalar(0.05)));
       Tensor grade = torch.randn(gshape);
       long[] tg = new long[(int) (n * k)];
       for (int i = 0; i < tg.length; i++) tg[i] = rnd.nextInt((int) c);
@@ -131,46 +165,61 @@ final class Demo implements Callable<Integer> {
         sum += e;
         max = Math.max(max, e);
       }
-      System.out.printf("DSNT coordinates vs the rendered points: mean |error| %.4f px,"
-          + " max %.4f px over %d coordinates%n", sum / got.length, max, got.length);
-      double dc = maxAbsDiff(r.coords, Composite.dsntCoords(Composite.spatialSoftmax(heat), d, h,
-          w, ndim));
-      System.out.printf("DSNT fused vs libtorch composite: max |coordinate difference| %.2e px%n",
-          dc);
+      System.out.printf(
+          "DSNT coordinates vs the rendered points: mean |error| %.4f px,"
+              + " max %.4f px over %d coordinates%n",
+          sum / got.length, max, got.length);
+      double dc =
+          maxAbsDiff(r.coords, Composite.dsntCoords(Composite.spatialSoftmax(heat), d, h, w, ndim));
+      System.out.printf(
+          "DSNT fused vs libtorch composite: max |coordinate difference| %.2e px%n", dc);
 
       HeadLoss loss = new HeadLoss(sigma, 1.0, 1.0, cw);
       HeadLoss.Result hl = loss.compute(heat, grade, points, targets);
       Composite.HeadLossTerms ref =
           Composite.headLoss(heat, grade, points, targets, cw, sigma, 1.0, 1.0);
-      System.out.printf("head loss fused:     loss %.6f  JS %.6f  NLL %.6f%n", hl.loss(), hl.js(),
-          hl.nll());
-      System.out.printf("head loss composite: loss %.6f  JS %.6f  NLL %.6f%n",
+      System.out.printf(
+          "head loss fused:     loss %.6f  JS %.6f  NLL %.6f%n", hl.loss(), hl.js(), hl.nll());
+      System.out.printf(
+          "head loss composite: loss %.6f  JS %.6f  NLL %.6f%n",
           ref.loss().item_double(), ref.js().item_double(), ref.nll().item_double());
 
       Tensor probs = r.probs;
       Tensor gradeProbs = grade.softmax(1).contiguous();
       System.out.println();
-      System.out.printf("%-34s %12s %12s %9s%n", "forward + backward (median of " + iters + ")",
-          "fused ms", "composite ms", "speed-up");
-      row("DSNT", iters, () -> {
-        Dsnt.Result x = Dsnt.forward(heat);
-        x.backward(gradCoords, null, null);
-      }, () -> {
-        Tensor leaf = heat.detach().requires_grad_(true);
-        Tensor p = Composite.spatialSoftmax(leaf);
-        Composite.dsntCoords(p, d, h, w, ndim).mul(gradCoords).sum().backward();
-        leaf.grad();
-      });
-      row("heatmap pooling", iters, () -> {
-        HeatmapPool.forward(probs, gradeProbs);
-        HeatmapPool.backward(probs, gradeProbs, gradPooled);
-      }, () -> {
-        Tensor a = probs.detach().requires_grad_(true);
-        Tensor b = gradeProbs.detach().requires_grad_(true);
-        Composite.heatmapPool(a, b).mul(gradPooled).sum().backward();
-      });
-      row("head loss (JS + NLL, both grads)", iters, () -> loss.compute(heat, grade, points,
-          targets), () -> {
+      System.out.printf(
+          "%-34s %12s %12s %9s%n",
+          "forward + backward (median of " + iters + ")", "fused ms", "composite ms", "speed-up");
+      row(
+          "DSNT",
+          iters,
+          () -> {
+            Dsnt.Result x = Dsnt.forward(heat);
+            x.backward(gradCoords, null, null);
+          },
+          () -> {
+            Tensor leaf = heat.detach().requires_grad_(true);
+            Tensor p = Composite.spatialSoftmax(leaf);
+            Composite.dsntCoords(p, d, h, w, ndim).mul(gradCoords).sum().backward();
+            leaf.grad();
+          });
+      row(
+          "heatmap pooling",
+          iters,
+          () -> {
+            HeatmapPool.forward(probs, gradeProbs);
+            HeatmapPool.backward(probs, gradeProbs, gradPooled);
+          },
+          () -> {
+            Tensor a = probs.detach().requires_grad_(true);
+            Tensor b = gradeProbs.detach().requires_grad_(true);
+            Composite.heatmapPool(a, b).mul(gradPooled).sum().backward();
+          });
+      row(
+          "head loss (JS + NLL, both grads)",
+          iters,
+          () -> loss.compute(heat, grade, points, targets),
+          () -> {
             Tensor a = heat.detach().requires_grad_(true);
             Tensor b = grade.detach().requires_grad_(true);
             Composite.headLoss(a, b, points, targets, cw, sigma, 1.0, 1.0).loss().backward();

@@ -5,10 +5,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.spinekit.io.Volume;
 import org.spinekit.io.dicom.DicomHeader;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.npy.Npy;
-import org.spinekit.io.Volume;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -16,7 +16,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code spinekit dicom info|export}: what DICOM series are in a file or directory. */
-@Command(name = "dicom", synopsisSubcommandLabel = "(info | export)",
+@Command(
+    name = "dicom",
+    synopsisSubcommandLabel = "(info | export)",
     description = "the DICOM series in a file or directory, listed or written as NumPy arrays",
     subcommands = {DicomCommand.Info.class, DicomCommand.Export.class})
 final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
@@ -27,14 +29,19 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
     return Cli.missingSubcommand(spec);
   }
 
-  @Command(name = "info", description = {"lists each series: UIDs, description, modality,"
-      + " size, spacing, transfer syntax, and what was odd (missing slices, skipped files)."
-      + " Exits 1 when no series is found."})
+  @Command(
+      name = "info",
+      description = {
+        "lists each series: UIDs, description, modality,"
+            + " size, spacing, transfer syntax, and what was odd (missing slices, skipped files)."
+            + " Exits 1 when no series is found."
+      })
   static final class Info implements Callable<Integer>, Cli.NoLibtorch {
     @Spec CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE|DIR", description = "a DICOM file, or a directory searched"
-        + " recursively")
+    @Parameters(
+        paramLabel = "FILE|DIR",
+        description = "a DICOM file, or a directory searched" + " recursively")
     Path in;
 
     @Override
@@ -43,29 +50,37 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
     }
   }
 
-  @Command(name = "export", description = {"writes the pixel data as a"
-      + " NumPy array: a series becomes [slices, rows, cols] in slice order (sorted along the"
-      + " slice normal); stored values (int16/uint16) by default, float32 modality values"
-      + " (rescale applied) with --rescale"})
+  @Command(
+      name = "export",
+      description = {
+        "writes the pixel data as a"
+            + " NumPy array: a series becomes [slices, rows, cols] in slice order (sorted along the"
+            + " slice normal); stored values (int16/uint16) by default, float32 modality values"
+            + " (rescale applied) with --rescale"
+      })
   static final class Export implements Callable<Integer>, Cli.NoLibtorch {
     @Spec CommandSpec spec;
 
-    @Parameters(paramLabel = "FILE|DIR", description = "a DICOM file, or a directory holding"
-        + " one series")
+    @Parameters(
+        paramLabel = "FILE|DIR",
+        description = "a DICOM file, or a directory holding" + " one series")
     Path in;
 
-    @Option(names = "--out", paramLabel = "PATH.npy", required = true,
+    @Option(
+        names = "--out",
+        paramLabel = "PATH.npy",
+        required = true,
         description = "the array to write (atomically)")
     Path out;
 
-    @Option(names = "--rescale", description = "float32 modality values (slope and intercept"
-        + " applied)")
+    @Option(
+        names = "--rescale",
+        description = "float32 modality values (slope and intercept" + " applied)")
     boolean rescale;
 
     @Override
     public Integer call() throws IOException {
-      return export(Cli.existing("dicom export", in), out,
-          readOptions(spec).withModality(rescale));
+      return export(Cli.existing("dicom export", in), out, readOptions(spec).withModality(rescale));
     }
   }
 
@@ -84,28 +99,50 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
       files += s.files().size();
       System.out.printf(Locale.ROOT, "series %s%n", s.seriesInstanceUid());
       System.out.printf(Locale.ROOT, "  study          %s%n", nz(h.studyInstanceUid()));
-      System.out.printf(Locale.ROOT, "  description    %s (%s, series number %d)%n",
-          nz(h.seriesDescription()), nz(h.modality()), h.seriesNumber());
-      System.out.printf(Locale.ROOT, "  size           %d slices x %d rows x %d columns, %d"
-          + " file(s)%n", slices, h.rows(), h.columns(), s.files().size());
+      System.out.printf(
+          Locale.ROOT,
+          "  description    %s (%s, series number %d)%n",
+          nz(h.seriesDescription()),
+          nz(h.modality()),
+          h.seriesNumber());
+      System.out.printf(
+          Locale.ROOT,
+          "  size           %d slices x %d rows x %d columns, %d" + " file(s)%n",
+          slices,
+          h.rows(),
+          h.columns(),
+          s.files().size());
       double[] ps = h.pixelSpacing();
-      System.out.printf(Locale.ROOT, "  spacing        row %s, column %s, slice %s mm%n",
-          ps == null ? "?" : fmt(ps[0]), ps == null ? "?" : fmt(ps[1]),
+      System.out.printf(
+          Locale.ROOT,
+          "  spacing        row %s, column %s, slice %s mm%n",
+          ps == null ? "?" : fmt(ps[0]),
+          ps == null ? "?" : fmt(ps[1]),
           fmt(sliceSpacing(s)));
-      System.out.printf(Locale.ROOT, "  pixels         %d-bit %s (stored %d), rescale %s x + %s%n",
-          h.bitsAllocated(), h.signed() ? "signed" : "unsigned", h.bitsStored(),
-          fmt(h.slope()), fmt(h.intercept()));
-      System.out.printf(Locale.ROOT, "  transfer       %s (%s)%n", h.transferSyntaxName(),
-          h.transferSyntaxUid());
+      System.out.printf(
+          Locale.ROOT,
+          "  pixels         %d-bit %s (stored %d), rescale %s x + %s%n",
+          h.bitsAllocated(),
+          h.signed() ? "signed" : "unsigned",
+          h.bitsStored(),
+          fmt(h.slope()),
+          fmt(h.intercept()));
+      System.out.printf(
+          Locale.ROOT, "  transfer       %s (%s)%n", h.transferSyntaxName(), h.transferSyntaxUid());
       if (h.imageOrientation() != null) {
-        System.out.printf(Locale.ROOT, "  orientation    %s%n",
-            Arrays.toString(h.imageOrientation()));
+        System.out.printf(
+            Locale.ROOT, "  orientation    %s%n", Arrays.toString(h.imageOrientation()));
       }
       for (String w : s.warnings()) System.out.println("  warning        " + w);
     }
     for (String w : scan.skipped()) System.out.println("skipped " + w);
-    System.out.printf(Locale.ROOT, "%d series, %d files, %d skipped, headers read in %.2f s%n",
-        scan.series().size(), files, scan.skipped().size(), secs);
+    System.out.printf(
+        Locale.ROOT,
+        "%d series, %d files, %d skipped, headers read in %.2f s%n",
+        scan.series().size(),
+        files,
+        scan.skipped().size(),
+        secs);
     return scan.series().isEmpty() ? Cli.FAILED : Cli.OK;
   }
 
@@ -113,14 +150,17 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
   private static double sliceSpacing(DicomSeriesReader.Series s) {
     double[] steps = new double[Math.max(0, s.slices().size() - 1)];
     DicomHeader h = s.first();
-    if (steps.length == 0 || s.slices().get(0).position() == null
-        || h.imageOrientation() == null) {
-      return Double.isFinite(h.spacingBetweenSlices()) ? h.spacingBetweenSlices()
+    if (steps.length == 0 || s.slices().get(0).position() == null || h.imageOrientation() == null) {
+      return Double.isFinite(h.spacingBetweenSlices())
+          ? h.spacingBetweenSlices()
           : h.sliceThickness();
     }
     double[] iop = h.imageOrientation();
-    double[] n = {iop[1] * iop[5] - iop[2] * iop[4], iop[2] * iop[3] - iop[0] * iop[5],
-        iop[0] * iop[4] - iop[1] * iop[3]};
+    double[] n = {
+      iop[1] * iop[5] - iop[2] * iop[4],
+      iop[2] * iop[3] - iop[0] * iop[5],
+      iop[0] * iop[4] - iop[1] * iop[3]
+    };
     for (int i = 0; i < steps.length; i++) {
       double[] a = s.slices().get(i).position();
       double[] b = s.slices().get(i + 1).position();
@@ -136,12 +176,20 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
     double read = (System.nanoTime() - t0) / 1e9;
     Npy.write(out, v);
     for (String w : v.warnings()) System.err.println("warning: " + w);
-    System.out.printf(Locale.ROOT, "%s: [%d, %d, %d] %s, read in %.2f s (%.0f slices/s)%n", out,
-        v.slices(), v.rows(), v.columns(), switch (v.kind()) {
+    System.out.printf(
+        Locale.ROOT,
+        "%s: [%d, %d, %d] %s, read in %.2f s (%.0f slices/s)%n",
+        out,
+        v.slices(),
+        v.rows(),
+        v.columns(),
+        switch (v.kind()) {
           case INT16 -> "int16";
           case UINT16 -> "uint16";
           case FLOAT32 -> "float32";
-        }, read, v.slices() / read);
+        },
+        read,
+        v.slices() / read);
     return Cli.OK;
   }
 

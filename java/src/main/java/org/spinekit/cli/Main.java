@@ -10,11 +10,21 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /** The spinekit command line: {@code spinekit [common options] <command> [options]}. */
-@Command(name = "spinekit", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
-    versionProvider = Cli.Version.class, synopsisSubcommandLabel = "COMMAND",
+@Command(
+    name = "spinekit",
+    scope = ScopeType.INHERIT,
+    mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class,
+    synopsisSubcommandLabel = "COMMAND",
     description = "Spine-imaging deep learning on libtorch and SpineKit's own kernels.",
-    subcommands = {Demo.class, InfoCommand.class, DicomCommand.class, SynthCommand.class,
-        ModelCommand.class, Main.Bench.class})
+    subcommands = {
+      Demo.class,
+      InfoCommand.class,
+      DicomCommand.class,
+      SynthCommand.class,
+      ModelCommand.class,
+      Main.Bench.class
+    })
 public final class Main implements Callable<Integer>, Cli.NoLibtorch {
   @Spec CommandSpec spec;
 
@@ -25,8 +35,8 @@ public final class Main implements Callable<Integer>, Cli.NoLibtorch {
   }
 
   /**
-   * Runs a command line as {@link #main} does but returns the exit code: 0 success, 2 a usage
-   * error or bad input (the message on stderr), 1 an I/O failure ({@link Cli}).
+   * Runs a command line as {@link #main} does but returns the exit code: 0 success, 2 a usage error
+   * or bad input (the message on stderr), 1 an I/O failure ({@link Cli}).
    */
   static int execute(String... args) {
     return Cli.execute(new Main(), args);
@@ -38,18 +48,23 @@ public final class Main implements Callable<Integer>, Cli.NoLibtorch {
   }
 
   /**
-   * {@code spinekit bench} lives in benchmarks.jar (the library does not depend on JMH); the
-   * {@code ./spinekit} script runs it there. Listed here for the help; refused when reached.
+   * {@code spinekit bench} lives in benchmarks.jar (the library does not depend on JMH); the {@code
+   * ./spinekit} script runs it there. Listed here for the help; refused when reached.
    */
-  @Command(name = "bench", description = {"kernel, DICOM-decoding and training benchmarks:"
-      + " run by the ./spinekit script from benchmarks.jar (./spinekit bench --help)"})
+  @Command(
+      name = "bench",
+      description = {
+        "kernel, DICOM-decoding and training benchmarks:"
+            + " run by the ./spinekit script from benchmarks.jar (./spinekit bench --help)"
+      })
   static final class Bench implements Callable<Integer>, Cli.NoLibtorch {
     @Unmatched List<String> args;
 
     @Override
     public Integer call() {
-      throw new IllegalArgumentException("bench runs from benchmarks/target/benchmarks.jar;"
-          + " use the ./spinekit script at the repository root (./spinekit bench --help)");
+      throw new IllegalArgumentException(
+          "bench runs from benchmarks/target/benchmarks.jar;"
+              + " use the ./spinekit script at the repository root (./spinekit bench --help)");
     }
   }
 }

@@ -27,11 +27,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code spinekit model list|info|run}: the architectures of the zoo, and a forward pass. */
-@Command(name = "model", synopsisSubcommandLabel = "(list | info | run)",
-    description = {"the network architectures, their parameter counts and feature strides,"
-        + " and an eval forward of published weights on a NumPy array"},
-    subcommands = {ModelCommand.ListCommand.class, ModelCommand.Info.class,
-        ModelCommand.Run.class})
+@Command(
+    name = "model",
+    synopsisSubcommandLabel = "(list | info | run)",
+    description = {
+      "the network architectures, their parameter counts and feature strides,"
+          + " and an eval forward of published weights on a NumPy array"
+    },
+    subcommands = {ModelCommand.ListCommand.class, ModelCommand.Info.class, ModelCommand.Run.class})
 final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
   @Spec CommandSpec spec;
 
@@ -51,22 +54,37 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
 
   /** The network options of info and run. */
   static final class Network {
-    @Option(names = "--arch", paramLabel = "NAME", required = true, order = 1,
+    @Option(
+        names = "--arch",
+        paramLabel = "NAME",
+        required = true,
+        order = 1,
         description = "an architecture of spinekit model list")
     String arch;
 
-    @Option(names = "--classes", paramLabel = "K", defaultValue = "1000", order = 20,
+    @Option(
+        names = "--classes",
+        paramLabel = "K",
+        defaultValue = "1000",
+        order = 20,
         converter = Converters.Count.class,
         description = "classes of the head (default ${DEFAULT-VALUE}; 0: no head)")
     int classes;
   }
 
-  @Command(name = "info", description = {"parameter count, state-dict"
-      + " size, and for encoders the feature strides and channels"})
+  @Command(
+      name = "info",
+      description = {
+        "parameter count, state-dict" + " size, and for encoders the feature strides and channels"
+      })
   static final class Info implements Callable<Integer> {
     @Mixin Network net;
 
-    @Option(names = "--in-channels", paramLabel = "C", defaultValue = "3", order = 10,
+    @Option(
+        names = "--in-channels",
+        paramLabel = "C",
+        defaultValue = "3",
+        order = 10,
         converter = Converters.Positive.class,
         description = "input channels (default ${DEFAULT-VALUE})")
     int inChannels;
@@ -77,35 +95,59 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
     }
   }
 
-  @Command(name = "run", description = {"loads W strictly (every key of"
-      + " the network present, nothing left over; keys renamed first by --names), runs an"
-      + " eval-mode forward without gradients on the [N, C, ...] array X (read as float32),"
-      + " and writes the output as float32 .npy (atomically). A mismatch of W lists the"
-      + " missing and unexpected keys and exits 2."})
+  @Command(
+      name = "run",
+      description = {
+        "loads W strictly (every key of"
+            + " the network present, nothing left over; keys renamed first by --names), runs an"
+            + " eval-mode forward without gradients on the [N, C, ...] array X (read as float32),"
+            + " and writes the output as float32 .npy (atomically). A mismatch of W lists the"
+            + " missing and unexpected keys and exits 2."
+      })
   static final class Run implements Callable<Integer> {
     @Mixin Network net;
 
-    @Option(names = "--weights", paramLabel = "W.safetensors", required = true, order = 2,
+    @Option(
+        names = "--weights",
+        paramLabel = "W.safetensors",
+        required = true,
+        order = 2,
         description = "the weights")
     Path weights;
 
-    @Option(names = "--input", paramLabel = "X.npy", required = true, order = 3,
+    @Option(
+        names = "--input",
+        paramLabel = "X.npy",
+        required = true,
+        order = 3,
         description = "the input batch [N, C, ...spatial]")
     Path input;
 
-    @Option(names = "--output", paramLabel = "Y.npy", required = true, order = 4,
+    @Option(
+        names = "--output",
+        paramLabel = "Y.npy",
+        required = true,
+        order = 4,
         description = "where the output goes")
     Path output;
 
-    @Option(names = "--in-channels", paramLabel = "C", order = 10,
+    @Option(
+        names = "--in-channels",
+        paramLabel = "C",
+        order = 10,
         converter = Converters.Positive.class,
         description = "input channels (default: X's; others are refused)")
     Integer inChannels;
 
-    @Option(names = "--names", paramLabel = "MAP|FILE", order = 30,
-        description = {"renames the keys of W: a map shipped with SpineKit (timm-efficientnet,"
-            + " timm-efficientnetv2, timm-convnext, pvt-v2-original; org/spinekit/nn/names/)"
-            + " or a file of '<regex> <replacement>' lines"})
+    @Option(
+        names = "--names",
+        paramLabel = "MAP|FILE",
+        order = 30,
+        description = {
+          "renames the keys of W: a map shipped with SpineKit (timm-efficientnet,"
+              + " timm-efficientnetv2, timm-convnext, pvt-v2-original; org/spinekit/nn/names/)"
+              + " or a file of '<regex> <replacement>' lines"
+        })
     String names;
 
     @Override
@@ -117,8 +159,8 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
   /** A network of the zoo; unknown names are refused with the known ones. */
   private static Net create(String command, String arch, int inChannels, int classes) {
     if (!Zoo.names().contains(arch)) {
-      throw new IllegalArgumentException(command + ": unknown arch '" + arch + "'; known: "
-          + String.join(", ", Zoo.names()));
+      throw new IllegalArgumentException(
+          command + ": unknown arch '" + arch + "'; known: " + String.join(", ", Zoo.names()));
     }
     return Zoo.create(arch, inChannels, classes);
   }
@@ -132,14 +174,16 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
         buffers = net.namedBuffers().size();
       }
       long count = net.parameterCount();
-      System.out.printf(Locale.ROOT, "arch              %s (%s)%n", arch,
-          net.getClass().getSimpleName());
+      System.out.printf(
+          Locale.ROOT, "arch              %s (%s)%n", arch, net.getClass().getSimpleName());
       System.out.printf(Locale.ROOT, "input channels    %d%n", in);
-      System.out.printf(Locale.ROOT, "classes           %s%n", classes == 0 ? "none (no head)"
-          : Integer.toString(classes));
+      System.out.printf(
+          Locale.ROOT,
+          "classes           %s%n",
+          classes == 0 ? "none (no head)" : Integer.toString(classes));
       System.out.printf(Locale.ROOT, "parameters        %,d (%.2f M)%n", count, count / 1e6);
-      System.out.printf(Locale.ROOT, "state dict        %d parameter and %d buffer tensors%n",
-          params, buffers);
+      System.out.printf(
+          Locale.ROOT, "state dict        %d parameter and %d buffer tensors%n", params, buffers);
       if (net instanceof Encoder e) {
         System.out.printf(Locale.ROOT, "feature strides   %s%n", join(e.strides()));
         System.out.printf(Locale.ROOT, "feature channels  %s%n", join(e.channels()));
@@ -161,8 +205,7 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
 
   private static Path existing(String command, String name, Path p) {
     if (!Files.isRegularFile(p)) {
-      throw new IllegalArgumentException(command + ": --" + name + ": no such file '" + p
-          + "'");
+      throw new IllegalArgumentException(command + ": --" + name + ": no such file '" + p + "'");
     }
     return p;
   }
@@ -185,9 +228,13 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
         // try the next spelling
       }
     }
-    throw new IllegalArgumentException("model run: --names: '" + value + "' is neither a file"
-        + " nor a name map shipped with SpineKit (org/spinekit/nn/names/" + value
-        .replaceFirst("-", "/") + ".txt)");
+    throw new IllegalArgumentException(
+        "model run: --names: '"
+            + value
+            + "' is neither a file"
+            + " nor a name map shipped with SpineKit (org/spinekit/nn/names/"
+            + value.replaceFirst("-", "/")
+            + ".txt)");
   }
 
   private static int forward(Run o) throws IOException {
@@ -208,13 +255,20 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
     try {
       long[] shape = x.sizes().vec().get();
       if (shape.length < 3) {
-        throw new IllegalArgumentException(command + ": --input: expected [N, C, ...spatial]"
-            + " (a batch and a channel axis), got shape " + Arrays.toString(shape));
+        throw new IllegalArgumentException(
+            command
+                + ": --input: expected [N, C, ...spatial]"
+                + " (a batch and a channel axis), got shape "
+                + Arrays.toString(shape));
       }
       int in = o.inChannels != null ? o.inChannels : (int) shape[1];
       if (in != shape[1]) {
-        throw new IllegalArgumentException(command + ": --input: expected " + in
-            + " channels (--in-channels), got shape " + Arrays.toString(shape));
+        throw new IllegalArgumentException(
+            command
+                + ": --input: expected "
+                + in
+                + " channels (--in-channels), got shape "
+                + Arrays.toString(shape));
       }
       try (Net net = create(command, arch, in, classes)) {
         StateDict.Report r;
@@ -224,8 +278,16 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
           throw new IllegalArgumentException(command + ": --weights: " + e.getMessage(), e);
         }
         if (!r.complete()) {
-          System.err.println("spinekit model run: " + weights + " does not match " + arch
-              + " (in-channels " + in + ", classes " + classes + ")");
+          System.err.println(
+              "spinekit model run: "
+                  + weights
+                  + " does not match "
+                  + arch
+                  + " (in-channels "
+                  + in
+                  + ", classes "
+                  + classes
+                  + ")");
           printKeys("missing", r.missing());
           printKeys("unexpected", r.unexpected());
           return Cli.BAD_INPUT;
@@ -234,28 +296,53 @@ final class ModelCommand implements Callable<Integer>, Cli.NoLibtorch {
           System.err.println("note: " + k + " adapted from 3 input channels to " + in);
         }
         if (!r.absentCounters().isEmpty()) {
-          System.err.println("note: " + weights + " has no num_batches_tracked for "
-              + r.absentCounters().size() + " batch norms (optional, as in PyTorch)");
+          System.err.println(
+              "note: "
+                  + weights
+                  + " has no num_batches_tracked for "
+                  + r.absentCounters().size()
+                  + " batch norms (optional, as in PyTorch)");
         }
         net.eval();
         long t0 = System.nanoTime();
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        try (PointerScope scope = new PointerScope();
+            NoGradGuard g = new NoGradGuard()) {
           Tensor y;
           try {
             y = net.forward(x);
           } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(command + ": " + arch + " refuses input "
-                + Arrays.toString(shape) + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                command
+                    + ": "
+                    + arch
+                    + " refuses input "
+                    + Arrays.toString(shape)
+                    + ": "
+                    + e.getMessage(),
+                e);
           } catch (RuntimeException e) {
-            throw new IllegalArgumentException(command + ": the forward of " + arch
-                + " failed on input " + Arrays.toString(shape) + ": " + firstLine(e), e);
+            throw new IllegalArgumentException(
+                command
+                    + ": the forward of "
+                    + arch
+                    + " failed on input "
+                    + Arrays.toString(shape)
+                    + ": "
+                    + firstLine(e),
+                e);
           }
           double secs = (System.nanoTime() - t0) / 1e9;
           long[] ys = y.sizes().vec().get();
           float[] values = Tensors.floats(y.to(ScalarType.Float));
           Npy.write(output, values, ys);
-          System.out.printf(Locale.ROOT, "%s: %s float32, %s on %s, forward %.3f s%n", output,
-              Arrays.toString(ys), arch, Arrays.toString(shape), secs);
+          System.out.printf(
+              Locale.ROOT,
+              "%s: %s float32, %s on %s, forward %.3f s%n",
+              output,
+              Arrays.toString(ys),
+              arch,
+              Arrays.toString(shape),
+              secs);
         }
       }
     } finally {

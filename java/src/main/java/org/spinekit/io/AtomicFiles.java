@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Writes a file so that readers see either the old file or the whole new one: the content goes
- * to a temporary file in the same directory, is forced to disk, then renamed over the target.
- * A writer that fails leaves the old file untouched and no temporary file behind.
+ * Writes a file so that readers see either the old file or the whole new one: the content goes to a
+ * temporary file in the same directory, is forced to disk, then renamed over the target. A writer
+ * that fails leaves the old file untouched and no temporary file behind.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -27,10 +27,11 @@ public final class AtomicFiles {
     Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
     boolean done = false;
     try {
-      try (var ch = java.nio.channels.FileChannel.open(tmp,
-              java.nio.file.StandardOpenOption.WRITE);
-          OutputStream out = new java.io.BufferedOutputStream(
-              java.nio.channels.Channels.newOutputStream(ch), 1 << 16)) {
+      try (var ch =
+              java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE);
+          OutputStream out =
+              new java.io.BufferedOutputStream(
+                  java.nio.channels.Channels.newOutputStream(ch), 1 << 16)) {
         body.write(out);
         out.flush();
         ch.force(true);

@@ -5,8 +5,8 @@ import java.nio.file.Path;
 
 /**
  * A file that cannot be read as what it claims to be (truncated, malformed, missing a required
- * element or column). The message starts with the file's path, then says what was wrong and
- * where (byte offset, tag, line or column).
+ * element or column). The message starts with the file's path, then says what was wrong and where
+ * (byte offset, tag, line or column).
  */
 public class MalformedFileException extends IOException {
   private static final long serialVersionUID = 1L;

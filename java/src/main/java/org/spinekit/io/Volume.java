@@ -5,25 +5,26 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A 3D image on a regular grid, indexed {@code [slice][row][column]} (row-major, column
- * fastest), with its place in patient space (DICOM LPS millimetres).
+ * A 3D image on a regular grid, indexed {@code [slice][row][column]} (row-major, column fastest),
+ * with its place in patient space (DICOM LPS millimetres).
  *
- * <p>Voxels are held either as the stored integers of the files ({@link Kind#INT16} or
- * {@link Kind#UINT16}) with the rescale slope and intercept kept beside them, or as float32
- * modality values ({@link Kind#FLOAT32}, rescale already applied, slope 1 and intercept 0).
+ * <p>Voxels are held either as the stored integers of the files ({@link Kind#INT16} or {@link
+ * Kind#UINT16}) with the rescale slope and intercept kept beside them, or as float32 modality
+ * values ({@link Kind#FLOAT32}, rescale already applied, slope 1 and intercept 0).
  *
- * <p>Geometry follows DICOM: {@code rowDirection} is the unit vector along a row (the
- * direction of increasing column index, Image Orientation (Patient) values 1-3),
- * {@code columnDirection} the direction of increasing row index (values 4-6), and
- * {@code sliceDirection} the direction of increasing slice index. {@code spacing} is
- * {@code (row, column, slice)}: the distance between adjacent rows (Pixel Spacing value 1),
- * between adjacent columns (value 2) and between adjacent slices, in mm. {@code origin} is the
- * patient position of voxel (0, 0, 0).
+ * <p>Geometry follows DICOM: {@code rowDirection} is the unit vector along a row (the direction of
+ * increasing column index, Image Orientation (Patient) values 1-3), {@code columnDirection} the
+ * direction of increasing row index (values 4-6), and {@code sliceDirection} the direction of
+ * increasing slice index. {@code spacing} is {@code (row, column, slice)}: the distance between
+ * adjacent rows (Pixel Spacing value 1), between adjacent columns (value 2) and between adjacent
+ * slices, in mm. {@code origin} is the patient position of voxel (0, 0, 0).
  */
 public final class Volume {
   /** How the voxels are held. */
   public enum Kind {
-    INT16, UINT16, FLOAT32
+    INT16,
+    UINT16,
+    FLOAT32
   }
 
   private final int slices;
@@ -93,8 +94,11 @@ public final class Volume {
   /** The float32 modality values; FLOAT32 only. */
   public float[] floats() {
     if (floats == null) {
-      throw new IllegalStateException("volume holds stored " + kind + " integers; call"
-          + " toModality() for float32 modality values");
+      throw new IllegalStateException(
+          "volume holds stored "
+              + kind
+              + " integers; call"
+              + " toModality() for float32 modality values");
     }
     return floats;
   }
@@ -177,8 +181,11 @@ public final class Volume {
   public double[] toPatient(double slice, double row, double column) {
     double[] p = new double[3];
     for (int a = 0; a < 3; a++) {
-      p[a] = origin[a] + column * spacing[1] * rowDirection[a]
-          + row * spacing[0] * columnDirection[a] + slice * spacing[2] * sliceDirection[a];
+      p[a] =
+          origin[a]
+              + column * spacing[1] * rowDirection[a]
+              + row * spacing[0] * columnDirection[a]
+              + slice * spacing[2] * sliceDirection[a];
     }
     return p;
   }
@@ -223,8 +230,20 @@ public final class Volume {
 
   @Override
   public String toString() {
-    return "Volume[" + slices + "x" + rows + "x" + columns + " " + kind + ", spacing (row, col,"
-        + " slice) " + Arrays.toString(spacing) + " mm, origin " + Arrays.toString(origin) + "]";
+    return "Volume["
+        + slices
+        + "x"
+        + rows
+        + "x"
+        + columns
+        + " "
+        + kind
+        + ", spacing (row, col,"
+        + " slice) "
+        + Arrays.toString(spacing)
+        + " mm, origin "
+        + Arrays.toString(origin)
+        + "]";
   }
 
   /** Builds a {@link Volume}; geometry defaults to identity directions and 1 mm spacing. */
@@ -248,12 +267,25 @@ public final class Volume {
 
     private Builder(int slices, int rows, int columns) {
       if (slices <= 0 || rows <= 0 || columns <= 0) {
-        throw new IllegalArgumentException("volume size: expected positive (slices, rows,"
-            + " columns), got (" + slices + ", " + rows + ", " + columns + ")");
+        throw new IllegalArgumentException(
+            "volume size: expected positive (slices, rows,"
+                + " columns), got ("
+                + slices
+                + ", "
+                + rows
+                + ", "
+                + columns
+                + ")");
       }
       if ((long) slices * rows * columns > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException("volume size: " + slices + "x" + rows + "x" + columns
-            + " voxels exceed one Java array");
+        throw new IllegalArgumentException(
+            "volume size: "
+                + slices
+                + "x"
+                + rows
+                + "x"
+                + columns
+                + " voxels exceed one Java array");
       }
       this.slices = slices;
       this.rows = rows;
@@ -267,12 +299,25 @@ public final class Volume {
     /** Stored signed (INT16) or unsigned (UINT16) integers, with their rescale. */
     public Builder shorts(short[] v, boolean signed, double slope, double intercept) {
       if (v.length != count()) {
-        throw new IllegalArgumentException("voxels: expected " + count() + " values for "
-            + slices + "x" + rows + "x" + columns + ", got " + v.length);
+        throw new IllegalArgumentException(
+            "voxels: expected "
+                + count()
+                + " values for "
+                + slices
+                + "x"
+                + rows
+                + "x"
+                + columns
+                + ", got "
+                + v.length);
       }
       if (!Double.isFinite(slope) || slope == 0 || !Double.isFinite(intercept)) {
-        throw new IllegalArgumentException("rescale: expected a finite non-zero slope and a"
-            + " finite intercept, got slope " + slope + ", intercept " + intercept);
+        throw new IllegalArgumentException(
+            "rescale: expected a finite non-zero slope and a"
+                + " finite intercept, got slope "
+                + slope
+                + ", intercept "
+                + intercept);
       }
       this.kind = signed ? Kind.INT16 : Kind.UINT16;
       this.shorts = v;
@@ -285,8 +330,17 @@ public final class Volume {
     /** Float32 modality values. */
     public Builder floats(float[] v) {
       if (v.length != count()) {
-        throw new IllegalArgumentException("voxels: expected " + count() + " values for "
-            + slices + "x" + rows + "x" + columns + ", got " + v.length);
+        throw new IllegalArgumentException(
+            "voxels: expected "
+                + count()
+                + " values for "
+                + slices
+                + "x"
+                + rows
+                + "x"
+                + columns
+                + ", got "
+                + v.length);
       }
       this.kind = Kind.FLOAT32;
       this.floats = v;
@@ -301,8 +355,10 @@ public final class Volume {
       double[] s = {row, column, slice};
       for (double x : s) {
         if (!(x > 0) || !Double.isFinite(x)) {
-          throw new IllegalArgumentException("spacing: expected finite positive (row, column,"
-              + " slice) mm, got " + Arrays.toString(s));
+          throw new IllegalArgumentException(
+              "spacing: expected finite positive (row, column,"
+                  + " slice) mm, got "
+                  + Arrays.toString(s));
         }
       }
       this.spacing = s;
@@ -314,16 +370,18 @@ public final class Volume {
       return this;
     }
 
-    /** Row and column direction cosines (unit, orthogonal); the slice direction defaults to
-     * their cross product. */
+    /**
+     * Row and column direction cosines (unit, orthogonal); the slice direction defaults to their
+     * cross product.
+     */
     public Builder orientation(double[] rowDir, double[] colDir) {
       this.rowDirection = unit(rowDir, "rowDirection");
       this.columnDirection = unit(colDir, "columnDirection");
       double dot = 0;
       for (int a = 0; a < 3; a++) dot += rowDirection[a] * columnDirection[a];
       if (Math.abs(dot) > 1e-3) {
-        throw new IllegalArgumentException("orientation: row and column directions are not"
-            + " orthogonal (dot " + dot + ")");
+        throw new IllegalArgumentException(
+            "orientation: row and column directions are not" + " orthogonal (dot " + dot + ")");
       }
       this.sliceDirection = cross(rowDirection, columnDirection);
       return this;
@@ -337,8 +395,8 @@ public final class Volume {
 
     public Builder sources(List<SliceSource> s) {
       if (!s.isEmpty() && s.size() != slices) {
-        throw new IllegalArgumentException("sources: expected one per slice (" + slices
-            + "), got " + s.size());
+        throw new IllegalArgumentException(
+            "sources: expected one per slice (" + slices + "), got " + s.size());
       }
       this.sources = s;
       return this;
@@ -363,13 +421,13 @@ public final class Volume {
 
     private static double[] unit(double[] v, String name) {
       if (v == null || v.length != 3) {
-        throw new IllegalArgumentException(name + ": expected 3 values, got "
-            + (v == null ? "none" : v.length));
+        throw new IllegalArgumentException(
+            name + ": expected 3 values, got " + (v == null ? "none" : v.length));
       }
       double n = Math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
       if (!(Math.abs(n - 1) < 1e-3)) {
-        throw new IllegalArgumentException(name + ": expected a unit vector, got "
-            + Arrays.toString(v) + " (length " + n + ")");
+        throw new IllegalArgumentException(
+            name + ": expected a unit vector, got " + Arrays.toString(v) + " (length " + n + ")");
       }
       return new double[] {v[0] / n, v[1] / n, v[2] / n};
     }

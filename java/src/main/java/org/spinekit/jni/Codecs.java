@@ -3,8 +3,8 @@ package org.spinekit.jni;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The image codecs of libspinekit_codecs: JPEG 2000 on OpenJPEG and JPEG-LS on CharLS, with
- * error paths that are safe on corrupt codestreams. Loading it does not load libtorch.
+ * The image codecs of libspinekit_codecs: JPEG 2000 on OpenJPEG and JPEG-LS on CharLS, with error
+ * paths that are safe on corrupt codestreams. Loading it does not load libtorch.
  */
 public final class Codecs {
   private Codecs() {}
@@ -32,8 +32,8 @@ public final class Codecs {
   }
 
   /**
-   * Why libspinekit_codecs could not be loaded (the DICOM reader then leaves JPEG 2000 and
-   * JPEG-LS to GDCM), or null when it loaded.
+   * Why libspinekit_codecs could not be loaded (the DICOM reader then leaves JPEG 2000 and JPEG-LS
+   * to GDCM), or null when it loaded.
    */
   public static String loadFailure() {
     available();
@@ -60,19 +60,19 @@ public final class Codecs {
     return decode(codestream, rows, cols, out, false);
   }
 
-  private static Result decode(byte[] codestream, int rows, int cols, short[] out,
-      boolean j2k) {
+  private static Result decode(byte[] codestream, int rows, int cols, short[] out, boolean j2k) {
     if ((long) rows * cols > out.length) {
-      throw new IllegalArgumentException("out: expected at least " + (long) rows * cols
-          + " values, got " + out.length);
+      throw new IllegalArgumentException(
+          "out: expected at least " + (long) rows * cols + " values, got " + out.length);
     }
     int[] ps = new int[1];
     byte[] err = new byte[256];
-    int rc = j2k
-        ? NativeCodecs.spinekit_j2k_decode(codestream, codestream.length, rows, cols, out, ps,
-            err, err.length)
-        : NativeCodecs.spinekit_jpegls_decode(codestream, codestream.length, rows, cols, out,
-            ps, err, err.length);
+    int rc =
+        j2k
+            ? NativeCodecs.spinekit_j2k_decode(
+                codestream, codestream.length, rows, cols, out, ps, err, err.length)
+            : NativeCodecs.spinekit_jpegls_decode(
+                codestream, codestream.length, rows, cols, out, ps, err, err.length);
     if (rc == 0) return new Result(true, ps[0] & 0xff, (ps[0] & 256) != 0, "");
     int n = 0;
     while (n < err.length && err[n] != 0) n++;

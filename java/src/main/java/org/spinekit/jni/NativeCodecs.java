@@ -16,13 +16,25 @@ final class NativeCodecs {
 
   static native int spinekit_j2k_available();
 
-  static native int spinekit_j2k_decode(@Cast("const uint8_t*") @Const byte[] data, long len,
-      int rows, int cols, @Cast("int16_t*") short[] out, int[] precisionSign,
-      @Cast("char*") byte[] err, int errlen);
+  static native int spinekit_j2k_decode(
+      @Cast("const uint8_t*") @Const byte[] data,
+      long len,
+      int rows,
+      int cols,
+      @Cast("int16_t*") short[] out,
+      int[] precisionSign,
+      @Cast("char*") byte[] err,
+      int errlen);
 
   static native int spinekit_jpegls_available();
 
-  static native int spinekit_jpegls_decode(@Cast("const uint8_t*") @Const byte[] data, long len,
-      int rows, int cols, @Cast("int16_t*") short[] out, int[] precisionSign,
-      @Cast("char*") byte[] err, int errlen);
+  static native int spinekit_jpegls_decode(
+      @Cast("const uint8_t*") @Const byte[] data,
+      long len,
+      int rows,
+      int cols,
+      @Cast("int16_t*") short[] out,
+      int[] precisionSign,
+      @Cast("char*") byte[] err,
+      int errlen);
 }

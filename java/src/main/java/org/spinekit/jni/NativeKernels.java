@@ -9,8 +9,8 @@ import org.bytedeco.javacpp.annotation.Const;
 import org.bytedeco.javacpp.annotation.Platform;
 
 /**
- * JavaCPP peers of libspinekit (native/include/spinekit). Nothing outside this package calls
- * them: {@link Kernels} is the facade.
+ * JavaCPP peers of libspinekit (native/include/spinekit). Nothing outside this package calls them:
+ * {@link Kernels} is the facade.
  */
 @Platform(
     include = {
@@ -54,66 +54,174 @@ final class NativeKernels {
   static native @Cast("const char*") String spinekit_cuda_error_string(int code);
 
   static native int spinekit_dsnt_forward_cpu(
-      @Const FloatPointer logits, long rows, long d, long h, long w, int ndim,
-      FloatPointer probs, FloatPointer coordsPx, FloatPointer coordsNorm,
+      @Const FloatPointer logits,
+      long rows,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      FloatPointer probs,
+      FloatPointer coordsPx,
+      FloatPointer coordsNorm,
       @Cast("int64_t*") long[] info);
 
   static native int spinekit_dsnt_backward_cpu(
-      @Const FloatPointer probs, @Const FloatPointer coordsPx, @Const FloatPointer gradPx,
-      @Const FloatPointer gradNorm, @Const FloatPointer gradProbs, long rows, long d, long h,
-      long w, int ndim, FloatPointer gradLogits);
+      @Const FloatPointer probs,
+      @Const FloatPointer coordsPx,
+      @Const FloatPointer gradPx,
+      @Const FloatPointer gradNorm,
+      @Const FloatPointer gradProbs,
+      long rows,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      FloatPointer gradLogits);
 
   static native int spinekit_dsnt_forward_cuda(
-      @Const FloatPointer logits, long rows, long d, long h, long w, int ndim,
-      FloatPointer probs, FloatPointer coordsPx, FloatPointer coordsNorm,
-      @Cast("int64_t*") LongPointer badRowDev, Pointer stream);
+      @Const FloatPointer logits,
+      long rows,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      FloatPointer probs,
+      FloatPointer coordsPx,
+      FloatPointer coordsNorm,
+      @Cast("int64_t*") LongPointer badRowDev,
+      Pointer stream);
 
   static native int spinekit_dsnt_backward_cuda(
-      @Const FloatPointer probs, @Const FloatPointer coordsPx, @Const FloatPointer gradPx,
-      @Const FloatPointer gradNorm, @Const FloatPointer gradProbs, long rows, long d, long h,
-      long w, int ndim, FloatPointer gradLogits, Pointer stream);
+      @Const FloatPointer probs,
+      @Const FloatPointer coordsPx,
+      @Const FloatPointer gradPx,
+      @Const FloatPointer gradNorm,
+      @Const FloatPointer gradProbs,
+      long rows,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      FloatPointer gradLogits,
+      Pointer stream);
 
   static native int spinekit_heatmap_pool_forward_cpu(
-      @Const FloatPointer heat, @Const FloatPointer grade, long n, long k, long c, long s,
+      @Const FloatPointer heat,
+      @Const FloatPointer grade,
+      long n,
+      long k,
+      long c,
+      long s,
       FloatPointer pooled);
 
   static native int spinekit_heatmap_pool_backward_cpu(
-      @Const FloatPointer heat, @Const FloatPointer grade, @Const FloatPointer gradPooled,
-      long n, long k, long c, long s, FloatPointer gradHeat, FloatPointer gradGrade);
+      @Const FloatPointer heat,
+      @Const FloatPointer grade,
+      @Const FloatPointer gradPooled,
+      long n,
+      long k,
+      long c,
+      long s,
+      FloatPointer gradHeat,
+      FloatPointer gradGrade);
 
   static native int spinekit_heatmap_pool_forward_cuda(
-      @Const FloatPointer heat, @Const FloatPointer grade, long n, long k, long c, long s,
-      FloatPointer pooled, Pointer stream);
+      @Const FloatPointer heat,
+      @Const FloatPointer grade,
+      long n,
+      long k,
+      long c,
+      long s,
+      FloatPointer pooled,
+      Pointer stream);
 
   static native int spinekit_heatmap_pool_backward_cuda(
-      @Const FloatPointer heat, @Const FloatPointer grade, @Const FloatPointer gradPooled,
-      long n, long k, long c, long s, FloatPointer gradHeat, FloatPointer gradGrade,
+      @Const FloatPointer heat,
+      @Const FloatPointer grade,
+      @Const FloatPointer gradPooled,
+      long n,
+      long k,
+      long c,
+      long s,
+      FloatPointer gradHeat,
+      FloatPointer gradGrade,
       Pointer stream);
 
   static native int spinekit_gaussian_render_cpu(
-      @Const FloatPointer points, long rows, long d, long h, long w, int ndim, float sigma,
-      int normalize, FloatPointer out);
+      @Const FloatPointer points,
+      long rows,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      float sigma,
+      int normalize,
+      FloatPointer out);
 
   static native int spinekit_gaussian_render_cuda(
-      @Const FloatPointer points, long rows, long d, long h, long w, int ndim, float sigma,
-      int normalize, FloatPointer out, Pointer stream);
+      @Const FloatPointer points,
+      long rows,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      float sigma,
+      int normalize,
+      FloatPointer out,
+      Pointer stream);
 
   static native int spinekit_head_loss_cpu(
-      @Const FloatPointer heat, @Const FloatPointer grade, @Const FloatPointer points,
-      @Cast("const int64_t*") LongPointer target, @Const FloatPointer classWeight,
-      long n, long k, long c, long d, long h, long w, int ndim, float sigma, float jsWeight,
-      float nllWeight, float gradScale, FloatPointer losses, FloatPointer coords,
-      FloatPointer pooled, FloatPointer probs, FloatPointer gradHeat, FloatPointer gradGrade,
+      @Const FloatPointer heat,
+      @Const FloatPointer grade,
+      @Const FloatPointer points,
+      @Cast("const int64_t*") LongPointer target,
+      @Const FloatPointer classWeight,
+      long n,
+      long k,
+      long c,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      float sigma,
+      float jsWeight,
+      float nllWeight,
+      float gradScale,
+      FloatPointer losses,
+      FloatPointer coords,
+      FloatPointer pooled,
+      FloatPointer probs,
+      FloatPointer gradHeat,
+      FloatPointer gradGrade,
       @Cast("int64_t*") long[] info);
 
   static native @Cast("int64_t") long spinekit_head_loss_cuda_workspace_bytes(
       long n, long k, long c, long d, long h, long w, int ndim);
 
   static native int spinekit_head_loss_cuda(
-      @Const FloatPointer heat, @Const FloatPointer grade, @Const FloatPointer points,
-      @Cast("const int64_t*") LongPointer target, @Const FloatPointer classWeight,
-      long n, long k, long c, long d, long h, long w, int ndim, float sigma, float jsWeight,
-      float nllWeight, float gradScale, FloatPointer losses, FloatPointer coords,
-      FloatPointer pooled, FloatPointer probs, FloatPointer gradHeat, FloatPointer gradGrade,
-      Pointer workspaceDev, @Cast("int64_t*") LongPointer statusDev, Pointer stream);
+      @Const FloatPointer heat,
+      @Const FloatPointer grade,
+      @Const FloatPointer points,
+      @Cast("const int64_t*") LongPointer target,
+      @Const FloatPointer classWeight,
+      long n,
+      long k,
+      long c,
+      long d,
+      long h,
+      long w,
+      int ndim,
+      float sigma,
+      float jsWeight,
+      float nllWeight,
+      float gradScale,
+      FloatPointer losses,
+      FloatPointer coords,
+      FloatPointer pooled,
+      FloatPointer probs,
+      FloatPointer gradHeat,
+      FloatPointer gradGrade,
+      Pointer workspaceDev,
+      @Cast("int64_t*") LongPointer statusDev,
+      Pointer stream);
 }

@@ -7,20 +7,20 @@ import org.bytedeco.pytorch.global.torch;
 import org.spinekit.tensor.Outputs;
 
 /**
- * Binary cross entropy on logits, PyTorch's {@code F.binary_cross_entropy_with_logits}
- * (computed by the same libtorch op): prediction logits of any shape [N, ..., K], target
- * probabilities of the same shape (0/1 labels or soft labels, any real type).
+ * Binary cross entropy on logits, PyTorch's {@code F.binary_cross_entropy_with_logits} (computed by
+ * the same libtorch op): prediction logits of any shape [N, ..., K], target probabilities of the
+ * same shape (0/1 labels or soft labels, any real type).
  *
- * <p>Weights, all optional, multiply per element: {@code posWeight} (PyTorch's {@code
- * pos_weight}: one per entry of the last axis, scaling only the positive term), {@code
- * targetWeights(neg, pos)} (one pair per entry of the last axis: the element's weight is
- * {@code y pos + (1 - y) neg}, a weight that depends on the label), and per-call {@code
- * weights} ([N] one per sample, or one per element).
+ * <p>Weights, all optional, multiply per element: {@code posWeight} (PyTorch's {@code pos_weight}:
+ * one per entry of the last axis, scaling only the positive term), {@code targetWeights(neg, pos)}
+ * (one pair per entry of the last axis: the element's weight is {@code y pos + (1 - y) neg}, a
+ * weight that depends on the label), and per-call {@code weights} ([N] one per sample, or one per
+ * element).
  *
- * <p>{@link Reduction#MEAN} divides by {@link Normalisation}: the element count (PyTorch's
- * mean), the sum of the weights, or per row (the first axis) {@code sum(w l) / sum(w)} then
- * the mean over rows. The RSNA 2022 cervical metric, weights 1 / 2 for a vertebra's
- * negative / positive label and 7 / 14 for patient_overall, averaged per exam:
+ * <p>{@link Reduction#MEAN} divides by {@link Normalisation}: the element count (PyTorch's mean),
+ * the sum of the weights, or per row (the first axis) {@code sum(w l) / sum(w)} then the mean over
+ * rows. The RSNA 2022 cervical metric, weights 1 / 2 for a vertebra's negative / positive label and
+ * 7 / 14 for patient_overall, averaged per exam:
  *
  * <pre>{@code
  * new BinaryCrossEntropy()
@@ -28,6 +28,7 @@ import org.spinekit.tensor.Outputs;
  *                        new double[] {2, 2, 2, 2, 2, 2, 2, 14})
  *     .withNormalisation(BinaryCrossEntropy.Normalisation.ROW_WEIGHTS)
  * }</pre>
+ *
  * applied to logits and labels [exams, 8] (C1..C7, patient_overall). Immutable.
  */
 public final class BinaryCrossEntropy implements Loss {
@@ -52,8 +53,8 @@ public final class BinaryCrossEntropy implements Loss {
     this(null, null, null, Reduction.MEAN, Normalisation.COUNT);
   }
 
-  private BinaryCrossEntropy(double[] posWeight, double[] neg, double[] pos, Reduction r,
-      Normalisation n) {
+  private BinaryCrossEntropy(
+      double[] posWeight, double[] neg, double[] pos, Reduction r, Normalisation n) {
     this.posWeight = posWeight;
     this.negTargetWeights = neg;
     this.posTargetWeights = pos;
@@ -63,8 +64,12 @@ public final class BinaryCrossEntropy implements Loss {
 
   /** PyTorch's {@code pos_weight}: one value per entry of the last axis (or one for all). */
   public BinaryCrossEntropy withPosWeight(double... weights) {
-    return new BinaryCrossEntropy(LossChecks.nonNegative(weights, "posWeight"),
-        negTargetWeights, posTargetWeights, reduction, normalisation);
+    return new BinaryCrossEntropy(
+        LossChecks.nonNegative(weights, "posWeight"),
+        negTargetWeights,
+        posTargetWeights,
+        reduction,
+        normalisation);
   }
 
   /**
@@ -75,16 +80,19 @@ public final class BinaryCrossEntropy implements Loss {
     double[] n = LossChecks.nonNegative(neg, "targetWeights.neg");
     double[] p = LossChecks.nonNegative(pos, "targetWeights.pos");
     if (n == null || p == null || n.length != p.length) {
-      throw new IllegalArgumentException("targetWeights: expected two arrays of the same length,"
-          + " got " + (n == null ? "null" : n.length) + " and " + (p == null ? "null" : p.length));
+      throw new IllegalArgumentException(
+          "targetWeights: expected two arrays of the same length,"
+              + " got "
+              + (n == null ? "null" : n.length)
+              + " and "
+              + (p == null ? "null" : p.length));
     }
     return new BinaryCrossEntropy(posWeight, n, p, reduction, normalisation);
   }
 
   public BinaryCrossEntropy withReduction(Reduction r) {
     if (r == null) throw new IllegalArgumentException("reduction: expected a value, got null");
-    return new BinaryCrossEntropy(posWeight, negTargetWeights, posTargetWeights, r,
-        normalisation);
+    return new BinaryCrossEntropy(posWeight, negTargetWeights, posTargetWeights, r, normalisation);
   }
 
   public BinaryCrossEntropy withNormalisation(Normalisation n) {
@@ -118,17 +126,25 @@ public final class BinaryCrossEntropy implements Loss {
     long last = ps[ps.length - 1];
     lastAxis(posWeight, "posWeight", last);
     lastAxis(negTargetWeights, "targetWeights", last);
-    if (reduction == Reduction.MEAN && normalisation == Normalisation.ROW_WEIGHTS
+    if (reduction == Reduction.MEAN
+        && normalisation == Normalisation.ROW_WEIGHTS
         && ps.length < 2) {
-      throw new IllegalArgumentException("prediction: ROW_WEIGHTS needs rows [N, K, ...], got"
-          + " shape " + LossChecks.shapeString(prediction));
+      throw new IllegalArgumentException(
+          "prediction: ROW_WEIGHTS needs rows [N, K, ...], got"
+              + " shape "
+              + LossChecks.shapeString(prediction));
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor y = LossChecks.dense(target, "target", prediction);
       Tensor s = LossChecks.weights(weights, "weights", prediction, ps);
       Tensor pw = posWeight == null ? null : LossChecks.vector(posWeight, prediction);
-      Tensor per = torch.binary_cross_entropy_with_logits(prediction, y, new TensorOptional(),
-          pw == null ? new TensorOptional() : new TensorOptional(pw), 0);
+      Tensor per =
+          torch.binary_cross_entropy_with_logits(
+              prediction,
+              y,
+              new TensorOptional(),
+              pw == null ? new TensorOptional() : new TensorOptional(pw),
+              0);
       Tensor w = s;
       if (negTargetWeights != null) {
         Tensor neg = LossChecks.vector(negTargetWeights, prediction);
@@ -164,8 +180,13 @@ public final class BinaryCrossEntropy implements Loss {
 
   private static void lastAxis(double[] a, String name, long last) {
     if (a != null && a.length != 1 && a.length != last) {
-      throw new IllegalArgumentException(name + ": expected " + last + " values (one per entry"
-          + " of the prediction's last axis) or 1, got " + a.length);
+      throw new IllegalArgumentException(
+          name
+              + ": expected "
+              + last
+              + " values (one per entry"
+              + " of the prediction's last axis) or 1, got "
+              + a.length);
     }
   }
 }

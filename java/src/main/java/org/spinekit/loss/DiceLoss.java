@@ -13,19 +13,18 @@ import org.spinekit.tensor.Tensors;
  * Soft Dice loss on logits, as segmentation_models_pytorch's {@code DiceLoss(mode,
  * from_logits=True)} in its {@code multiclass} and {@code multilabel} modes.
  *
- * <p>{@link Mode#MULTICLASS}: prediction logits [N, C, ...spatial], softmax over C; target
- * class indices [N, ...spatial] (one-hot encoded inside). {@link Mode#MULTILABEL}: prediction
- * logits [N, C, ...spatial], sigmoid per channel; target labels of the same shape.
+ * <p>{@link Mode#MULTICLASS}: prediction logits [N, C, ...spatial], softmax over C; target class
+ * indices [N, ...spatial] (one-hot encoded inside). {@link Mode#MULTILABEL}: prediction logits [N,
+ * C, ...spatial], sigmoid per channel; target labels of the same shape.
  *
- * <p>Per class c, summed over the batch and the spatial axes together: {@code score_c = (2
- * sum(p t) + smooth) / max(sum(p + t) + smooth, eps)}; loss {@code 1 - score_c} (or {@code
- * -log(max(score_c, eps))} with log loss), set to 0 for a class with no target pixel in the
- * whole batch. The result is the mean over the selected classes (all by default; {@link
- * #withoutBackground} drops class 0, {@link #withClasses} picks any), absent classes counting
- * as 0 in that mean. So a batch whose masks are all background gives 0 (and zero gradient)
- * without background, and {@code (1 - score_0) / C} with it. Pixels whose target equals the
- * ignore index (if set) are zeroed in both prediction and target. Defaults as smp: smooth 0,
- * eps 1e-7. Immutable.
+ * <p>Per class c, summed over the batch and the spatial axes together: {@code score_c = (2 sum(p t)
+ * + smooth) / max(sum(p + t) + smooth, eps)}; loss {@code 1 - score_c} (or {@code -log(max(score_c,
+ * eps))} with log loss), set to 0 for a class with no target pixel in the whole batch. The result
+ * is the mean over the selected classes (all by default; {@link #withoutBackground} drops class 0,
+ * {@link #withClasses} picks any), absent classes counting as 0 in that mean. So a batch whose
+ * masks are all background gives 0 (and zero gradient) without background, and {@code (1 - score_0)
+ * / C} with it. Pixels whose target equals the ignore index (if set) are zeroed in both prediction
+ * and target. Defaults as smp: smooth 0, eps 1e-7. Immutable.
  */
 public final class DiceLoss implements Loss {
   /** Softmax with class-index targets, or sigmoid with per-channel labels. */
@@ -42,8 +41,14 @@ public final class DiceLoss implements Loss {
   private final Long ignoreIndex;
   private final boolean logLoss;
 
-  private DiceLoss(Mode mode, double smooth, double eps, int[] classes, boolean dropBackground,
-      Long ignoreIndex, boolean logLoss) {
+  private DiceLoss(
+      Mode mode,
+      double smooth,
+      double eps,
+      int[] classes,
+      boolean dropBackground,
+      Long ignoreIndex,
+      boolean logLoss) {
     this.mode = mode;
     this.smooth = smooth;
     this.eps = eps;
@@ -86,8 +91,8 @@ public final class DiceLoss implements Loss {
     }
     for (int x : c) {
       if (x < 0) {
-        throw new IllegalArgumentException("classes: expected indices >= 0, got "
-            + Arrays.toString(c));
+        throw new IllegalArgumentException(
+            "classes: expected indices >= 0, got " + Arrays.toString(c));
       }
     }
     return new DiceLoss(mode, smooth, eps, c.clone(), false, ignoreIndex, logLoss);
@@ -150,10 +155,13 @@ public final class DiceLoss implements Loss {
       }
       Tensor inter = p.mul(t).sum(0, 2);
       Tensor card = p.add(t).sum(0, 2);
-      Tensor score = inter.mul(new Scalar(2.0)).add(new Scalar(smooth))
-          .div(card.add(new Scalar(smooth)).clamp_min(new Scalar(eps)));
-      Tensor loss = logLoss ? score.clamp_min(new Scalar(eps)).log().neg()
-          : score.neg().add(new Scalar(1.0));
+      Tensor score =
+          inter
+              .mul(new Scalar(2.0))
+              .add(new Scalar(smooth))
+              .div(card.add(new Scalar(smooth)).clamp_min(new Scalar(eps)));
+      Tensor loss =
+          logLoss ? score.clamp_min(new Scalar(eps)).log().neg() : score.neg().add(new Scalar(1.0));
       loss = loss.mul(t.sum(0, 2).gt(new Scalar(0.0)).to(loss.scalar_type()));
       if (selected != null) {
         long[] idx = new long[selected.length];
@@ -168,8 +176,8 @@ public final class DiceLoss implements Loss {
   private int[] selected(long c) {
     if (dropBackground) {
       if (c < 2) {
-        throw new IllegalArgumentException("prediction: without background needs >= 2 classes,"
-            + " got " + c);
+        throw new IllegalArgumentException(
+            "prediction: without background needs >= 2 classes," + " got " + c);
       }
       int[] s = new int[(int) c - 1];
       for (int i = 0; i < s.length; i++) s[i] = i + 1;
@@ -178,8 +186,8 @@ public final class DiceLoss implements Loss {
     if (classes != null) {
       for (int x : classes) {
         if (x >= c) {
-          throw new IllegalArgumentException("classes: expected indices in [0, " + c + "), got "
-              + Arrays.toString(classes));
+          throw new IllegalArgumentException(
+              "classes: expected indices in [0, " + c + "), got " + Arrays.toString(classes));
         }
       }
     }

@@ -10,17 +10,17 @@ import org.spinekit.tensor.Outputs;
 /**
  * Focal loss (Lin et al. 2017) on logits, binary or multi-class.
  *
- * <p>{@link Mode#BINARY}: torchvision's {@code sigmoid_focal_loss}: prediction logits and
- * target labels of the same shape, {@code p = sigmoid(x)}, {@code ce} the binary cross entropy,
- * {@code p_t = p y + (1 - p)(1 - y)}, {@code l = ce (1 - p_t)^gamma}, times {@code alpha y +
- * (1 - alpha)(1 - y)} when alpha >= 0 (alpha < 0: no weighting). Mean over all elements.
+ * <p>{@link Mode#BINARY}: torchvision's {@code sigmoid_focal_loss}: prediction logits and target
+ * labels of the same shape, {@code p = sigmoid(x)}, {@code ce} the binary cross entropy, {@code p_t
+ * = p y + (1 - p)(1 - y)}, {@code l = ce (1 - p_t)^gamma}, times {@code alpha y + (1 - alpha)(1 -
+ * y)} when alpha >= 0 (alpha < 0: no weighting). Mean over all elements.
  *
- * <p>{@link Mode#MULTICLASS}: prediction logits [N, C, ...], target class indices [N, ...];
- * {@code l = -alpha_y (1 - p_y)^gamma log p_y} with {@code p_y} the softmax probability of the
- * target class ({@code 1 - p_y} computed as {@code -expm1(log p_y)}), optional per-class
- * {@code alpha} (default 1), elements at {@code ignore_index} (default -100) left out. Mean
- * over the non-ignored elements (0 when there are none); with gamma 0 and no alpha this is
- * the unweighted cross entropy. Immutable.
+ * <p>{@link Mode#MULTICLASS}: prediction logits [N, C, ...], target class indices [N, ...]; {@code
+ * l = -alpha_y (1 - p_y)^gamma log p_y} with {@code p_y} the softmax probability of the target
+ * class ({@code 1 - p_y} computed as {@code -expm1(log p_y)}), optional per-class {@code alpha}
+ * (default 1), elements at {@code ignore_index} (default -100) left out. Mean over the non-ignored
+ * elements (0 when there are none); with gamma 0 and no alpha this is the unweighted cross entropy.
+ * Immutable.
  */
 public final class FocalLoss implements Loss {
   /** Sigmoid (independent labels) or softmax (one class per element). */
@@ -36,7 +36,12 @@ public final class FocalLoss implements Loss {
   private final long ignoreIndex;
   private final Reduction reduction;
 
-  private FocalLoss(Mode mode, double gamma, double alpha, double[] classAlpha, long ignoreIndex,
+  private FocalLoss(
+      Mode mode,
+      double gamma,
+      double alpha,
+      double[] classAlpha,
+      long ignoreIndex,
       Reduction reduction) {
     this.mode = mode;
     this.gamma = gamma;
@@ -67,12 +72,12 @@ public final class FocalLoss implements Loss {
   /** Binary mode: the positive-class weight in [0, 1], or negative for none. */
   public FocalLoss withAlpha(double a) {
     if (mode != Mode.BINARY) {
-      throw new IllegalArgumentException("alpha: one value is for BINARY mode; MULTICLASS takes"
-          + " one per class (withClassAlpha)");
+      throw new IllegalArgumentException(
+          "alpha: one value is for BINARY mode; MULTICLASS takes"
+              + " one per class (withClassAlpha)");
     }
     if (!(a <= 1) || Double.isNaN(a)) {
-      throw new IllegalArgumentException("alpha: expected a value <= 1 (negative: none), got "
-          + a);
+      throw new IllegalArgumentException("alpha: expected a value <= 1 (negative: none), got " + a);
     }
     return new FocalLoss(mode, gamma, a, classAlpha, ignoreIndex, reduction);
   }
@@ -80,11 +85,12 @@ public final class FocalLoss implements Loss {
   /** Multi-class mode: one weight (finite, >= 0) per class; null for none. */
   public FocalLoss withClassAlpha(double... a) {
     if (mode != Mode.MULTICLASS) {
-      throw new IllegalArgumentException("classAlpha: per-class weights are for MULTICLASS"
-          + " mode; BINARY takes one alpha (withAlpha)");
+      throw new IllegalArgumentException(
+          "classAlpha: per-class weights are for MULTICLASS"
+              + " mode; BINARY takes one alpha (withAlpha)");
     }
-    return new FocalLoss(mode, gamma, alpha, LossChecks.nonNegative(a, "classAlpha"),
-        ignoreIndex, reduction);
+    return new FocalLoss(
+        mode, gamma, alpha, LossChecks.nonNegative(a, "classAlpha"), ignoreIndex, reduction);
   }
 
   /** Multi-class mode: targets equal to {@code index} do not count. */
@@ -108,8 +114,8 @@ public final class FocalLoss implements Loss {
   @Override
   public Tensor apply(Tensor prediction, Tensor target) {
     try (PointerScope scope = new PointerScope()) {
-      Tensor out = mode == Mode.BINARY ? binary(prediction, target)
-          : multiclass(prediction, target);
+      Tensor out =
+          mode == Mode.BINARY ? binary(prediction, target) : multiclass(prediction, target);
       return Outputs.handOut(scope, out);
     }
   }
@@ -118,8 +124,8 @@ public final class FocalLoss implements Loss {
     LossChecks.prediction(x, "prediction", 1, "logits [N, ...]");
     Tensor y = LossChecks.dense(target, "target", x);
     Tensor p = x.sigmoid();
-    Tensor ce = torch.binary_cross_entropy_with_logits(x, y, new TensorOptional(),
-        new TensorOptional(), 0);
+    Tensor ce =
+        torch.binary_cross_entropy_with_logits(x, y, new TensorOptional(), new TensorOptional(), 0);
     // p_t = p y + (1 - p)(1 - y)
     Tensor pt = p.mul(y).add(oneMinus(p).mul(oneMinus(y)));
     Tensor l = gamma == 0 ? ce : ce.mul(oneMinus(pt).pow(new Scalar(gamma)));

@@ -11,20 +11,20 @@ import org.spinekit.tensor.Outputs;
  * The fused lumbar head loss ({@link HeadLoss}: heatmap JS divergence + weighted NLL of the
  * heatmap-pooled grades, values and gradients from one native kernel) as a {@link Loss}.
  *
- * <p>The value returned is an ordinary autograd tensor: {@code L + (S - detach(S))} with
- * {@code S = sum(heat * dL/dheat) + sum(grade * dL/dgrade)} built from the kernel's gradients.
- * Its value is exactly the kernel's {@code L} (the bracket is exactly zero) and its gradient
- * w.r.t. heat and grade is exactly the kernel's; so it can be summed, weighted and
- * back-propagated like any other loss. It is not twice differentiable.
+ * <p>The value returned is an ordinary autograd tensor: {@code L + (S - detach(S))} with {@code S =
+ * sum(heat * dL/dheat) + sum(grade * dL/dgrade)} built from the kernel's gradients. Its value is
+ * exactly the kernel's {@code L} (the bracket is exactly zero) and its gradient w.r.t. heat and
+ * grade is exactly the kernel's; so it can be summed, weighted and back-propagated like any other
+ * loss. It is not twice differentiable.
  *
  * <p>Inputs are float32 (the kernel's type). Non-finite heat or grade logits throw {@link
- * org.spinekit.ops.NonFiniteInputException} under the default {@link NonFinitePolicy#THROW},
- * unlike the libtorch losses of this package, which propagate NaN.
+ * org.spinekit.ops.NonFiniteInputException} under the default {@link NonFinitePolicy#THROW}, unlike
+ * the libtorch losses of this package, which propagate NaN.
  *
- * <p>As a two-argument {@link Loss}: the prediction packs heat and grade logits along the
- * channel axis ([N, K + C, ...spatial], heat first, C = the number of class weights), the
- * target packs points and grades ([N, K, ndim + 1] float: x, y[, z] in pixels of the map, then
- * the grade index as a float, -1 for none; a NaN coordinate = no point).
+ * <p>As a two-argument {@link Loss}: the prediction packs heat and grade logits along the channel
+ * axis ([N, K + C, ...spatial], heat first, C = the number of class weights), the target packs
+ * points and grades ([N, K, ndim + 1] float: x, y[, z] in pixels of the map, then the grade index
+ * as a float, -1 for none; a NaN coordinate = no point).
  */
 public final class FusedHeadLoss implements Loss {
   private final HeadLoss fused;
@@ -74,24 +74,36 @@ public final class FusedHeadLoss implements Loss {
     LossChecks.defined(target, "target");
     long c = fused.classWeights().length;
     if (target.dim() != 3) {
-      throw new IllegalArgumentException("target: expected packed points and grades [N, K,"
-          + " ndim + 1], got shape " + LossChecks.shapeString(target));
+      throw new IllegalArgumentException(
+          "target: expected packed points and grades [N, K,"
+              + " ndim + 1], got shape "
+              + LossChecks.shapeString(target));
     }
     long k = target.size(1);
     if (prediction.size(1) != k + c) {
-      throw new IllegalArgumentException("prediction: expected " + (k + c) + " channels (K = "
-          + k + " heatmaps from the target, then C = " + c + " grade classes), got shape "
-          + LossChecks.shapeString(prediction));
+      throw new IllegalArgumentException(
+          "prediction: expected "
+              + (k + c)
+              + " channels (K = "
+              + k
+              + " heatmaps from the target, then C = "
+              + c
+              + " grade classes), got shape "
+              + LossChecks.shapeString(prediction));
     }
     long ndim = target.size(2) - 1;
     if (ndim != prediction.dim() - 2) {
-      throw new IllegalArgumentException("target: expected [N, K, " + (prediction.dim() - 1)
-          + "] (points of a " + (prediction.dim() - 2) + "D map, then the grade), got shape "
-          + LossChecks.shapeString(target));
+      throw new IllegalArgumentException(
+          "target: expected [N, K, "
+              + (prediction.dim() - 1)
+              + "] (points of a "
+              + (prediction.dim() - 2)
+              + "D map, then the grade), got shape "
+              + LossChecks.shapeString(target));
     }
     if (!target.is_floating_point()) {
-      throw new IllegalArgumentException("target: expected float32 points and grades, got "
-          + target.scalar_type());
+      throw new IllegalArgumentException(
+          "target: expected float32 points and grades, got " + target.scalar_type());
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor heat = prediction.narrow(1, 0, k);
@@ -99,8 +111,9 @@ public final class FusedHeadLoss implements Loss {
       Tensor pts = target.narrow(2, 0, ndim).contiguous();
       Tensor gf = target.select(2, ndim);
       if (!gf.eq(gf.round()).all().item_bool()) {
-        throw new IllegalArgumentException("target: expected whole-number grades in the last"
-            + " column, got a fractional or NaN value");
+        throw new IllegalArgumentException(
+            "target: expected whole-number grades in the last"
+                + " column, got a fractional or NaN value");
       }
       Tensor grades = gf.to(ScalarType.Long).contiguous();
       Tensor out = apply(heat, grade, pts.to(ScalarType.Float), grades);

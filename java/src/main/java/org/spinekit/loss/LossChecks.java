@@ -33,35 +33,50 @@ final class LossChecks {
   static void prediction(Tensor t, String name, int minRank, String layout) {
     defined(t, name);
     if (!t.is_floating_point()) {
-      throw new IllegalArgumentException(name + ": expected a floating-point tensor (float32 or"
-          + " float64), got " + t.scalar_type());
+      throw new IllegalArgumentException(
+          name
+              + ": expected a floating-point tensor (float32 or"
+              + " float64), got "
+              + t.scalar_type());
     }
     if (t.dim() < minRank) {
-      throw new IllegalArgumentException(name + ": expected " + layout + " (rank >= " + minRank
-          + "), got shape " + shapeString(t));
+      throw new IllegalArgumentException(
+          name
+              + ": expected "
+              + layout
+              + " (rank >= "
+              + minRank
+              + "), got shape "
+              + shapeString(t));
     }
     if (t.numel() == 0) {
-      throw new IllegalArgumentException(name + ": expected a non-empty tensor, got shape "
-          + shapeString(t));
+      throw new IllegalArgumentException(
+          name + ": expected a non-empty tensor, got shape " + shapeString(t));
     }
   }
 
   static void sameDevice(Tensor t, String name, Tensor like) {
-    boolean same = t.is_cuda() == like.is_cuda()
-        && (!t.is_cuda() || t.device().index() == like.device().index());
+    boolean same =
+        t.is_cuda() == like.is_cuda()
+            && (!t.is_cuda() || t.device().index() == like.device().index());
     if (!same) {
       try (PointerScope scope = new PointerScope()) {
-        throw new IllegalArgumentException(name + ": expected device "
-            + like.device().str().getString() + " (as the prediction), got "
-            + t.device().str().getString());
+        throw new IllegalArgumentException(
+            name
+                + ": expected device "
+                + like.device().str().getString()
+                + " (as the prediction), got "
+                + t.device().str().getString());
       }
     }
   }
 
   static boolean integral(Tensor t) {
     int v = t.scalar_type().value;
-    return v == ScalarType.Byte.value || v == ScalarType.Char.value
-        || v == ScalarType.Short.value || v == ScalarType.Int.value
+    return v == ScalarType.Byte.value
+        || v == ScalarType.Char.value
+        || v == ScalarType.Short.value
+        || v == ScalarType.Int.value
         || v == ScalarType.Long.value;
   }
 
@@ -69,14 +84,20 @@ final class LossChecks {
   static Tensor classIndices(Tensor t, String name, Tensor prediction, long[] expectedShape) {
     defined(t, name);
     if (!integral(t)) {
-      throw new IllegalArgumentException(name + ": expected integer class indices (int64 or"
-          + " another integer type), got " + t.scalar_type());
+      throw new IllegalArgumentException(
+          name
+              + ": expected integer class indices (int64 or"
+              + " another integer type), got "
+              + t.scalar_type());
     }
     sameDevice(t, name, prediction);
     if (!Arrays.equals(shape(t), expectedShape)) {
-      throw new IllegalArgumentException(name + ": expected shape "
-          + Arrays.toString(expectedShape) + " (the prediction's without the class axis), got "
-          + shapeString(t));
+      throw new IllegalArgumentException(
+          name
+              + ": expected shape "
+              + Arrays.toString(expectedShape)
+              + " (the prediction's without the class axis), got "
+              + shapeString(t));
     }
     return t.scalar_type().value == ScalarType.Long.value ? t : t.to(ScalarType.Long);
   }
@@ -85,29 +106,32 @@ final class LossChecks {
   static Tensor dense(Tensor t, String name, Tensor prediction) {
     defined(t, name);
     if (!t.is_floating_point() && !integral(t) && t.scalar_type().value != ScalarType.Bool.value) {
-      throw new IllegalArgumentException(name + ": expected a real-valued tensor, got "
-          + t.scalar_type());
+      throw new IllegalArgumentException(
+          name + ": expected a real-valued tensor, got " + t.scalar_type());
     }
     sameDevice(t, name, prediction);
     if (!Arrays.equals(shape(t), shape(prediction))) {
-      throw new IllegalArgumentException(name + ": expected shape " + shapeString(prediction)
-          + " (as the prediction), got " + shapeString(t));
+      throw new IllegalArgumentException(
+          name
+              + ": expected shape "
+              + shapeString(prediction)
+              + " (as the prediction), got "
+              + shapeString(t));
     }
-    return t.scalar_type().value == prediction.scalar_type().value ? t
+    return t.scalar_type().value == prediction.scalar_type().value
+        ? t
         : t.to(prediction.scalar_type());
   }
 
   /**
-   * Element weights: null, [N] (one per sample, broadcast over the rest) or exactly
-   * {@code shape}; returned in the prediction's dtype, shaped to broadcast against
-   * {@code shape}.
+   * Element weights: null, [N] (one per sample, broadcast over the rest) or exactly {@code shape};
+   * returned in the prediction's dtype, shaped to broadcast against {@code shape}.
    */
   static Tensor weights(Tensor w, String name, Tensor prediction, long[] shape) {
     if (w == null) return null;
     defined(w, name);
     if (!w.is_floating_point() && !integral(w)) {
-      throw new IllegalArgumentException(name + ": expected real weights, got "
-          + w.scalar_type());
+      throw new IllegalArgumentException(name + ": expected real weights, got " + w.scalar_type());
     }
     sameDevice(w, name, prediction);
     long[] ws = shape(w);
@@ -120,11 +144,17 @@ final class LossChecks {
       view[0] = shape[0];
       out = w.view(view);
     } else {
-      throw new IllegalArgumentException(name + ": expected shape [" + (shape.length > 0
-          ? shape[0] : 1) + "] (one weight per sample) or " + Arrays.toString(shape)
-          + " (one per element), got " + shapeString(w));
+      throw new IllegalArgumentException(
+          name
+              + ": expected shape ["
+              + (shape.length > 0 ? shape[0] : 1)
+              + "] (one weight per sample) or "
+              + Arrays.toString(shape)
+              + " (one per element), got "
+              + shapeString(w));
     }
-    return out.scalar_type().value == prediction.scalar_type().value ? out
+    return out.scalar_type().value == prediction.scalar_type().value
+        ? out
         : out.to(prediction.scalar_type());
   }
 
@@ -132,8 +162,8 @@ final class LossChecks {
   static void classArray(double[] a, String name, long classes, String axis) {
     if (a == null) return;
     if (a.length != classes) {
-      throw new IllegalArgumentException(name + ": expected " + classes + " values (one per "
-          + axis + "), got " + a.length);
+      throw new IllegalArgumentException(
+          name + ": expected " + classes + " values (one per " + axis + "), got " + a.length);
     }
   }
 
@@ -144,8 +174,8 @@ final class LossChecks {
     }
     for (double x : a) {
       if (!(x >= 0) || Double.isInfinite(x)) {
-        throw new IllegalArgumentException(name + ": expected finite values >= 0, got "
-            + Arrays.toString(a));
+        throw new IllegalArgumentException(
+            name + ": expected finite values >= 0, got " + Arrays.toString(a));
       }
     }
     return a.clone();
@@ -155,14 +185,17 @@ final class LossChecks {
   static Tensor vector(double[] values, Tensor prediction) {
     DoublePointer p = new DoublePointer(values);
     // clone: the tensor must own its memory (autograd may keep it beyond this call).
-    Tensor t = torch.from_blob(p, new long[] {values.length}, new long[] {1},
-        new TensorOptions(ScalarType.Double)).clone();
+    Tensor t =
+        torch
+            .from_blob(
+                p, new long[] {values.length}, new long[] {1}, new TensorOptions(ScalarType.Double))
+            .clone();
     return t.to(prediction.device(), prediction.scalar_type());
   }
 
   /**
-   * Every value of {@code target} is in [0, classes) or equals {@code ignore} (when not null).
-   * One reduction and a host read (a synchronisation on CUDA).
+   * Every value of {@code target} is in [0, classes) or equals {@code ignore} (when not null). One
+   * reduction and a host read (a synchronisation on CUDA).
    */
   static void classRange(Tensor target, String name, long classes, Long ignore) {
     Tensor ok = target.ge(new Scalar(0L)).logical_and(target.lt(new Scalar(classes)));
@@ -173,9 +206,16 @@ final class LossChecks {
     for (int i = 0; i < at.length; i++) at[i] = bad.select(0, i).item_long();
     Tensor v = target;
     for (long i : at) v = v.select(0, i);
-    throw new IllegalArgumentException(name + ": expected class indices in [0, " + classes + ")"
-        + (ignore != null ? " or the ignore index " + ignore : "") + ", got " + v.item_long()
-        + " at " + Arrays.toString(at));
+    throw new IllegalArgumentException(
+        name
+            + ": expected class indices in [0, "
+            + classes
+            + ")"
+            + (ignore != null ? " or the ignore index " + ignore : "")
+            + ", got "
+            + v.item_long()
+            + " at "
+            + Arrays.toString(at));
   }
 
   static void finite(double v, String name) {

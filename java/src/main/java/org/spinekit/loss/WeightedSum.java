@@ -11,9 +11,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.spinekit.tensor.Outputs;
 
 /**
- * A weighted sum of losses of the same prediction and target: {@code sum_i w_i L_i(p, t)},
- * e.g. Dice + cross entropy for the 2.5D segmentation. Each term must give a scalar.
- * Immutable: {@link #plus} returns a longer copy.
+ * A weighted sum of losses of the same prediction and target: {@code sum_i w_i L_i(p, t)}, e.g.
+ * Dice + cross entropy for the 2.5D segmentation. Each term must give a scalar. Immutable: {@link
+ * #plus} returns a longer copy.
  *
  * <pre>{@code
  * Loss seg = WeightedSum.of("dice", 1.0, DiceLoss.multiclass())
@@ -44,8 +44,8 @@ public final class WeightedSum implements Loss {
       throw new IllegalArgumentException("name: expected a term name, got none");
     }
     LossChecks.finite(weight, "weight of " + name);
-    if (loss == null) throw new IllegalArgumentException("loss: expected a Loss for " + name
-        + ", got null");
+    if (loss == null)
+      throw new IllegalArgumentException("loss: expected a Loss for " + name + ", got null");
     for (Term t : terms) {
       if (t.name().equals(name)) {
         throw new IllegalArgumentException("name: '" + name + "' is already a term");
@@ -73,8 +73,11 @@ public final class WeightedSum implements Loss {
       for (Term t : terms) {
         Tensor v = t.loss().apply(prediction, target);
         if (v == null || v.dim() != 0) {
-          throw new IllegalArgumentException("loss '" + t.name() + "': expected a scalar, got "
-              + (v == null ? "null" : "shape " + LossChecks.shapeString(v)));
+          throw new IllegalArgumentException(
+              "loss '"
+                  + t.name()
+                  + "': expected a scalar, got "
+                  + (v == null ? "null" : "shape " + LossChecks.shapeString(v)));
         }
         each.put(t.name(), v);
         Tensor wv = v.mul(new Scalar(t.weight()));

@@ -1,5 +1,5 @@
 /**
- * The lumbar grading system (RSNA 2024): the one-stage net with its 2D and 3D heads that
- * give level heatmaps and per-pixel grade logits for DSNT and heatmap pooling.
+ * The lumbar grading system (RSNA 2024): the one-stage net with its 2D and 3D heads that give level
+ * heatmaps and per-pixel grade logits for DSNT and heatmap pooling.
  */
 package org.spinekit.lumbar;

@@ -6,8 +6,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * {@code nn.BatchNorm1d/2d/3d} (the dimension follows the input): keys {@code weight},
- * {@code bias}, {@code running_mean}, {@code running_var}, {@code num_batches_tracked}.
+ * {@code nn.BatchNorm1d/2d/3d} (the dimension follows the input): keys {@code weight}, {@code
+ * bias}, {@code running_mean}, {@code running_var}, {@code num_batches_tracked}.
  */
 public final class BatchNorm extends Net {
   public final long channels;
@@ -35,8 +35,11 @@ public final class BatchNorm extends Net {
     bias = param("bias", channels);
     runningMean = buffer("running_mean", torch.empty(channels));
     runningVar = buffer("running_var", torch.empty(channels));
-    batchesTracked = buffer("num_batches_tracked",
-        torch.zeros(new long[0], new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long)));
+    batchesTracked =
+        buffer(
+            "num_batches_tracked",
+            torch.zeros(
+                new long[0], new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Long)));
     Init.constant(weight, 1);
     Init.constant(bias, 0);
     Init.constant(runningMean, 0);
@@ -50,16 +53,19 @@ public final class BatchNorm extends Net {
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() < 2 || x.size(1) != channels) {
-      throw new IllegalArgumentException("BatchNorm: input must have " + channels
-          + " channels in dim 1, got " + java.util.Arrays.toString(x.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "BatchNorm: input must have "
+              + channels
+              + " channels in dim 1, got "
+              + java.util.Arrays.toString(x.sizes().vec().get()));
     }
     boolean training = is_training();
     if (training) {
-      try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      try (PointerScope s = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         batchesTracked.add_(new org.bytedeco.pytorch.Scalar(1L));
       }
     }
-    return torch.batch_norm(x, weightOpt, biasOpt, meanOpt, varOpt, training, momentum, eps,
-        true);
+    return torch.batch_norm(x, weightOpt, biasOpt, meanOpt, varOpt, training, momentum, eps, true);
   }
 }

@@ -5,11 +5,11 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * Stochastic depth ("drop path", torchvision's {@code StochasticDepth(p, "row")}, timm's
- * {@code DropPath}): in training each sample's residual branch is zeroed with probability
- * {@code p} and the survivors are scaled by {@code 1 / (1 - p)}. The mask is drawn from
- * libtorch's default generator (seed it with {@code torch.manual_seed}), in the input's dtype
- * and on its device; in eval mode, or with {@code p == 0}, the input is returned as is.
+ * Stochastic depth ("drop path", torchvision's {@code StochasticDepth(p, "row")}, timm's {@code
+ * DropPath}): in training each sample's residual branch is zeroed with probability {@code p} and
+ * the survivors are scaled by {@code 1 / (1 - p)}. The mask is drawn from libtorch's default
+ * generator (seed it with {@code torch.manual_seed}), in the input's dtype and on its device; in
+ * eval mode, or with {@code p == 0}, the input is returned as is.
  */
 public final class DropPath {
   private DropPath() {}
@@ -30,8 +30,8 @@ public final class DropPath {
   }
 
   /**
-   * The linearly increasing rates of {@code total} blocks, 0 for the first and {@code rate}
-   * for the last (torchvision's and timm's stochastic depth decay rule).
+   * The linearly increasing rates of {@code total} blocks, 0 for the first and {@code rate} for the
+   * last (torchvision's and timm's stochastic depth decay rule).
    */
   public static double[] rates(double rate, int total) {
     if (!(rate >= 0 && rate <= 1)) {

@@ -11,97 +11,155 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * torchvision's EfficientNet (V1: MBConv blocks with squeeze-and-excitation; V2: FusedMBConv
- * then MBConv). Keys equal torchvision's {@code efficientnet_b0}, {@code efficientnet_b4} and
- * {@code efficientnet_v2_s} state dicts: {@code features.0} is the stem (conv, batch norm,
- * SiLU), {@code features.1 .. features.n} are the stages of blocks
- * ({@code features.<stage>.<block>.block.<i>...}), {@code features.n+1} is the 1x1 head
- * convolution and {@code classifier.1} the linear layer (after dropout). timm's names load
- * through the name maps {@code timm-efficientnet} (efficientnet_b0..b7, and tf_efficientnet_b*
- * with {@link Config#tf()}) and {@code timm-efficientnetv2} (tf_efficientnetv2_s, with
- * {@link Config#tf()}); EfficientNet-PyTorch's (lukemelas) efficientnet-b0 through
- * {@code efficientnet-pytorch-b0} ({@link Config#efficientnetPytorchB0}).
+ * torchvision's EfficientNet (V1: MBConv blocks with squeeze-and-excitation; V2: FusedMBConv then
+ * MBConv). Keys equal torchvision's {@code efficientnet_b0}, {@code efficientnet_b4} and {@code
+ * efficientnet_v2_s} state dicts: {@code features.0} is the stem (conv, batch norm, SiLU), {@code
+ * features.1 .. features.n} are the stages of blocks ({@code
+ * features.<stage>.<block>.block.<i>...}), {@code features.n+1} is the 1x1 head convolution and
+ * {@code classifier.1} the linear layer (after dropout). timm's names load through the name maps
+ * {@code timm-efficientnet} (efficientnet_b0..b7, and tf_efficientnet_b* with {@link Config#tf()})
+ * and {@code timm-efficientnetv2} (tf_efficientnetv2_s, with {@link Config#tf()});
+ * EfficientNet-PyTorch's (lukemelas) efficientnet-b0 through {@code efficientnet-pytorch-b0}
+ * ({@link Config#efficientnetPytorchB0}).
  *
- * <p>Training mode behaves as torchvision's: each residual block drops its branch per sample
- * with probability {@code stochasticDepthProb * blockIndex / blockCount} (scaled by the
- * survival rate, "row" mode), the classifier applies dropout; both draw from libtorch's
- * default generator, so {@code torch.manual_seed} makes a training step repeatable.
+ * <p>Training mode behaves as torchvision's: each residual block drops its branch per sample with
+ * probability {@code stochasticDepthProb * blockIndex / blockCount} (scaled by the survival rate,
+ * "row" mode), the classifier applies dropout; both draw from libtorch's default generator, so
+ * {@code torch.manual_seed} makes a training step repeatable.
  *
- * <p>As an {@link Encoder}, it gives the outputs of the {@code features} children listed in
- * {@link Config#featureStages()}: at strides 2, 4, 8, 16 and 32, each the last stage of its
- * stride. For EfficientNet-B* the stride-2 map is the stem's output (indices 0, 2, 3, 5, 7;
- * channels 32, 24, 40, 112, 320 for B0 and 48, 32, 56, 160, 448 for B4, as
- * segmentation_models_pytorch's timm-efficientnet-b* encoders); for V2-S it is the first
- * stage's output (indices 1, 2, 3, 5, 6; channels 24, 48, 64, 160, 256, as timm's
- * features_only). {@link Config#featureBlocks()} can take a map inside a stage: smp's
- * efficientnet-b0 encoder (EfficientNet-PyTorch's network) takes its stride-16 map after the
- * first 112-channel block. The head convolution is not part of the features.
+ * <p>As an {@link Encoder}, it gives the outputs of the {@code features} children listed in {@link
+ * Config#featureStages()}: at strides 2, 4, 8, 16 and 32, each the last stage of its stride. For
+ * EfficientNet-B* the stride-2 map is the stem's output (indices 0, 2, 3, 5, 7; channels 32, 24,
+ * 40, 112, 320 for B0 and 48, 32, 56, 160, 448 for B4, as segmentation_models_pytorch's
+ * timm-efficientnet-b* encoders); for V2-S it is the first stage's output (indices 1, 2, 3, 5, 6;
+ * channels 24, 48, 64, 160, 256, as timm's features_only). {@link Config#featureBlocks()} can take
+ * a map inside a stage: smp's efficientnet-b0 encoder (EfficientNet-PyTorch's network) takes its
+ * stride-16 map after the first 112-channel block. The head convolution is not part of the
+ * features.
  */
 public final class EfficientNet extends Net implements Encoder {
   /**
-   * One row of torchvision's block table after width and depth scaling: {@code layers}
-   * blocks, the first with {@code stride} and {@code inChannels}, the rest stride 1 from
-   * {@code outChannels}. {@code fused}: FusedMBConv (V2's early stages), else MBConv.
+   * One row of torchvision's block table after width and depth scaling: {@code layers} blocks, the
+   * first with {@code stride} and {@code inChannels}, the rest stride 1 from {@code outChannels}.
+   * {@code fused}: FusedMBConv (V2's early stages), else MBConv.
    */
-  public record Stage(boolean fused, double expandRatio, int kernel, int stride, int inChannels,
-      int outChannels, int layers) {
+  public record Stage(
+      boolean fused,
+      double expandRatio,
+      int kernel,
+      int stride,
+      int inChannels,
+      int outChannels,
+      int layers) {
     public Stage {
-      if (kernel < 1 || kernel % 2 == 0 || stride < 1 || stride > 2 || inChannels < 1
-          || outChannels < 1 || layers < 1 || !(expandRatio >= 1)) {
-        throw new IllegalArgumentException("EfficientNet.Stage: kernel odd >= 1, stride 1 or 2,"
-            + " channels and layers >= 1, expandRatio >= 1 expected, got kernel=" + kernel
-            + " stride=" + stride + " in=" + inChannels + " out=" + outChannels + " layers="
-            + layers + " expandRatio=" + expandRatio);
+      if (kernel < 1
+          || kernel % 2 == 0
+          || stride < 1
+          || stride > 2
+          || inChannels < 1
+          || outChannels < 1
+          || layers < 1
+          || !(expandRatio >= 1)) {
+        throw new IllegalArgumentException(
+            "EfficientNet.Stage: kernel odd >= 1, stride 1 or 2,"
+                + " channels and layers >= 1, expandRatio >= 1 expected, got kernel="
+                + kernel
+                + " stride="
+                + stride
+                + " in="
+                + inChannels
+                + " out="
+                + outChannels
+                + " layers="
+                + layers
+                + " expandRatio="
+                + expandRatio);
       }
     }
   }
 
   /**
-   * The whole architecture. {@code lastChannel}: channels of the head convolution;
-   * {@code bnEps}/{@code bnMomentum}: every batch norm's; {@code dropout}: the classifier's;
-   * {@code tfSamePadding}: TensorFlow "SAME" padding on every convolution (timm's tf_
-   * variants); {@code featureStages}: the {@code features} children whose outputs are the
-   * encoder's feature maps (strides 2, 4, 8, 16, 32); {@code numClasses} 0: an encoder,
-   * without the head convolution ({@code features.n+1}) and the classifier ({@link #forward}
-   * then returns the pooled stride-32 features). Published full-network weights load into an
-   * encoder once the head's keys are dropped by a name map, e.g.
-   * {@code NameMap.of("features\\.8\\..*|classifier\\..*", "-")} for B0/B4.
-   * {@code staticImageSize} above 0: the TF "SAME" padding of every convolution is computed
-   * once, for that input size (EfficientNet-PyTorch's), not from each input.
-   * {@code featureBlocks}: for each feature stage, the number of its blocks after which its
-   * map is taken (0: the whole {@code features} child).
+   * The whole architecture. {@code lastChannel}: channels of the head convolution; {@code
+   * bnEps}/{@code bnMomentum}: every batch norm's; {@code dropout}: the classifier's; {@code
+   * tfSamePadding}: TensorFlow "SAME" padding on every convolution (timm's tf_ variants); {@code
+   * featureStages}: the {@code features} children whose outputs are the encoder's feature maps
+   * (strides 2, 4, 8, 16, 32); {@code numClasses} 0: an encoder, without the head convolution
+   * ({@code features.n+1}) and the classifier ({@link #forward} then returns the pooled stride-32
+   * features). Published full-network weights load into an encoder once the head's keys are dropped
+   * by a name map, e.g. {@code NameMap.of("features\\.8\\..*|classifier\\..*", "-")} for B0/B4.
+   * {@code staticImageSize} above 0: the TF "SAME" padding of every convolution is computed once,
+   * for that input size (EfficientNet-PyTorch's), not from each input. {@code featureBlocks}: for
+   * each feature stage, the number of its blocks after which its map is taken (0: the whole {@code
+   * features} child).
    */
-  public record Config(String name, List<Stage> stages, int lastChannel, double bnEps,
-      double bnMomentum, double dropout, double stochasticDepthProb, boolean tfSamePadding,
-      int[] featureStages, int inChannels, int numClasses, int staticImageSize,
+  public record Config(
+      String name,
+      List<Stage> stages,
+      int lastChannel,
+      double bnEps,
+      double bnMomentum,
+      double dropout,
+      double stochasticDepthProb,
+      boolean tfSamePadding,
+      int[] featureStages,
+      int inChannels,
+      int numClasses,
+      int staticImageSize,
       int[] featureBlocks) {
     public Config {
       stages = List.copyOf(stages);
       featureStages = featureStages.clone();
-      featureBlocks = featureBlocks == null ? new int[featureStages.length]
-          : featureBlocks.clone();
+      featureBlocks = featureBlocks == null ? new int[featureStages.length] : featureBlocks.clone();
       if (featureBlocks.length != featureStages.length) {
-        throw new IllegalArgumentException("EfficientNet.Config: featureBlocks must have one "
-            + "entry per feature stage (" + featureStages.length + "), got "
-            + Arrays.toString(featureBlocks));
+        throw new IllegalArgumentException(
+            "EfficientNet.Config: featureBlocks must have one "
+                + "entry per feature stage ("
+                + featureStages.length
+                + "), got "
+                + Arrays.toString(featureBlocks));
       }
       if (staticImageSize < 0 || (staticImageSize > 0 && !tfSamePadding)) {
-        throw new IllegalArgumentException("EfficientNet.Config: staticImageSize must be 0, or"
-            + " > 0 with tfSamePadding, got " + staticImageSize + " (tfSamePadding "
-            + tfSamePadding + ")");
+        throw new IllegalArgumentException(
+            "EfficientNet.Config: staticImageSize must be 0, or"
+                + " > 0 with tfSamePadding, got "
+                + staticImageSize
+                + " (tfSamePadding "
+                + tfSamePadding
+                + ")");
       }
     }
 
     /**
-     * A configuration whose features are the whole {@code features} children
-     * ({@code featureBlocks} all 0) and whose TF "SAME" padding, if any, is computed from each
-     * input ({@code staticImageSize} 0).
+     * A configuration whose features are the whole {@code features} children ({@code featureBlocks}
+     * all 0) and whose TF "SAME" padding, if any, is computed from each input ({@code
+     * staticImageSize} 0).
      */
-    public Config(String name, List<Stage> stages, int lastChannel, double bnEps,
-        double bnMomentum, double dropout, double stochasticDepthProb, boolean tfSamePadding,
-        int[] featureStages, int inChannels, int numClasses) {
-      this(name, stages, lastChannel, bnEps, bnMomentum, dropout, stochasticDepthProb,
-          tfSamePadding, featureStages, inChannels, numClasses, 0, null);
+    public Config(
+        String name,
+        List<Stage> stages,
+        int lastChannel,
+        double bnEps,
+        double bnMomentum,
+        double dropout,
+        double stochasticDepthProb,
+        boolean tfSamePadding,
+        int[] featureStages,
+        int inChannels,
+        int numClasses) {
+      this(
+          name,
+          stages,
+          lastChannel,
+          bnEps,
+          bnMomentum,
+          dropout,
+          stochasticDepthProb,
+          tfSamePadding,
+          featureStages,
+          inChannels,
+          numClasses,
+          0,
+          null);
     }
 
     /** The feature stage indices (a copy). */
@@ -118,8 +176,13 @@ public final class EfficientNet extends Net implements Encoder {
 
     private static final double[][] B_TABLE = {
       // expand, kernel, stride, in, out, layers (torchvision's _efficientnet_conf)
-      {1, 3, 1, 32, 16, 1}, {6, 3, 2, 16, 24, 2}, {6, 5, 2, 24, 40, 2}, {6, 3, 2, 40, 80, 3},
-      {6, 5, 1, 80, 112, 3}, {6, 5, 2, 112, 192, 4}, {6, 3, 1, 192, 320, 1},
+      {1, 3, 1, 32, 16, 1},
+      {6, 3, 2, 16, 24, 2},
+      {6, 5, 2, 24, 40, 2},
+      {6, 3, 2, 40, 80, 3},
+      {6, 5, 1, 80, 112, 3},
+      {6, 5, 2, 112, 192, 4},
+      {6, 3, 1, 192, 320, 1},
     };
 
     private static final double[][] V2S_TABLE = {
@@ -154,66 +217,123 @@ public final class EfficientNet extends Net implements Encoder {
     }
 
     /**
-     * EfficientNet-B* with torchvision's scaling: channels {@code makeDivisible(c * width)},
-     * layers {@code ceil(n * depth)}, head 4x the last stage's channels; batch norm eps 1e-5,
-     * momentum 0.1 (torchvision's B0-B4), stochastic depth 0.2.
+     * EfficientNet-B* with torchvision's scaling: channels {@code makeDivisible(c * width)}, layers
+     * {@code ceil(n * depth)}, head 4x the last stage's channels; batch norm eps 1e-5, momentum 0.1
+     * (torchvision's B0-B4), stochastic depth 0.2.
      */
-    public static Config b(String name, double width, double depth, double dropout,
-        int inChannels, int numClasses) {
+    public static Config b(
+        String name, double width, double depth, double dropout, int inChannels, int numClasses) {
       checkMultipliers(width, depth);
       List<Stage> s = new ArrayList<>();
       for (double[] r : B_TABLE) {
-        s.add(new Stage(false, r[0], (int) r[1], (int) r[2], adjust(r[3], width),
-            adjust(r[4], width), (int) Math.ceil(r[5] * depth)));
+        s.add(
+            new Stage(
+                false,
+                r[0],
+                (int) r[1],
+                (int) r[2],
+                adjust(r[3], width),
+                adjust(r[4], width),
+                (int) Math.ceil(r[5] * depth)));
       }
       int last = s.get(s.size() - 1).outChannels() * 4;
-      return new Config(name, s, last, 1e-5, 0.1, dropout, 0.2, false,
-          new int[] {0, 2, 3, 5, 7}, inChannels, numClasses);
+      return new Config(
+          name,
+          s,
+          last,
+          1e-5,
+          0.1,
+          dropout,
+          0.2,
+          false,
+          new int[] {0, 2, 3, 5, 7},
+          inChannels,
+          numClasses);
     }
 
     /**
-     * EfficientNetV2-S's table scaled like the B* family (torchvision has no multipliers for
-     * V2; at 1.0 and 1.0 this is its efficientnet_v2_s): head {@code makeDivisible(1280 *
-     * width)}, batch norm eps 1e-3, momentum 0.1, dropout 0.2, stochastic depth 0.2.
+     * EfficientNetV2-S's table scaled like the B* family (torchvision has no multipliers for V2; at
+     * 1.0 and 1.0 this is its efficientnet_v2_s): head {@code makeDivisible(1280 * width)}, batch
+     * norm eps 1e-3, momentum 0.1, dropout 0.2, stochastic depth 0.2.
      */
-    public static Config v2(String name, double width, double depth, int inChannels,
-        int numClasses) {
+    public static Config v2(
+        String name, double width, double depth, int inChannels, int numClasses) {
       checkMultipliers(width, depth);
       List<Stage> s = new ArrayList<>();
       for (double[] r : V2S_TABLE) {
-        s.add(new Stage(r[0] == 1, r[1], (int) r[2], (int) r[3], adjust(r[4], width),
-            adjust(r[5], width), (int) Math.ceil(r[6] * depth)));
+        s.add(
+            new Stage(
+                r[0] == 1,
+                r[1],
+                (int) r[2],
+                (int) r[3],
+                adjust(r[4], width),
+                adjust(r[5], width),
+                (int) Math.ceil(r[6] * depth)));
       }
-      return new Config(name, s, adjust(1280, width), 1e-3, 0.1, 0.2, 0.2, false,
-          new int[] {1, 2, 3, 5, 6}, inChannels, numClasses);
+      return new Config(
+          name,
+          s,
+          adjust(1280, width),
+          1e-3,
+          0.1,
+          0.2,
+          0.2,
+          false,
+          new int[] {1, 2, 3, 5, 6},
+          inChannels,
+          numClasses);
     }
 
     /**
-     * timm's tf_ variant of this network (e.g. tf_efficientnetv2_s): TensorFlow "SAME"
-     * padding on every convolution (asymmetric, computed from the input size, where the
-     * stride is 2) and batch-norm eps 1e-3. Same keys, same parameter count.
+     * timm's tf_ variant of this network (e.g. tf_efficientnetv2_s): TensorFlow "SAME" padding on
+     * every convolution (asymmetric, computed from the input size, where the stride is 2) and
+     * batch-norm eps 1e-3. Same keys, same parameter count.
      */
     public Config tf() {
       String n = name.startsWith("tf_") ? name : "tf_" + name;
-      return new Config(n, stages, lastChannel, 1e-3, bnMomentum, dropout, stochasticDepthProb,
-          true, featureStages, inChannels, numClasses, staticImageSize, featureBlocks);
+      return new Config(
+          n,
+          stages,
+          lastChannel,
+          1e-3,
+          bnMomentum,
+          dropout,
+          stochasticDepthProb,
+          true,
+          featureStages,
+          inChannels,
+          numClasses,
+          staticImageSize,
+          featureBlocks);
     }
 
     /**
      * EfficientNet-PyTorch's (lukemelas) {@code efficientnet-b0}, the network of
      * segmentation_models_pytorch's {@code efficientnet-b0} encoder: timm's tf_efficientnet_b0
-     * (batch-norm eps 1e-3; momentum 0.01, PyTorch's form of its TF 0.99) with TensorFlow
-     * "SAME" padding computed once for 224 x 224 inputs ({@code Conv2dStaticSamePadding}):
-     * at input sizes whose maps are even before every stride-2 convolution (multiples of 32)
-     * the same as timm's, at others a fixed padding where timm's follows the input. As an
-     * encoder its stride-16 map is taken after the first block of the 112-channel stage
-     * ({@code features.5.0}), where smp's efficientnet-b0 encoder takes it (its
-     * {@code out_indexes} 2, 4, 8, 15), not at the end of that stage.
+     * (batch-norm eps 1e-3; momentum 0.01, PyTorch's form of its TF 0.99) with TensorFlow "SAME"
+     * padding computed once for 224 x 224 inputs ({@code Conv2dStaticSamePadding}): at input sizes
+     * whose maps are even before every stride-2 convolution (multiples of 32) the same as timm's,
+     * at others a fixed padding where timm's follows the input. As an encoder its stride-16 map is
+     * taken after the first block of the 112-channel stage ({@code features.5.0}), where smp's
+     * efficientnet-b0 encoder takes it (its {@code out_indexes} 2, 4, 8, 15), not at the end of
+     * that stage.
      */
     public static Config efficientnetPytorchB0(int inChannels, int numClasses) {
       Config c = b0(inChannels, numClasses).tf();
-      return new Config("efficientnet-b0", c.stages, c.lastChannel, 1e-3, 0.01, c.dropout,
-          c.stochasticDepthProb, true, c.featureStages, inChannels, numClasses, 224,
+      return new Config(
+          "efficientnet-b0",
+          c.stages,
+          c.lastChannel,
+          1e-3,
+          0.01,
+          c.dropout,
+          c.stochasticDepthProb,
+          true,
+          c.featureStages,
+          inChannels,
+          numClasses,
+          224,
           new int[] {0, 0, 0, 1, 0});
     }
 
@@ -224,15 +344,19 @@ public final class EfficientNet extends Net implements Encoder {
 
     private static void checkMultipliers(double width, double depth) {
       if (!(width > 0) || !(depth > 0)) {
-        throw new IllegalArgumentException("EfficientNet: width and depth multipliers must be "
-            + "> 0, got width=" + width + " depth=" + depth);
+        throw new IllegalArgumentException(
+            "EfficientNet: width and depth multipliers must be "
+                + "> 0, got width="
+                + width
+                + " depth="
+                + depth);
       }
     }
   }
 
   /**
-   * torchvision's (and TensorFlow's) {@code _make_divisible}: the nearest multiple of
-   * {@code divisor}, at least {@code divisor}, and not more than 10% below {@code v}.
+   * torchvision's (and TensorFlow's) {@code _make_divisible}: the nearest multiple of {@code
+   * divisor}, at least {@code divisor}, and not more than 10% below {@code v}.
    */
   static int makeDivisible(double v, int divisor) {
     int r = Math.max(divisor, ((int) (v + divisor / 2.0)) / divisor * divisor);
@@ -251,26 +375,31 @@ public final class EfficientNet extends Net implements Encoder {
   /** Builds the network; draw order and initialisation follow torchvision's. */
   public EfficientNet(Config c) {
     if (c.inChannels() < 1) {
-      throw new IllegalArgumentException("EfficientNet: inChannels must be >= 1, got "
-          + c.inChannels());
+      throw new IllegalArgumentException(
+          "EfficientNet: inChannels must be >= 1, got " + c.inChannels());
     }
     if (c.numClasses() < 0) {
-      throw new IllegalArgumentException("EfficientNet: numClasses must be >= 0, got "
-          + c.numClasses());
+      throw new IllegalArgumentException(
+          "EfficientNet: numClasses must be >= 0, got " + c.numClasses());
     }
     if (c.stages().isEmpty()) {
       throw new IllegalArgumentException("EfficientNet: at least one stage expected");
     }
-    if (c.lastChannel() < 1 || !(c.dropout() >= 0 && c.dropout() <= 1)
+    if (c.lastChannel() < 1
+        || !(c.dropout() >= 0 && c.dropout() <= 1)
         || !(c.stochasticDepthProb() >= 0 && c.stochasticDepthProb() <= 1)) {
-      throw new IllegalArgumentException("EfficientNet: lastChannel >= 1, dropout and "
-          + "stochasticDepthProb in [0, 1] expected, got lastChannel=" + c.lastChannel()
-          + " dropout=" + c.dropout() + " stochasticDepthProb=" + c.stochasticDepthProb());
+      throw new IllegalArgumentException(
+          "EfficientNet: lastChannel >= 1, dropout and "
+              + "stochasticDepthProb in [0, 1] expected, got lastChannel="
+              + c.lastChannel()
+              + " dropout="
+              + c.dropout()
+              + " stochasticDepthProb="
+              + c.stochasticDepthProb());
     }
     this.config = c;
     this.channels = featureChannels(c);
-    Norm norm = new Norm(c.bnEps(), c.bnMomentum(), c.tfSamePadding(),
-        c.staticImageSize() > 0);
+    Norm norm = new Norm(c.bnEps(), c.bnMomentum(), c.tfSamePadding(), c.staticImageSize() > 0);
     features = new Seq();
     int stem = c.stages().get(0).inChannels();
     // The nominal input size of each convolution, for padding computed once (static).
@@ -286,11 +415,12 @@ public final class EfficientNet extends Net implements Encoder {
         int in = b == 0 ? s.inChannels() : s.outChannels();
         int stride = b == 0 ? s.stride() : 1;
         double p = c.stochasticDepthProb() * id / total;
-        Block blk = s.fused()
-            ? new FusedMBConv(in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm,
-                size)
-            : new MBConv(in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm,
-                size);
+        Block blk =
+            s.fused()
+                ? new FusedMBConv(
+                    in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm, size)
+                : new MBConv(
+                    in, s.outChannels(), s.expandRatio(), s.kernel(), stride, p, norm, size);
         size = (size + stride - 1) / stride;
         stage.add(blk);
         blocks.add(blk);
@@ -349,17 +479,32 @@ public final class EfficientNet extends Net implements Encoder {
       ok &= inRange && i < 5 && got[i] == want[i];
     }
     if (!ok) {
-      throw new IllegalArgumentException("EfficientNet: featureStages must name 5 of features.0"
-          + ".." + n + " at strides " + Arrays.toString(want) + ", got " + Arrays.toString(fs)
-          + " at strides " + Arrays.toString(got));
+      throw new IllegalArgumentException(
+          "EfficientNet: featureStages must name 5 of features.0"
+              + ".."
+              + n
+              + " at strides "
+              + Arrays.toString(want)
+              + ", got "
+              + Arrays.toString(fs)
+              + " at strides "
+              + Arrays.toString(got));
     }
     int[] fb = c.featureBlocks();
     for (int i = 0; i < 5; i++) {
       int layers = fs[i] == 0 ? 0 : c.stages().get(fs[i] - 1).layers();
       if (fb[i] < 0 || fb[i] > layers) {
-        throw new IllegalArgumentException("EfficientNet: featureBlocks must be 0 (a whole "
-            + "child) or 1.." + "the blocks of that stage, got " + fb[i] + " for features."
-            + fs[i] + " (" + layers + " blocks): " + Arrays.toString(fb));
+        throw new IllegalArgumentException(
+            "EfficientNet: featureBlocks must be 0 (a whole "
+                + "child) or 1.."
+                + "the blocks of that stage, got "
+                + fb[i]
+                + " for features."
+                + fs[i]
+                + " ("
+                + layers
+                + " blocks): "
+                + Arrays.toString(fb));
       }
     }
     int[] out = new int[5];
@@ -385,13 +530,17 @@ public final class EfficientNet extends Net implements Encoder {
   private void checkInput(Tensor x) {
     long[] s = x.sizes().vec().get();
     if (s.length != 4 || s[1] != config.inChannels() || s[0] < 1 || s[2] < 1 || s[3] < 1) {
-      throw new IllegalArgumentException("EfficientNet: input must be [N, "
-          + config.inChannels() + ", H, W] with N, H, W >= 1, got " + Arrays.toString(s));
+      throw new IllegalArgumentException(
+          "EfficientNet: input must be [N, "
+              + config.inChannels()
+              + ", H, W] with N, H, W >= 1, got "
+              + Arrays.toString(s));
     }
     if (is_training() && s[0] == 1 && (s[2] + 31) / 32 * ((s[3] + 31) / 32) == 1) {
-      throw new IllegalArgumentException("EfficientNet: training-mode batch norm needs more "
-          + "than one value per channel at stride 32: batch 1 needs H or W > 32, got "
-          + Arrays.toString(s));
+      throw new IllegalArgumentException(
+          "EfficientNet: training-mode batch norm needs more "
+              + "than one value per channel at stride 32: batch 1 needs H or W > 32, got "
+              + Arrays.toString(s));
     }
   }
 
@@ -451,10 +600,10 @@ public final class EfficientNet extends Net implements Encoder {
   }
 
   /**
-   * torchvision's {@code stochastic_depth(x, p, "row", training)}: in training each sample
-   * (row of dim 0) is zeroed with probability {@code p} and the survivors scaled by
-   * {@code 1 / (1 - p)}; the mask is drawn from libtorch's default generator in the input's
-   * dtype. The identity in eval mode or for {@code p == 0}.
+   * torchvision's {@code stochastic_depth(x, p, "row", training)}: in training each sample (row of
+   * dim 0) is zeroed with probability {@code p} and the survivors scaled by {@code 1 / (1 - p)};
+   * the mask is drawn from libtorch's default generator in the input's dtype. The identity in eval
+   * mode or for {@code p == 0}.
    */
   static Tensor stochasticDepth(Tensor x, double p, boolean training) {
     if (!(p >= 0 && p <= 1)) {
@@ -475,20 +624,23 @@ public final class EfficientNet extends Net implements Encoder {
 
   /**
    * Batch-norm and padding settings shared by every convolution of one network. {@code size}
-   * arguments: the nominal input size of the convolution, used when the TF "SAME" padding is
-   * {@code fixed} (computed once for the configuration's static image size).
+   * arguments: the nominal input size of the convolution, used when the TF "SAME" padding is {@code
+   * fixed} (computed once for the configuration's static image size).
    */
   private record Norm(double eps, double momentum, boolean tfSame, boolean fixed) {
     Conv2d conv(long in, long out, int k, int stride, long groups, boolean bias, int size) {
       if (fixed) return Conv2d.staticSamePadding(in, out, k, stride, groups, bias, size);
-      return tfSame ? Conv2d.samePadding(in, out, k, stride, groups, bias)
+      return tfSame
+          ? Conv2d.samePadding(in, out, k, stride, groups, bias)
           : Conv2d.of(in, out, k, stride, (k - 1) / 2, groups, bias);
     }
 
     /** torchvision's Conv2dNormActivation: conv (no bias), batch norm, SiLU if {@code act}. */
     Seq convNormAct(long in, long out, int k, int stride, long groups, boolean act, int size) {
-      Seq s = new Seq().add(conv(in, out, k, stride, groups, false, size))
-          .add(new BatchNorm(out, eps, momentum));
+      Seq s =
+          new Seq()
+              .add(conv(in, out, k, stride, groups, false, size))
+              .add(new BatchNorm(out, eps, momentum));
       if (act) s.fn(torch::silu);
       return s;
     }
@@ -514,8 +666,8 @@ public final class EfficientNet extends Net implements Encoder {
   }
 
   /**
-   * torchvision's MBConv: [1x1 expand], depthwise kxk, squeeze-excitation, 1x1 project.
-   * {@code size}: the nominal input size (see {@link Norm}).
+   * torchvision's MBConv: [1x1 expand], depthwise kxk, squeeze-excitation, 1x1 project. {@code
+   * size}: the nominal input size (see {@link Norm}).
    */
   private static final class MBConv extends Block {
     MBConv(int in, int out, double expand, int k, int stride, double p, Norm n, int size) {

@@ -9,8 +9,8 @@ public final class Encoders {
     Net n = Zoo.create(arch, inChannels, 0);
     if (!(n instanceof Encoder e)) {
       n.close();
-      throw new IllegalArgumentException("arch '" + arch + "' is not an encoder (it gives no"
-          + " feature maps)");
+      throw new IllegalArgumentException(
+          "arch '" + arch + "' is not an encoder (it gives no" + " feature maps)");
     }
     return e;
   }

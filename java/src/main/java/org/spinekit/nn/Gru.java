@@ -12,17 +12,17 @@ import org.bytedeco.pytorch.global.torch;
 import org.spinekit.tensor.Outputs;
 
 /**
- * {@code nn.GRU}: a multi-layer, optionally bidirectional gated recurrent unit, run by
- * libtorch's fused {@code torch.gru} (the op {@code nn.GRU} itself calls). Keys equal
- * PyTorch's: {@code weight_ih_l<k>} [3H, in], {@code weight_hh_l<k>} [3H, H], {@code
- * bias_ih_l<k>}, {@code bias_hh_l<k>} [3H], and the same with {@code _reverse} for the
- * backward direction; the gate blocks are stacked (reset, update, new) as in PyTorch.
+ * {@code nn.GRU}: a multi-layer, optionally bidirectional gated recurrent unit, run by libtorch's
+ * fused {@code torch.gru} (the op {@code nn.GRU} itself calls). Keys equal PyTorch's: {@code
+ * weight_ih_l<k>} [3H, in], {@code weight_hh_l<k>} [3H, H], {@code bias_ih_l<k>}, {@code
+ * bias_hh_l<k>} [3H], and the same with {@code _reverse} for the backward direction; the gate
+ * blocks are stacked (reset, update, new) as in PyTorch.
  *
- * <p>Initialisation is explicit (PyTorch's default uniform one trains GRUs poorly, as the
- * cervical write-up found): each [H, H] gate block of the recurrent weights is orthogonal,
- * the input weights are xavier-uniform over the whole [3H, in] matrix, the biases zero.
- * ({@code nn.init.orthogonal_} on the whole [3H, H] matrix would only make its columns
- * orthonormal across the stacked gates; per block, each gate's recurrence preserves norms.)
+ * <p>Initialisation is explicit (PyTorch's default uniform one trains GRUs poorly, as the cervical
+ * write-up found): each [H, H] gate block of the recurrent weights is orthogonal, the input weights
+ * are xavier-uniform over the whole [3H, in] matrix, the biases zero. ({@code nn.init.orthogonal_}
+ * on the whole [3H, H] matrix would only make its columns orthonormal across the stacked gates; per
+ * block, each gate's recurrence preserves norms.)
  */
 public final class Gru extends Net {
   /**
@@ -35,8 +35,13 @@ public final class Gru extends Net {
    * @param batchFirst inputs and outputs are [B, T, F] (else [T, B, F])
    * @param dropout dropout on the outputs of every layer but the last, in training mode
    */
-  public record Config(long inputSize, long hiddenSize, int layers, boolean bidirectional,
-      boolean batchFirst, double dropout) {
+  public record Config(
+      long inputSize,
+      long hiddenSize,
+      int layers,
+      boolean bidirectional,
+      boolean batchFirst,
+      double dropout) {
     public Config {
       if (inputSize < 1) {
         throw new IllegalArgumentException("inputSize: expected >= 1, got " + inputSize);
@@ -70,12 +75,13 @@ public final class Gru extends Net {
    * The output sequence and the final hidden state of every layer and direction.
    *
    * @param output [B, T, D*H] (batch first; [T, B, D*H] otherwise)
-   * @param hidden [layers * D, B, H], ordered layer-major (layer 0 forward, layer 0 backward,
-   *     layer 1 forward, ...) as PyTorch's {@code h_n}
+   * @param hidden [layers * D, B, H], ordered layer-major (layer 0 forward, layer 0 backward, layer
+   *     1 forward, ...) as PyTorch's {@code h_n}
    */
   public record Output(Tensor output, Tensor hidden) {}
 
   private final Config config;
+
   /** The flat weights in {@code torch.gru}'s order: per layer, per direction: ih, hh, bih, bhh. */
   private final List<Tensor> weights = new ArrayList<>();
 
@@ -101,7 +107,8 @@ public final class Gru extends Net {
 
   /** Each [h, h] block of {@code w} [3h, h] orthogonal. */
   private static void orthogonalBlocks(Tensor w, long h) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       for (long gate = 0; gate < 3; gate++) Init.orthogonal(w.narrow(0, gate * h, h));
     }
   }
@@ -126,22 +133,39 @@ public final class Gru extends Net {
   public Output run(Tensor x, Tensor h0) {
     String axes = config.batchFirst() ? "[B, T, " : "[T, B, ";
     if (x.dim() != 3 || x.size(2) != config.inputSize()) {
-      throw new IllegalArgumentException("Gru: input must be " + axes + config.inputSize()
-          + "], got " + Arrays.toString(x.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "Gru: input must be "
+              + axes
+              + config.inputSize()
+              + "], got "
+              + Arrays.toString(x.sizes().vec().get()));
     }
     long batch = x.size(config.batchFirst() ? 0 : 1);
     long[] hShape = {(long) config.layers() * config.directions(), batch, config.hiddenSize()};
     if (h0 != null && !Arrays.equals(h0.sizes().vec().get(), hShape)) {
-      throw new IllegalArgumentException("Gru: h0 must be " + Arrays.toString(hShape) + ", got "
-          + Arrays.toString(h0.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "Gru: h0 must be "
+              + Arrays.toString(hShape)
+              + ", got "
+              + Arrays.toString(h0.sizes().vec().get()));
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor hx = h0 != null ? h0 : x.new_zeros(hShape);
       TensorVector params = new TensorVector(weights.toArray(new Tensor[0]));
-      T_TensorTensor_T r = torch.gru(x, hx, params, true, config.layers(), config.dropout(),
-          is_training(), config.bidirectional(), config.batchFirst());
+      T_TensorTensor_T r =
+          torch.gru(
+              x,
+              hx,
+              params,
+              true,
+              config.layers(),
+              config.dropout(),
+              is_training(),
+              config.bidirectional(),
+              config.batchFirst());
       // Owned handles: the tuple's own elements die with it.
-      return new Output(Outputs.handOut(scope, new Tensor(r.get0())),
+      return new Output(
+          Outputs.handOut(scope, new Tensor(r.get0())),
           Outputs.handOut(scope, new Tensor(r.get1())));
     }
   }

@@ -6,9 +6,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Weight initialisers, drawn from libtorch's default CPU generator (seed it with
- * {@code torch.manual_seed}) so a seeded build is repeatable. Formulas follow
- * {@code torch.nn.init}.
+ * Weight initialisers, drawn from libtorch's default CPU generator (seed it with {@code
+ * torch.manual_seed}) so a seeded build is repeatable. Formulas follow {@code torch.nn.init}.
  */
 public final class Init {
   private Init() {}
@@ -35,13 +34,15 @@ public final class Init {
   }
 
   public static void uniform(Tensor t, double lo, double hi) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       torch.uniform_(t, lo, hi);
     }
   }
 
   public static void normal(Tensor t, double mean, double std) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       torch.normal_(t, mean, std);
     }
   }
@@ -60,16 +61,19 @@ public final class Init {
 
   /** trunc_normal_(std) truncated at +-2 (absolute, as torch.nn.init and timm use it). */
   public static void truncNormal(Tensor t, double std) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       torch.normal_(t, 0, std);
-      t.clamp_(new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(-2.0)),
+      t.clamp_(
+          new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(-2.0)),
           new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(2.0)));
     }
   }
 
   /** Orthogonal init (torch.nn.init.orthogonal_, gain 1) of a 2-D weight, via QR. */
   public static void orthogonal(Tensor w) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       long rows = w.size(0);
       long cols = w.numel() / rows;
       Tensor flat = torch.randn(rows, cols);
@@ -84,7 +88,8 @@ public final class Init {
   }
 
   public static void constant(Tensor t, double v) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       t.fill_(new org.bytedeco.pytorch.Scalar(v));
     }
   }

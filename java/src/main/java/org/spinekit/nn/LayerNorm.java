@@ -26,10 +26,12 @@ public final class LayerNorm extends Net {
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() < 1 || x.size(-1) != channels) {
-      throw new IllegalArgumentException("LayerNorm: last input dim must be " + channels
-          + ", got " + java.util.Arrays.toString(x.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "LayerNorm: last input dim must be "
+              + channels
+              + ", got "
+              + java.util.Arrays.toString(x.sizes().vec().get()));
     }
-    return torch.layer_norm(x, new long[] {channels}, weightOpt, biasOpt, eps,
-        true);
+    return torch.layer_norm(x, new long[] {channels}, weightOpt, biasOpt, eps, true);
   }
 }

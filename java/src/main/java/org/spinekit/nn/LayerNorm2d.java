@@ -4,9 +4,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * LayerNorm over the channels of an NCHW tensor (torchvision's and timm's
- * {@code LayerNorm2d}): permuted to NHWC, normalised over C, permuted back. Keys
- * {@code weight}, {@code bias}.
+ * LayerNorm over the channels of an NCHW tensor (torchvision's and timm's {@code LayerNorm2d}):
+ * permuted to NHWC, normalised over C, permuted back. Keys {@code weight}, {@code bias}.
  */
 public final class LayerNorm2d extends Net {
   public final long channels;
@@ -31,11 +30,15 @@ public final class LayerNorm2d extends Net {
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() != 4 || x.size(1) != channels) {
-      throw new IllegalArgumentException("LayerNorm2d: input must be [N, " + channels
-          + ", H, W], got " + java.util.Arrays.toString(x.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "LayerNorm2d: input must be [N, "
+              + channels
+              + ", H, W], got "
+              + java.util.Arrays.toString(x.sizes().vec().get()));
     }
-    Tensor y = torch.layer_norm(x.permute(0, 2, 3, 1), new long[] {channels},
-        weightOpt, biasOpt, eps, true);
+    Tensor y =
+        torch.layer_norm(
+            x.permute(0, 2, 3, 1), new long[] {channels}, weightOpt, biasOpt, eps, true);
     return y.permute(0, 3, 1, 2);
   }
 }

@@ -32,8 +32,11 @@ public final class Linear extends Net {
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() < 1 || x.size(-1) != in) {
-      throw new IllegalArgumentException("Linear: last input dim must be " + in + ", got "
-          + java.util.Arrays.toString(x.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "Linear: last input dim must be "
+              + in
+              + ", got "
+              + java.util.Arrays.toString(x.sizes().vec().get()));
     }
     return torch.linear(x, weight, biasOpt);
   }

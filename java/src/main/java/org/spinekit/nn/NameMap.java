@@ -11,11 +11,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Renames the keys of a published state dict to SpineKit's keys (which are torchvision's
- * where torchvision has the network). An ordered list of rules; the first whose pattern
- * matches the whole key rewrites it ({@link Matcher#replaceAll} syntax, {@code $1} for
- * groups). A rule whose replacement is {@code -} drops the key (a classifier head an encoder
- * does not have). Keys no rule matches pass through unchanged.
+ * Renames the keys of a published state dict to SpineKit's keys (which are torchvision's where
+ * torchvision has the network). An ordered list of rules; the first whose pattern matches the whole
+ * key rewrites it ({@link Matcher#replaceAll} syntax, {@code $1} for groups). A rule whose
+ * replacement is {@code -} drops the key (a classifier head an encoder does not have). Keys no rule
+ * matches pass through unchanged.
  *
  * <p>Text form (one rule a line, {@code #} comments): {@code <regex> <replacement>}.
  */
@@ -36,8 +36,10 @@ public final class NameMap {
   /** Rules as alternating pattern, replacement strings. */
   public static NameMap of(String... patternsAndReplacements) {
     if (patternsAndReplacements.length % 2 != 0) {
-      throw new IllegalArgumentException("NameMap.of: pattern and replacement pairs expected, got "
-          + patternsAndReplacements.length + " strings");
+      throw new IllegalArgumentException(
+          "NameMap.of: pattern and replacement pairs expected, got "
+              + patternsAndReplacements.length
+              + " strings");
     }
     List<Rule> r = new ArrayList<>();
     for (int i = 0; i < patternsAndReplacements.length; i += 2) {
@@ -49,8 +51,8 @@ public final class NameMap {
   /** Parses the text form; {@code source} names the text in error messages. */
   public static NameMap parse(InputStream in, String source) throws IOException {
     List<Rule> r = new ArrayList<>();
-    try (BufferedReader br = new BufferedReader(new InputStreamReader(in,
-        StandardCharsets.UTF_8))) {
+    try (BufferedReader br =
+        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       int n = 0;
       while ((line = br.readLine()) != null) {
@@ -59,8 +61,8 @@ public final class NameMap {
         if (t.isEmpty() || t.startsWith("#")) continue;
         String[] f = t.split("\\s+");
         if (f.length != 2) {
-          throw new IOException(source + ":" + n + ": expected '<regex> <replacement>', got '"
-              + t + "'");
+          throw new IOException(
+              source + ":" + n + ": expected '<regex> <replacement>', got '" + t + "'");
         }
         r.add(new Rule(Pattern.compile(f[0]), f[1]));
       }

@@ -11,13 +11,13 @@ import org.bytedeco.pytorch.global.torch;
 import org.spinekit.runtime.NativeRuntime;
 
 /**
- * Base of every SpineKit network: a libtorch {@link Module} built in Java whose registered
- * names are the PyTorch state-dict keys of the same network (torchvision's naming where
- * torchvision has the network), so {@link StateDict} loads published weights by name.
+ * Base of every SpineKit network: a libtorch {@link Module} built in Java whose registered names
+ * are the PyTorch state-dict keys of the same network (torchvision's naming where torchvision has
+ * the network), so {@link StateDict} loads published weights by name.
  *
- * <p>A network is a long-lived native owner: build it outside any {@link PointerScope} (or
- * it is freed when that scope closes) and close it when done. Forward passes belong inside
- * a scope: every tensor they make is attached to the caller's innermost scope.
+ * <p>A network is a long-lived native owner: build it outside any {@link PointerScope} (or it is
+ * freed when that scope closes) and close it when done. Forward passes belong inside a scope: every
+ * tensor they make is attached to the caller's innermost scope.
  */
 public abstract class Net extends Module implements Layer {
   protected Net() {
@@ -85,9 +85,8 @@ public abstract class Net extends Module implements Layer {
   public abstract Tensor forward(Tensor x);
 
   /**
-   * Parameters and buffers by state-dict key, in registration order. Each is a new handle on
-   * the network's own tensor (same storage, same autograd identity), attached to the caller's
-   * scope.
+   * Parameters and buffers by state-dict key, in registration order. Each is a new handle on the
+   * network's own tensor (same storage, same autograd identity), attached to the caller's scope.
    */
   public Map<String, Tensor> stateDict() {
     Map<String, Tensor> out = namedParameters();
@@ -102,8 +101,9 @@ public abstract class Net extends Module implements Layer {
       StringTensorDict p = named_parameters(true);
       for (long i = 0; i < p.size(); i++) {
         var item = p.get(i);
-        out.put(item.key().getString(), org.spinekit.tensor.Outputs.handOut(scope,
-            new Tensor(item.value())));
+        out.put(
+            item.key().getString(),
+            org.spinekit.tensor.Outputs.handOut(scope, new Tensor(item.value())));
       }
     }
     return out;
@@ -116,8 +116,9 @@ public abstract class Net extends Module implements Layer {
       StringTensorDict b = named_buffers(true);
       for (long i = 0; i < b.size(); i++) {
         var item = b.get(i);
-        out.put(item.key().getString(), org.spinekit.tensor.Outputs.handOut(scope,
-            new Tensor(item.value())));
+        out.put(
+            item.key().getString(),
+            org.spinekit.tensor.Outputs.handOut(scope, new Tensor(item.value())));
       }
     }
     return out;
@@ -134,8 +135,8 @@ public abstract class Net extends Module implements Layer {
   }
 
   /**
-   * Keys of input convolutions whose 3-channel published weights may be adapted to this
-   * network's input channels on load (summed for 1 channel, as timm does).
+   * Keys of input convolutions whose 3-channel published weights may be adapted to this network's
+   * input channels on load (summed for 1 channel, as timm does).
    */
   public java.util.Set<String> inputConvKeys() {
     return java.util.Set.of();

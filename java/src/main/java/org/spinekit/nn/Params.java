@@ -8,9 +8,9 @@ final class Params {
   private Params() {}
 
   /**
-   * An optional holding {@code t} (or empty for null) that lives as long as the module that
-   * keeps it: made once, not per forward call. It shares {@code t}'s storage, so loads and
-   * dtype changes of the module's tensors show through.
+   * An optional holding {@code t} (or empty for null) that lives as long as the module that keeps
+   * it: made once, not per forward call. It shares {@code t}'s storage, so loads and dtype changes
+   * of the module's tensors show through.
    */
   static TensorOptional held(Tensor t) {
     try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {

@@ -10,48 +10,76 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The Pyramid Vision Transformer v2 ({@code pvt_v2_b0}, {@code pvt_v2_b4}) with timm's
- * current state-dict keys: {@code patch_embed.proj/norm} (7x7 stride-4 overlapping patch
- * embedding), {@code stages.i.downsample.proj/norm} (3x3 stride-2, stages 1-3),
- * {@code stages.i.blocks.j.norm1}, {@code attn.q/kv/proj} and, where the stage's reduction
- * ratio is above 1, {@code attn.sr} (sr x sr stride-sr conv) and {@code attn.norm};
- * {@code norm2}, {@code mlp.fc1/dwconv/fc2} (a 3x3 depthwise conv between the linears),
- * {@code stages.i.norm}, {@code head}. Block and stage norms use eps 1e-6, the embedding
- * and reduction norms 1e-5 (as timm and the original code). Checkpoints of the original
- * PVT code ({@code patch_embed1..4}, {@code block1..4}, {@code norm1..4}) load through
- * {@code NameMap.resource("pvt-v2-original")}.
+ * The Pyramid Vision Transformer v2 ({@code pvt_v2_b0}, {@code pvt_v2_b4}) with timm's current
+ * state-dict keys: {@code patch_embed.proj/norm} (7x7 stride-4 overlapping patch embedding), {@code
+ * stages.i.downsample.proj/norm} (3x3 stride-2, stages 1-3), {@code stages.i.blocks.j.norm1},
+ * {@code attn.q/kv/proj} and, where the stage's reduction ratio is above 1, {@code attn.sr} (sr x
+ * sr stride-sr conv) and {@code attn.norm}; {@code norm2}, {@code mlp.fc1/dwconv/fc2} (a 3x3
+ * depthwise conv between the linears), {@code stages.i.norm}, {@code head}. Block and stage norms
+ * use eps 1e-6, the embedding and reduction norms 1e-5 (as timm and the original code). Checkpoints
+ * of the original PVT code ({@code patch_embed1..4}, {@code block1..4}, {@code norm1..4}) load
+ * through {@code NameMap.resource("pvt-v2-original")}.
  *
- * <p>Features ({@link Encoder}): each stage's output after its norm, NCHW, at strides 4, 8,
- * 16, 32 (sizes ceil(H / stride) from the padded embeddings) with the embedding widths as
- * channels. {@link #forward} averages the last map over space, then applies {@code head}
- * (absent when {@code numClasses == 0}).
+ * <p>Features ({@link Encoder}): each stage's output after its norm, NCHW, at strides 4, 8, 16, 32
+ * (sizes ceil(H / stride) from the padded embeddings) with the embedding widths as channels. {@link
+ * #forward} averages the last map over space, then applies {@code head} (absent when {@code
+ * numClasses == 0}).
  *
- * <p>In training, drop path (stochastic depth) at rates rising linearly from 0 to
- * {@link Config#dropPathRate()} over the blocks, from libtorch's default generator.
+ * <p>In training, drop path (stochastic depth) at rates rising linearly from 0 to {@link
+ * Config#dropPathRate()} over the blocks, from libtorch's default generator.
  */
 public final class PvtV2 extends Net implements Encoder {
   /** Per-stage depths, widths, heads, reduction and MLP ratios; drop path; in/out. */
-  public record Config(int[] depths, int[] embedDims, int[] numHeads, int[] srRatios,
-      double[] mlpRatios, double dropPathRate, int inChannels, int numClasses) {
+  public record Config(
+      int[] depths,
+      int[] embedDims,
+      int[] numHeads,
+      int[] srRatios,
+      double[] mlpRatios,
+      double dropPathRate,
+      int inChannels,
+      int numClasses) {
     public Config {
-      if (depths == null || embedDims == null || numHeads == null || srRatios == null
-          || mlpRatios == null || depths.length != 4 || embedDims.length != 4
-          || numHeads.length != 4 || srRatios.length != 4 || mlpRatios.length != 4) {
-        throw new IllegalArgumentException("PvtV2: depths, embedDims, numHeads, srRatios and "
-            + "mlpRatios must have 4 entries each");
+      if (depths == null
+          || embedDims == null
+          || numHeads == null
+          || srRatios == null
+          || mlpRatios == null
+          || depths.length != 4
+          || embedDims.length != 4
+          || numHeads.length != 4
+          || srRatios.length != 4
+          || mlpRatios.length != 4) {
+        throw new IllegalArgumentException(
+            "PvtV2: depths, embedDims, numHeads, srRatios and "
+                + "mlpRatios must have 4 entries each");
       }
       for (int i = 0; i < 4; i++) {
-        if (depths[i] < 1 || embedDims[i] < 1 || numHeads[i] < 1 || srRatios[i] < 1
-            || !(mlpRatios[i] > 0) || embedDims[i] % numHeads[i] != 0) {
-          throw new IllegalArgumentException("PvtV2: stage " + i + " needs depth, width, heads, "
-              + "sr ratio >= 1, mlp ratio > 0 and width divisible by heads, got depth "
-              + depths[i] + ", width " + embedDims[i] + ", heads " + numHeads[i] + ", sr "
-              + srRatios[i] + ", mlp " + mlpRatios[i]);
+        if (depths[i] < 1
+            || embedDims[i] < 1
+            || numHeads[i] < 1
+            || srRatios[i] < 1
+            || !(mlpRatios[i] > 0)
+            || embedDims[i] % numHeads[i] != 0) {
+          throw new IllegalArgumentException(
+              "PvtV2: stage "
+                  + i
+                  + " needs depth, width, heads, "
+                  + "sr ratio >= 1, mlp ratio > 0 and width divisible by heads, got depth "
+                  + depths[i]
+                  + ", width "
+                  + embedDims[i]
+                  + ", heads "
+                  + numHeads[i]
+                  + ", sr "
+                  + srRatios[i]
+                  + ", mlp "
+                  + mlpRatios[i]);
         }
       }
       if (!(dropPathRate >= 0 && dropPathRate <= 1)) {
-        throw new IllegalArgumentException("PvtV2: dropPathRate must be in [0, 1], got "
-            + dropPathRate);
+        throw new IllegalArgumentException(
+            "PvtV2: dropPathRate must be in [0, 1], got " + dropPathRate);
       }
       if (inChannels < 1) {
         throw new IllegalArgumentException("PvtV2: inChannels must be >= 1, got " + inChannels);
@@ -93,22 +121,34 @@ public final class PvtV2 extends Net implements Encoder {
 
     /** timm's {@code pvt_v2_b0}: depths 2, 2, 2, 2, widths 32, 64, 160, 256. */
     public static Config b0(int inChannels, int numClasses) {
-      return new Config(new int[] {2, 2, 2, 2}, new int[] {32, 64, 160, 256},
-          new int[] {1, 2, 5, 8}, new int[] {8, 4, 2, 1}, new double[] {8, 8, 4, 4}, 0.0,
-          inChannels, numClasses);
+      return new Config(
+          new int[] {2, 2, 2, 2},
+          new int[] {32, 64, 160, 256},
+          new int[] {1, 2, 5, 8},
+          new int[] {8, 4, 2, 1},
+          new double[] {8, 8, 4, 4},
+          0.0,
+          inChannels,
+          numClasses);
     }
 
     /** timm's {@code pvt_v2_b4}: depths 3, 8, 27, 3, widths 64, 128, 320, 512. */
     public static Config b4(int inChannels, int numClasses) {
-      return new Config(new int[] {3, 8, 27, 3}, new int[] {64, 128, 320, 512},
-          new int[] {1, 2, 5, 8}, new int[] {8, 4, 2, 1}, new double[] {8, 8, 4, 4}, 0.0,
-          inChannels, numClasses);
+      return new Config(
+          new int[] {3, 8, 27, 3},
+          new int[] {64, 128, 320, 512},
+          new int[] {1, 2, 5, 8},
+          new int[] {8, 4, 2, 1},
+          new double[] {8, 8, 4, 4},
+          0.0,
+          inChannels,
+          numClasses);
     }
 
     /** This configuration with another drop path rate. */
     public Config withDropPath(double rate) {
-      return new Config(depths, embedDims, numHeads, srRatios, mlpRatios, rate, inChannels,
-          numClasses);
+      return new Config(
+          depths, embedDims, numHeads, srRatios, mlpRatios, rate, inChannels, numClasses);
     }
   }
 
@@ -129,8 +169,15 @@ public final class PvtV2 extends Net implements Encoder {
     for (int s = 0; s < 4; s++) {
       double[] r = Arrays.copyOfRange(rates, id, id + depths[s]);
       id += depths[s];
-      stages[s] = new Stage(s == 0 ? 0 : dims[s - 1], dims[s], depths[s], c.numHeads()[s],
-          c.srRatios()[s], c.mlpRatios()[s], r);
+      stages[s] =
+          new Stage(
+              s == 0 ? 0 : dims[s - 1],
+              dims[s],
+              depths[s],
+              c.numHeads()[s],
+              c.srRatios()[s],
+              c.mlpRatios()[s],
+              r);
       all.add(stages[s]);
     }
     add("stages", all);
@@ -215,8 +262,8 @@ public final class PvtV2 extends Net implements Encoder {
   }
 
   /**
-   * One stage: the optional downsampling embedding (NCHW in), the blocks on NHWC tokens, the
-   * stage norm; NCHW out.
+   * One stage: the optional downsampling embedding (NCHW in), the blocks on NHWC tokens, the stage
+   * norm; NCHW out.
    */
   static final class Stage extends Net {
     private final Embed downsample;
@@ -270,8 +317,8 @@ public final class PvtV2 extends Net implements Encoder {
   }
 
   /**
-   * Multi-head attention whose keys and values come from the tokens reduced by a sr x sr
-   * stride-sr conv and a LayerNorm (sr 1: the tokens themselves).
+   * Multi-head attention whose keys and values come from the tokens reduced by a sr x sr stride-sr
+   * conv and a LayerNorm (sr 1: the tokens themselves).
    */
   static final class Attention extends Net {
     private final int heads;

@@ -10,30 +10,40 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * A split-attention ResNet as timm's {@code resnest14d/26d/50d}: a deep stem (three 3x3
  * convolutions of widths {@code stemWidth, stemWidth, 2 stemWidth}), bottlenecks whose 3x3
- * convolution is a split-attention convolution of {@code radix} splits, whose stride is moved
- * to a 3x3 average pool after it ("avd"), and shortcuts that average-pool before their 1x1
- * convolution ("avg-down"). Keys equal timm's: {@code conv1.0/.1/.3/.4/.6}, {@code bn1},
- * {@code layerN.i.conv1/bn1}, {@code conv2.conv/bn0/fc1/bn1/fc2}, {@code conv3/bn3},
- * {@code downsample.1/.2} ({@code .0} is the parameter-free pool), {@code fc}. Features at
- * strides 2 (stem, before the max pool), 4, 8, 16, 32.
+ * convolution is a split-attention convolution of {@code radix} splits, whose stride is moved to a
+ * 3x3 average pool after it ("avd"), and shortcuts that average-pool before their 1x1 convolution
+ * ("avg-down"). Keys equal timm's: {@code conv1.0/.1/.3/.4/.6}, {@code bn1}, {@code
+ * layerN.i.conv1/bn1}, {@code conv2.conv/bn0/fc1/bn1/fc2}, {@code conv3/bn3}, {@code
+ * downsample.1/.2} ({@code .0} is the parameter-free pool), {@code fc}. Features at strides 2
+ * (stem, before the max pool), 4, 8, 16, 32.
  */
 public final class ResNeSt extends Net implements Encoder {
   /**
    * Depth and width. {@code width}: planes of the first stage (64 in timm, doubled per stage);
-   * {@code radix}: splits of the attention convolution (>= 1); {@code avdFirst}: pool before
-   * (true) or after (false) the split-attention convolution.
+   * {@code radix}: splits of the attention convolution (>= 1); {@code avdFirst}: pool before (true)
+   * or after (false) the split-attention convolution.
    */
-  public record Config(int[] layers, int stemWidth, int width, int radix, int cardinality,
-      int baseWidth, boolean avd, boolean avdFirst, int inChannels, int numClasses) {
+  public record Config(
+      int[] layers,
+      int stemWidth,
+      int width,
+      int radix,
+      int cardinality,
+      int baseWidth,
+      boolean avd,
+      boolean avdFirst,
+      int inChannels,
+      int numClasses) {
     public Config {
       if (layers == null || layers.length != 4) {
-        throw new IllegalArgumentException("ResNeSt: layers must have 4 stages, got "
-            + (layers == null ? "null" : java.util.Arrays.toString(layers)));
+        throw new IllegalArgumentException(
+            "ResNeSt: layers must have 4 stages, got "
+                + (layers == null ? "null" : java.util.Arrays.toString(layers)));
       }
       for (int n : layers) {
         if (n < 1) {
-          throw new IllegalArgumentException("ResNeSt: every stage needs >= 1 block, got "
-              + java.util.Arrays.toString(layers));
+          throw new IllegalArgumentException(
+              "ResNeSt: every stage needs >= 1 block, got " + java.util.Arrays.toString(layers));
         }
       }
       positive("stemWidth", stemWidth);
@@ -79,8 +89,8 @@ public final class ResNeSt extends Net implements Encoder {
 
     /** A narrow one-block-per-stage network for fast tests (not a published architecture). */
     public static Config tiny(int inChannels, int numClasses) {
-      return new Config(new int[] {1, 1, 1, 1}, 8, 8, 2, 1, 64, true, false, inChannels,
-          numClasses);
+      return new Config(
+          new int[] {1, 1, 1, 1}, 8, 8, 2, 1, 64, true, false, inChannels, numClasses);
     }
   }
 
@@ -96,12 +106,17 @@ public final class ResNeSt extends Net implements Encoder {
     this.config = c;
     int sw = c.stemWidth();
     int inplanes = 2 * sw;
-    conv1 = add("conv1", new Seq()
-        .add(Conv2d.of(c.inChannels(), sw, 3, 2, 1, 1, false)).add(new BatchNorm(sw))
-        .fn(torch::relu)
-        .add(Conv2d.of(sw, sw, 3, 1, 1, 1, false)).add(new BatchNorm(sw))
-        .fn(torch::relu)
-        .add(Conv2d.of(sw, inplanes, 3, 1, 1, 1, false)));
+    conv1 =
+        add(
+            "conv1",
+            new Seq()
+                .add(Conv2d.of(c.inChannels(), sw, 3, 2, 1, 1, false))
+                .add(new BatchNorm(sw))
+                .fn(torch::relu)
+                .add(Conv2d.of(sw, sw, 3, 1, 1, 1, false))
+                .add(new BatchNorm(sw))
+                .fn(torch::relu)
+                .add(Conv2d.of(sw, inplanes, 3, 1, 1, 1, false)));
     bn1 = add("bn1", new BatchNorm(inplanes));
     channels[0] = inplanes;
     for (int s = 0; s < 4; s++) {
@@ -139,8 +154,9 @@ public final class ResNeSt extends Net implements Encoder {
     List<Tensor> f = new ArrayList<>(5);
     x = torch.relu(bn1.forward(conv1.forward(x)));
     f.add(x);
-    x = torch.max_pool2d(x, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1},
-        new long[] {1, 1}, false);
+    x =
+        torch.max_pool2d(
+            x, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, false);
     for (Seq s : stages) {
       x = s.forward(x);
       f.add(x);
@@ -150,8 +166,11 @@ public final class ResNeSt extends Net implements Encoder {
 
   private void checkInput(Tensor x) {
     if (x.dim() != 4 || x.size(1) != config.inChannels()) {
-      throw new IllegalArgumentException("ResNeSt: input must be [N, " + config.inChannels()
-          + ", H, W], got " + java.util.Arrays.toString(x.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "ResNeSt: input must be [N, "
+              + config.inChannels()
+              + ", H, W], got "
+              + java.util.Arrays.toString(x.sizes().vec().get()));
     }
   }
 
@@ -190,9 +209,9 @@ public final class ResNeSt extends Net implements Encoder {
   }
 
   /**
-   * The split-attention convolution ({@code SplitAttn}): a grouped 3x3 convolution giving
-   * {@code radix} splits, whose sum is pooled and mapped by two 1x1 convolutions to a softmax
-   * over the splits (a sigmoid for radix 1) that weighs them.
+   * The split-attention convolution ({@code SplitAttn}): a grouped 3x3 convolution giving {@code
+   * radix} splits, whose sum is pooled and mapped by two 1x1 convolutions to a softmax over the
+   * splits (a sigmoid for radix 1) that weighs them.
    */
   static final class SplitAttn extends Net {
     private final int radix;
@@ -235,7 +254,8 @@ public final class ResNeSt extends Net implements Encoder {
       if (radix > 1) {
         a = a.view(b, cardinality, radix, -1).transpose(1, 2).softmax(1).reshape(b, -1);
         return x.mul(a.reshape(b, radix, rc / radix, 1, 1))
-            .sum(new long[] {1}, false, new ScalarTypeOptional()).contiguous();
+            .sum(new long[] {1}, false, new ScalarTypeOptional())
+            .contiguous();
       }
       return x.mul(a.sigmoid().view(b, -1, 1, 1)).contiguous();
     }
@@ -268,21 +288,35 @@ public final class ResNeSt extends Net implements Encoder {
         Seq d = new Seq();
         if (stride > 1) {
           long s = stride;
-          d.fn(t -> torch.avg_pool2d(t, new long[] {2, 2}, new long[] {s, s}, new long[] {0, 0},
-              true, false, new org.bytedeco.pytorch.LongOptional()));
+          d.fn(
+              t ->
+                  torch.avg_pool2d(
+                      t,
+                      new long[] {2, 2},
+                      new long[] {s, s},
+                      new long[] {0, 0},
+                      true,
+                      false,
+                      new org.bytedeco.pytorch.LongOptional()));
         } else {
           d.fn(t -> t);
         }
-        downsample = add("downsample", d.add(Conv2d.of(in, out, 1, 1, 0, 1, false))
-            .add(new BatchNorm(out)));
+        downsample =
+            add("downsample", d.add(Conv2d.of(in, out, 1, 1, 0, 1, false)).add(new BatchNorm(out)));
       } else {
         downsample = null;
       }
     }
 
     private Tensor avd(Tensor y) {
-      return torch.avg_pool2d(y, new long[] {3, 3}, new long[] {avdStride, avdStride},
-          new long[] {1, 1}, false, true, new org.bytedeco.pytorch.LongOptional());
+      return torch.avg_pool2d(
+          y,
+          new long[] {3, 3},
+          new long[] {avdStride, avdStride},
+          new long[] {1, 1},
+          false,
+          true,
+          new org.bytedeco.pytorch.LongOptional());
     }
 
     @Override

@@ -7,14 +7,14 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * torchvision's ResNet (v1.5: the stride sits on the 3x3 convolution). Keys equal
- * torchvision's {@code resnet18}/{@code resnet50} state dicts; timm's {@code resnet18}/
- * {@code resnet50} use the same keys. Features at strides 2 (after the stem), 4, 8, 16, 32.
+ * torchvision's ResNet (v1.5: the stride sits on the 3x3 convolution). Keys equal torchvision's
+ * {@code resnet18}/{@code resnet50} state dicts; timm's {@code resnet18}/ {@code resnet50} use the
+ * same keys. Features at strides 2 (after the stem), 4, 8, 16, 32.
  */
 public final class ResNet extends Net implements Encoder {
   /** Depth and width. {@code bottleneck}: ResNet-50 style blocks with expansion 4. */
-  public record Config(int[] layers, boolean bottleneck, int width, int inChannels,
-      int numClasses) {
+  public record Config(
+      int[] layers, boolean bottleneck, int width, int inChannels, int numClasses) {
     public static Config resnet18(int inChannels, int numClasses) {
       return new Config(new int[] {2, 2, 2, 2}, false, 64, inChannels, numClasses);
     }
@@ -48,9 +48,10 @@ public final class ResNet extends Net implements Encoder {
       int stride = s == 0 ? 1 : 2;
       Seq stage = new Seq();
       for (int b = 0; b < c.layers()[s]; b++) {
-        stage.add(c.bottleneck()
-            ? new Bottleneck(inplanes, planes, b == 0 ? stride : 1)
-            : new Basic(inplanes, planes, b == 0 ? stride : 1));
+        stage.add(
+            c.bottleneck()
+                ? new Bottleneck(inplanes, planes, b == 0 ? stride : 1)
+                : new Basic(inplanes, planes, b == 0 ? stride : 1));
         inplanes = planes * expansion;
       }
       stages[s] = add("layer" + (s + 1), stage);
@@ -72,8 +73,9 @@ public final class ResNet extends Net implements Encoder {
     List<Tensor> f = new ArrayList<>(5);
     x = torch.relu(bn1.forward(conv1.forward(x)));
     f.add(x);
-    x = torch.max_pool2d(x, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1},
-        new long[] {1, 1}, false);
+    x =
+        torch.max_pool2d(
+            x, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 1}, new long[] {1, 1}, false);
     for (Seq s : stages) {
       x = s.forward(x);
       f.add(x);
@@ -125,8 +127,8 @@ public final class ResNet extends Net implements Encoder {
       bn1 = add("bn1", new BatchNorm(planes));
       conv2 = add("conv2", Conv2d.of(planes, planes, 3, 1, 1, 1, false));
       bn2 = add("bn2", new BatchNorm(planes));
-      downsample = stride != 1 || in != planes ? add("downsample", downsample(in, planes, stride))
-          : null;
+      downsample =
+          stride != 1 || in != planes ? add("downsample", downsample(in, planes, stride)) : null;
     }
 
     @Override
@@ -155,8 +157,7 @@ public final class ResNet extends Net implements Encoder {
       bn2 = add("bn2", new BatchNorm(planes));
       conv3 = add("conv3", Conv2d.of(planes, out, 1, 1, 0, 1, false));
       bn3 = add("bn3", new BatchNorm(out));
-      downsample = stride != 1 || in != out ? add("downsample", downsample(in, out, stride))
-          : null;
+      downsample = stride != 1 || in != out ? add("downsample", downsample(in, out, stride)) : null;
     }
 
     @Override

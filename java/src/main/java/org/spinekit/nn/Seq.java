@@ -12,9 +12,9 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * PyTorch's {@code nn.Sequential}: children named 0, 1, 2, ... in order. A parameter-free
- * step ({@link #fn}) takes an index too, as an activation does in PyTorch, so the indices of
- * later children match PyTorch's keys.
+ * PyTorch's {@code nn.Sequential}: children named 0, 1, 2, ... in order. A parameter-free step
+ * ({@link #fn}) takes an index too, as an activation does in PyTorch, so the indices of later
+ * children match PyTorch's keys.
  */
 public final class Seq extends Net {
   private final List<Layer> steps = new ArrayList<>();

@@ -14,32 +14,35 @@ import org.bytedeco.pytorch.global.torch;
 import org.spinekit.io.safetensors.SafeTensors;
 
 /**
- * Loads and saves a network's parameters and buffers by state-dict key. Loading copies into
- * the network's own tensors (dtype converted, device kept), checks every shape, and reports
- * or refuses missing and unexpected keys.
+ * Loads and saves a network's parameters and buffers by state-dict key. Loading copies into the
+ * network's own tensors (dtype converted, device kept), checks every shape, and reports or refuses
+ * missing and unexpected keys.
  *
- * <p>Two shape differences are adapted (and listed in {@link Report#adapted()}); any other
- * refuses the load: a 3-channel input convolution ({@link Net#inputConvKeys()}) loaded into
- * a network with other input channels, and a tensor whose shape differs only in size-1
- * dimensions (the same sizes above 1, in the same order), which is reshaped: the same values
- * in the same order, e.g. timm's ConvNeXt {@code gamma} [C] for torchvision's
- * {@code layer_scale} [C, 1, 1], or a linear weight [O, I] for a 1x1 conv [O, I, 1, 1].
+ * <p>Two shape differences are adapted (and listed in {@link Report#adapted()}); any other refuses
+ * the load: a 3-channel input convolution ({@link Net#inputConvKeys()}) loaded into a network with
+ * other input channels, and a tensor whose shape differs only in size-1 dimensions (the same sizes
+ * above 1, in the same order), which is reshaped: the same values in the same order, e.g. timm's
+ * ConvNeXt {@code gamma} [C] for torchvision's {@code layer_scale} [C, 1, 1], or a linear weight
+ * [O, I] for a 1x1 conv [O, I, 1, 1].
  *
- * <p>Batch-norm counters ({@code num_batches_tracked}) may be absent, as PyTorch's strict
- * {@code load_state_dict} allows: many exported checkpoints drop these int64 buffers. They are
- * not missing keys; the network keeps its own counts and {@link Report#absentCounters()} lists
- * them. Every other key is required under strict loading.
+ * <p>Batch-norm counters ({@code num_batches_tracked}) may be absent, as PyTorch's strict {@code
+ * load_state_dict} allows: many exported checkpoints drop these int64 buffers. They are not missing
+ * keys; the network keeps its own counts and {@link Report#absentCounters()} lists them. Every
+ * other key is required under strict loading.
  */
 public final class StateDict {
   private StateDict() {}
 
   /**
-   * What a load did: the network's keys the file lacked, the file's keys the network lacks,
-   * the keys whose tensors were adapted (input channels, or size-1 dimensions), and the
-   * network's batch-norm counters ({@code num_batches_tracked}) the file lacked, which kept
-   * their values and do not count as missing.
+   * What a load did: the network's keys the file lacked, the file's keys the network lacks, the
+   * keys whose tensors were adapted (input channels, or size-1 dimensions), and the network's
+   * batch-norm counters ({@code num_batches_tracked}) the file lacked, which kept their values and
+   * do not count as missing.
    */
-  public record Report(List<String> missing, List<String> unexpected, List<String> adapted,
+  public record Report(
+      List<String> missing,
+      List<String> unexpected,
+      List<String> adapted,
       List<String> absentCounters) {
     public boolean complete() {
       return missing.isEmpty() && unexpected.isEmpty();
@@ -63,9 +66,10 @@ public final class StateDict {
   }
 
   /** Loads tensors already in memory ({@code source} names them in errors). */
-  public static Report load(Net net, Map<String, Tensor> tensors, NameMap names, boolean strict,
-      String source) {
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+  public static Report load(
+      Net net, Map<String, Tensor> tensors, NameMap names, boolean strict, String source) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Map<String, Tensor> own = net.stateDict();
       Set<String> inputConvs = net.inputConvKeys();
       Map<String, Tensor> mapped = new LinkedHashMap<>();
@@ -74,8 +78,15 @@ public final class StateDict {
         String k = names.apply(e.getKey());
         if (k == null) continue;
         if (mapped.containsKey(k)) {
-          throw new IllegalArgumentException(source + ": keys '" + origin.get(k) + "' and '"
-              + e.getKey() + "' both map to '" + k + "'");
+          throw new IllegalArgumentException(
+              source
+                  + ": keys '"
+                  + origin.get(k)
+                  + "' and '"
+                  + e.getKey()
+                  + "' both map to '"
+                  + k
+                  + "'");
         }
         mapped.put(k, e.getValue());
         origin.put(k, e.getKey());
@@ -90,9 +101,14 @@ public final class StateDict {
       }
       for (String k : mapped.keySet()) if (!own.containsKey(k)) unexpected.add(k);
       if (strict && (!missing.isEmpty() || !unexpected.isEmpty())) {
-        throw new IllegalArgumentException(source + ": state dict does not match "
-            + net.getClass().getSimpleName() + ": missing " + head(missing) + ", unexpected "
-            + head(unexpected));
+        throw new IllegalArgumentException(
+            source
+                + ": state dict does not match "
+                + net.getClass().getSimpleName()
+                + ": missing "
+                + head(missing)
+                + ", unexpected "
+                + head(unexpected));
       }
       // Check every shape before copying anything, so a refused load changes nothing.
       Map<String, Tensor> values = new LinkedHashMap<>();
@@ -110,22 +126,41 @@ public final class StateDict {
             src = src.reshape(want);
             adapted.add(e.getKey());
           } else {
-            throw new IllegalArgumentException(source + ": '" + origin.get(e.getKey())
-                + "' has shape " + java.util.Arrays.toString(got) + ", "
-                + net.getClass().getSimpleName() + "." + e.getKey() + " needs "
-                + java.util.Arrays.toString(want));
+            throw new IllegalArgumentException(
+                source
+                    + ": '"
+                    + origin.get(e.getKey())
+                    + "' has shape "
+                    + java.util.Arrays.toString(got)
+                    + ", "
+                    + net.getClass().getSimpleName()
+                    + "."
+                    + e.getKey()
+                    + " needs "
+                    + java.util.Arrays.toString(want));
           }
         }
         if (src.is_floating_point() != dst.is_floating_point()) {
-          throw new IllegalArgumentException(source + ": '" + origin.get(e.getKey()) + "' is "
-              + src.scalar_type() + ", " + e.getKey() + " needs " + dst.scalar_type());
+          throw new IllegalArgumentException(
+              source
+                  + ": '"
+                  + origin.get(e.getKey())
+                  + "' is "
+                  + src.scalar_type()
+                  + ", "
+                  + e.getKey()
+                  + " needs "
+                  + dst.scalar_type());
         }
         values.put(e.getKey(), src);
       }
       for (Map.Entry<String, Tensor> e : values.entrySet()) {
         own.get(e.getKey()).copy_(e.getValue());
       }
-      return new Report(List.copyOf(missing), List.copyOf(unexpected), List.copyOf(adapted),
+      return new Report(
+          List.copyOf(missing),
+          List.copyOf(unexpected),
+          List.copyOf(adapted),
           List.copyOf(absentCounters));
     }
   }
@@ -142,12 +177,13 @@ public final class StateDict {
   }
 
   /**
-   * A 3-channel input convolution adapted to {@code channels} inputs as timm does: summed
-   * over RGB for one channel; else RGB repeated and scaled by 3/channels.
+   * A 3-channel input convolution adapted to {@code channels} inputs as timm does: summed over RGB
+   * for one channel; else RGB repeated and scaled by 3/channels.
    */
   static Tensor adaptInputConv(Tensor w, long channels) {
     Tensor f = w.to(torch.ScalarType.Float);
-    if (channels == 1) return f.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+    if (channels == 1)
+      return f.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
     long reps = (channels + 2) / 3;
     long[] rep = new long[(int) w.dim()];
     java.util.Arrays.fill(rep, 1);

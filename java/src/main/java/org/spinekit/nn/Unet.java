@@ -7,13 +7,13 @@ import java.util.Set;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * segmentation_models_pytorch's {@code Unet}: any {@link Encoder}, a {@link UnetDecoder} and
- * a 3x3 segmentation head giving {@code classes} logits per pixel at input resolution. Keys
- * equal smp's: {@code encoder.*} (the encoder's own keys; for a ResNet, torchvision's minus
- * {@code fc}), {@code decoder.blocks.i.conv1.0/.1, .conv2.0/.1}, {@code segmentation_head.0}.
+ * segmentation_models_pytorch's {@code Unet}: any {@link Encoder}, a {@link UnetDecoder} and a 3x3
+ * segmentation head giving {@code classes} logits per pixel at input resolution. Keys equal smp's:
+ * {@code encoder.*} (the encoder's own keys; for a ResNet, torchvision's minus {@code fc}), {@code
+ * decoder.blocks.i.conv1.0/.1, .conv2.0/.1}, {@code segmentation_head.0}.
  *
- * <p>Input height and width must be multiples of the encoder's deepest stride (32 for every
- * zoo encoder), as smp requires; other sizes are refused before any native call.
+ * <p>Input height and width must be multiples of the encoder's deepest stride (32 for every zoo
+ * encoder), as smp requires; other sizes are refused before any native call.
  */
 public final class Unet extends Net {
   private final Encoder encoder;
@@ -23,8 +23,8 @@ public final class Unet extends Net {
   private final int stride;
 
   /**
-   * A Unet on the zoo encoder {@code encoderArch} (built without classifier) with smp's
-   * default decoder channels.
+   * A Unet on the zoo encoder {@code encoderArch} (built without classifier) with smp's default
+   * decoder channels.
    */
   public static Unet create(String encoderArch, int inChannels, int classes) {
     if (classes < 1) {
@@ -33,8 +33,12 @@ public final class Unet extends Net {
     Net n = Zoo.create(encoderArch, inChannels, 0);
     if (!(n instanceof Encoder e)) {
       n.close();
-      throw new IllegalArgumentException("Unet: arch '" + encoderArch + "' is not an encoder ("
-          + n.getClass().getSimpleName() + " gives no feature maps)");
+      throw new IllegalArgumentException(
+          "Unet: arch '"
+              + encoderArch
+              + "' is not an encoder ("
+              + n.getClass().getSimpleName()
+              + " gives no feature maps)");
     }
     return new Unet(e, classes);
   }
@@ -45,8 +49,8 @@ public final class Unet extends Net {
   }
 
   /**
-   * A Unet on {@code encoder} (which it takes over) with one decoder block per entry of
-   * {@code decoderChannels}; their number must bring the encoder's deepest stride back to 1.
+   * A Unet on {@code encoder} (which it takes over) with one decoder block per entry of {@code
+   * decoderChannels}; their number must bring the encoder's deepest stride back to 1.
    */
   public Unet(Encoder encoder, int[] decoderChannels, int classes) {
     if (encoder == null) throw new IllegalArgumentException("Unet: encoder is null");
@@ -103,16 +107,29 @@ public final class Unet extends Net {
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() != 4 || x.size(1) != encoder.inChannels()) {
-      throw new IllegalArgumentException("Unet: input must be [N, " + encoder.inChannels()
-          + ", H, W], got " + Arrays.toString(x.sizes().vec().get()));
+      throw new IllegalArgumentException(
+          "Unet: input must be [N, "
+              + encoder.inChannels()
+              + ", H, W], got "
+              + Arrays.toString(x.sizes().vec().get()));
     }
     long h = x.size(2);
     long w = x.size(3);
     if (h % stride != 0 || w % stride != 0 || h == 0 || w == 0) {
-      throw new IllegalArgumentException("Unet: input height and width must be positive "
-          + "multiples of " + stride + ", got " + h + " x " + w + " (input "
-          + Arrays.toString(x.sizes().vec().get()) + "); pad to "
-          + roundUp(h) + " x " + roundUp(w));
+      throw new IllegalArgumentException(
+          "Unet: input height and width must be positive "
+              + "multiples of "
+              + stride
+              + ", got "
+              + h
+              + " x "
+              + w
+              + " (input "
+              + Arrays.toString(x.sizes().vec().get())
+              + "); pad to "
+              + roundUp(h)
+              + " x "
+              + roundUp(w));
     }
     List<Tensor> f = encoder.features(x);
     return head.forward(decoder.decode(f));

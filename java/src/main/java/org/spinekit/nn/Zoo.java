@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The architectures by name, as {@code spinekit model} and the training code look them up.
- * Names follow torchvision (or timm where torchvision lacks the network; EfficientNet-PyTorch's
- * {@code efficientnet-b0}, the network of smp's encoder of that name). {@code unet:<arch>} is
+ * The architectures by name, as {@code spinekit model} and the training code look them up. Names
+ * follow torchvision (or timm where torchvision lacks the network; EfficientNet-PyTorch's {@code
+ * efficientnet-b0}, the network of smp's encoder of that name). {@code unet:<arch>} is
  * segmentation_models_pytorch's Unet on the encoder {@code <arch>}, with {@code numClasses}
  * segmentation classes (at least 1).
  */
@@ -38,14 +38,14 @@ public final class Zoo {
     // EfficientNet family
     ARCHS.put("efficientnet_b0", (c, k) -> new EfficientNet(EfficientNet.Config.b0(c, k)));
     ARCHS.put("efficientnet_b4", (c, k) -> new EfficientNet(EfficientNet.Config.b4(c, k)));
-    ARCHS.put("tf_efficientnet_b0",
-        (c, k) -> new EfficientNet(EfficientNet.Config.b0(c, k).tf()));
+    ARCHS.put("tf_efficientnet_b0", (c, k) -> new EfficientNet(EfficientNet.Config.b0(c, k).tf()));
     // EfficientNet-PyTorch's name: the network of smp's efficientnet-b0 encoder.
-    ARCHS.put("efficientnet-b0",
+    ARCHS.put(
+        "efficientnet-b0",
         (c, k) -> new EfficientNet(EfficientNet.Config.efficientnetPytorchB0(c, k)));
     ARCHS.put("efficientnet_v2_s", (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k)));
-    ARCHS.put("tf_efficientnetv2_s",
-        (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k).tf()));
+    ARCHS.put(
+        "tf_efficientnetv2_s", (c, k) -> new EfficientNet(EfficientNet.Config.v2s(c, k).tf()));
     // ConvNeXt and PVTv2 family
     ARCHS.put("convnext_tiny", (c, k) -> new ConvNeXt(ConvNeXt.Config.tiny(c, k)));
     ARCHS.put("convnext_base", (c, k) -> new ConvNeXt(ConvNeXt.Config.base(c, k)));
@@ -56,7 +56,6 @@ public final class Zoo {
       ARCHS.put(UNET + encoder, (c, k) -> Unet.create(encoder, c, k));
     }
   }
-
 
   /** The registered names, in registration order. */
   public static Set<String> names() {

@@ -1,17 +1,17 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Tensors;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.spinekit.tensor.Tensors;
 
 /**
- * The computations of the native kernels composed from libtorch ops, differentiable by
- * libtorch autograd. They define what the kernels must compute (tests compare values and
- * gradients against them) and what the kernels replace (benchmarks run both side by side).
- * Temporaries attach to the caller's {@link org.bytedeco.javacpp.PointerScope}.
+ * The computations of the native kernels composed from libtorch ops, differentiable by libtorch
+ * autograd. They define what the kernels must compute (tests compare values and gradients against
+ * them) and what the kernels replace (benchmarks run both side by side). Temporaries attach to the
+ * caller's {@link org.bytedeco.javacpp.PointerScope}.
  */
 public final class Composite {
   private Composite() {}
@@ -59,19 +59,22 @@ public final class Composite {
     return points.abs().lt(new Scalar(Float.MAX_VALUE)).all(-1).to(ScalarType.Float);
   }
 
-  /**
-   * Gaussian targets [N, K, S]: normalised (sum 1) or not; rows without a finite point are 0.
-   */
-  public static Tensor gaussian(Tensor points, long d, long h, long w, int ndim, double sigma,
-      boolean normalise) {
+  /** Gaussian targets [N, K, S]: normalised (sum 1) or not; rows without a finite point are 0. */
+  public static Tensor gaussian(
+      Tensor points, long d, long h, long w, int ndim, double sigma, boolean normalise) {
     long n = points.size(0), k = points.size(1);
     Tensor mask = pointMask(points);
-    Tensor pts = points.nan_to_num(new org.bytedeco.pytorch.DoubleOptional(0.0),
-        new org.bytedeco.pytorch.DoubleOptional(0.0), new org.bytedeco.pytorch.DoubleOptional(0.0));
+    Tensor pts =
+        points.nan_to_num(
+            new org.bytedeco.pytorch.DoubleOptional(0.0),
+            new org.bytedeco.pytorch.DoubleOptional(0.0),
+            new org.bytedeco.pytorch.DoubleOptional(0.0));
     Tensor g = grid(points, d, h, w, ndim); // [S, ndim]
     Tensor diff = g.view(1, 1, -1, ndim).sub(pts.view(n, k, 1, ndim));
-    Tensor logit = diff.mul(diff).sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
-        .div(new Scalar(-2.0 * sigma * sigma));
+    Tensor logit =
+        diff.mul(diff)
+            .sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+            .div(new Scalar(-2.0 * sigma * sigma));
     Tensor t = normalise ? logit.softmax(-1) : logit.exp();
     return t.mul(mask.unsqueeze(2));
   }
@@ -83,8 +86,15 @@ public final class Composite {
    * The one-stage head loss of native/include/spinekit/head_loss.h from libtorch ops; it is
    * differentiable w.r.t. heat and grade.
    */
-  public static HeadLossTerms headLoss(Tensor heat, Tensor grade, Tensor points, Tensor targets,
-      float[] classWeights, double sigma, double jsWeight, double nllWeight) {
+  public static HeadLossTerms headLoss(
+      Tensor heat,
+      Tensor grade,
+      Tensor points,
+      Tensor targets,
+      float[] classWeights,
+      double sigma,
+      double jsWeight,
+      double nllWeight) {
     long n = heat.size(0), k = heat.size(1), c = grade.size(1);
     int ndim = (int) points.size(2);
     long d = ndim == 3 ? heat.size(2) : 1;
@@ -97,8 +107,10 @@ public final class Composite {
     Tensor lm = m.clamp_min(eps).log();
     Tensor kp = p.mul(p.clamp_min(eps).log().sub(lm));
     Tensor kt = t.mul(t.clamp_min(eps).log().sub(lm));
-    Tensor jsRows = kp.add(kt).mul(new Scalar(0.5)).sum(new long[] {-1}, false,
-        new org.bytedeco.pytorch.ScalarTypeOptional());
+    Tensor jsRows =
+        kp.add(kt)
+            .mul(new Scalar(0.5))
+            .sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
     Tensor js = jsRows.mul(mask).sum().div(mask.sum().clamp_min(new Scalar(1.0)));
     Tensor q = grade.reshape(n, c, -1).softmax(1);
     Tensor pooled = torch.bmm(p, q.transpose(1, 2));

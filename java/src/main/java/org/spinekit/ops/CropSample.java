@@ -1,6 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Outputs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -8,27 +7,29 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.io.Volume;
 import org.spinekit.jni.Resampling;
+import org.spinekit.tensor.Outputs;
 
 /**
- * Crop and sample: the stage-2 input {@code (n, H, W)} of the cervical system (one vertebra's
- * box, n = 24 slices) and the crops of the lumbar two-stage baseline.
+ * Crop and sample: the stage-2 input {@code (n, H, W)} of the cervical system (one vertebra's box,
+ * n = 24 slices) and the crops of the lumbar two-stage baseline.
  *
- * <p>The voxel box {@code [z0:z1, y0:y1, x0:x1]} (half-open) is grown by the margins on every
- * side; of its {@code len = z1 - z0 + 2 * marginZ} slices, n are taken at
- * {@code int(linspace(0, len - 1, n))} (numpy's linspace, truncated), and each crop
- * {@code [y0 - marginY, y1 + marginY) x [x0 - marginX, x1 + marginX)} is resized bilinearly
- * (align_corners = false) to H x W, optionally windowed before the resize.
+ * <p>The voxel box {@code [z0:z1, y0:y1, x0:x1]} (half-open) is grown by the margins on every side;
+ * of its {@code len = z1 - z0 + 2 * marginZ} slices, n are taken at {@code int(linspace(0, len - 1,
+ * n))} (numpy's linspace, truncated), and each crop {@code [y0 - marginY, y1 + marginY) x [x0 -
+ * marginX, x1 + marginX)} is resized bilinearly (align_corners = false) to H x W, optionally
+ * windowed before the resize.
  *
  * <p>Documented edge cases:
+ *
  * <ul>
  *   <li>Voxels outside the volume (a box over an edge, or wholly outside it) take the padding
  *       value, a modality value that is windowed like the voxels: a box wholly outside the volume
  *       gives a result of padding only, not an error.
- *   <li>n larger than len repeats slices, as linspace then does (e.g. len 3, n 5: slices
- *       0, 0, 1, 1, 2).
+ *   <li>n larger than len repeats slices, as linspace then does (e.g. len 3, n 5: slices 0, 0, 1,
+ *       1, 2).
  *   <li>NaN voxels propagate to the output pixels that give them a non-zero bilinear weight.
- *   <li>An empty box (z1 <= z0, y1 <= y0 or x1 <= x0), n < 1 or a negative margin is an
- *       {@link IllegalArgumentException} naming the argument.
+ *   <li>An empty box (z1 <= z0, y1 <= y0 or x1 <= x0), n < 1 or a negative margin is an {@link
+ *       IllegalArgumentException} naming the argument.
  * </ul>
  */
 public final class CropSample {
@@ -41,27 +42,52 @@ public final class CropSample {
   public record Box(long z0, long z1, long y0, long y1, long x0, long x1) {
     public Box {
       if (z1 <= z0 || y1 <= y0 || x1 <= x0) {
-        throw new IllegalArgumentException("box: expected z0 < z1, y0 < y1, x0 < x1, got [" + z0
-            + ":" + z1 + ", " + y0 + ":" + y1 + ", " + x0 + ":" + x1 + "]");
+        throw new IllegalArgumentException(
+            "box: expected z0 < z1, y0 < y1, x0 < x1, got ["
+                + z0
+                + ":"
+                + z1
+                + ", "
+                + y0
+                + ":"
+                + y1
+                + ", "
+                + x0
+                + ":"
+                + x1
+                + "]");
       }
     }
   }
 
   /**
-   * Slices n, output size, margins (voxels, per axis), padding (a modality value) and window
-   * (null: none).
+   * Slices n, output size, margins (voxels, per axis), padding (a modality value) and window (null:
+   * none).
    */
-  public record Options(int n, long height, long width, long marginZ, long marginY, long marginX,
-      double pad, Window window) {
+  public record Options(
+      int n,
+      long height,
+      long width,
+      long marginZ,
+      long marginY,
+      long marginX,
+      double pad,
+      Window window) {
     public Options {
       if (n < 1) throw new IllegalArgumentException("n: expected >= 1, got " + n);
       if (height < 1 || width < 1) {
-        throw new IllegalArgumentException("size: expected height and width >= 1, got "
-            + height + " x " + width);
+        throw new IllegalArgumentException(
+            "size: expected height and width >= 1, got " + height + " x " + width);
       }
       if (marginZ < 0 || marginY < 0 || marginX < 0) {
-        throw new IllegalArgumentException("margin: expected >= 0 voxels, got (" + marginZ + ", "
-            + marginY + ", " + marginX + ")");
+        throw new IllegalArgumentException(
+            "margin: expected >= 0 voxels, got ("
+                + marginZ
+                + ", "
+                + marginY
+                + ", "
+                + marginX
+                + ")");
       }
       if (Double.isInfinite(pad)) {
         throw new IllegalArgumentException("pad: expected a finite value or NaN, got " + pad);
@@ -117,9 +143,15 @@ public final class CropSample {
 
   static Resampling.Geometry geometry(Box b, Options o) {
     Window w = o.window();
-    return new Resampling.Geometry(b.y0() - o.marginY(), b.x0() - o.marginX(),
-        b.y1() - b.y0() + 2 * o.marginY(), b.x1() - b.x0() + 2 * o.marginX(), o.height(),
-        o.width(), w != null, w == null ? 0f : (float) w.center(),
+    return new Resampling.Geometry(
+        b.y0() - o.marginY(),
+        b.x0() - o.marginX(),
+        b.y1() - b.y0() + 2 * o.marginY(),
+        b.x1() - b.x0() + 2 * o.marginX(),
+        o.height(),
+        o.width(),
+        w != null,
+        w == null ? 0f : (float) w.center(),
         w == null ? 1f : (float) w.width());
   }
 
@@ -132,17 +164,27 @@ public final class CropSample {
    * The crop of a tensor volume [S, H, W] (int16, uint16, uint8 stored values with rescale, or
    * float32; CPU or CUDA) -> float32 [n, height, width] on its device.
    */
-  public static Tensor sample(Tensor volume, double slope, double intercept, Box box,
-      Options o) {
+  public static Tensor sample(Tensor volume, double slope, double intercept, Box box, Options o) {
     int dtype = Stack25d.checkVolume(volume, "volume");
     Window.rescale(slope, intercept);
     check(box, o);
     long[] z = planes(box, o);
     try (PointerScope scope = new PointerScope()) {
-      Tensor out = volume.new_empty(new long[] {o.n(), o.height(), o.width()},
-          new TensorOptions(ScalarType.Float));
-      Resampling.planes(volume, dtype, volume.size(0), volume.size(1), volume.size(2),
-          (float) slope, (float) intercept, z, geometry(box, o), (float) o.pad(), out);
+      Tensor out =
+          volume.new_empty(
+              new long[] {o.n(), o.height(), o.width()}, new TensorOptions(ScalarType.Float));
+      Resampling.planes(
+          volume,
+          dtype,
+          volume.size(0),
+          volume.size(1),
+          volume.size(2),
+          (float) slope,
+          (float) intercept,
+          z,
+          geometry(box, o),
+          (float) o.pad(),
+          out);
       return Outputs.handOut(scope, out);
     }
   }
@@ -150,14 +192,14 @@ public final class CropSample {
   /**
    * The same crop of a label volume [S, H, W] (int16, uint16 or uint8; CPU or CUDA) by nearest
    * neighbour (cv2 INTER_NEAREST) -> [n, height, width] of {@code outDtype} (Long or Byte; Byte
-   * requires labels in [0, 255], checked). Voxels outside the volume get label
-   * {@code (long) options.pad()}; the window does not apply.
+   * requires labels in [0, 255], checked). Voxels outside the volume get label {@code (long)
+   * options.pad()}; the window does not apply.
    */
   public static Tensor sampleMasks(Tensor labels, Box box, Options o, ScalarType outDtype) {
     int dtype = Stack25d.checkVolume(labels, "labels");
     if (dtype == Resampling.FLOAT32) {
-      throw new IllegalArgumentException("labels: expected dtype Short, UInt16 or Byte, got "
-          + labels.scalar_type());
+      throw new IllegalArgumentException(
+          "labels: expected dtype Short, UInt16 or Byte, got " + labels.scalar_type());
     }
     check(box, o);
     if (Double.isNaN(o.pad())) {
@@ -166,8 +208,8 @@ public final class CropSample {
     int label = Stack25d.labelDtype(outDtype);
     long pad = (long) o.pad();
     if (label == Resampling.LABEL_UINT8 && (pad < 0 || pad > 255)) {
-      throw new IllegalArgumentException("pad: expected a label in [0, 255] for Byte output, got "
-          + pad);
+      throw new IllegalArgumentException(
+          "pad: expected a label in [0, 255] for Byte output, got " + pad);
     }
     long[] z = planes(box, o);
     Resampling.Geometry g = geometry(box, o.withWindow(null));
@@ -175,10 +217,10 @@ public final class CropSample {
       if (label == Resampling.LABEL_UINT8 && dtype != Resampling.UINT8) {
         Stack25d.labelRange(labels.min().item_long(), labels.max().item_long());
       }
-      Tensor out = labels.new_empty(new long[] {o.n(), o.height(), o.width()},
-          new TensorOptions(outDtype));
-      Resampling.nearest(labels, dtype, labels.size(0), labels.size(1), labels.size(2), z, g, pad,
-          label, out);
+      Tensor out =
+          labels.new_empty(new long[] {o.n(), o.height(), o.width()}, new TensorOptions(outDtype));
+      Resampling.nearest(
+          labels, dtype, labels.size(0), labels.size(1), labels.size(2), z, g, pad, label, out);
       return Outputs.handOut(scope, out);
     }
   }
@@ -191,12 +233,23 @@ public final class CropSample {
     Resampling.Geometry g = geometry(box, o);
     long s = volume.slices(), h = volume.rows(), w = volume.columns();
     try (PointerScope scope = new PointerScope()) {
-      Tensor out = torch.empty(new long[] {o.n(), o.height(), o.width()},
-          new TensorOptions(ScalarType.Float), null);
+      Tensor out =
+          torch.empty(
+              new long[] {o.n(), o.height(), o.width()}, new TensorOptions(ScalarType.Float), null);
       switch (volume.kind()) {
-        case INT16, UINT16 -> Resampling.planes(volume.shorts(),
-            volume.kind() == Volume.Kind.INT16 ? Resampling.INT16 : Resampling.UINT16, s, h, w,
-            (float) volume.slope(), (float) volume.intercept(), z, g, (float) o.pad(), out);
+        case INT16, UINT16 ->
+            Resampling.planes(
+                volume.shorts(),
+                volume.kind() == Volume.Kind.INT16 ? Resampling.INT16 : Resampling.UINT16,
+                s,
+                h,
+                w,
+                (float) volume.slope(),
+                (float) volume.intercept(),
+                z,
+                g,
+                (float) o.pad(),
+                out);
         case FLOAT32 -> Resampling.planes(volume.floats(), s, h, w, z, g, (float) o.pad(), out);
       }
       return Outputs.handOut(scope, out);

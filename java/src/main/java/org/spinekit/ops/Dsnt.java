@@ -1,22 +1,21 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
-import org.spinekit.tensor.Outputs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.jni.Kernels;
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
 
 /**
- * Differentiable spatial to numerical transform (Nibali et al. 2018) over 2D [N, K, H, W] or
- * 3D [N, K, D, H, W] heatmap logits: a softmax over the spatial extent of each (n, k), and
- * the expected coordinates (x, y[, z]) under it, in pixels (0 .. size-1) and normalised
- * ((2i + 1) / size - 1, the dsntnn convention).
+ * Differentiable spatial to numerical transform (Nibali et al. 2018) over 2D [N, K, H, W] or 3D [N,
+ * K, D, H, W] heatmap logits: a softmax over the spatial extent of each (n, k), and the expected
+ * coordinates (x, y[, z]) under it, in pixels (0 .. size-1) and normalised ((2i + 1) / size - 1,
+ * the dsntnn convention).
  *
- * <p>libtorch cannot take a custom autograd function from Java, so training code calls
- * {@link #forward} on detached logits and later {@link Result#backward} (or {@link
- * #backward}) with the gradients of whatever used the outputs; the result feeds {@code
- * torch.backward(logits, grad)}.
+ * <p>libtorch cannot take a custom autograd function from Java, so training code calls {@link
+ * #forward} on detached logits and later {@link Result#backward} (or {@link #backward}) with the
+ * gradients of whatever used the outputs; the result feeds {@code torch.backward(logits, grad)}.
  */
 public final class Dsnt {
   private Dsnt() {}
@@ -25,8 +24,10 @@ public final class Dsnt {
   public static final class Result implements AutoCloseable {
     /** Softmax probabilities, shape of the logits. */
     public final Tensor probs;
+
     /** [N, K, 2|3] pixel coordinates (x, y[, z]). */
     public final Tensor coords;
+
     /** [N, K, 2|3] normalised coordinates in (-1, 1). */
     public final Tensor coordsNorm;
 
@@ -40,8 +41,7 @@ public final class Dsnt {
     }
 
     /**
-     * Gradient w.r.t. the logits from the gradients w.r.t. the outputs (each may be null =
-     * zero).
+     * Gradient w.r.t. the logits from the gradients w.r.t. the outputs (each may be null = zero).
      */
     public Tensor backward(Tensor gradCoords, Tensor gradCoordsNorm, Tensor gradProbs) {
       return Dsnt.backward(this, gradCoords, gradCoordsNorm, gradProbs);
@@ -73,19 +73,38 @@ public final class Dsnt {
       Tensor probs = logits.new_empty(Checks.shape(logits));
       Tensor coords = logits.new_empty(sp.coordShape());
       Tensor norm = logits.new_empty(sp.coordShape());
-      Kernels.Status st = Kernels.dsntForward(logits, sp.n() * sp.k(), sp.d(), sp.h(), sp.w(),
-          sp.ndim(), probs, coords, norm, policy == NonFinitePolicy.THROW);
+      Kernels.Status st =
+          Kernels.dsntForward(
+              logits,
+              sp.n() * sp.k(),
+              sp.d(),
+              sp.h(),
+              sp.w(),
+              sp.ndim(),
+              probs,
+              coords,
+              norm,
+              policy == NonFinitePolicy.THROW);
       if (policy == NonFinitePolicy.THROW && !st.ok()) {
         throw nonFiniteRow("logits", st.info(), sp);
       }
-      return new Result(Outputs.handOut(scope, probs), Outputs.handOut(scope, coords),
-          Outputs.handOut(scope, norm), sp);
+      return new Result(
+          Outputs.handOut(scope, probs),
+          Outputs.handOut(scope, coords),
+          Outputs.handOut(scope, norm),
+          sp);
     }
   }
 
   static NonFiniteInputException nonFiniteRow(String name, long row, Spatial sp) {
-    return new NonFiniteInputException(name + ": row [n=" + row / sp.k() + ", k=" + row % sp.k()
-        + "] holds NaN or +inf or is -inf everywhere; its spatial softmax is undefined", row);
+    return new NonFiniteInputException(
+        name
+            + ": row [n="
+            + row / sp.k()
+            + ", k="
+            + row % sp.k()
+            + "] holds NaN or +inf or is -inf everywhere; its spatial softmax is undefined",
+        row);
   }
 
   /** Backward of {@link #forward}: the gradient w.r.t. the logits. */
@@ -109,8 +128,18 @@ public final class Dsnt {
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor grad = probs.new_empty(Checks.shape(probs));
-      Kernels.dsntBackward(probs, fwd.coords, gradCoords, gradCoordsNorm, gradProbs,
-          sp.n() * sp.k(), sp.d(), sp.h(), sp.w(), sp.ndim(), grad);
+      Kernels.dsntBackward(
+          probs,
+          fwd.coords,
+          gradCoords,
+          gradCoordsNorm,
+          gradProbs,
+          sp.n() * sp.k(),
+          sp.d(),
+          sp.h(),
+          sp.w(),
+          sp.ndim(),
+          grad);
       return Outputs.handOut(scope, grad);
     }
   }

@@ -1,7 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
-import org.spinekit.tensor.Outputs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -10,17 +8,19 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.jni.Kernels;
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
 
 /**
- * Gaussian target heatmaps from points: for each point (x, y[, z]) in pixels,
- * exp(-|c - point|^2 / (2 sigma^2)) over the grid, optionally normalised to sum to 1 (the
- * target distribution of the heatmap loss). A point with a NaN or infinite coordinate means
- * "no target" and gives a map of zeros.
+ * Gaussian target heatmaps from points: for each point (x, y[, z]) in pixels, exp(-|c - point|^2 /
+ * (2 sigma^2)) over the grid, optionally normalised to sum to 1 (the target distribution of the
+ * heatmap loss). A point with a NaN or infinite coordinate means "no target" and gives a map of
+ * zeros.
  *
- * <p>float32 points are rendered by the native kernel (CPU or CUDA); float64 points (the
- * losses' double-precision path) by libtorch ops in float64, with the same separable form:
- * one table per axis, each shifted by its maximum so that a point far outside the grid still
- * gives a distribution, not 0 / 0.
+ * <p>float32 points are rendered by the native kernel (CPU or CUDA); float64 points (the losses'
+ * double-precision path) by libtorch ops in float64, with the same separable form: one table per
+ * axis, each shifted by its maximum so that a point far outside the grid still gives a
+ * distribution, not 0 / 0.
  */
 public final class GaussianTargets {
   private GaussianTargets() {}
@@ -37,18 +37,26 @@ public final class GaussianTargets {
     Checks.rank(points, "points", 3);
     int ndim = (int) points.size(2);
     if (ndim != 2 && ndim != 3) {
-      throw new IllegalArgumentException("points: expected last dimension 2 (x, y) or 3"
-          + " (x, y, z), got " + Checks.shapeString(points));
+      throw new IllegalArgumentException(
+          "points: expected last dimension 2 (x, y) or 3"
+              + " (x, y, z), got "
+              + Checks.shapeString(points));
     }
     if (size == null || size.length != ndim) {
-      throw new IllegalArgumentException("size: expected " + ndim + " values ("
-          + (ndim == 2 ? "H, W" : "D, H, W") + ") for points of shape "
-          + Checks.shapeString(points) + ", got " + java.util.Arrays.toString(size));
+      throw new IllegalArgumentException(
+          "size: expected "
+              + ndim
+              + " values ("
+              + (ndim == 2 ? "H, W" : "D, H, W")
+              + ") for points of shape "
+              + Checks.shapeString(points)
+              + ", got "
+              + java.util.Arrays.toString(size));
     }
     for (long v : size) {
       if (v <= 0) {
-        throw new IllegalArgumentException("size: expected positive sizes, got "
-            + java.util.Arrays.toString(size));
+        throw new IllegalArgumentException(
+            "size: expected positive sizes, got " + java.util.Arrays.toString(size));
       }
     }
     Checks.positive(sigma, "sigma");
@@ -70,18 +78,22 @@ public final class GaussianTargets {
       int ndim = (int) points.size(2);
       Tensor finite = points.isfinite().all(-1); // [N, K]
       Tensor p = torch.where(finite.unsqueeze(-1), points, torch.zeros_like(points));
-      long[] lengths = ndim == 2 ? new long[] {sp.w(), sp.h()} : new long[] {sp.w(), sp.h(),
-          sp.d()};
+      long[] lengths =
+          ndim == 2 ? new long[] {sp.w(), sp.h()} : new long[] {sp.w(), sp.h(), sp.d()};
       Tensor map = null;
       for (int a = ndim - 1; a >= 0; a--) { // z, y, x: the outer product in memory order
-        Tensor grid = torch.arange(new Scalar(lengths[a]),
-            new TensorOptions(ScalarType.Double)).to(points.device(), ScalarType.Double);
+        Tensor grid =
+            torch
+                .arange(new Scalar(lengths[a]), new TensorOptions(ScalarType.Double))
+                .to(points.device(), ScalarType.Double);
         Tensor diff = grid.view(1, 1, -1).sub(p.select(2, a).unsqueeze(-1));
         Tensor logit = diff.mul(diff).div(new Scalar(-2.0 * sigma * sigma));
         if (normalize) logit = logit.sub(logit.amax(new long[] {-1}, true));
         Tensor axis = logit.exp(); // [N, K, L]
-        map = map == null ? axis
-            : map.unsqueeze(-1).mul(axis.view(n, k, 1, lengths[a])).reshape(n, k, -1);
+        map =
+            map == null
+                ? axis
+                : map.unsqueeze(-1).mul(axis.view(n, k, 1, lengths[a])).reshape(n, k, -1);
       }
       if (normalize) map = map.div(map.sum(new long[] {-1}, true, new ScalarTypeOptional()));
       map = map.mul(finite.unsqueeze(-1).to(ScalarType.Double));

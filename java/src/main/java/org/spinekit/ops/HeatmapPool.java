@@ -1,17 +1,17 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
-import org.spinekit.tensor.Outputs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.jni.Kernels;
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
 
 /**
- * Heatmap pooling: pooled[n, k, c] = sum_s heat[n, k, s] * grade[n, c, s], the level grade
- * of the lumbar one-stage model (level heatmaps times per-pixel grade probabilities).
- * heat is [N, K, ...spatial], grade [N, C, ...spatial] with the same spatial extent (any
- * rank >= 3; the spatial axes are flattened).
+ * Heatmap pooling: pooled[n, k, c] = sum_s heat[n, k, s] * grade[n, c, s], the level grade of the
+ * lumbar one-stage model (level heatmaps times per-pixel grade probabilities). heat is [N, K,
+ * ...spatial], grade [N, C, ...spatial] with the same spatial extent (any rank >= 3; the spatial
+ * axes are flattened).
  */
 public final class HeatmapPool {
   private HeatmapPool() {}
@@ -31,24 +31,27 @@ public final class HeatmapPool {
     Checks.tensor(heat, "heat", ScalarType.Float, null);
     Checks.tensor(grade, "grade", ScalarType.Float, heat);
     if (heat.dim() < 3) {
-      throw new IllegalArgumentException("heat: expected rank >= 3 [N, K, ...spatial], got "
-          + Checks.shapeString(heat));
+      throw new IllegalArgumentException(
+          "heat: expected rank >= 3 [N, K, ...spatial], got " + Checks.shapeString(heat));
     }
     if (grade.dim() != heat.dim()) {
-      throw new IllegalArgumentException("grade: expected rank " + heat.dim() + " (as heat), got "
-          + Checks.shapeString(grade));
+      throw new IllegalArgumentException(
+          "grade: expected rank " + heat.dim() + " (as heat), got " + Checks.shapeString(grade));
     }
     long s = 1;
     for (int i = 2; i < heat.dim(); i++) {
       if (grade.size(i) != heat.size(i)) {
-        throw new IllegalArgumentException("grade: expected spatial size "
-            + Checks.shapeString(heat) + " after [N, C], got " + Checks.shapeString(grade));
+        throw new IllegalArgumentException(
+            "grade: expected spatial size "
+                + Checks.shapeString(heat)
+                + " after [N, C], got "
+                + Checks.shapeString(grade));
       }
       s *= heat.size(i);
     }
     if (grade.size(0) != heat.size(0)) {
-      throw new IllegalArgumentException("grade: expected batch size " + heat.size(0)
-          + " (as heat), got " + grade.size(0));
+      throw new IllegalArgumentException(
+          "grade: expected batch size " + heat.size(0) + " (as heat), got " + grade.size(0));
     }
     return new Dims(heat.size(0), heat.size(1), grade.size(1), s);
   }

@@ -1,7 +1,7 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
 import org.bytedeco.pytorch.Tensor;
+import org.spinekit.tensor.Checks;
 
 /** The spatial extent of a [N, K, H, W] or [N, K, D, H, W] map. */
 record Spatial(long n, long k, long d, long h, long w, int ndim) {

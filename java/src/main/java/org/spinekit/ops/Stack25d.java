@@ -1,7 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
-import org.spinekit.tensor.Outputs;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -9,27 +7,28 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.io.Volume;
 import org.spinekit.jni.Resampling;
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
 
 /**
- * 2.5D stacking: every slice of a volume [S, H, W] with its neighbours as channels, resized to
- * the network's input size, the input of the cervical stage-1 segmentation.
+ * 2.5D stacking: every slice of a volume [S, H, W] with its neighbours as channels, resized to the
+ * network's input size, the input of the cervical stage-1 segmentation.
  *
- * <p>Output {@code [S, 2k+1, outH, outW]}: channel j of slice i is source slice
- * {@code clamp(i + (j - k) * stride, 0, S - 1)} (edges repeat the first and last slice),
- * optionally windowed, resized bilinearly with align_corners = false (torch's
- * {@code interpolate(mode="bilinear")}, cv2 {@code INTER_LINEAR}). The window is applied to the
- * source voxels before the resize, as when each slice is windowed and then resized. The kernel
- * writes straight into the output: each source slice is resized once and stored into every
- * (slice, channel) that takes it, with no intermediate volume.
+ * <p>Output {@code [S, 2k+1, outH, outW]}: channel j of slice i is source slice {@code clamp(i + (j
+ * - k) * stride, 0, S - 1)} (edges repeat the first and last slice), optionally windowed, resized
+ * bilinearly with align_corners = false (torch's {@code interpolate(mode="bilinear")}, cv2 {@code
+ * INTER_LINEAR}). The window is applied to the source voxels before the resize, as when each slice
+ * is windowed and then resized. The kernel writes straight into the output: each source slice is
+ * resized once and stored into every (slice, channel) that takes it, with no intermediate volume.
  *
- * <p>Masks ({@link #masks}) resize by nearest neighbour (cv2 {@code INTER_NEAREST}, torch
- * {@code mode="nearest"}: source index floor(dst * in / out)), one channel, labels unchanged.
+ * <p>Masks ({@link #masks}) resize by nearest neighbour (cv2 {@code INTER_NEAREST}, torch {@code
+ * mode="nearest"}: source index floor(dst * in / out)), one channel, labels unchanged.
  *
  * <p>Inputs: a CPU or CUDA tensor [S, H, W] of int16, uint16, uint8 (stored values, modality =
- * stored * slope + intercept) or float32, contiguous; or a {@link Volume}, whose voxels are read
- * in place. NaN voxels propagate to every output pixel that gives them a non-zero bilinear
- * weight (where the source and output grids align, the value is copied exactly). The volume
- * cannot be empty (rejected, naming the argument).
+ * stored * slope + intercept) or float32, contiguous; or a {@link Volume}, whose voxels are read in
+ * place. NaN voxels propagate to every output pixel that gives them a non-zero bilinear weight
+ * (where the source and output grids align, the value is copied exactly). The volume cannot be
+ * empty (rejected, naming the argument).
  */
 public final class Stack25d {
   /** The default output size of the cervical write-up. */
@@ -38,16 +37,16 @@ public final class Stack25d {
   private Stack25d() {}
 
   /**
-   * Neighbours k (channels 2k+1), slice stride, output size and window (null: none).
-   * Defaults: k 1, stride 1, 320 x 320, no window.
+   * Neighbours k (channels 2k+1), slice stride, output size and window (null: none). Defaults: k 1,
+   * stride 1, 320 x 320, no window.
    */
   public record Options(int k, int stride, long height, long width, Window window) {
     public Options {
       if (k < 0) throw new IllegalArgumentException("k: expected >= 0, got " + k);
       if (stride < 1) throw new IllegalArgumentException("stride: expected >= 1, got " + stride);
       if (height < 1 || width < 1) {
-        throw new IllegalArgumentException("size: expected height and width >= 1, got "
-            + height + " x " + width);
+        throw new IllegalArgumentException(
+            "size: expected height and width >= 1, got " + height + " x " + width);
       }
     }
 
@@ -90,16 +89,24 @@ public final class Stack25d {
   }
 
   static Resampling.Geometry geometry(long h, long w, long outH, long outW, Window win) {
-    return new Resampling.Geometry(0, 0, h, w, outH, outW, win != null,
-        win == null ? 0f : (float) win.center(), win == null ? 1f : (float) win.width());
+    return new Resampling.Geometry(
+        0,
+        0,
+        h,
+        w,
+        outH,
+        outW,
+        win != null,
+        win == null ? 0f : (float) win.center(),
+        win == null ? 1f : (float) win.width());
   }
 
   static int checkVolume(Tensor volume, String name) {
     Checks.defined(volume, name);
     int dtype = Resampling.sourceDtype(volume.scalar_type());
     if (dtype < 0) {
-      throw new IllegalArgumentException(name + ": expected dtype Short, UInt16, Byte or Float,"
-          + " got " + volume.scalar_type());
+      throw new IllegalArgumentException(
+          name + ": expected dtype Short, UInt16, Byte or Float," + " got " + volume.scalar_type());
     }
     Checks.rank(volume, name, 3);
     Checks.tensor(volume, name, volume.scalar_type(), null);
@@ -114,10 +121,22 @@ public final class Stack25d {
     long s = volume.size(0), h = volume.size(1), w = volume.size(2);
     long[] z = sourceSlices(s, o);
     try (PointerScope scope = new PointerScope()) {
-      Tensor out = volume.new_empty(new long[] {s, o.channels(), o.height(), o.width()},
-          new TensorOptions(ScalarType.Float));
-      Resampling.planes(volume, dtype, s, h, w, (float) slope, (float) intercept, z,
-          geometry(h, w, o.height(), o.width(), o.window()), 0f, out);
+      Tensor out =
+          volume.new_empty(
+              new long[] {s, o.channels(), o.height(), o.width()},
+              new TensorOptions(ScalarType.Float));
+      Resampling.planes(
+          volume,
+          dtype,
+          s,
+          h,
+          w,
+          (float) slope,
+          (float) intercept,
+          z,
+          geometry(h, w, o.height(), o.width(), o.window()),
+          0f,
+          out);
       return Outputs.handOut(scope, out);
     }
   }
@@ -127,16 +146,26 @@ public final class Stack25d {
    * float32 tensor [S, 2k+1, height, width] on the volume's device, e.g. a batch buffer reused
    * across calls (a fresh output of this size costs page faults on every call). Returns out.
    */
-  public static Tensor imagesInto(Tensor volume, double slope, double intercept, Options o,
-      Tensor out) {
+  public static Tensor imagesInto(
+      Tensor volume, double slope, double intercept, Options o, Tensor out) {
     int dtype = checkVolume(volume, "volume");
     Window.rescale(slope, intercept);
     if (o == null) throw new IllegalArgumentException("options: expected options, got null");
     long s = volume.size(0), h = volume.size(1), w = volume.size(2);
     Checks.tensor(out, "out", ScalarType.Float, volume);
     Checks.shapeEquals(out, "out", s, o.channels(), o.height(), o.width());
-    Resampling.planes(volume, dtype, s, h, w, (float) slope, (float) intercept,
-        sourceSlices(s, o), geometry(h, w, o.height(), o.width(), o.window()), 0f, out);
+    Resampling.planes(
+        volume,
+        dtype,
+        s,
+        h,
+        w,
+        (float) slope,
+        (float) intercept,
+        sourceSlices(s, o),
+        geometry(h, w, o.height(), o.width(), o.window()),
+        0f,
+        out);
     return out;
   }
 
@@ -153,12 +182,25 @@ public final class Stack25d {
     long[] z = sourceSlices(s, o);
     Resampling.Geometry g = geometry(h, w, o.height(), o.width(), o.window());
     try (PointerScope scope = new PointerScope()) {
-      Tensor out = torch.empty(new long[] {s, o.channels(), o.height(), o.width()},
-          new TensorOptions(ScalarType.Float), null);
+      Tensor out =
+          torch.empty(
+              new long[] {s, o.channels(), o.height(), o.width()},
+              new TensorOptions(ScalarType.Float),
+              null);
       switch (volume.kind()) {
-        case INT16, UINT16 -> Resampling.planes(volume.shorts(),
-            volume.kind() == Volume.Kind.INT16 ? Resampling.INT16 : Resampling.UINT16, s, h, w,
-            (float) volume.slope(), (float) volume.intercept(), z, g, 0f, out);
+        case INT16, UINT16 ->
+            Resampling.planes(
+                volume.shorts(),
+                volume.kind() == Volume.Kind.INT16 ? Resampling.INT16 : Resampling.UINT16,
+                s,
+                h,
+                w,
+                (float) volume.slope(),
+                (float) volume.intercept(),
+                z,
+                g,
+                0f,
+                out);
         case FLOAT32 -> Resampling.planes(volume.floats(), s, h, w, z, g, 0f, out);
       }
       return Outputs.handOut(scope, out);
@@ -166,15 +208,15 @@ public final class Stack25d {
   }
 
   /**
-   * Label masks of a tensor volume [S, H, W] (int16, uint16 or uint8) resized by nearest
-   * neighbour to [S, outH, outW] of {@code outDtype} (Long or Byte; Byte requires every label in
-   * [0, 255], checked). Uses the options' size only (k, stride and window do not apply).
+   * Label masks of a tensor volume [S, H, W] (int16, uint16 or uint8) resized by nearest neighbour
+   * to [S, outH, outW] of {@code outDtype} (Long or Byte; Byte requires every label in [0, 255],
+   * checked). Uses the options' size only (k, stride and window do not apply).
    */
   public static Tensor masks(Tensor labels, Options o, ScalarType outDtype) {
     int dtype = checkVolume(labels, "labels");
     if (dtype == Resampling.FLOAT32) {
-      throw new IllegalArgumentException("labels: expected dtype Short, UInt16 or Byte, got "
-          + labels.scalar_type());
+      throw new IllegalArgumentException(
+          "labels: expected dtype Short, UInt16 or Byte, got " + labels.scalar_type());
     }
     if (o == null) throw new IllegalArgumentException("options: expected options, got null");
     int label = labelDtype(outDtype);
@@ -184,10 +226,19 @@ public final class Stack25d {
         labelRange(min, max);
       }
       long s = labels.size(0), h = labels.size(1), w = labels.size(2);
-      Tensor out = labels.new_empty(new long[] {s, o.height(), o.width()},
-          new TensorOptions(outDtype));
-      Resampling.nearest(labels, dtype, s, h, w, identity(s),
-          geometry(h, w, o.height(), o.width(), null), 0, label, out);
+      Tensor out =
+          labels.new_empty(new long[] {s, o.height(), o.width()}, new TensorOptions(outDtype));
+      Resampling.nearest(
+          labels,
+          dtype,
+          s,
+          h,
+          w,
+          identity(s),
+          geometry(h, w, o.height(), o.width(), null),
+          0,
+          label,
+          out);
       return Outputs.handOut(scope, out);
     }
   }
@@ -199,12 +250,16 @@ public final class Stack25d {
   public static Tensor masks(Volume labels, Options o, ScalarType outDtype) {
     if (labels == null) throw new IllegalArgumentException("labels: expected a volume, got null");
     if (labels.kind() == Volume.Kind.FLOAT32) {
-      throw new IllegalArgumentException("labels: expected INT16 or UINT16 stored labels, got"
-          + " FLOAT32");
+      throw new IllegalArgumentException(
+          "labels: expected INT16 or UINT16 stored labels, got" + " FLOAT32");
     }
     if (labels.slope() != 1 || labels.intercept() != 0) {
-      throw new IllegalArgumentException("labels: expected rescale slope 1 and intercept 0 (labels"
-          + " are stored values), got " + labels.slope() + ", " + labels.intercept());
+      throw new IllegalArgumentException(
+          "labels: expected rescale slope 1 and intercept 0 (labels"
+              + " are stored values), got "
+              + labels.slope()
+              + ", "
+              + labels.intercept());
     }
     if (o == null) throw new IllegalArgumentException("options: expected options, got null");
     int label = labelDtype(outDtype);
@@ -221,10 +276,19 @@ public final class Stack25d {
     }
     long s = labels.slices(), h = labels.rows(), w = labels.columns();
     try (PointerScope scope = new PointerScope()) {
-      Tensor out = torch.empty(new long[] {s, o.height(), o.width()}, new TensorOptions(outDtype),
-          null);
-      Resampling.nearest(v, signed ? Resampling.INT16 : Resampling.UINT16, s, h, w, identity(s),
-          geometry(h, w, o.height(), o.width(), null), 0, label, out);
+      Tensor out =
+          torch.empty(new long[] {s, o.height(), o.width()}, new TensorOptions(outDtype), null);
+      Resampling.nearest(
+          v,
+          signed ? Resampling.INT16 : Resampling.UINT16,
+          s,
+          h,
+          w,
+          identity(s),
+          geometry(h, w, o.height(), o.width(), null),
+          0,
+          label,
+          out);
       return Outputs.handOut(scope, out);
     }
   }
@@ -246,8 +310,13 @@ public final class Stack25d {
 
   static void labelRange(long min, long max) {
     if (min < 0 || max > 255) {
-      throw new IllegalArgumentException("labels: expected labels in [0, 255] for Byte output, got"
-          + " [" + min + ", " + max + "]");
+      throw new IllegalArgumentException(
+          "labels: expected labels in [0, 255] for Byte output, got"
+              + " ["
+              + min
+              + ", "
+              + max
+              + "]");
     }
   }
 }

@@ -1,26 +1,25 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
-import org.spinekit.tensor.Outputs;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.jni.Resampling;
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
 
 /**
  * An intensity window (center, width) and the normalisations of CT and MR images into float32.
  *
- * <p>A window maps a modality value v to {@code (clamp(v, c - w/2, c + w/2) - (c - w/2)) / w},
- * in [0, 1]. {@link #channels} applies several windows as channels (e.g. a soft-tissue and a
- * bone window of a CT slice); {@link #percentile} normalises an MR image between two of its
- * percentiles (p1 .. p99 to [0, 1], clamped); {@link #zScore} to zero mean and unit standard
- * deviation.
+ * <p>A window maps a modality value v to {@code (clamp(v, c - w/2, c + w/2) - (c - w/2)) / w}, in
+ * [0, 1]. {@link #channels} applies several windows as channels (e.g. a soft-tissue and a bone
+ * window of a CT slice); {@link #percentile} normalises an MR image between two of its percentiles
+ * (p1 .. p99 to [0, 1], clamped); {@link #zScore} to zero mean and unit standard deviation.
  *
- * <p>NaN voxels propagate: a NaN input is NaN in every window channel; for {@link #percentile}
- * and {@link #zScore} one NaN voxel makes the statistics and so the whole output NaN (as numpy's
- * {@code percentile}, {@code mean} and {@code std} do).
+ * <p>NaN voxels propagate: a NaN input is NaN in every window channel; for {@link #percentile} and
+ * {@link #zScore} one NaN voxel makes the statistics and so the whole output NaN (as numpy's {@code
+ * percentile}, {@code mean} and {@code std} do).
  */
 public record Window(double center, double width) {
   /** Soft tissue (40, 400) and bone (400, 1800), the windows of the cervical write-ups. */
@@ -50,24 +49,24 @@ public record Window(double center, double width) {
   /** The window mapping the value range [low, high] onto [0, 1]. */
   public static Window ofRange(double low, double high) {
     if (!(high > low)) {
-      throw new IllegalArgumentException("range: expected low < high, got [" + low + ", " + high
-          + "]");
+      throw new IllegalArgumentException(
+          "range: expected low < high, got [" + low + ", " + high + "]");
     }
     return new Window((low + high) / 2, high - low);
   }
 
   /**
    * Windows as channels: {@code x [N, ...]} (int16, uint16, uint8 or float32 stored values,
-   * modality value = stored * slope + intercept; rank >= 1) -> float32 {@code [N, windows, ...]}
-   * on x's device, channel c = window c of the modality values. For a single image [H, W] the
-   * channels come after the rows: pass {@code x.unsqueeze(0)} to get [1, n, H, W].
+   * modality value = stored * slope + intercept; rank >= 1) -> float32 {@code [N, windows, ...]} on
+   * x's device, channel c = window c of the modality values. For a single image [H, W] the channels
+   * come after the rows: pass {@code x.unsqueeze(0)} to get [1, n, H, W].
    */
   public static Tensor channels(Tensor x, double slope, double intercept, List<Window> windows) {
     Checks.defined(x, "x");
     int dtype = Resampling.sourceDtype(x.scalar_type());
     if (dtype < 0) {
-      throw new IllegalArgumentException("x: expected dtype Short, UInt16, Byte or Float, got "
-          + x.scalar_type());
+      throw new IllegalArgumentException(
+          "x: expected dtype Short, UInt16, Byte or Float, got " + x.scalar_type());
     }
     Checks.tensor(x, "x", x.scalar_type(), null);
     Checks.rank(x, "x", 1, 2, 3, 4, 5, 6);
@@ -102,21 +101,25 @@ public record Window(double center, double width) {
   }
 
   /**
-   * MR percentile normalisation: {@code x} (any rank, any real dtype, any device) to float32 of
-   * the same shape, {@code clamp((x - p_lo) / (p_hi - p_lo), 0, 1)} where p_q is the q-th
-   * percentile of all of x with numpy's default linear interpolation (between the sorted values
-   * at ranks floor and ceil of q/100 * (n - 1)). Defaults are (1, 99). An image whose two
-   * percentiles are equal (e.g. constant) maps to 0 where x <= p and 1 above it.
+   * MR percentile normalisation: {@code x} (any rank, any real dtype, any device) to float32 of the
+   * same shape, {@code clamp((x - p_lo) / (p_hi - p_lo), 0, 1)} where p_q is the q-th percentile of
+   * all of x with numpy's default linear interpolation (between the sorted values at ranks floor
+   * and ceil of q/100 * (n - 1)). Defaults are (1, 99). An image whose two percentiles are equal
+   * (e.g. constant) maps to 0 where x <= p and 1 above it.
    */
   public static Tensor percentile(Tensor x, double lowPercent, double highPercent) {
     Checks.defined(x, "x");
     if (x.numel() == 0) {
-      throw new IllegalArgumentException("x: expected a non-empty tensor, got shape "
-          + Checks.shapeString(x));
+      throw new IllegalArgumentException(
+          "x: expected a non-empty tensor, got shape " + Checks.shapeString(x));
     }
     if (!(lowPercent >= 0 && lowPercent < highPercent && highPercent <= 100)) {
-      throw new IllegalArgumentException("percentiles: expected 0 <= low < high <= 100, got ("
-          + lowPercent + ", " + highPercent + ")");
+      throw new IllegalArgumentException(
+          "percentiles: expected 0 <= low < high <= 100, got ("
+              + lowPercent
+              + ", "
+              + highPercent
+              + ")");
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor f = x.to(ScalarType.Float).reshape(-1);
@@ -161,8 +164,8 @@ public record Window(double center, double width) {
   public static Tensor zScore(Tensor x) {
     Checks.defined(x, "x");
     if (x.numel() == 0) {
-      throw new IllegalArgumentException("x: expected a non-empty tensor, got shape "
-          + Checks.shapeString(x));
+      throw new IllegalArgumentException(
+          "x: expected a non-empty tensor, got shape " + Checks.shapeString(x));
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor d = x.to(ScalarType.Double);
@@ -170,8 +173,12 @@ public record Window(double center, double width) {
       double var = d.sub(new org.bytedeco.pytorch.Scalar(mean)).square().mean().item_double();
       double std = Math.sqrt(var);
       Tensor c = d.sub(new org.bytedeco.pytorch.Scalar(mean));
-      Tensor out = (std > 0 ? c.div(new org.bytedeco.pytorch.Scalar(std)) : c.mul(
-          new org.bytedeco.pytorch.Scalar(0.0))).to(ScalarType.Float).contiguous();
+      Tensor out =
+          (std > 0
+                  ? c.div(new org.bytedeco.pytorch.Scalar(std))
+                  : c.mul(new org.bytedeco.pytorch.Scalar(0.0)))
+              .to(ScalarType.Float)
+              .contiguous();
       return Outputs.handOut(scope, out);
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Java API of the native kernels (DSNT, heatmap pooling, Gaussian targets, fused head loss),
- * with every argument checked before native code runs, and their libtorch composites.
+ * Java API of the native kernels (DSNT, heatmap pooling, Gaussian targets, fused head loss), with
+ * every argument checked before native code runs, and their libtorch composites.
  */
 package org.spinekit.ops;

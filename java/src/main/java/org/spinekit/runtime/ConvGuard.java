@@ -11,22 +11,21 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * A self-check of libtorch's float32 CPU convolutions, and the detour around them where they
- * are wrong.
+ * A self-check of libtorch's float32 CPU convolutions, and the detour around them where they are
+ * wrong.
  *
- * <p>The oneDNN (v3.7.1) inside the libtorch of the PyTorch preset computes some dense
- * (ungrouped) float32 convolutions wrongly when a channel count is not a multiple of its SIMD
- * block, forward and input gradient ({@link ConvDetour} lists what was measured): on an AVX-512
- * machine a 3x3 convolution of 24 input channels was off by 20-40 % of the output's scale, NaN
- * in places. EfficientNetV2's fused blocks, the UNet decoder and the lumbar heads all have such
- * convolutions.
+ * <p>The oneDNN (v3.7.1) inside the libtorch of the PyTorch preset computes some dense (ungrouped)
+ * float32 convolutions wrongly when a channel count is not a multiple of its SIMD block, forward
+ * and input gradient ({@link ConvDetour} lists what was measured): on an AVX-512 machine a 3x3
+ * convolution of 24 input channels was off by 20-40 % of the output's scale, NaN in places.
+ * EfficientNetV2's fused blocks, the UNet decoder and the lumbar heads all have such convolutions.
  *
- * <p>The check runs small convolutions once per process (forward and both gradients, stride 1
- * and 2, 2D and 3D) in float32 and on the same values in float64, which libtorch computes
- * without oneDNN. Where float32 is wrong, SpineKit's convolution layers take
- * {@link ConvDetour}; the probes are then run through the detour, and if that is still wrong
- * oneDNN is switched off for the process; if that is wrong too, configuring the runtime fails.
- * The probes are deterministic and leave the random generators alone.
+ * <p>The check runs small convolutions once per process (forward and both gradients, stride 1 and
+ * 2, 2D and 3D) in float32 and on the same values in float64, which libtorch computes without
+ * oneDNN. Where float32 is wrong, SpineKit's convolution layers take {@link ConvDetour}; the probes
+ * are then run through the detour, and if that is still wrong oneDNN is switched off for the
+ * process; if that is wrong too, configuring the runtime fails. The probes are deterministic and
+ * leave the random generators alone.
  */
 public final class ConvGuard {
   private ConvGuard() {}
@@ -59,23 +58,32 @@ public final class ConvGuard {
    * @param worst the largest relative error seen before any detour
    * @param after the largest relative error with the detour in place
    */
-  public record Report(Mode mode, boolean conv2d, boolean conv3d, Action action, double worst,
-      double after) {
+  public record Report(
+      Mode mode, boolean conv2d, boolean conv3d, Action action, double worst, double after) {
     public String describe() {
       if (mode == Mode.OFF) return "off";
       if (mode == Mode.ON) return "on (dense convolutions detoured without a check)";
       if (action == Action.NONE) {
-        return String.format(Locale.ROOT, "checked, float32 convolutions right (worst relative"
-            + " error %.1e)", worst);
+        return String.format(
+            Locale.ROOT,
+            "checked, float32 convolutions right (worst relative" + " error %.1e)",
+            worst);
       }
       String kinds = (conv2d ? "2D " : "") + (conv3d ? "3D " : "");
-      String how = Double.isFinite(worst)
-          ? String.format(Locale.ROOT, "up to %.0f %% of the output", 100 * worst)
-          : "non-finite outputs";
-      return String.format(Locale.ROOT, "libtorch's oneDNN float32 convolutions are WRONG on this"
-          + " CPU (%s%s), %s (relative error now %.1e)", kinds, how, action == Action.DETOUR
+      String how =
+          Double.isFinite(worst)
+              ? String.format(Locale.ROOT, "up to %.0f %% of the output", 100 * worst)
+              : "non-finite outputs";
+      return String.format(
+          Locale.ROOT,
+          "libtorch's oneDNN float32 convolutions are WRONG on this"
+              + " CPU (%s%s), %s (relative error now %.1e)",
+          kinds,
+          how,
+          action == Action.DETOUR
               ? "detoured (channels padded, strided input gradients off oneDNN)"
-              : "oneDNN switched off", after);
+              : "oneDNN switched off",
+          after);
     }
   }
 
@@ -128,24 +136,28 @@ public final class ConvGuard {
     torch.globalContext().setUserEnabledMkldnn(false);
     after = Math.max(probe(2, false), probe(3, false));
     if (after > WRONG) {
-      throw new IllegalStateException(String.format(Locale.ROOT, "libtorch's float32 CPU"
-          + " convolutions are wrong on this machine (relative error %.2g) with oneDNN and"
-          + " without it; refusing to compute wrong results", after));
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "libtorch's float32 CPU"
+                  + " convolutions are wrong on this machine (relative error %.2g) with oneDNN and"
+                  + " without it; refusing to compute wrong results",
+              after));
     }
     return new Report(Mode.AUTO, found.conv2d, found.conv3d, Action.ONEDNN_OFF, worst, after);
   }
 
   /**
-   * The largest relative error (of the largest magnitude of each result) of float32 against
-   * float64 over the probes: dense 3x3 (3x3x3) convolutions whose channel counts are not
-   * multiples of the SIMD blocks (12 -> 8 for AVX2's 8, 24 -> 24 for AVX-512's 16) at stride 1,
-   * and 48 -> 24 at stride 2 (the strided input gradient), forward and both gradients, on
-   * values from a fixed formula; with {@code detour} the float32 side takes
-   * {@link ConvDetour}.
+   * The largest relative error (of the largest magnitude of each result) of float32 against float64
+   * over the probes: dense 3x3 (3x3x3) convolutions whose channel counts are not multiples of the
+   * SIMD blocks (12 -> 8 for AVX2's 8, 24 -> 24 for AVX-512's 16) at stride 1, and 48 -> 24 at
+   * stride 2 (the strided input gradient), forward and both gradients, on values from a fixed
+   * formula; with {@code detour} the float32 side takes {@link ConvDetour}.
    */
   static double probe(int dims, boolean detour) {
     double worst = 0;
-    try (PointerScope scope = new PointerScope(); AutoGradMode grad = new AutoGradMode(true)) {
+    try (PointerScope scope = new PointerScope();
+        AutoGradMode grad = new AutoGradMode(true)) {
       for (long[] cos : new long[][] {{12, 8, 1}, {24, 24, 1}, {48, 24, 2}}) {
         long c = cos[0], o = cos[1], s = cos[2];
         // Batch 2: oneDNN took a right path for 1 x 24 x 20 x 21 and a wrong one for
@@ -154,8 +166,8 @@ public final class ConvGuard {
         long[] ws = dims == 2 ? new long[] {o, c, 3, 3} : new long[] {o, c, 3, 3, 3};
         Tensor x = values(xs, 0.37), w = values(ws, 0.11);
         Tensor[] f32 = forwardBackward(x, w, dims, s, detour);
-        Tensor[] f64 = forwardBackward(x.to(ScalarType.Double), w.to(ScalarType.Double), dims, s,
-            false);
+        Tensor[] f64 =
+            forwardBackward(x.to(ScalarType.Double), w.to(ScalarType.Double), dims, s, false);
         for (int i = 0; i < 3; i++) worst = Math.max(worst, relative(f32[i], f64[i]));
       }
     }
@@ -169,18 +181,41 @@ public final class ConvGuard {
   }
 
   /** {output, d input, d weight} of sum(conv(x, w) * g), g from a fixed formula. */
-  private static Tensor[] forwardBackward(Tensor x0, Tensor w0, int dims, long stride,
-      boolean detour) {
+  private static Tensor[] forwardBackward(
+      Tensor x0, Tensor w0, int dims, long stride, boolean detour) {
     Tensor x = x0.detach().requires_grad_(true), w = w0.detach().requires_grad_(true);
     Tensor y;
     if (detour) {
-      y = dims == 2 ? ConvDetour.conv2d(x, w, null, new long[] {stride, stride},
-          new long[] {1, 1}, new long[] {1, 1}, null) : ConvDetour.conv3d(x, w, null, stride, 1);
+      y =
+          dims == 2
+              ? ConvDetour.conv2d(
+                  x,
+                  w,
+                  null,
+                  new long[] {stride, stride},
+                  new long[] {1, 1},
+                  new long[] {1, 1},
+                  null)
+              : ConvDetour.conv3d(x, w, null, stride, 1);
     } else {
-      y = dims == 2 ? torch.conv2d(x, w, new TensorOptional(), new long[] {stride, stride},
-          new long[] {1, 1}, new long[] {1, 1}, 1)
-          : torch.conv3d(x, w, new TensorOptional(), new long[] {stride, stride, stride},
-              new long[] {1, 1, 1}, new long[] {1, 1, 1}, 1);
+      y =
+          dims == 2
+              ? torch.conv2d(
+                  x,
+                  w,
+                  new TensorOptional(),
+                  new long[] {stride, stride},
+                  new long[] {1, 1},
+                  new long[] {1, 1},
+                  1)
+              : torch.conv3d(
+                  x,
+                  w,
+                  new TensorOptional(),
+                  new long[] {stride, stride, stride},
+                  new long[] {1, 1, 1},
+                  new long[] {1, 1, 1},
+                  1);
     }
     Tensor g = values(y.sizes().vec().get(), 0.23).to(y.scalar_type());
     y.mul(g).sum().backward();
@@ -190,7 +225,10 @@ public final class ConvGuard {
   private static Tensor values(long[] shape, double step) {
     long n = 1;
     for (long s : shape) n *= s;
-    return torch.arange(new Scalar(n), new TensorOptions(ScalarType.Float))
-        .mul(new Scalar(step)).sin().reshape(shape);
+    return torch
+        .arange(new Scalar(n), new TensorOptions(ScalarType.Float))
+        .mul(new Scalar(step))
+        .sin()
+        .reshape(shape);
   }
 }

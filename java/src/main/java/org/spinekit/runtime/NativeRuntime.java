@@ -6,19 +6,19 @@ import org.bytedeco.pytorch.global.torch;
 import org.spinekit.jni.Kernels;
 
 /**
- * The one object through which SpineKit's process-wide native settings are made: libtorch's
- * intra- and inter-op threads, OpenBLAS's threads, the threads of SpineKit's own kernels, the
- * random seed, and the convolution guard ({@link ConvGuard}).
+ * The one object through which SpineKit's process-wide native settings are made: libtorch's intra-
+ * and inter-op threads, OpenBLAS's threads, the threads of SpineKit's own kernels, the random seed,
+ * and the convolution guard ({@link ConvGuard}).
  *
- * <p>An application calls {@link #configure} once, before it builds a network or runs a kernel.
- * One that does not gets {@link Settings#fromEnvironment()} the first time a SpineKit network is
- * built ({@link #ensureConfigured}), which is also what the command line does. Nothing else in
- * SpineKit changes these settings; a layering test holds the library to that.
+ * <p>An application calls {@link #configure} once, before it builds a network or runs a kernel. One
+ * that does not gets {@link Settings#fromEnvironment()} the first time a SpineKit network is built
+ * ({@link #ensureConfigured}), which is also what the command line does. Nothing else in SpineKit
+ * changes these settings; a layering test holds the library to that.
  *
  * <p>Why OpenBLAS defaults to one thread: the preset's OpenBLAS brings its own OpenMP pool, and
- * with libtorch's pool on the same cores each spins while the other works; an eval forward of
- * an EfficientNet-B0 UNet at 1x3x128x128 on 2 cores took 250 ms against 22 ms with OpenBLAS at
- * one thread. libtorch already parallelises around its BLAS calls.
+ * with libtorch's pool on the same cores each spins while the other works; an eval forward of an
+ * EfficientNet-B0 UNet at 1x3x128x128 on 2 cores took 250 ms against 22 ms with OpenBLAS at one
+ * thread. libtorch already parallelises around its BLAS calls.
  */
 public final class NativeRuntime {
   private NativeRuntime() {}
@@ -28,21 +28,27 @@ public final class NativeRuntime {
    * defaults follow {@code OMP_NUM_THREADS}).
    *
    * @param threads libtorch's intra-op threads (0: leave)
-   * @param interOpThreads libtorch's inter-op threads (0: leave); libtorch accepts this once
-   *     per process, before any inter-op work
+   * @param interOpThreads libtorch's inter-op threads (0: leave); libtorch accepts this once per
+   *     process, before any inter-op work
    * @param blasThreads OpenBLAS's threads (0: leave)
    * @param kernelThreads the threads of SpineKit's CPU kernels (0: OpenMP's default)
    * @param convGuard whether to check libtorch's CPU convolutions and route around wrong ones
    * @param nnpack whether libtorch may try NNPACK for CPU convolutions (off by default: oneDNN
-   *     takes float32 convolutions before it, and on CPUs NNPACK does not recognise libtorch
-   *     prints "Could not initialize NNPACK" at every try)
-   * @param warmAllocator whether glibc keeps freed memory in the process (mmap and trim
-   *     thresholds, top pad: {@link Kernels#keepAllocatorWarm}), so calls do not page-fault in
-   *     again the large tensors the previous call freed; libspinekit already does this when it
-   *     loads unless told not to, and resident memory then stays near its peak
+   *     takes float32 convolutions before it, and on CPUs NNPACK does not recognise libtorch prints
+   *     "Could not initialize NNPACK" at every try)
+   * @param warmAllocator whether glibc keeps freed memory in the process (mmap and trim thresholds,
+   *     top pad: {@link Kernels#keepAllocatorWarm}), so calls do not page-fault in again the large
+   *     tensors the previous call freed; libspinekit already does this when it loads unless told
+   *     not to, and resident memory then stays near its peak
    */
-  public record Settings(int threads, int interOpThreads, int blasThreads, int kernelThreads,
-      ConvGuard.Mode convGuard, boolean nnpack, boolean warmAllocator) {
+  public record Settings(
+      int threads,
+      int interOpThreads,
+      int blasThreads,
+      int kernelThreads,
+      ConvGuard.Mode convGuard,
+      boolean nnpack,
+      boolean warmAllocator) {
     public Settings {
       nonNegative(threads, "threads");
       nonNegative(interOpThreads, "interOpThreads");
@@ -59,14 +65,13 @@ public final class NativeRuntime {
     }
 
     /**
-     * {@link #defaults()} with what the environment sets: {@code SPINEKIT_THREADS},
-     * {@code SPINEKIT_INTEROP_THREADS}, {@code SPINEKIT_BLAS_THREADS},
-     * {@code SPINEKIT_KERNEL_THREADS} (integers >= 0), {@code SPINEKIT_CONV_GUARD}
-     * ({@code auto}, {@code on}, {@code off}) and {@code SPINEKIT_NNPACK} ({@code 0} or
-     * {@code 1}); the allocator as libspinekit decides when it loads ({@code
-     * SPINEKIT_MALLOC_TUNING=0}, {@code -Dspinekit.mallocTuning=false} or glibc thresholds in
-     * {@code GLIBC_TUNABLES} leave glibc alone). A malformed value is an error naming the
-     * variable.
+     * {@link #defaults()} with what the environment sets: {@code SPINEKIT_THREADS}, {@code
+     * SPINEKIT_INTEROP_THREADS}, {@code SPINEKIT_BLAS_THREADS}, {@code SPINEKIT_KERNEL_THREADS}
+     * (integers >= 0), {@code SPINEKIT_CONV_GUARD} ({@code auto}, {@code on}, {@code off}) and
+     * {@code SPINEKIT_NNPACK} ({@code 0} or {@code 1}); the allocator as libspinekit decides when
+     * it loads ({@code SPINEKIT_MALLOC_TUNING=0}, {@code -Dspinekit.mallocTuning=false} or glibc
+     * thresholds in {@code GLIBC_TUNABLES} leave glibc alone). A malformed value is an error naming
+     * the variable.
      */
     public static Settings fromEnvironment() {
       return fromEnvironment(System.getenv());
@@ -74,16 +79,19 @@ public final class NativeRuntime {
 
     static Settings fromEnvironment(Map<String, String> env) {
       Settings d = defaults();
-      return new Settings(count(env, "SPINEKIT_THREADS", d.threads),
+      return new Settings(
+          count(env, "SPINEKIT_THREADS", d.threads),
           count(env, "SPINEKIT_INTEROP_THREADS", d.interOpThreads),
           count(env, "SPINEKIT_BLAS_THREADS", d.blasThreads),
           count(env, "SPINEKIT_KERNEL_THREADS", d.kernelThreads),
-          mode(env, "SPINEKIT_CONV_GUARD", d.convGuard), flag(env, "SPINEKIT_NNPACK", d.nnpack),
+          mode(env, "SPINEKIT_CONV_GUARD", d.convGuard),
+          flag(env, "SPINEKIT_NNPACK", d.nnpack),
           Kernels.mallocTuningByDefault(env, System.getProperties()));
     }
 
     public Settings withThreads(int n) {
-      return new Settings(n, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack, warmAllocator);
+      return new Settings(
+          n, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack, warmAllocator);
     }
 
     public Settings withInterOpThreads(int n) {
@@ -91,25 +99,28 @@ public final class NativeRuntime {
     }
 
     public Settings withBlasThreads(int n) {
-      return new Settings(threads, interOpThreads, n, kernelThreads, convGuard, nnpack, warmAllocator);
+      return new Settings(
+          threads, interOpThreads, n, kernelThreads, convGuard, nnpack, warmAllocator);
     }
 
     public Settings withKernelThreads(int n) {
-      return new Settings(threads, interOpThreads, blasThreads, n, convGuard, nnpack, warmAllocator);
+      return new Settings(
+          threads, interOpThreads, blasThreads, n, convGuard, nnpack, warmAllocator);
     }
 
     public Settings withConvGuard(ConvGuard.Mode mode) {
-      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, mode, nnpack, warmAllocator);
+      return new Settings(
+          threads, interOpThreads, blasThreads, kernelThreads, mode, nnpack, warmAllocator);
     }
 
     public Settings withNnpack(boolean on) {
-      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, convGuard, on,
-          warmAllocator);
+      return new Settings(
+          threads, interOpThreads, blasThreads, kernelThreads, convGuard, on, warmAllocator);
     }
 
     public Settings withWarmAllocator(boolean on) {
-      return new Settings(threads, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack,
-          on);
+      return new Settings(
+          threads, interOpThreads, blasThreads, kernelThreads, convGuard, nnpack, on);
     }
 
     private static void nonNegative(int v, String name) {
@@ -134,13 +145,11 @@ public final class NativeRuntime {
       return switch (v.strip()) {
         case "1" -> true;
         case "0" -> false;
-        default -> throw new IllegalArgumentException(name + ": expected 0 or 1, got '" + v
-            + "'");
+        default -> throw new IllegalArgumentException(name + ": expected 0 or 1, got '" + v + "'");
       };
     }
 
-    private static ConvGuard.Mode mode(Map<String, String> env, String name,
-        ConvGuard.Mode def) {
+    private static ConvGuard.Mode mode(Map<String, String> env, String name, ConvGuard.Mode def) {
       String v = env.get(name);
       if (v == null || v.isBlank()) return def;
       try {
@@ -155,20 +164,33 @@ public final class NativeRuntime {
    * What is in effect: the settings last applied, the thread counts libtorch and the kernels
    * report, what the convolution guard found, and the CUDA build of the kernels.
    */
-  public record State(Settings settings, int threads, int interOpThreads, int kernelThreads,
-      ConvGuard.Report conv, long allocatorThreshold, boolean cudaKernels, int cudaDevices) {
+  public record State(
+      Settings settings,
+      int threads,
+      int interOpThreads,
+      int kernelThreads,
+      ConvGuard.Report conv,
+      long allocatorThreshold,
+      boolean cudaKernels,
+      int cudaDevices) {
     /** One line per item, for {@code spinekit info} and logs. */
     public String describe() {
-      return String.join("\n",
+      return String.join(
+          "\n",
           "libtorch threads: " + threads + " intra-op, " + interOpThreads + " inter-op",
-          "OpenBLAS threads: " + (settings.blasThreads() == 0 ? "as loaded"
-              : Integer.toString(settings.blasThreads())),
+          "OpenBLAS threads: "
+              + (settings.blasThreads() == 0
+                  ? "as loaded"
+                  : Integer.toString(settings.blasThreads())),
           "kernel threads: " + kernelThreads,
           "convolution guard: " + conv.describe(),
           "NNPACK: " + (settings.nnpack() ? "allowed" : "off"),
-          "allocator: " + (allocatorThreshold > GLIBC_DEFAULT_THRESHOLD
-              ? "freed memory kept in the process (glibc mmap threshold " + allocatorThreshold
-                  + ")" : "glibc's settings"),
+          "allocator: "
+              + (allocatorThreshold > GLIBC_DEFAULT_THRESHOLD
+                  ? "freed memory kept in the process (glibc mmap threshold "
+                      + allocatorThreshold
+                      + ")"
+                  : "glibc's settings"),
           "CUDA kernels compiled: " + cudaKernels + ", CUDA devices: " + cudaDevices);
     }
   }
@@ -180,9 +202,9 @@ public final class NativeRuntime {
   private static boolean interOpSet;
 
   /**
-   * Applies {@code settings} and returns what is then in effect. May be called again (a later
-   * call changes thread counts); the inter-op thread count can be set only once per process,
-   * so a second, different value is refused.
+   * Applies {@code settings} and returns what is then in effect. May be called again (a later call
+   * changes thread counts); the inter-op thread count can be set only once per process, so a
+   * second, different value is refused.
    *
    * @throws IllegalStateException when libtorch refuses the inter-op thread count
    */
@@ -191,24 +213,29 @@ public final class NativeRuntime {
       throw new IllegalArgumentException("settings: expected settings, got null");
     }
     if (settings.blasThreads() > 0) {
-      org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(
-          settings.blasThreads());
+      org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(settings.blasThreads());
     }
     if (settings.threads() > 0) torch.set_num_threads(settings.threads());
     if (settings.interOpThreads() > 0) {
       int now = (int) torch.get_num_interop_threads();
       if (now != settings.interOpThreads()) {
         if (interOpSet) {
-          throw new IllegalStateException("interOpThreads: already set to " + now
-              + " in this process; libtorch accepts one value (asked for "
-              + settings.interOpThreads() + ")");
+          throw new IllegalStateException(
+              "interOpThreads: already set to "
+                  + now
+                  + " in this process; libtorch accepts one value (asked for "
+                  + settings.interOpThreads()
+                  + ")");
         }
         try {
           torch.set_num_interop_threads(settings.interOpThreads());
         } catch (RuntimeException e) {
-          throw new IllegalStateException("interOpThreads: libtorch refused "
-              + settings.interOpThreads() + " (it must be set before any inter-op work): "
-              + firstLine(e.getMessage()), e);
+          throw new IllegalStateException(
+              "interOpThreads: libtorch refused "
+                  + settings.interOpThreads()
+                  + " (it must be set before any inter-op work): "
+                  + firstLine(e.getMessage()),
+              e);
         }
       }
       interOpSet = true;
@@ -216,14 +243,22 @@ public final class NativeRuntime {
     Kernels.setNumThreads(settings.kernelThreads());
     boolean warm = Kernels.allocatorMmapThreshold() > GLIBC_DEFAULT_THRESHOLD;
     if (settings.warmAllocator() != warm && !Kernels.keepAllocatorWarm(settings.warmAllocator())) {
-      throw new IllegalStateException("warmAllocator: the C library refused the malloc settings"
-          + " (not glibc?); configure with warmAllocator false");
+      throw new IllegalStateException(
+          "warmAllocator: the C library refused the malloc settings"
+              + " (not glibc?); configure with warmAllocator false");
     }
     torch.globalContext().setUserEnabledNNPACK(settings.nnpack());
     ConvGuard.Report conv = ConvGuard.apply(settings.convGuard());
-    State s = new State(settings, torch.get_num_threads(), (int) torch.get_num_interop_threads(),
-        Kernels.numThreads(), conv, Kernels.allocatorMmapThreshold(), Kernels.cudaCompiled(),
-        Kernels.cudaDeviceCount());
+    State s =
+        new State(
+            settings,
+            torch.get_num_threads(),
+            (int) torch.get_num_interop_threads(),
+            Kernels.numThreads(),
+            conv,
+            Kernels.allocatorMmapThreshold(),
+            Kernels.cudaCompiled(),
+            Kernels.cudaDeviceCount());
     state = s;
     return s;
   }
@@ -248,9 +283,9 @@ public final class NativeRuntime {
   }
 
   /**
-   * Runs {@code body} with libtorch at {@code threads} intra-op threads and restores the count
-   * it found (0 runs it unchanged): for work such as a training run that owns the process for a
-   * while. Not for concurrent use by several threads, whose counts would interleave.
+   * Runs {@code body} with libtorch at {@code threads} intra-op threads and restores the count it
+   * found (0 runs it unchanged): for work such as a training run that owns the process for a while.
+   * Not for concurrent use by several threads, whose counts would interleave.
    */
   public static <T, E extends Exception> T withThreads(int threads, Work<T, E> body) throws E {
     if (threads < 0) throw new IllegalArgumentException("threads: expected >= 0, got " + threads);

@@ -7,15 +7,15 @@ import java.util.SplittableRandom;
 
 /**
  * The random anatomy of one synthetic cervical spine CT study: a curved spinal axis (cervical
- * lordosis, upper thoracic kyphosis), the vertebrae C1..T12 placed along it with their discs,
- * the spinal canal and cord, the outline of the neck and chest with its fat layer, the airway,
- * the ribs of the thoracic levels and the lungs inside them, the skull base, tissue densities,
- * noise level, fractures and the image grid.
+ * lordosis, upper thoracic kyphosis), the vertebrae C1..T12 placed along it with their discs, the
+ * spinal canal and cord, the outline of the neck and chest with its fat layer, the airway, the ribs
+ * of the thoracic levels and the lungs inside them, the skull base, tissue densities, noise level,
+ * fractures and the image grid.
  *
- * <p>Everything is drawn from one {@link SplittableRandom} seeded by the study's seed, so the
- * same seed gives the same anatomy. {@link #withFractures} keeps all of it and changes only the
- * fractures, which lets a test compare one study with and without its fracture. Patient
- * coordinates are DICOM LPS mm: x towards the patient's left, y posterior, z superior.
+ * <p>Everything is drawn from one {@link SplittableRandom} seeded by the study's seed, so the same
+ * seed gives the same anatomy. {@link #withFractures} keeps all of it and changes only the
+ * fractures, which lets a test compare one study with and without its fracture. Patient coordinates
+ * are DICOM LPS mm: x towards the patient's left, y posterior, z superior.
  */
 public final class CervicalAnatomy {
   /** Names of labels 1..19. */
@@ -50,10 +50,26 @@ public final class CervicalAnatomy {
   };
   // neck / chest outline per label: half width, half depth, centre offset from the axis (y)
   private static final double[][] OUTLINE = {
-    {}, {72, 85, -10}, {66, 72, -3}, {58, 62, 4}, {58, 60, 5}, {58, 60, 5}, {60, 61, 5},
-    {68, 64, 3}, {110, 80, -10}, {150, 95, -25}, {170, 105, -35}, {175, 110, -40},
-    {180, 112, -42}, {182, 115, -44}, {184, 116, -45}, {185, 117, -46}, {185, 118, -46},
-    {184, 118, -45}, {182, 117, -44}, {180, 116, -42}
+    {},
+    {72, 85, -10},
+    {66, 72, -3},
+    {58, 62, 4},
+    {58, 60, 5},
+    {58, 60, 5},
+    {60, 61, 5},
+    {68, 64, 3},
+    {110, 80, -10},
+    {150, 95, -25},
+    {170, 105, -35},
+    {175, 110, -40},
+    {180, 112, -42},
+    {182, 115, -44},
+    {184, 116, -45},
+    {185, 117, -46},
+    {185, 118, -46},
+    {184, 118, -45},
+    {182, 117, -44},
+    {180, 116, -42}
   };
   // airway per label: distance in front of the axis, half width, half depth
   private static final double[][] AIRWAY = {
@@ -62,10 +78,12 @@ public final class CervicalAnatomy {
     {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}, {32, 8, 8}
   };
   // lateral semi-axis of the rib ellipses of T1..T12 (mm)
-  private static final double[] RIB_SEMI_AXIS = {55, 75, 95, 108, 115, 120, 124, 127, 129, 130,
-      128, 124};
-  private static final double[] FRACTURE_LEVEL_WEIGHT = {0, 0.08, 0.20, 0.05, 0.07, 0.15, 0.22,
-      0.23};
+  private static final double[] RIB_SEMI_AXIS = {
+    55, 75, 95, 108, 115, 120, 124, 127, 129, 130, 128, 124
+  };
+  private static final double[] FRACTURE_LEVEL_WEIGHT = {
+    0, 0.08, 0.20, 0.05, 0.07, 0.15, 0.22, 0.23
+  };
   private static final double TAB_STEP = 0.25;
 
   // image grid
@@ -173,8 +191,8 @@ public final class CervicalAnatomy {
    * @param lastLabel the vertebra (8..19, T1..T12) through whose body the series ends
    * @param fractured whether to give the study one to three fractured cervical vertebrae
    */
-  public static CervicalAnatomy sample(long seed, int size, double pixel, double sliceSpacing,
-      int lastLabel, boolean fractured) {
+  public static CervicalAnatomy sample(
+      long seed, int size, double pixel, double sliceSpacing, int lastLabel, boolean fractured) {
     if (size < 32 || size > 2048) {
       throw new IllegalArgumentException("size: expected 32..2048 pixels, got " + size);
     }
@@ -182,12 +200,10 @@ public final class CervicalAnatomy {
       throw new IllegalArgumentException("pixel: expected a spacing in 0.1..5 mm, got " + pixel);
     }
     if (!(sliceSpacing >= 0.1 && sliceSpacing <= 5)) {
-      throw new IllegalArgumentException("sliceSpacing: expected 0.1..5 mm, got "
-          + sliceSpacing);
+      throw new IllegalArgumentException("sliceSpacing: expected 0.1..5 mm, got " + sliceSpacing);
     }
     if (lastLabel < 8 || lastLabel > 19) {
-      throw new IllegalArgumentException("lastLabel: expected 8..19 (T1..T12), got "
-          + lastLabel);
+      throw new IllegalArgumentException("lastLabel: expected 8..19 (T1..T12), got " + lastLabel);
     }
     SplittableRandom rnd = new SplittableRandom(seed);
     Builder b = new Builder();
@@ -241,10 +257,14 @@ public final class CervicalAnatomy {
     int i0 = (int) Math.round(-sMin / TAB_STEP);
     for (int i = 0; i < n; i++) {
       double si = sMin + i * TAB_STEP;
-      phi[i] = si <= cervicalEnd
-          ? phi0 - lordosis * Math.cos(Math.PI * clamp(si / cervicalEnd, 0, 1))
-          : phi0 + lordosis - (lordosis + kyphosis)
-              * 0.5 * (1 - Math.cos(Math.PI * clamp((si - cervicalEnd) / thoracicLength, 0, 1)));
+      phi[i] =
+          si <= cervicalEnd
+              ? phi0 - lordosis * Math.cos(Math.PI * clamp(si / cervicalEnd, 0, 1))
+              : phi0
+                  + lordosis
+                  - (lordosis + kyphosis)
+                      * 0.5
+                      * (1 - Math.cos(Math.PI * clamp((si - cervicalEnd) / thoracicLength, 0, 1)));
       b.axisX[i] = lateralX + lateral * Math.sin(Math.PI * si / 200);
     }
     b.axisY[i0] = 0;
@@ -287,8 +307,9 @@ public final class CervicalAnatomy {
     List<CervicalVertebra> verts = new ArrayList<>();
     for (int l = 1; l <= 19; l++) {
       double[] p = b.axisAt(s[l]);
-      verts.add(new CervicalVertebra(l, type(l), dims[l], p[0], p[1], p[2], p[3],
-          b.cortexHu[l], b.cancellousHu[l], null));
+      verts.add(
+          new CervicalVertebra(
+              l, type(l), dims[l], p[0], p[1], p[2], p[3], b.cortexHu[l], b.cancellousHu[l], null));
     }
 
     // --- discs between the bodies from C2/C3 down
@@ -408,8 +429,7 @@ public final class CervicalAnatomy {
       CervicalFracture f = fracture(rnd, label, builder.dims[label], builder.fractureHalfWidth);
       if (kind == null || f.kind() == kind) return f;
     }
-    throw new IllegalArgumentException("kind: " + kind + " is not drawn for "
-        + NAMES[label]);
+    throw new IllegalArgumentException("kind: " + kind + " is not drawn for " + NAMES[label]);
   }
 
   public int rows() {
@@ -527,8 +547,11 @@ public final class CervicalAnatomy {
   // ------------------------------------------------------------------------------------------
 
   private static CervicalVertebra.Type type(int l) {
-    return l == 1 ? CervicalVertebra.Type.ATLAS : l == 2 ? CervicalVertebra.Type.AXIS
-        : l <= 7 ? CervicalVertebra.Type.CERVICAL : CervicalVertebra.Type.THORACIC;
+    return l == 1
+        ? CervicalVertebra.Type.ATLAS
+        : l == 2
+            ? CervicalVertebra.Type.AXIS
+            : l <= 7 ? CervicalVertebra.Type.CERVICAL : CervicalVertebra.Type.THORACIC;
   }
 
   private static CervicalVertebra.Dims atlas(double j) {
@@ -658,89 +681,142 @@ public final class CervicalAnatomy {
     return 7;
   }
 
-  private static CervicalFracture fracture(SplittableRandom rnd, int l, CervicalVertebra.Dims g,
-      double halfWidth) {
+  private static CervicalFracture fracture(
+      SplittableRandom rnd, int l, CervicalVertebra.Dims g, double halfWidth) {
     double k = rnd.nextDouble();
-    CervicalFracture.Kind kind = l <= 2
-        ? (k < 0.6 ? CervicalFracture.Kind.CRACK : CervicalFracture.Kind.STEP)
-        : (k < 0.4 ? CervicalFracture.Kind.CRACK
-            : k < 0.7 ? CervicalFracture.Kind.STEP : CervicalFracture.Kind.COLLAPSE);
+    CervicalFracture.Kind kind =
+        l <= 2
+            ? (k < 0.6 ? CervicalFracture.Kind.CRACK : CervicalFracture.Kind.STEP)
+            : (k < 0.4
+                ? CervicalFracture.Kind.CRACK
+                : k < 0.7 ? CervicalFracture.Kind.STEP : CervicalFracture.Kind.COLLAPSE);
     switch (kind) {
-      case CRACK: {
-        double th = uniform(rnd, 0, Math.PI);
-        double tau = Math.toRadians(uniform(rnd, -25, 25));
-        if (l == 1) {
-          // through the anterior or posterior arch, across the ring
-          boolean anterior = rnd.nextBoolean();
-          double side = rnd.nextBoolean() ? 1 : -1;
-          double pu = side * uniform(rnd, 2, 9) * (anterior ? 1 : 1.1);
-          double pv = anterior ? g.vc - g.rcv - 0.5 * g.t : g.vc + g.rcv + 0.5 * g.t;
-          th = Math.toRadians(uniform(rnd, -30, 30));
-          tau = Math.toRadians(uniform(rnd, -15, 15));
-          return new CervicalFracture(l, kind, Math.cos(th) * Math.cos(tau),
-              Math.sin(th) * Math.cos(tau), Math.sin(tau), pu, pv, 0, 0, 0, 0, halfWidth, 8, 0);
+      case CRACK:
+        {
+          double th = uniform(rnd, 0, Math.PI);
+          double tau = Math.toRadians(uniform(rnd, -25, 25));
+          if (l == 1) {
+            // through the anterior or posterior arch, across the ring
+            boolean anterior = rnd.nextBoolean();
+            double side = rnd.nextBoolean() ? 1 : -1;
+            double pu = side * uniform(rnd, 2, 9) * (anterior ? 1 : 1.1);
+            double pv = anterior ? g.vc - g.rcv - 0.5 * g.t : g.vc + g.rcv + 0.5 * g.t;
+            th = Math.toRadians(uniform(rnd, -30, 30));
+            tau = Math.toRadians(uniform(rnd, -15, 15));
+            return new CervicalFracture(
+                l,
+                kind,
+                Math.cos(th) * Math.cos(tau),
+                Math.sin(th) * Math.cos(tau),
+                Math.sin(tau),
+                pu,
+                pv,
+                0,
+                0,
+                0,
+                0,
+                halfWidth,
+                8,
+                0);
+          }
+          if (l == 2 && rnd.nextBoolean()) {
+            // through the base of the dens
+            double alpha = Math.toRadians(uniform(rnd, 15, 35));
+            double az = uniform(rnd, 0, 2 * Math.PI);
+            return new CervicalFracture(
+                l,
+                kind,
+                Math.sin(alpha) * Math.cos(az),
+                Math.sin(alpha) * Math.sin(az),
+                Math.cos(alpha),
+                0,
+                0,
+                g.hh + uniform(rnd, 0.5, 3),
+                0,
+                0,
+                0,
+                halfWidth,
+                1.1 * g.dr + 2.5,
+                0);
+          }
+          double pu = uniform(rnd, -0.4, 0.4) * g.a;
+          double pv = uniform(rnd, -0.4, 0.4) * g.b;
+          double pw = uniform(rnd, -0.3, 0.3) * g.hh;
+          return new CervicalFracture(
+              l,
+              kind,
+              Math.cos(th) * Math.cos(tau),
+              Math.sin(th) * Math.cos(tau),
+              Math.sin(tau),
+              pu,
+              pv,
+              pw,
+              0,
+              0,
+              0,
+              halfWidth,
+              Math.sqrt(g.a * g.a + g.b * g.b) + 1.5,
+              0);
         }
-        if (l == 2 && rnd.nextBoolean()) {
-          // through the base of the dens
-          double alpha = Math.toRadians(uniform(rnd, 15, 35));
-          double az = uniform(rnd, 0, 2 * Math.PI);
-          return new CervicalFracture(l, kind, Math.sin(alpha) * Math.cos(az),
-              Math.sin(alpha) * Math.sin(az), Math.cos(alpha), 0, 0, g.hh + uniform(rnd, 0.5, 3),
-              0, 0, 0, halfWidth, 1.1 * g.dr + 2.5, 0);
+      case STEP:
+        {
+          double nu;
+          double nv;
+          double nw;
+          double pu;
+          double pv;
+          if (l == 1) {
+            // one lateral part of the ring slides along a near-sagittal plane
+            double side = rnd.nextBoolean() ? 1 : -1;
+            double th = Math.toRadians(uniform(rnd, -30, 30));
+            double tau = Math.toRadians(uniform(rnd, -15, 15));
+            nu = side * Math.cos(th) * Math.cos(tau);
+            nv = Math.sin(th) * Math.cos(tau);
+            nw = Math.sin(tau);
+            pu = side * uniform(rnd, 4, 9);
+            pv = g.vc;
+          } else {
+            // an anterior fragment of the body slides along an oblique near-coronal plane
+            double th = Math.toRadians(uniform(rnd, -50, 50));
+            double tau = Math.toRadians(uniform(rnd, -20, 20));
+            nu = Math.sin(th) * Math.cos(tau);
+            nv = -Math.cos(th) * Math.cos(tau);
+            nw = Math.sin(tau);
+            pu = 0;
+            pv = -g.b * uniform(rnd, 0.1, 0.5);
+          }
+          // in-plane directions: horizontal e1 = n x w^, e2 = n x e1
+          double e1u = nv;
+          double e1v = -nu;
+          double e1n = Math.hypot(e1u, e1v);
+          e1u /= e1n;
+          e1v /= e1n;
+          double e2u = nv * 0 - nw * e1v;
+          double e2v = nw * e1u - nu * 0;
+          double e2w = nu * e1v - nv * e1u;
+          double m = uniform(rnd, 2, 3);
+          double beta = Math.toRadians(uniform(rnd, -60, 60));
+          double cb = Math.cos(beta);
+          double sb = Math.sin(beta);
+          return new CervicalFracture(
+              l,
+              kind,
+              nu,
+              nv,
+              nw,
+              pu,
+              pv,
+              0,
+              m * (cb * e1u + sb * e2u),
+              m * (cb * e1v + sb * e2v),
+              m * sb * e2w,
+              0.75 * halfWidth,
+              0,
+              0);
         }
-        double pu = uniform(rnd, -0.4, 0.4) * g.a;
-        double pv = uniform(rnd, -0.4, 0.4) * g.b;
-        double pw = uniform(rnd, -0.3, 0.3) * g.hh;
-        return new CervicalFracture(l, kind, Math.cos(th) * Math.cos(tau),
-            Math.sin(th) * Math.cos(tau), Math.sin(tau), pu, pv, pw, 0, 0, 0, halfWidth,
-            Math.sqrt(g.a * g.a + g.b * g.b) + 1.5, 0);
-      }
-      case STEP: {
-        double nu;
-        double nv;
-        double nw;
-        double pu;
-        double pv;
-        if (l == 1) {
-          // one lateral part of the ring slides along a near-sagittal plane
-          double side = rnd.nextBoolean() ? 1 : -1;
-          double th = Math.toRadians(uniform(rnd, -30, 30));
-          double tau = Math.toRadians(uniform(rnd, -15, 15));
-          nu = side * Math.cos(th) * Math.cos(tau);
-          nv = Math.sin(th) * Math.cos(tau);
-          nw = Math.sin(tau);
-          pu = side * uniform(rnd, 4, 9);
-          pv = g.vc;
-        } else {
-          // an anterior fragment of the body slides along an oblique near-coronal plane
-          double th = Math.toRadians(uniform(rnd, -50, 50));
-          double tau = Math.toRadians(uniform(rnd, -20, 20));
-          nu = Math.sin(th) * Math.cos(tau);
-          nv = -Math.cos(th) * Math.cos(tau);
-          nw = Math.sin(tau);
-          pu = 0;
-          pv = -g.b * uniform(rnd, 0.1, 0.5);
-        }
-        // in-plane directions: horizontal e1 = n x w^, e2 = n x e1
-        double e1u = nv;
-        double e1v = -nu;
-        double e1n = Math.hypot(e1u, e1v);
-        e1u /= e1n;
-        e1v /= e1n;
-        double e2u = nv * 0 - nw * e1v;
-        double e2v = nw * e1u - nu * 0;
-        double e2w = nu * e1v - nv * e1u;
-        double m = uniform(rnd, 2, 3);
-        double beta = Math.toRadians(uniform(rnd, -60, 60));
-        double cb = Math.cos(beta);
-        double sb = Math.sin(beta);
-        return new CervicalFracture(l, kind, nu, nv, nw, pu, pv, 0,
-            m * (cb * e1u + sb * e2u), m * (cb * e1v + sb * e2v), m * sb * e2w,
-            0.75 * halfWidth, 0, 0);
-      }
       default:
-        return new CervicalFracture(l, kind, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
-            uniform(rnd, 0.2, 0.4));
+        return new CervicalFracture(
+            l, kind, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, uniform(rnd, 0.2, 0.4));
     }
   }
 

@@ -12,8 +12,8 @@ final class CervicalDisc {
   final double hh;
   final double[] box;
 
-  private CervicalDisc(double cx, double cy, double cz, double ay, double az, double a, double b,
-      double hh) {
+  private CervicalDisc(
+      double cx, double cy, double cz, double ay, double az, double a, double b, double hh) {
     this.cx = cx;
     this.cy = cy;
     this.cz = cz;
@@ -24,8 +24,8 @@ final class CervicalDisc {
     this.hh = hh;
     double r = Math.max(a, b) + 1;
     double e = hh + 1;
-    this.box = new double[] {cx - a - 1, cx + a + 1, cy - r - e, cy + r + e, cz - r - e,
-        cz + r + e};
+    this.box =
+        new double[] {cx - a - 1, cx + a + 1, cy - r - e, cy + r + e, cz - r - e, cz + r + e};
   }
 
   static CervicalDisc between(CervicalVertebra upper, CervicalVertebra lower) {
@@ -34,9 +34,14 @@ final class CervicalDisc {
     double dy = top[1] - bottom[1];
     double dz = top[2] - bottom[2];
     double len = Math.hypot(dy, dz);
-    return new CervicalDisc(0.5 * (top[0] + bottom[0]), 0.5 * (top[1] + bottom[1]),
-        0.5 * (top[2] + bottom[2]), dy / len, dz / len,
-        0.97 * Math.min(upper.d.a, lower.d.a), 0.97 * Math.min(upper.d.b, lower.d.b),
+    return new CervicalDisc(
+        0.5 * (top[0] + bottom[0]),
+        0.5 * (top[1] + bottom[1]),
+        0.5 * (top[2] + bottom[2]),
+        dy / len,
+        dz / len,
+        0.97 * Math.min(upper.d.a, lower.d.a),
+        0.97 * Math.min(upper.d.b, lower.d.b),
         0.5 * len + 1.5);
   }
 

@@ -25,8 +25,8 @@ final class CervicalNoise {
   }
 
   /**
-   * An approximately standard normal value for (key, index): the sum of four uniform 16-bit
-   * fields of one hash (Irwin-Hall), centred and scaled to unit variance; within 2 sqrt(3).
+   * An approximately standard normal value for (key, index): the sum of four uniform 16-bit fields
+   * of one hash (Irwin-Hall), centred and scaled to unit variance; within 2 sqrt(3).
    */
   static float gaussian(long key, long index) {
     long h = mix(key + GOLDEN * index);

@@ -1,9 +1,9 @@
 package org.spinekit.synth;
 
 /**
- * The skull base above C1 (unlabelled bone), in the frame of C1: occipital condyles on the
- * lateral masses of the atlas and the lower part of the skull, an ellipsoidal shell whose
- * floor is pierced by the foramen magnum.
+ * The skull base above C1 (unlabelled bone), in the frame of C1: occipital condyles on the lateral
+ * masses of the atlas and the lower part of the skull, an ellipsoidal shell whose floor is pierced
+ * by the foramen magnum.
  */
 final class CervicalOcciput {
   final CervicalVertebra c1;
@@ -15,8 +15,7 @@ final class CervicalOcciput {
     this.sc = sc;
     double[] lo = c1.toPatient(0, 0, 6 * sc);
     double r = 75 * sc;
-    this.box = new double[] {lo[0] - r, lo[0] + r, lo[1] - r, lo[1] + r, lo[2] - 15,
-        lo[2] + 120};
+    this.box = new double[] {lo[0] - r, lo[0] + r, lo[1] - r, lo[1] + r, lo[2] - 15, lo[2] + 120};
   }
 
   /** 0 outside, 1 cortex, 2 cancellous. */
@@ -44,8 +43,8 @@ final class CervicalOcciput {
     double eu = u / 60;
     double ev = (v - 15) / 66;
     double ew = (w - 62) / 46;
-    boolean inner = du * du + dv * dv + dw * dw < 1 && eu * eu + ev * ev + ew * ew > 1
-        && hole > 1.3;
+    boolean inner =
+        du * du + dv * dv + dw * dw < 1 && eu * eu + ev * ev + ew * ew > 1 && hole > 1.3;
     return inner ? 2 : 1;
   }
 }

@@ -6,16 +6,16 @@ import java.util.stream.IntStream;
 import org.spinekit.io.Volume;
 
 /**
- * Renders a {@link CervicalAnatomy} onto its axial grid: the CT image (HU stored as unsigned
- * 16-bit with Rescale Intercept -1024, Slope 1) and the vertebra label mask (0 background, 1..7
- * C1..C7, 8..19 T1..T12), slice 0 the most superior, as in the RSNA 2022 series.
+ * Renders a {@link CervicalAnatomy} onto its axial grid: the CT image (HU stored as unsigned 16-bit
+ * with Rescale Intercept -1024, Slope 1) and the vertebra label mask (0 background, 1..7 C1..C7,
+ * 8..19 T1..T12), slice 0 the most superior, as in the RSNA 2022 series.
  *
- * <p>Each slice is evaluated on its own (in parallel on the common or the calling fork-join
- * pool) without allocating per voxel; the noise is a hash of the voxel index, so the result does
- * not depend on the order or the number of threads. Intensities: air, fat, muscle with a slow
- * texture, airway, lungs, CSF and cord, discs, skull base, ribs, cortical and cancellous bone,
- * fracture lines; then a 3x3 binomial blur in plane and Gaussian noise. The mask comes from the
- * same bone geometry before blur and noise.
+ * <p>Each slice is evaluated on its own (in parallel on the common or the calling fork-join pool)
+ * without allocating per voxel; the noise is a hash of the voxel index, so the result does not
+ * depend on the order or the number of threads. Intensities: air, fat, muscle with a slow texture,
+ * airway, lungs, CSF and cord, discs, skull base, ribs, cortical and cancellous bone, fracture
+ * lines; then a 3x3 binomial blur in plane and Gaussian noise. The mask comes from the same bone
+ * geometry before blur and noise.
  */
 public final class CervicalPhantom {
   /** HU of the stored value 0. */
@@ -24,9 +24,8 @@ public final class CervicalPhantom {
   private CervicalPhantom() {}
 
   /**
-   * One box of {@code train_bounding_boxes.csv}: the pixels of one fractured vertebra in one
-   * slice where the fracture changed the bone; {@code x} is the first column, {@code y} the
-   * first row.
+   * One box of {@code train_bounding_boxes.csv}: the pixels of one fractured vertebra in one slice
+   * where the fracture changed the bone; {@code x} is the first column, {@code y} the first row.
    */
   public record Box(int label, int instanceNumber, int x, int y, int width, int height) {}
 
@@ -46,21 +45,29 @@ public final class CervicalPhantom {
       if (v.fracture != null) fractured.add(v);
     }
     int[][] zone = new int[slices][4 * fractured.size()];
-    IntStream.range(0, slices).parallel().forEach(k -> renderSlice(an, k, image, mask,
-        fractured, zone[k]));
+    IntStream.range(0, slices)
+        .parallel()
+        .forEach(k -> renderSlice(an, k, image, mask, fractured, zone[k]));
 
-    Volume img = geometry(an, Volume.builder(slices, rows, cols))
-        .shorts(image, false, 1, RESCALE_INTERCEPT).build();
-    Volume msk = geometry(an, Volume.builder(slices, rows, cols)).shorts(mask, false, 1, 0)
-        .build();
+    Volume img =
+        geometry(an, Volume.builder(slices, rows, cols))
+            .shorts(image, false, 1, RESCALE_INTERCEPT)
+            .build();
+    Volume msk = geometry(an, Volume.builder(slices, rows, cols)).shorts(mask, false, 1, 0).build();
 
     List<Box> boxes = new ArrayList<>();
     for (int k = 0; k < slices; k++) {
       for (int f = 0; f < fractured.size(); f++) {
         int[] z = zone[k];
         if (z[4 * f] <= z[4 * f + 1]) {
-          boxes.add(new Box(fractured.get(f).label, k + 1, z[4 * f + 2], z[4 * f],
-              z[4 * f + 3] - z[4 * f + 2] + 1, z[4 * f + 1] - z[4 * f] + 1));
+          boxes.add(
+              new Box(
+                  fractured.get(f).label,
+                  k + 1,
+                  z[4 * f + 2],
+                  z[4 * f],
+                  z[4 * f + 3] - z[4 * f + 2] + 1,
+                  z[4 * f + 1] - z[4 * f] + 1));
         }
       }
     }
@@ -74,8 +81,13 @@ public final class CervicalPhantom {
         .sliceDirection(new double[] {0, 0, -1});
   }
 
-  private static void renderSlice(CervicalAnatomy an, int k, short[] image, short[] mask,
-      List<CervicalVertebra> fractured, int[] zone) {
+  private static void renderSlice(
+      CervicalAnatomy an,
+      int k,
+      short[] image,
+      short[] mask,
+      List<CervicalVertebra> fractured,
+      int[] zone) {
     int rows = an.rows;
     int cols = an.columns;
     int plane = rows * cols;
@@ -118,8 +130,7 @@ public final class CervicalPhantom {
     }
     float[] texY = new float[rows];
     for (int r = 0; r < rows; r++) {
-      texY[r] = (float) (8 * Math.cos((an.y0 + r * px) / 23.0 + an.texturePhaseY
-          + 0.05 * z));
+      texY[r] = (float) (8 * Math.cos((an.y0 + r * px) / 23.0 + an.texturePhaseY + 0.05 * z));
     }
     float muscle = (float) an.muscleHu;
     for (int r = 0; r < rows; r++) {

@@ -1,9 +1,9 @@
 package org.spinekit.synth;
 
 /**
- * A rib (unlabelled bone, as in the RSNA masks): an arc of an ellipse centred on the
- * vertebra's mid-sagittal plane, from the tip of the transverse process laterally and
- * forwards, dropping as it goes, in the frame of its vertebra.
+ * A rib (unlabelled bone, as in the RSNA masks): an arc of an ellipse centred on the vertebra's
+ * mid-sagittal plane, from the tip of the transverse process laterally and forwards, dropping as it
+ * goes, in the frame of its vertebra.
  */
 final class CervicalRib {
   final CervicalVertebra vertebra;

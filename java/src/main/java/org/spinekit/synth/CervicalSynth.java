@@ -14,9 +14,9 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 import org.spinekit.io.dicom.Compression;
 import org.spinekit.io.dicom.DicomWriter;
+import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.io.nifti.Nifti;
 import org.spinekit.io.nifti.NiftiImage;
-import org.spinekit.io.kaggle.Rsna2022;
 
 /**
  * Generates synthetic cervical spine CT studies in the layout of the RSNA 2022 Cervical Spine
@@ -32,19 +32,22 @@ import org.spinekit.io.kaggle.Rsna2022;
  * out/synth_truth.csv                          per vertebra: fracture kind, centre, extent
  * </pre>
  *
- * <p>Each study's anatomy, fractures and noise come from (seed, study index) only, so studies
- * are generated in parallel on a fixed pool and the same {@link Config} gives byte-identical
- * files, compressed or not, whatever the thread count. About {@link Config#fractureRate()} of
- * the studies (rounded, chosen by the seed) have one to three fractured vertebrae among C1..C7.
+ * <p>Each study's anatomy, fractures and noise come from (seed, study index) only, so studies are
+ * generated in parallel on a fixed pool and the same {@link Config} gives byte-identical files,
+ * compressed or not, whatever the thread count. About {@link Config#fractureRate()} of the studies
+ * (rounded, chosen by the seed) have one to three fractured vertebrae among C1..C7.
  */
 public final class CervicalSynth {
   private CervicalSynth() {}
 
   /** Excluded from training in the RSNA 2022 write-up; never used as synthetic study numbers. */
   private static final Set<Integer> RESERVED = Set.of(20574, 29952);
+
   private static final String STUDY_PREFIX = "1.2.826.0.1.3680043.";
+
   /** The ground truth table beside the Kaggle CSVs. */
   public static final String TRUTH_CSV = "synth_truth.csv";
+
   /** The test studies' images, as on Kaggle. */
   public static final String TEST_IMAGES_DIR = "test_images";
 
@@ -57,15 +60,23 @@ public final class CervicalSynth {
    * @param imageSize rows and columns of every slice
    * @param pixelSpacing in-plane spacing, mm
    * @param sliceSpacing distance between slices, mm
-   * @param lastVertebra label (8..19, T1..T12) of the vertebra through whose body the series
-   *     ends; the vertebrae above it are whole, those below absent
+   * @param lastVertebra label (8..19, T1..T12) of the vertebra through whose body the series ends;
+   *     the vertebrae above it are whole, those below absent
    * @param fractureRate fraction of studies (of each split) with at least one fracture
    * @param compression transfer syntax of the DICOM files (all lossless)
    * @param threads worker threads; does not change the output
    */
-  public record Config(int studies, int testStudies, long seed, int imageSize,
-      double pixelSpacing, double sliceSpacing, int lastVertebra, double fractureRate,
-      Compression compression, int threads) {
+  public record Config(
+      int studies,
+      int testStudies,
+      long seed,
+      int imageSize,
+      double pixelSpacing,
+      double sliceSpacing,
+      int lastVertebra,
+      double fractureRate,
+      Compression compression,
+      int threads) {
     public Config {
       if (studies < 0 || studies > 30000) {
         throw new IllegalArgumentException("studies: expected 0..30000, got " + studies);
@@ -74,24 +85,21 @@ public final class CervicalSynth {
         throw new IllegalArgumentException("testStudies: expected 0..30000, got " + testStudies);
       }
       if (studies + testStudies == 0) {
-        throw new IllegalArgumentException("studies: expected at least one study in all, got 0"
-            + " training and 0 test studies");
+        throw new IllegalArgumentException(
+            "studies: expected at least one study in all, got 0" + " training and 0 test studies");
       }
       if (imageSize < 64 || imageSize > 1024) {
-        throw new IllegalArgumentException("imageSize: expected 64..1024 pixels, got "
-            + imageSize);
+        throw new IllegalArgumentException("imageSize: expected 64..1024 pixels, got " + imageSize);
       }
       if (!(pixelSpacing >= 0.2 && pixelSpacing <= 3)) {
-        throw new IllegalArgumentException("pixelSpacing: expected 0.2..3 mm, got "
-            + pixelSpacing);
+        throw new IllegalArgumentException("pixelSpacing: expected 0.2..3 mm, got " + pixelSpacing);
       }
       if (!(sliceSpacing >= 0.2 && sliceSpacing <= 3)) {
-        throw new IllegalArgumentException("sliceSpacing: expected 0.2..3 mm, got "
-            + sliceSpacing);
+        throw new IllegalArgumentException("sliceSpacing: expected 0.2..3 mm, got " + sliceSpacing);
       }
       if (lastVertebra < 8 || lastVertebra > 19) {
-        throw new IllegalArgumentException("lastVertebra: expected a label 8..19 (T1..T12), got "
-            + lastVertebra);
+        throw new IllegalArgumentException(
+            "lastVertebra: expected a label 8..19 (T1..T12), got " + lastVertebra);
       }
       if (!(fractureRate >= 0 && fractureRate <= 1)) {
         throw new IllegalArgumentException("fractureRate: expected 0..1, got " + fractureRate);
@@ -113,61 +121,151 @@ public final class CervicalSynth {
     }
 
     /**
-     * For the demo: 8 training and 2 test studies of 256 x 256 pixels at 0.7 mm, 0.8 mm slices
-     * from the skull base into T3 (about 280 slices each).
+     * For the demo: 8 training and 2 test studies of 256 x 256 pixels at 0.7 mm, 0.8 mm slices from
+     * the skull base into T3 (about 280 slices each).
      */
     public static Config demo(long seed) {
       return new Config(8, 2, seed, 256, 0.7, 0.8, 10, 0.5, Compression.NONE, defaultThreads());
     }
 
     public Config withStudies(int n) {
-      return new Config(n, testStudies, seed, imageSize, pixelSpacing, sliceSpacing,
-          lastVertebra, fractureRate, compression, threads);
+      return new Config(
+          n,
+          testStudies,
+          seed,
+          imageSize,
+          pixelSpacing,
+          sliceSpacing,
+          lastVertebra,
+          fractureRate,
+          compression,
+          threads);
     }
 
     public Config withTestStudies(int n) {
-      return new Config(studies, n, seed, imageSize, pixelSpacing, sliceSpacing, lastVertebra,
-          fractureRate, compression, threads);
+      return new Config(
+          studies,
+          n,
+          seed,
+          imageSize,
+          pixelSpacing,
+          sliceSpacing,
+          lastVertebra,
+          fractureRate,
+          compression,
+          threads);
     }
 
     public Config withSeed(long s) {
-      return new Config(studies, testStudies, s, imageSize, pixelSpacing, sliceSpacing,
-          lastVertebra, fractureRate, compression, threads);
+      return new Config(
+          studies,
+          testStudies,
+          s,
+          imageSize,
+          pixelSpacing,
+          sliceSpacing,
+          lastVertebra,
+          fractureRate,
+          compression,
+          threads);
     }
 
     public Config withImageSize(int size) {
-      return new Config(studies, testStudies, seed, size, pixelSpacing, sliceSpacing,
-          lastVertebra, fractureRate, compression, threads);
+      return new Config(
+          studies,
+          testStudies,
+          seed,
+          size,
+          pixelSpacing,
+          sliceSpacing,
+          lastVertebra,
+          fractureRate,
+          compression,
+          threads);
     }
 
     public Config withPixelSpacing(double mm) {
-      return new Config(studies, testStudies, seed, imageSize, mm, sliceSpacing, lastVertebra,
-          fractureRate, compression, threads);
+      return new Config(
+          studies,
+          testStudies,
+          seed,
+          imageSize,
+          mm,
+          sliceSpacing,
+          lastVertebra,
+          fractureRate,
+          compression,
+          threads);
     }
 
     public Config withSliceSpacing(double mm) {
-      return new Config(studies, testStudies, seed, imageSize, pixelSpacing, mm, lastVertebra,
-          fractureRate, compression, threads);
+      return new Config(
+          studies,
+          testStudies,
+          seed,
+          imageSize,
+          pixelSpacing,
+          mm,
+          lastVertebra,
+          fractureRate,
+          compression,
+          threads);
     }
 
     public Config withLastVertebra(int label) {
-      return new Config(studies, testStudies, seed, imageSize, pixelSpacing, sliceSpacing,
-          label, fractureRate, compression, threads);
+      return new Config(
+          studies,
+          testStudies,
+          seed,
+          imageSize,
+          pixelSpacing,
+          sliceSpacing,
+          label,
+          fractureRate,
+          compression,
+          threads);
     }
 
     public Config withFractureRate(double rate) {
-      return new Config(studies, testStudies, seed, imageSize, pixelSpacing, sliceSpacing,
-          lastVertebra, rate, compression, threads);
+      return new Config(
+          studies,
+          testStudies,
+          seed,
+          imageSize,
+          pixelSpacing,
+          sliceSpacing,
+          lastVertebra,
+          rate,
+          compression,
+          threads);
     }
 
     public Config withCompression(Compression c) {
-      return new Config(studies, testStudies, seed, imageSize, pixelSpacing, sliceSpacing,
-          lastVertebra, fractureRate, c, threads);
+      return new Config(
+          studies,
+          testStudies,
+          seed,
+          imageSize,
+          pixelSpacing,
+          sliceSpacing,
+          lastVertebra,
+          fractureRate,
+          c,
+          threads);
     }
 
     public Config withThreads(int n) {
-      return new Config(studies, testStudies, seed, imageSize, pixelSpacing, sliceSpacing,
-          lastVertebra, fractureRate, compression, n);
+      return new Config(
+          studies,
+          testStudies,
+          seed,
+          imageSize,
+          pixelSpacing,
+          sliceSpacing,
+          lastVertebra,
+          fractureRate,
+          compression,
+          n);
     }
 
     private static int defaultThreads() {
@@ -186,8 +284,14 @@ public final class CervicalSynth {
    * @param bytes their total size
    * @param seconds wall time
    */
-  public record Summary(int studies, int testStudies, int fracturedStudies, int series,
-      int files, long bytes, double seconds) {}
+  public record Summary(
+      int studies,
+      int testStudies,
+      int fracturedStudies,
+      int series,
+      int files,
+      long bytes,
+      double seconds) {}
 
   /** Identity of one study of a run: index (training first, then test), split, UIDs, seed. */
   public record StudySpec(int index, boolean test, int number, boolean fractured, long seed) {
@@ -225,20 +329,32 @@ public final class CervicalSynth {
       numbers[i] = n;
     }
     boolean[] fractured = new boolean[total];
-    chooseFractured(fractured, 0, config.studies(), config.fractureRate(),
+    chooseFractured(
+        fractured,
+        0,
+        config.studies(),
+        config.fractureRate(),
         CervicalNoise.seed(config.seed(), 1));
-    chooseFractured(fractured, config.studies(), config.testStudies(), config.fractureRate(),
+    chooseFractured(
+        fractured,
+        config.studies(),
+        config.testStudies(),
+        config.fractureRate(),
         CervicalNoise.seed(config.seed(), 2));
     List<StudySpec> out = new ArrayList<>(total);
     for (int i = 0; i < total; i++) {
-      out.add(new StudySpec(i, i >= config.studies(), numbers[i], fractured[i],
-          CervicalNoise.seed(config.seed(), 3, i)));
+      out.add(
+          new StudySpec(
+              i,
+              i >= config.studies(),
+              numbers[i],
+              fractured[i],
+              CervicalNoise.seed(config.seed(), 3, i)));
     }
     return out;
   }
 
-  private static void chooseFractured(boolean[] out, int from, int count, double rate,
-      long seed) {
+  private static void chooseFractured(boolean[] out, int from, int count, double rate, long seed) {
     int[] order = IntStream.range(0, count).toArray();
     SplittableRandom rnd = new SplittableRandom(seed);
     for (int i = count - 1; i > 0; i--) {
@@ -253,8 +369,13 @@ public final class CervicalSynth {
 
   /** The anatomy of one planned study. */
   public static CervicalAnatomy anatomy(Config config, StudySpec spec) {
-    return CervicalAnatomy.sample(spec.seed(), config.imageSize(), config.pixelSpacing(),
-        config.sliceSpacing(), config.lastVertebra(), spec.fractured());
+    return CervicalAnatomy.sample(
+        spec.seed(),
+        config.imageSize(),
+        config.pixelSpacing(),
+        config.sliceSpacing(),
+        config.lastVertebra(),
+        spec.fractured());
   }
 
   /** Renders one planned study in memory (slices in parallel on the calling pool). */
@@ -272,8 +393,8 @@ public final class CervicalSynth {
     ForkJoinPool pool = new ForkJoinPool(config.threads());
     List<Written> written;
     try {
-      written = pool.submit(() -> specs.parallelStream().map(s -> write(out, config, s))
-          .toList()).get();
+      written =
+          pool.submit(() -> specs.parallelStream().map(s -> write(out, config, s)).toList()).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while generating studies into " + out, e);
@@ -313,13 +434,17 @@ public final class CervicalSynth {
       }
       labels.add(Rsna2022.CervicalLabel.of(uid, broken));
       for (CervicalPhantom.Box b : w.boxes) {
-        boxes.add(new Rsna2022.FractureBox(uid, b.x(), b.y(), b.width(), b.height(),
-            b.instanceNumber()));
+        boxes.add(
+            new Rsna2022.FractureBox(uid, b.x(), b.y(), b.width(), b.height(), b.instanceNumber()));
       }
     }
-    List<Path> tables = List.of(out.resolve(Rsna2022.TRAIN_CSV),
-        out.resolve(Rsna2022.BOUNDING_BOXES_CSV), out.resolve(Rsna2022.TEST_CSV),
-        out.resolve(Rsna2022.SAMPLE_SUBMISSION_CSV), out.resolve(TRUTH_CSV));
+    List<Path> tables =
+        List.of(
+            out.resolve(Rsna2022.TRAIN_CSV),
+            out.resolve(Rsna2022.BOUNDING_BOXES_CSV),
+            out.resolve(Rsna2022.TEST_CSV),
+            out.resolve(Rsna2022.SAMPLE_SUBMISSION_CSV),
+            out.resolve(TRUTH_CSV));
     Rsna2022.writeTrain(tables.get(0), labels);
     Rsna2022.writeBoundingBoxes(tables.get(1), boxes);
     Rsna2022.writeTest(tables.get(2), testRows);
@@ -330,19 +455,19 @@ public final class CervicalSynth {
       bytes += Files.size(p);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    return new Summary(config.studies(), config.testStudies(), fractured, written.size(), files,
-        bytes, seconds);
+    return new Summary(
+        config.studies(), config.testStudies(), fractured, written.size(), files, bytes, seconds);
   }
 
   /**
-   * Refuses an output directory that holds studies of another run: train.csv would not list
-   * them, and the Kaggle readers would reject the set.
+   * Refuses an output directory that holds studies of another run: train.csv would not list them,
+   * and the Kaggle readers would reject the set.
    */
   private static void checkNoOtherStudies(Path out, List<StudySpec> specs) throws IOException {
     Set<String> mine = new HashSet<>();
     for (StudySpec s : specs) mine.add(s.studyUid());
-    for (String sub : List.of(Rsna2022.TRAIN_IMAGES_DIR, TEST_IMAGES_DIR,
-        Rsna2022.SEGMENTATIONS_DIR)) {
+    for (String sub :
+        List.of(Rsna2022.TRAIN_IMAGES_DIR, TEST_IMAGES_DIR, Rsna2022.SEGMENTATIONS_DIR)) {
       Path dir = out.resolve(sub);
       if (!Files.isDirectory(dir)) continue;
       try (var entries = Files.list(dir)) {
@@ -351,9 +476,12 @@ public final class CervicalSynth {
           if (name.startsWith(".")) continue;
           String uid = name.replaceFirst("\\.nii(\\.gz)?$", "");
           if (!mine.contains(uid)) {
-            throw new IllegalArgumentException("out: " + p + " belongs to a study this run does"
-                + " not generate; write into an empty directory (or one of a run with the same"
-                + " seed and study counts)");
+            throw new IllegalArgumentException(
+                "out: "
+                    + p
+                    + " belongs to a study this run does"
+                    + " not generate; write into an empty directory (or one of a run with the same"
+                    + " seed and study counts)");
           }
         }
       }
@@ -374,24 +502,39 @@ public final class CervicalSynth {
   }
 
   /** What one study left on disk, and its truth for the CSVs. */
-  private record Written(StudySpec spec, List<CervicalTruth> truth,
-      List<CervicalPhantom.Box> boxes, int files, long bytes) {}
+  private record Written(
+      StudySpec spec,
+      List<CervicalTruth> truth,
+      List<CervicalPhantom.Box> boxes,
+      int files,
+      long bytes) {}
 
   private static Written write(Path out, Config config, StudySpec spec) {
     try {
       Study s = study(config, spec);
-      Path dir = out.resolve(spec.test() ? TEST_IMAGES_DIR : Rsna2022.TRAIN_IMAGES_DIR)
-          .resolve(spec.studyUid());
-      List<Path> paths = new ArrayList<>(DicomWriter.writeSeries(s.render().image(), dir,
-          new DicomWriter.Series(spec.patientId(), spec.studyUid(), spec.seriesUid(), 1,
-              "CERVICAL SPINE 1.0 BONE", "CT", spec.frameOfReferenceUid()),
-          config.compression()));
+      Path dir =
+          out.resolve(spec.test() ? TEST_IMAGES_DIR : Rsna2022.TRAIN_IMAGES_DIR)
+              .resolve(spec.studyUid());
+      List<Path> paths =
+          new ArrayList<>(
+              DicomWriter.writeSeries(
+                  s.render().image(),
+                  dir,
+                  new DicomWriter.Series(
+                      spec.patientId(),
+                      spec.studyUid(),
+                      spec.seriesUid(),
+                      1,
+                      "CERVICAL SPINE 1.0 BONE",
+                      "CT",
+                      spec.frameOfReferenceUid()),
+                  config.compression()));
       removeStaleSlices(dir, paths.size());
       if (!spec.test()) {
         // uint8 labels in the axis order of the competition's masks
         Path seg = out.resolve(Rsna2022.SEGMENTATIONS_DIR).resolve(spec.studyUid() + ".nii");
-        Nifti.write(NiftiImage.fromVolume(s.render().mask(), "LAS",
-            NiftiImage.Datatype.UINT8), seg);
+        Nifti.write(
+            NiftiImage.fromVolume(s.render().mask(), "LAS", NiftiImage.Datatype.UINT8), seg);
         paths.add(seg);
       }
       long bytes = 0;

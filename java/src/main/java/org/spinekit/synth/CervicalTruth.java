@@ -14,20 +14,31 @@ import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.MalformedFileException;
 
 /**
- * The ground truth of one vertebra of a synthetic study, as written to {@code synth_truth.csv}:
- * its fracture (null for none), how many mask voxels it has (0 when the series does not reach
- * it), the centre of its body (for C1 the centre of the ring) as a continuous voxel index of the
- * series volume (slice 0 = instance number 1, the most superior slice; row; column), and the
- * inclusive index bounds of its mask voxels (-1 when it has none).
+ * The ground truth of one vertebra of a synthetic study, as written to {@code synth_truth.csv}: its
+ * fracture (null for none), how many mask voxels it has (0 when the series does not reach it), the
+ * centre of its body (for C1 the centre of the ring) as a continuous voxel index of the series
+ * volume (slice 0 = instance number 1, the most superior slice; row; column), and the inclusive
+ * index bounds of its mask voxels (-1 when it has none).
  */
-public record CervicalTruth(int label, CervicalFracture.Kind fracture, long voxels,
-    double centerSlice, double centerRow, double centerColumn, int sliceMin, int sliceMax,
-    int rowMin, int rowMax, int columnMin, int columnMax) {
+public record CervicalTruth(
+    int label,
+    CervicalFracture.Kind fracture,
+    long voxels,
+    double centerSlice,
+    double centerRow,
+    double centerColumn,
+    int sliceMin,
+    int sliceMax,
+    int rowMin,
+    int rowMax,
+    int columnMin,
+    int columnMax) {
 
   /** The CSV header of {@code synth_truth.csv}. */
-  public static final String HEADER = "StudyInstanceUID,split,vertebra,label,fracture,voxels,"
-      + "center_slice,center_row,center_column,slice_min,slice_max,row_min,row_max,column_min,"
-      + "column_max";
+  public static final String HEADER =
+      "StudyInstanceUID,split,vertebra,label,fracture,voxels,"
+          + "center_slice,center_row,center_column,slice_min,slice_max,row_min,row_max,column_min,"
+          + "column_max";
 
   /** One line of {@code synth_truth.csv}: a vertebra of a train or test study. */
   public record Row(String studyUid, boolean test, CervicalTruth truth) {}
@@ -68,34 +79,60 @@ public record CervicalTruth(int label, CervicalFracture.Kind fracture, long voxe
     }
     List<CervicalTruth> out = new ArrayList<>();
     for (CervicalVertebra v : an.vertebrae) {
-      double[] p = v.type == CervicalVertebra.Type.ATLAS ? v.toPatient(0, v.d.vc, 0)
-          : v.toPatient(0, 0, 0);
+      double[] p =
+          v.type == CervicalVertebra.Type.ATLAS ? v.toPatient(0, v.d.vc, 0) : v.toPatient(0, 0, 0);
       int[] b = bounds[v.label];
       boolean any = count[v.label] > 0;
-      out.add(new CervicalTruth(v.label, v.fracture == null ? null : v.fracture.kind(),
-          count[v.label], (an.zTop - p[2]) / an.sliceSpacing, (p[1] - an.y0) / an.pixel,
-          (p[0] - an.x0) / an.pixel, any ? b[0] : -1, any ? b[1] : -1, any ? b[2] : -1,
-          any ? b[3] : -1, any ? b[4] : -1, any ? b[5] : -1));
+      out.add(
+          new CervicalTruth(
+              v.label,
+              v.fracture == null ? null : v.fracture.kind(),
+              count[v.label],
+              (an.zTop - p[2]) / an.sliceSpacing,
+              (p[1] - an.y0) / an.pixel,
+              (p[0] - an.x0) / an.pixel,
+              any ? b[0] : -1,
+              any ? b[1] : -1,
+              any ? b[2] : -1,
+              any ? b[3] : -1,
+              any ? b[4] : -1,
+              any ? b[5] : -1));
     }
     return out;
   }
 
   /** Writes {@code synth_truth.csv} (atomically). */
   public static void write(Path file, List<Row> rows) throws IOException {
-    AtomicFiles.write(file, out -> {
-      Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-      w.write(HEADER);
-      w.write('\n');
-      for (Row row : rows) {
-        CervicalTruth t = row.truth();
-        w.write(String.format(Locale.ROOT, "%s,%s,%s,%d,%s,%d,%.3f,%.3f,%.3f,%d,%d,%d,%d,%d,%d%n",
-            row.studyUid(), row.test() ? "test" : "train", t.name(), t.label(),
-            t.fracture() == null ? "none" : t.fracture().csvName(), t.voxels(), t.centerSlice(),
-            t.centerRow(), t.centerColumn(), t.sliceMin(), t.sliceMax(), t.rowMin(), t.rowMax(),
-            t.columnMin(), t.columnMax()));
-      }
-      w.flush();
-    });
+    AtomicFiles.write(
+        file,
+        out -> {
+          Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+          w.write(HEADER);
+          w.write('\n');
+          for (Row row : rows) {
+            CervicalTruth t = row.truth();
+            w.write(
+                String.format(
+                    Locale.ROOT,
+                    "%s,%s,%s,%d,%s,%d,%.3f,%.3f,%.3f,%d,%d,%d,%d,%d,%d%n",
+                    row.studyUid(),
+                    row.test() ? "test" : "train",
+                    t.name(),
+                    t.label(),
+                    t.fracture() == null ? "none" : t.fracture().csvName(),
+                    t.voxels(),
+                    t.centerSlice(),
+                    t.centerRow(),
+                    t.centerColumn(),
+                    t.sliceMin(),
+                    t.sliceMax(),
+                    t.rowMin(),
+                    t.rowMax(),
+                    t.columnMin(),
+                    t.columnMax()));
+          }
+          w.flush();
+        });
   }
 
   /** Reads {@code synth_truth.csv}; a malformed line gives an error naming file and line. */
@@ -104,8 +141,8 @@ public record CervicalTruth(int label, CervicalFracture.Kind fracture, long voxe
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String header = r.readLine();
       if (header == null || !header.strip().equals(HEADER)) {
-        throw new MalformedFileException(file, "line 1: expected header '" + HEADER + "', got '"
-            + header + "'");
+        throw new MalformedFileException(
+            file, "line 1: expected header '" + HEADER + "', got '" + header + "'");
       }
       String line;
       int n = 1;
@@ -114,24 +151,35 @@ public record CervicalTruth(int label, CervicalFracture.Kind fracture, long voxe
         if (line.isBlank()) continue;
         String[] f = line.strip().split(",", -1);
         if (f.length != 15) {
-          throw new MalformedFileException(file, "line " + n + ": expected 15 fields, got "
-              + f.length);
+          throw new MalformedFileException(
+              file, "line " + n + ": expected 15 fields, got " + f.length);
         }
         try {
           if (!f[1].equals("train") && !f[1].equals("test")) {
-            throw new IllegalArgumentException("split: expected train or test, got '" + f[1]
-                + "'");
+            throw new IllegalArgumentException("split: expected train or test, got '" + f[1] + "'");
           }
           int label = Integer.parseInt(f[3]);
           if (label < 1 || label > 19 || !CervicalAnatomy.NAMES[label].equals(f[2])) {
-            throw new IllegalArgumentException("vertebra " + f[2] + " and label " + f[3]
-                + " do not match");
+            throw new IllegalArgumentException(
+                "vertebra " + f[2] + " and label " + f[3] + " do not match");
           }
-          rows.add(new Row(f[0], f[1].equals("test"), new CervicalTruth(label,
-              CervicalFracture.Kind.parse(f[4]), Long.parseLong(f[5]),
-              Double.parseDouble(f[6]), Double.parseDouble(f[7]), Double.parseDouble(f[8]),
-              Integer.parseInt(f[9]), Integer.parseInt(f[10]), Integer.parseInt(f[11]),
-              Integer.parseInt(f[12]), Integer.parseInt(f[13]), Integer.parseInt(f[14]))));
+          rows.add(
+              new Row(
+                  f[0],
+                  f[1].equals("test"),
+                  new CervicalTruth(
+                      label,
+                      CervicalFracture.Kind.parse(f[4]),
+                      Long.parseLong(f[5]),
+                      Double.parseDouble(f[6]),
+                      Double.parseDouble(f[7]),
+                      Double.parseDouble(f[8]),
+                      Integer.parseInt(f[9]),
+                      Integer.parseInt(f[10]),
+                      Integer.parseInt(f[11]),
+                      Integer.parseInt(f[12]),
+                      Integer.parseInt(f[13]),
+                      Integer.parseInt(f[14]))));
         } catch (IllegalArgumentException e) {
           throw new MalformedFileException(file, "line " + n + ": " + e.getMessage(), e);
         }

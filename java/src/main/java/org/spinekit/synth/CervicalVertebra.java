@@ -7,27 +7,31 @@ package org.spinekit.synth;
  * {@code v} posterior, {@code w} superior, mm) placed on the curved spinal axis.
  *
  * <p>{@link #classify} tells, for one point, whether it is outside, in the cortical shell, in the
- * cancellous interior or in the lucent line of a fracture; it allocates nothing, so the phantom
- * can call it for every voxel. The mask and the intensities both come from it, so the labels
- * cover exactly the bone.
+ * cancellous interior or in the lucent line of a fracture; it allocates nothing, so the phantom can
+ * call it for every voxel. The mask and the intensities both come from it, so the labels cover
+ * exactly the bone.
  */
 final class CervicalVertebra {
   /** Outside the bone. */
   static final int OUTSIDE = 0;
+
   /** Cortical shell. */
   static final int CORTEX = 1;
+
   /** Cancellous interior. */
   static final int CANCELLOUS = 2;
+
   /** The soft-tissue line of a crack or step, inside the vertebra (still labelled). */
   static final int FRACTURE_LINE = 3;
 
   enum Type {
-    ATLAS, AXIS, CERVICAL, THORACIC
+    ATLAS,
+    AXIS,
+    CERVICAL,
+    THORACIC
   }
 
-  /**
-   * Shape numbers in mm, set once by {@link CervicalAnatomy} and never changed afterwards.
-   */
+  /** Shape numbers in mm, set once by {@link CervicalAnatomy} and never changed afterwards. */
   static final class Dims {
     double cortex = 1.2;
     // body: half width (u), half depth (v), half height (w)
@@ -88,19 +92,49 @@ final class CervicalVertebra {
   // patient-space bounding box {xmin, xmax, ymin, ymax, zmin, zmax}
   final double[] box;
 
-  CervicalVertebra(int label, Type type, Dims d, double cx, double cy, double cz, double tilt,
-      double cortexHu, double cancellousHu, CervicalFracture fracture) {
-    this(label, type, d, cx, cy, cz, -Math.sin(tilt), Math.cos(tilt), cortexHu, cancellousHu,
+  CervicalVertebra(
+      int label,
+      Type type,
+      Dims d,
+      double cx,
+      double cy,
+      double cz,
+      double tilt,
+      double cortexHu,
+      double cancellousHu,
+      CervicalFracture fracture) {
+    this(
+        label,
+        type,
+        d,
+        cx,
+        cy,
+        cz,
+        -Math.sin(tilt),
+        Math.cos(tilt),
+        cortexHu,
+        cancellousHu,
         fracture);
   }
 
-  private CervicalVertebra(int label, Type type, Dims d, double cx, double cy, double cz,
-      double ay, double az, double cortexHu, double cancellousHu, CervicalFracture fracture) {
+  private CervicalVertebra(
+      int label,
+      Type type,
+      Dims d,
+      double cx,
+      double cy,
+      double cz,
+      double ay,
+      double az,
+      double cortexHu,
+      double cancellousHu,
+      CervicalFracture fracture) {
     if (fracture != null && fracture.label() != label) {
-      throw new IllegalArgumentException("fracture: expected one of vertebra " + label
-          + ", got one of " + fracture.label());
+      throw new IllegalArgumentException(
+          "fracture: expected one of vertebra " + label + ", got one of " + fracture.label());
     }
-    if (fracture != null && fracture.kind() == CervicalFracture.Kind.COLLAPSE
+    if (fracture != null
+        && fracture.kind() == CervicalFracture.Kind.COLLAPSE
         && type == Type.ATLAS) {
       throw new IllegalArgumentException("fracture: C1 has no body to collapse");
     }
@@ -146,8 +180,10 @@ final class CervicalVertebra {
   double hu(int code, double softTissueHu) {
     return switch (code) {
       case CORTEX -> cortexHu;
-      case CANCELLOUS -> fracture != null && fracture.kind() == CervicalFracture.Kind.COLLAPSE
-          ? cancellousHu + 150 : cancellousHu;
+      case CANCELLOUS ->
+          fracture != null && fracture.kind() == CervicalFracture.Kind.COLLAPSE
+              ? cancellousHu + 150
+              : cancellousHu;
       case FRACTURE_LINE -> softTissueHu;
       default -> throw new IllegalArgumentException("code: expected 1..3, got " + code);
     };
@@ -158,22 +194,24 @@ final class CervicalVertebra {
     CervicalFracture f = fracture;
     if (f == null) return shape(u, v, w, 0);
     switch (f.kind()) {
-      case CRACK: {
-        int s = shape(u, v, w, 0);
-        if (s != OUTSIDE && Math.abs(f.distance(u, v, w)) <= f.halfWidth()) {
-          double pu = u - f.pu();
-          double pv = v - f.pv();
-          double pw = w - f.pw();
-          if (pu * pu + pv * pv + pw * pw <= f.reach() * f.reach()) return FRACTURE_LINE;
+      case CRACK:
+        {
+          int s = shape(u, v, w, 0);
+          if (s != OUTSIDE && Math.abs(f.distance(u, v, w)) <= f.halfWidth()) {
+            double pu = u - f.pu();
+            double pv = v - f.pv();
+            double pw = w - f.pw();
+            if (pu * pu + pv * pv + pw * pw <= f.reach() * f.reach()) return FRACTURE_LINE;
+          }
+          return s;
         }
-        return s;
-      }
-      case STEP: {
-        double dist = f.distance(u, v, w);
-        int s = dist > 0 ? shape(u - f.su(), v - f.sv(), w - f.sw(), 0) : shape(u, v, w, 0);
-        if (s != OUTSIDE && Math.abs(dist) <= f.halfWidth()) return FRACTURE_LINE;
-        return s;
-      }
+      case STEP:
+        {
+          double dist = f.distance(u, v, w);
+          int s = dist > 0 ? shape(u - f.su(), v - f.sv(), w - f.sw(), 0) : shape(u, v, w, 0);
+          if (s != OUTSIDE && Math.abs(dist) <= f.halfWidth()) return FRACTURE_LINE;
+          return s;
+        }
       case COLLAPSE:
         return shape(u, v, w, f.severity());
       default:
@@ -191,8 +229,9 @@ final class CervicalVertebra {
     if (f == null) return false;
     return switch (f.kind()) {
       case CRACK -> Math.abs(f.distance(u, v, w)) <= f.halfWidth() + 2;
-      case STEP -> Math.abs(f.distance(u, v, w))
-          <= f.halfWidth() + 2 + Math.sqrt(f.su() * f.su() + f.sv() * f.sv() + f.sw() * f.sw());
+      case STEP ->
+          Math.abs(f.distance(u, v, w))
+              <= f.halfWidth() + 2 + Math.sqrt(f.su() * f.su() + f.sv() * f.sv() + f.sw() * f.sw());
       case COLLAPSE -> Math.abs(u) <= d.a + 1 && Math.abs(v) <= d.b + 1 && Math.abs(w) <= d.hh + 1;
     };
   }
@@ -288,8 +327,8 @@ final class CervicalVertebra {
   }
 
   /** Rounded cylinder: ((x/rx)^2 + (y/ry)^2)^2 + (z/rz)^8 <= 1. */
-  static int roundedCylinder(double x, double y, double z, double rx, double ry, double rz,
-      double c) {
+  static int roundedCylinder(
+      double x, double y, double z, double rx, double ry, double rz, double c) {
     double q = x * x / (rx * rx) + y * y / (ry * ry);
     if (q > 1) return OUTSIDE;
     double t = z * z / (rz * rz);
@@ -318,8 +357,7 @@ final class CervicalVertebra {
   }
 
   /** Rounded box: (x/rx)^4 + (y/ry)^4 + (z/rz)^4 <= 1. */
-  static int roundedBox(double x, double y, double z, double rx, double ry, double rz,
-      double c) {
+  static int roundedBox(double x, double y, double z, double rx, double ry, double rz, double c) {
     double p = x * x / (rx * rx);
     double q = y * y / (ry * ry);
     double s = z * z / (rz * rz);
@@ -335,11 +373,11 @@ final class CervicalVertebra {
   }
 
   /**
-   * Elliptic ring around the canal: outside the inner ellipse (iu, iv), inside the outer one
-   * (iu + t, iv + t), {@code |z| <= hz}.
+   * Elliptic ring around the canal: outside the inner ellipse (iu, iv), inside the outer one (iu +
+   * t, iv + t), {@code |z| <= hz}.
    */
-  static int ring(double x, double y, double z, double iu, double iv, double t, double hz,
-      double c) {
+  static int ring(
+      double x, double y, double z, double iu, double iv, double t, double hz, double c) {
     if (z > hz || z < -hz) return OUTSIDE;
     double ou = iu + t;
     double ov = iv + t;
@@ -353,7 +391,9 @@ final class CervicalVertebra {
     double iu2 = iu + c;
     double iv2 = iv + c;
     return x * x / (ou2 * ou2) + y * y / (ov2 * ov2) <= 1
-        && x * x / (iu2 * iu2) + y * y / (iv2 * iv2) >= 1 ? CANCELLOUS : CORTEX;
+            && x * x / (iu2 * iu2) + y * y / (iv2 * iv2) >= 1
+        ? CANCELLOUS
+        : CORTEX;
   }
 
   /** {umax, vmin, vmax, wmin, wmax} of the bone in the local frame, with a margin. */
@@ -364,8 +404,8 @@ final class CervicalVertebra {
     double vmax;
     double wmin;
     double wmax;
-    double tpReach = g.tpLen > 0
-        ? (type == Type.ATLAS ? g.lmu : g.rcu + g.t - 2) + g.tpLen + g.tpT : 0;
+    double tpReach =
+        g.tpLen > 0 ? (type == Type.ATLAS ? g.lmu : g.rcu + g.t - 2) + g.tpLen + g.tpT : 0;
     if (type == Type.ATLAS) {
       umax = Math.max(Math.max(g.rcu + g.t, g.lmu + g.lru), tpReach);
       vmin = Math.min(g.vc - g.rcv - g.t, g.lmv - g.lrv);
@@ -377,8 +417,10 @@ final class CervicalVertebra {
       umax = Math.max(Math.max(g.a, g.rcu + g.t), Math.max(g.pu + g.pru, tpReach));
       vmin = -g.b;
       vmax = Math.max(spEnd, g.tpV + g.tpLen + g.tpT);
-      wmin = Math.min(Math.min(-g.hh, g.pw0), Math.min(g.wa - g.ha, g.wa - g.tpH)
-          - g.spSlope * g.spLen - g.spH);
+      wmin =
+          Math.min(
+              Math.min(-g.hh, g.pw0),
+              Math.min(g.wa - g.ha, g.wa - g.tpH) - g.spSlope * g.spLen - g.spH);
       wmax = Math.max(Math.max(g.hh, g.pw1), g.wa + Math.max(g.ha, Math.max(g.tpH, g.spH)));
       if (type == Type.AXIS) {
         umax = Math.max(umax, g.lmu + g.lru);
@@ -388,8 +430,11 @@ final class CervicalVertebra {
     }
     double m = 1;
     if (fracture != null && fracture.kind() == CervicalFracture.Kind.STEP) {
-      m += Math.sqrt(fracture.su() * fracture.su() + fracture.sv() * fracture.sv()
-          + fracture.sw() * fracture.sw());
+      m +=
+          Math.sqrt(
+              fracture.su() * fracture.su()
+                  + fracture.sv() * fracture.sv()
+                  + fracture.sw() * fracture.sw());
     }
     return new double[] {umax + m, vmin - m, vmax + m, wmin - m, wmax + m};
   }

@@ -8,16 +8,16 @@ import org.spinekit.io.kaggle.Grade;
 import org.spinekit.io.kaggle.Level;
 
 /**
- * The 25 grades of one synthetic lumbar study: one {@link Grade} per (condition, level).
- * Immutable.
+ * The 25 grades of one synthetic lumbar study: one {@link Grade} per (condition, level). Immutable.
  *
- * <p>{@link #random} draws them with the skew of the RSNA 2024 training set: mostly
- * Normal/Mild, degeneration concentrated at L4/L5 and L5/S1, neighbouring conditions of one
- * level correlated through a shared per-level degeneration score, and about one study in three
- * markedly degenerate so that Moderate and Severe grades turn up even in small sets.
+ * <p>{@link #random} draws them with the skew of the RSNA 2024 training set: mostly Normal/Mild,
+ * degeneration concentrated at L4/L5 and L5/S1, neighbouring conditions of one level correlated
+ * through a shared per-level degeneration score, and about one study in three markedly degenerate
+ * so that Moderate and Severe grades turn up even in small sets.
  */
 public final class LumbarGrades {
   private static final int N = Level.values().length;
+
   /** Per-level offsets of the degeneration score, L1/L2 .. L5/S1. */
   private static final double[] LEVEL_BIAS = {-1.3, -0.9, -0.35, 0.55, 0.35};
 
@@ -52,12 +52,13 @@ public final class LumbarGrades {
       double level = study + LEVEL_BIAS[li] + 0.45 * gaussian(rnd);
       deg[li] = clamp((level + 0.6) / 2.4, 0, 1);
       for (Condition c : Condition.values()) {
-        double offset = switch (c) {
-          case SPINAL_CANAL_STENOSIS -> -0.55;
-          case LEFT_NEURAL_FORAMINAL_NARROWING, RIGHT_NEURAL_FORAMINAL_NARROWING ->
-              li == 4 ? 0.05 : -0.35;
-          case LEFT_SUBARTICULAR_STENOSIS, RIGHT_SUBARTICULAR_STENOSIS -> -0.15;
-        };
+        double offset =
+            switch (c) {
+              case SPINAL_CANAL_STENOSIS -> -0.55;
+              case LEFT_NEURAL_FORAMINAL_NARROWING, RIGHT_NEURAL_FORAMINAL_NARROWING ->
+                  li == 4 ? 0.05 : -0.35;
+              case LEFT_SUBARTICULAR_STENOSIS, RIGHT_SUBARTICULAR_STENOSIS -> -0.15;
+            };
         double score = level + offset + 0.55 * gaussian(rnd);
         a[c.ordinal() * N + li] =
             score < 0.85 ? Grade.NORMAL_MILD : score < 1.65 ? Grade.MODERATE : Grade.SEVERE;
@@ -94,8 +95,10 @@ public final class LumbarGrades {
     };
   }
 
-  /** An approximately standard normal draw made of four uniforms: pure arithmetic, so the
-   * same on every JVM. */
+  /**
+   * An approximately standard normal draw made of four uniforms: pure arithmetic, so the same on
+   * every JVM.
+   */
   static double gaussian(SplittableRandom rnd) {
     long b = rnd.nextLong();
     double sum = 0;
@@ -111,7 +114,8 @@ public final class LumbarGrades {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof LumbarGrades g && Arrays.equals(grades, g.grades)
+    return o instanceof LumbarGrades g
+        && Arrays.equals(grades, g.grades)
         && Arrays.equals(degeneration, g.degeneration);
   }
 

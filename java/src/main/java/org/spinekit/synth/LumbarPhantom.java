@@ -7,34 +7,46 @@ import org.spinekit.io.kaggle.Grade;
 import org.spinekit.io.kaggle.Level;
 
 /**
- * An analytic lumbar spine in patient space (DICOM LPS millimetres: +x patient left, +y
- * posterior, +z superior) that MR series of any geometry can sample: {@link #tissueAt} says what
- * lies at a point, {@link #signal} what a T1- or T2-weighted sequence shows there.
+ * An analytic lumbar spine in patient space (DICOM LPS millimetres: +x patient left, +y posterior,
+ * +z superior) that MR series of any geometry can sample: {@link #tissueAt} says what lies at a
+ * point, {@link #signal} what a T1- or T2-weighted sequence shows there.
  *
- * <p>The spine follows a lordotic arc in the mid-sagittal plane. Anatomy is laid out in the
- * arc's own coordinates: {@code u} lateral (mm toward patient left), {@code s} arc length down
- * the line of the vertebral-body centres (0 at the upper endplate of L1), {@code v} offset
- * toward posterior from that line. Vertebral bodies T11..L5, S1 and S2 are rounded boxes with a
- * cortical rim; discs between them have a nucleus and an annulus; behind the bodies runs the
- * thecal sac (CSF, the conus down to L1, the cauda equina below), in a bony canal lined with
- * epidural fat and ligament; pedicles, laminae, facets, spinous and transverse processes; at
- * each disc level L1/L2..L5/S1 a fat-filled neural foramen on each side with its exiting root,
- * and a lateral recess (subarticular zone) on each side of the canal. Around the spine:
- * paraspinal and psoas muscles, aorta and vena cava, abdominal soft tissue, subcutaneous fat.
+ * <p>The spine follows a lordotic arc in the mid-sagittal plane. Anatomy is laid out in the arc's
+ * own coordinates: {@code u} lateral (mm toward patient left), {@code s} arc length down the line
+ * of the vertebral-body centres (0 at the upper endplate of L1), {@code v} offset toward posterior
+ * from that line. Vertebral bodies T11..L5, S1 and S2 are rounded boxes with a cortical rim; discs
+ * between them have a nucleus and an annulus; behind the bodies runs the thecal sac (CSF, the conus
+ * down to L1, the cauda equina below), in a bony canal lined with epidural fat and ligament;
+ * pedicles, laminae, facets, spinous and transverse processes; at each disc level L1/L2..L5/S1 a
+ * fat-filled neural foramen on each side with its exiting root, and a lateral recess (subarticular
+ * zone) on each side of the canal. Around the spine: paraspinal and psoas muscles, aorta and vena
+ * cava, abdominal soft tissue, subcutaneous fat.
  *
  * <p>Grades narrow the structures they name: spinal canal stenosis shortens the sac's
  * antero-posterior diameter at the disc level (a bulging disc from the front, a thickened
- * ligamentum flavum from the back) by 0-25% (Normal/Mild), 40-55% (Moderate) or 70-85%
- * (Severe); foraminal narrowing fills the foramen's fat from below and behind; subarticular
- * stenosis closes the lateral recess. The narrowing fraction within each band is drawn per
- * (condition, level), in a fixed number of draws so that studies differing only in grades
- * share every other random choice.
+ * ligamentum flavum from the back) by 0-25% (Normal/Mild), 40-55% (Moderate) or 70-85% (Severe);
+ * foraminal narrowing fills the foramen's fat from below and behind; subarticular stenosis closes
+ * the lateral recess. The narrowing fraction within each band is drawn per (condition, level), in a
+ * fixed number of draws so that studies differing only in grades share every other random choice.
  */
 public final class LumbarPhantom {
   /** What lies at a point. */
   public enum Tissue {
-    AIR, FAT, MUSCLE, SOFT_TISSUE, MARROW, CORTEX, NUCLEUS, ANNULUS, CSF, NERVE, CORD, LIGAMENT,
-    DISC_BULGE, ARTERY, VEIN
+    AIR,
+    FAT,
+    MUSCLE,
+    SOFT_TISSUE,
+    MARROW,
+    CORTEX,
+    NUCLEUS,
+    ANNULUS,
+    CSF,
+    NERVE,
+    CORD,
+    LIGAMENT,
+    DISC_BULGE,
+    ARTERY,
+    VEIN
   }
 
   /** The MR weightings the series use. */
@@ -100,8 +112,7 @@ public final class LumbarPhantom {
   private final double[][] level = new double[2][TISSUES.length];
   private final LumbarGrades grades;
 
-  private LumbarPhantom(SplittableRandom anatomy, LumbarGrades grades,
-      SplittableRandom narrowing) {
+  private LumbarPhantom(SplittableRandom anatomy, LumbarGrades grades, SplittableRandom narrowing) {
     this.grades = grades;
     SplittableRandom r = anatomy;
     double scale = uniform(r, 0.92, 1.08);
@@ -198,8 +209,7 @@ public final class LumbarPhantom {
           fraction(grades.get(Condition.LEFT_NEURAL_FORAMINAL_NARROWING, lv), narrowing);
       subFraction[0][l] =
           fraction(grades.get(Condition.RIGHT_SUBARTICULAR_STENOSIS, lv), narrowing);
-      subFraction[1][l] =
-          fraction(grades.get(Condition.LEFT_SUBARTICULAR_STENOSIS, lv), narrowing);
+      subFraction[1][l] = fraction(grades.get(Condition.LEFT_SUBARTICULAR_STENOSIS, lv), narrowing);
       // The foramen spans from below the upper pedicle to above the lower one.
       int d = L1 + l;
       double top = vTop[d] + 0.54 * (vBot[d] - vTop[d]);
@@ -214,11 +224,11 @@ public final class LumbarPhantom {
   }
 
   /**
-   * A phantom whose anatomy comes from {@code anatomy} and whose narrowing within each grade's
-   * band comes from {@code narrowing}; both are advanced by a fixed number of draws.
+   * A phantom whose anatomy comes from {@code anatomy} and whose narrowing within each grade's band
+   * comes from {@code narrowing}; both are advanced by a fixed number of draws.
    */
-  public static LumbarPhantom create(SplittableRandom anatomy, LumbarGrades grades,
-      SplittableRandom narrowing) {
+  public static LumbarPhantom create(
+      SplittableRandom anatomy, LumbarGrades grades, SplittableRandom narrowing) {
     Objects.requireNonNull(anatomy, "anatomy");
     Objects.requireNonNull(grades, "grades");
     Objects.requireNonNull(narrowing, "narrowing");
@@ -303,10 +313,10 @@ public final class LumbarPhantom {
   // ---------------------------------------------------------------- ground truth
 
   /**
-   * The ground-truth point of a (condition, level) in patient LPS mm: the centre of the
-   * (narrowed) thecal sac at the disc level for spinal canal stenosis, the centre of the foramen
-   * for foraminal narrowing, the centre of the lateral recess at the disc level for subarticular
-   * stenosis. Left is toward +x.
+   * The ground-truth point of a (condition, level) in patient LPS mm: the centre of the (narrowed)
+   * thecal sac at the disc level for spinal canal stenosis, the centre of the foramen for foraminal
+   * narrowing, the centre of the lateral recess at the disc level for subarticular stenosis. Left
+   * is toward +x.
    */
   public double[] point(Condition c, Level l) {
     int li = l.ordinal();
@@ -381,8 +391,8 @@ public final class LumbarPhantom {
   }
 
   /**
-   * The sac's narrowed centre v, half AP diameter and half width at s, after the stenosis of
-   * the nearby levels.
+   * The sac's narrowed centre v, half AP diameter and half width at s, after the stenosis of the
+   * nearby levels.
    */
   private double[] narrowedSac(double s) {
     double ant = sacAnterior(s);
@@ -422,12 +432,16 @@ public final class LumbarPhantom {
     if (t == Tissue.MARROW.ordinal()) {
       val *= marrowGain[index];
     } else if (t == Tissue.NUCLEUS.ordinal() && c == Contrast.T2) {
-      val = lv[Tissue.ANNULUS.ordinal()]
-          + (lv[t] - lv[Tissue.ANNULUS.ordinal()]) * (1 - 0.85 * discDeg[index]);
+      val =
+          lv[Tissue.ANNULUS.ordinal()]
+              + (lv[t] - lv[Tissue.ANNULUS.ordinal()]) * (1 - 0.85 * discDeg[index]);
     } else if (t == Tissue.SOFT_TISSUE.ordinal()) {
-      val *= 1 + 0.12 * StrictMath.sin(0.21 * x + texturePhase[0])
-          * StrictMath.sin(0.17 * y + texturePhase[1])
-          + 0.06 * StrictMath.sin(0.37 * z + 0.11 * x + texturePhase[2]);
+      val *=
+          1
+              + 0.12
+                  * StrictMath.sin(0.21 * x + texturePhase[0])
+                  * StrictMath.sin(0.17 * y + texturePhase[1])
+              + 0.06 * StrictMath.sin(0.37 * z + 0.11 * x + texturePhase[2]);
     }
     return val;
   }
@@ -642,8 +656,8 @@ public final class LumbarPhantom {
   }
 
   /** Pedicles, laminae, facets, spinous and transverse processes; -1 when none is here. */
-  private int posteriorElements(double u, double au, double s, double v, double bonyHalfWidth,
-      double bonyBack) {
+  private int posteriorElements(
+      double u, double au, double s, double v, double bonyHalfWidth, double bonyBack) {
     for (int i = 0; i < NV; i++) {
       double top = vTop[i];
       double h = vBot[i] - top;

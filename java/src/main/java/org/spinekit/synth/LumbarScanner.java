@@ -6,26 +6,39 @@ import org.spinekit.io.SeriesInfo;
 import org.spinekit.io.Volume;
 
 /**
- * Samples a {@link LumbarPhantom} on the grid of one MR series: the noise-free signal at each
- * pixel centre, shaded by the receive coil, blurred slightly in plane (a 3x3 binomial kernel,
- * the scanner's point-spread), then magnitude (Rician) noise, stored as UINT16 with slope 1 and
+ * Samples a {@link LumbarPhantom} on the grid of one MR series: the noise-free signal at each pixel
+ * centre, shaded by the receive coil, blurred slightly in plane (a 3x3 binomial kernel, the
+ * scanner's point-spread), then magnitude (Rician) noise, stored as UINT16 with slope 1 and
  * intercept 0.
  */
 public final class LumbarScanner {
   private LumbarScanner() {}
 
   /**
-   * Where a series' voxels lie: sizes, (row, column, slice) spacing in mm, the patient position
-   * of voxel (0, 0, 0) and the unit direction of increasing column, row and slice index, as in
-   * {@link Volume}.
+   * Where a series' voxels lie: sizes, (row, column, slice) spacing in mm, the patient position of
+   * voxel (0, 0, 0) and the unit direction of increasing column, row and slice index, as in {@link
+   * Volume}.
    */
-  public record Grid(int slices, int rows, int columns, double rowSpacing, double columnSpacing,
-      double sliceSpacing, double[] origin, double[] rowDirection, double[] columnDirection,
+  public record Grid(
+      int slices,
+      int rows,
+      int columns,
+      double rowSpacing,
+      double columnSpacing,
+      double sliceSpacing,
+      double[] origin,
+      double[] rowDirection,
+      double[] columnDirection,
       double[] sliceDirection) {
     public Grid {
       if (slices < 1 || rows < 2 || columns < 2) {
-        throw new IllegalArgumentException("grid: expected at least 1 slice and 2x2 pixels, got "
-            + slices + "x" + rows + "x" + columns);
+        throw new IllegalArgumentException(
+            "grid: expected at least 1 slice and 2x2 pixels, got "
+                + slices
+                + "x"
+                + rows
+                + "x"
+                + columns);
       }
       origin = origin.clone();
       rowDirection = rowDirection.clone();
@@ -57,15 +70,18 @@ public final class LumbarScanner {
     public double[] toPatient(double slice, double row, double column) {
       double[] p = new double[3];
       for (int a = 0; a < 3; a++) {
-        p[a] = origin[a] + column * columnSpacing * rowDirection[a]
-            + row * rowSpacing * columnDirection[a] + slice * sliceSpacing * sliceDirection[a];
+        p[a] =
+            origin[a]
+                + column * columnSpacing * rowDirection[a]
+                + row * rowSpacing * columnDirection[a]
+                + slice * sliceSpacing * sliceDirection[a];
       }
       return p;
     }
 
     /**
-     * Continuous index (slice, row, column) of a patient position; the directions are
-     * orthonormal, so each index is a projection.
+     * Continuous index (slice, row, column) of a patient position; the directions are orthonormal,
+     * so each index is a projection.
      */
     public double[] toIndex(double[] p) {
       double[] d = {p[0] - origin[0], p[1] - origin[1], p[2] - origin[2]};
@@ -82,9 +98,21 @@ public final class LumbarScanner {
 
     @Override
     public String toString() {
-      return "Grid[" + slices + "x" + rows + "x" + columns + ", spacing (row, col, slice) "
-          + rowSpacing + ", " + columnSpacing + ", " + sliceSpacing + ", origin "
-          + Arrays.toString(origin) + "]";
+      return "Grid["
+          + slices
+          + "x"
+          + rows
+          + "x"
+          + columns
+          + ", spacing (row, col, slice) "
+          + rowSpacing
+          + ", "
+          + columnSpacing
+          + ", "
+          + sliceSpacing
+          + ", origin "
+          + Arrays.toString(origin)
+          + "]";
     }
   }
 
@@ -98,11 +126,21 @@ public final class LumbarScanner {
    * @param noiseSigma standard deviation of the noise on each of the two quadrature channels
    * @param noise source of the noise; advanced by a number of draws fixed by the grid
    */
-  public static Volume scan(LumbarPhantom phantom, LumbarPhantom.Contrast contrast, Grid grid,
-      double gain, double noiseSigma, SplittableRandom noise, SeriesInfo info) {
+  public static Volume scan(
+      LumbarPhantom phantom,
+      LumbarPhantom.Contrast contrast,
+      Grid grid,
+      double gain,
+      double noiseSigma,
+      SplittableRandom noise,
+      SeriesInfo info) {
     if (!(gain > 0) || !(noiseSigma >= 0)) {
-      throw new IllegalArgumentException("gain, noiseSigma: expected gain > 0 and sigma >= 0,"
-          + " got " + gain + ", " + noiseSigma);
+      throw new IllegalArgumentException(
+          "gain, noiseSigma: expected gain > 0 and sigma >= 0,"
+              + " got "
+              + gain
+              + ", "
+              + noiseSigma);
     }
     int rows = grid.rows();
     int cols = grid.columns();
@@ -119,8 +157,7 @@ public final class LumbarScanner {
           double x = p0[0] + r * dr[0] + c * dc[0];
           double y = p0[1] + r * dr[1] + c * dc[1];
           double zz = p0[2] + r * dr[2] + c * dc[2];
-          clean[r * cols + c] =
-              phantom.signal(x, y, zz, contrast) * phantom.coilGain(y) * gain;
+          clean[r * cols + c] = phantom.signal(x, y, zz, contrast) * phantom.coilGain(y) * gain;
         }
       }
       blur(clean, tmp, rows, cols);

@@ -29,8 +29,7 @@ public final class Checks {
     defined(t, name);
     ScalarType actual = t.scalar_type();
     if (actual.value != dtype.value) {
-      throw new IllegalArgumentException(
-          name + ": expected dtype " + dtype + ", got " + actual);
+      throw new IllegalArgumentException(name + ": expected dtype " + dtype + ", got " + actual);
     }
     if (!t.is_cpu() && !t.is_cuda()) {
       throw new IllegalArgumentException(
@@ -38,17 +37,23 @@ public final class Checks {
     }
     if (like != null && !sameDevice(t, like)) {
       throw new IllegalArgumentException(
-          name + ": expected device " + like.device().str().getString() + " (as the first"
-              + " argument), got " + t.device().str().getString());
+          name
+              + ": expected device "
+              + like.device().str().getString()
+              + " (as the first"
+              + " argument), got "
+              + t.device().str().getString());
     }
     if (!t.is_contiguous()) {
       throw new IllegalArgumentException(
-          name + ": expected a contiguous tensor (call contiguous()), got strides of a view"
-              + " of shape " + shapeString(t));
+          name
+              + ": expected a contiguous tensor (call contiguous()), got strides of a view"
+              + " of shape "
+              + shapeString(t));
     }
     if (t.numel() == 0) {
-      throw new IllegalArgumentException(name + ": expected a non-empty tensor, got shape "
-          + shapeString(t));
+      throw new IllegalArgumentException(
+          name + ": expected a non-empty tensor, got shape " + shapeString(t));
     }
   }
 
@@ -61,8 +66,14 @@ public final class Checks {
     long r = t.dim();
     for (int k : ranks) if (k == r) return;
     throw new IllegalArgumentException(
-        name + ": expected rank " + (ranks.length == 1 ? ranks[0] : Arrays.toString(ranks))
-            + ", got rank " + r + " (shape " + shapeString(t) + ")");
+        name
+            + ": expected rank "
+            + (ranks.length == 1 ? ranks[0] : Arrays.toString(ranks))
+            + ", got rank "
+            + r
+            + " (shape "
+            + shapeString(t)
+            + ")");
   }
 
   public static void shapeEquals(Tensor t, String name, long... expected) {

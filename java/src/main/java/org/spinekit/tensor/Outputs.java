@@ -5,9 +5,9 @@ import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
- * Hands tensors made inside an operation's own {@link PointerScope} to the caller: to the
- * caller's innermost scope when there is one, else to the caller alone (who closes them or
- * leaves them to the garbage collector). Used by every API that returns native objects.
+ * Hands tensors made inside an operation's own {@link PointerScope} to the caller: to the caller's
+ * innermost scope when there is one, else to the caller alone (who closes them or leaves them to
+ * the garbage collector). Used by every API that returns native objects.
  */
 public final class Outputs {
   private Outputs() {}

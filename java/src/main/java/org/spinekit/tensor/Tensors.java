@@ -31,13 +31,20 @@ public final class Tensors {
   /** A new float32 CPU tensor holding a copy of {@code data}. */
   public static Tensor of(float[] data, long... shape) {
     if (count(shape) != data.length) {
-      throw new IllegalArgumentException("shape: " + java.util.Arrays.toString(shape)
-          + " holds " + count(shape) + " values, got " + data.length);
+      throw new IllegalArgumentException(
+          "shape: "
+              + java.util.Arrays.toString(shape)
+              + " holds "
+              + count(shape)
+              + " values, got "
+              + data.length);
     }
     try (PointerScope scope = new PointerScope()) {
       FloatPointer p = new FloatPointer(data);
-      Tensor t = torch.from_blob(p, shape, contiguousStrides(shape),
-          new TensorOptions(ScalarType.Float)).clone();
+      Tensor t =
+          torch
+              .from_blob(p, shape, contiguousStrides(shape), new TensorOptions(ScalarType.Float))
+              .clone();
       return Outputs.handOut(scope, t);
     }
   }
@@ -45,13 +52,20 @@ public final class Tensors {
   /** A new int64 CPU tensor holding a copy of {@code data}. */
   public static Tensor of(long[] data, long... shape) {
     if (count(shape) != data.length) {
-      throw new IllegalArgumentException("shape: " + java.util.Arrays.toString(shape)
-          + " holds " + count(shape) + " values, got " + data.length);
+      throw new IllegalArgumentException(
+          "shape: "
+              + java.util.Arrays.toString(shape)
+              + " holds "
+              + count(shape)
+              + " values, got "
+              + data.length);
     }
     try (PointerScope scope = new PointerScope()) {
       LongPointer p = new LongPointer(data);
-      Tensor t = torch.from_blob(p, shape, contiguousStrides(shape),
-          new TensorOptions(ScalarType.Long)).clone();
+      Tensor t =
+          torch
+              .from_blob(p, shape, contiguousStrides(shape), new TensorOptions(ScalarType.Long))
+              .clone();
       return Outputs.handOut(scope, t);
     }
   }

@@ -20,25 +20,25 @@ import org.spinekit.nn.Net;
 import org.spinekit.tensor.Outputs;
 
 /**
- * PyTorch's {@code torch.optim.Adam} and {@code torch.optim.AdamW} (their single-tensor
- * formulas: bias corrections {@code 1 - beta^t}, eps added after dividing the root of the second
- * moment by {@code sqrt(1 - beta2^t)}, weight decay added to the gradient for Adam and applied
- * to the weights as {@code w *= 1 - lr * wd} for AdamW, optional AMSGrad and maximize), in
- * parameter groups with their own learning rate and weight decay.
+ * PyTorch's {@code torch.optim.Adam} and {@code torch.optim.AdamW} (their single-tensor formulas:
+ * bias corrections {@code 1 - beta^t}, eps added after dividing the root of the second moment by
+ * {@code sqrt(1 - beta2^t)}, weight decay added to the gradient for Adam and applied to the weights
+ * as {@code w *= 1 - lr * wd} for AdamW, optional AMSGrad and maximize), in parameter groups with
+ * their own learning rate and weight decay.
  *
  * <p>Flat buffers: the parameters of each group are moved into one contiguous buffer and become
- * views of it (their values and autograd identity unchanged), and their gradients are views of
- * a second one, so that one optimiser step is a handful of libtorch calls per group however
- * many parameters the network has. Gradients therefore accumulate in place and
- * {@link #zeroGrad()} zeroes them (PyTorch's {@code zero_grad(set_to_none=False)}, the default of
- * PyTorch 1.13): a parameter that got no gradient in a step is still updated with a zero
- * gradient, as there. Build the optimiser after moving the network to its device and dtype,
- * and zero gradients through it only: {@code Module.to}, {@code zero_grad} or loading weights by
- * {@code set_data} detach the parameters from the buffers, which {@link #step()} detects.
+ * views of it (their values and autograd identity unchanged), and their gradients are views of a
+ * second one, so that one optimiser step is a handful of libtorch calls per group however many
+ * parameters the network has. Gradients therefore accumulate in place and {@link #zeroGrad()}
+ * zeroes them (PyTorch's {@code zero_grad(set_to_none=False)}, the default of PyTorch 1.13): a
+ * parameter that got no gradient in a step is still updated with a zero gradient, as there. Build
+ * the optimiser after moving the network to its device and dtype, and zero gradients through it
+ * only: {@code Module.to}, {@code zero_grad} or loading weights by {@code set_data} detach the
+ * parameters from the buffers, which {@link #step()} detects.
  *
- * <p>State ({@link #state()}) is per parameter as PyTorch keeps it: {@code exp_avg},
- * {@code exp_avg_sq}, {@code max_exp_avg_sq} (AMSGrad) and {@code step}. The optimiser owns its
- * buffers; {@link #close()} frees the state (the parameters keep their storage).
+ * <p>State ({@link #state()}) is per parameter as PyTorch keeps it: {@code exp_avg}, {@code
+ * exp_avg_sq}, {@code max_exp_avg_sq} (AMSGrad) and {@code step}. The optimiser owns its buffers;
+ * {@link #close()} frees the state (the parameters keep their storage).
  */
 public final class Adam implements AutoCloseable {
   /**
@@ -48,8 +48,15 @@ public final class Adam implements AutoCloseable {
    * @param decoupled AdamW (weight decay on the weights) instead of Adam (on the gradient)
    * @param maximize ascend instead of descend
    */
-  public record Options(double lr, double beta1, double beta2, double eps, double weightDecay,
-      boolean amsgrad, boolean decoupled, boolean maximize) {
+  public record Options(
+      double lr,
+      double beta1,
+      double beta2,
+      double eps,
+      double weightDecay,
+      boolean amsgrad,
+      boolean decoupled,
+      boolean maximize) {
     public Options {
       check("lr", lr, 0, Double.MAX_VALUE);
       if (!(beta1 >= 0 && beta1 < 1)) {
@@ -98,8 +105,8 @@ public final class Adam implements AutoCloseable {
   }
 
   /**
-   * A parameter group: state-dict keys of its parameters, its base learning rate and weight
-   * decay (the schedule scales from this learning rate).
+   * A parameter group: state-dict keys of its parameters, its base learning rate and weight decay
+   * (the schedule scales from this learning rate).
    */
   public record Group(String name, List<String> keys, double lr, double weightDecay) {
     public Group {
@@ -107,8 +114,8 @@ public final class Adam implements AutoCloseable {
         throw new IllegalArgumentException("name: expected a group name, got " + name);
       }
       if (keys == null || keys.isEmpty()) {
-        throw new IllegalArgumentException("keys: expected the parameters of group " + name
-            + ", got none");
+        throw new IllegalArgumentException(
+            "keys: expected the parameters of group " + name + ", got none");
       }
       keys = List.copyOf(keys);
       check("lr of group " + name, lr, 0, Double.MAX_VALUE);
@@ -124,13 +131,13 @@ public final class Adam implements AutoCloseable {
 
     /** One group of every trainable parameter with the options' lr and weight decay. */
     static Grouping single() {
-      return (params, o) -> List.of(new Group("all", new ArrayList<>(params.keySet()), o.lr(),
-          o.weightDecay()));
+      return (params, o) ->
+          List.of(new Group("all", new ArrayList<>(params.keySet()), o.lr(), o.weightDecay()));
     }
 
     /**
-     * timm's rule: biases and every parameter of fewer than 2 dimensions (norm weights) in a
-     * group without weight decay, the rest decayed.
+     * timm's rule: biases and every parameter of fewer than 2 dimensions (norm weights) in a group
+     * without weight decay, the rest decayed.
      */
     static Grouping noDecayForNormsAndBiases() {
       return (params, o) -> {
@@ -166,9 +173,19 @@ public final class Adam implements AutoCloseable {
     double lr;
     long step;
 
-    Flat(Group group, String[] keys, long[] offsets, long[][] shapes, long total,
-        Tensor[] params, Tensor values, Tensor grads, Tensor expAvg, Tensor expAvgSq,
-        Tensor maxExpAvgSq, Tensor denom) {
+    Flat(
+        Group group,
+        String[] keys,
+        long[] offsets,
+        long[][] shapes,
+        long total,
+        Tensor[] params,
+        Tensor values,
+        Tensor grads,
+        Tensor expAvg,
+        Tensor expAvgSq,
+        Tensor maxExpAvgSq,
+        Tensor denom) {
       this.group = group;
       this.keys = keys;
       this.offsets = offsets;
@@ -205,9 +222,9 @@ public final class Adam implements AutoCloseable {
   }
 
   /**
-   * The trainable parameters of {@code model} (those that require gradients) in the groups
-   * {@code grouping} makes; every trainable parameter must be in exactly one group, and all must
-   * share one floating dtype and device.
+   * The trainable parameters of {@code model} (those that require gradients) in the groups {@code
+   * grouping} makes; every trainable parameter must be in exactly one group, and all must share one
+   * floating dtype and device.
    */
   public Adam(Net model, Options options, Grouping grouping) {
     if (model == null) throw new IllegalArgumentException("model: expected a network, got null");
@@ -218,7 +235,8 @@ public final class Adam implements AutoCloseable {
       throw new IllegalArgumentException("grouping: expected a grouping, got null");
     }
     this.options = options;
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Map<String, Tensor> params = new LinkedHashMap<>();
       Set<Long> impls = new HashSet<>();
       for (Map.Entry<String, Tensor> e : model.namedParameters().entrySet()) {
@@ -228,48 +246,72 @@ public final class Adam implements AutoCloseable {
         params.put(e.getKey(), p);
       }
       if (params.isEmpty()) {
-        throw new IllegalArgumentException("model: expected trainable parameters, "
-            + model.getClass().getSimpleName() + " has none");
+        throw new IllegalArgumentException(
+            "model: expected trainable parameters, "
+                + model.getClass().getSimpleName()
+                + " has none");
       }
       List<Group> groups = grouping.groups(Collections.unmodifiableMap(params), options);
       Map<String, String> seen = new HashMap<>();
       Set<String> names = new HashSet<>();
       for (Group gr : groups) {
         if (!names.add(gr.name())) {
-          throw new IllegalArgumentException("groups: expected distinct names, \"" + gr.name()
-              + "\" repeats");
+          throw new IllegalArgumentException(
+              "groups: expected distinct names, \"" + gr.name() + "\" repeats");
         }
         for (String k : gr.keys()) {
           if (!params.containsKey(k)) {
-            throw new IllegalArgumentException("groups: group " + gr.name() + " names \"" + k
-                + "\", which is not a trainable parameter of the model");
+            throw new IllegalArgumentException(
+                "groups: group "
+                    + gr.name()
+                    + " names \""
+                    + k
+                    + "\", which is not a trainable parameter of the model");
           }
           String other = seen.put(k, gr.name());
           if (other != null) {
-            throw new IllegalArgumentException("groups: \"" + k + "\" is in groups " + other
-                + " and " + gr.name() + ", expected one");
+            throw new IllegalArgumentException(
+                "groups: \""
+                    + k
+                    + "\" is in groups "
+                    + other
+                    + " and "
+                    + gr.name()
+                    + ", expected one");
           }
         }
       }
       for (String k : params.keySet()) {
         if (!seen.containsKey(k)) {
-          throw new IllegalArgumentException("groups: trainable parameter \"" + k + "\" is in"
-              + " no group (freeze it with requires_grad false instead)");
+          throw new IllegalArgumentException(
+              "groups: trainable parameter \""
+                  + k
+                  + "\" is in"
+                  + " no group (freeze it with requires_grad false instead)");
         }
       }
       Tensor first = params.values().iterator().next();
       if (!first.is_floating_point()) {
-        throw new IllegalArgumentException("model: expected floating-point parameters, got "
-            + first.scalar_type());
+        throw new IllegalArgumentException(
+            "model: expected floating-point parameters, got " + first.scalar_type());
       }
       String device = first.device().str().getString();
       for (Map.Entry<String, Tensor> e : params.entrySet()) {
         Tensor p = e.getValue();
         if (p.scalar_type().value != first.scalar_type().value
             || !p.device().str().getString().equals(device)) {
-          throw new IllegalArgumentException("model: parameter \"" + e.getKey() + "\" is "
-              + p.scalar_type() + " on " + p.device().str().getString() + ", expected "
-              + first.scalar_type() + " on " + device + " as the others");
+          throw new IllegalArgumentException(
+              "model: parameter \""
+                  + e.getKey()
+                  + "\" is "
+                  + p.scalar_type()
+                  + " on "
+                  + p.device().str().getString()
+                  + ", expected "
+                  + first.scalar_type()
+                  + " on "
+                  + device
+                  + " as the others");
         }
       }
       this.elementSize = first.element_size();
@@ -301,8 +343,10 @@ public final class Adam implements AutoCloseable {
     Tensor maxSq = options.amsgrad() ? keep(torch.zeros(new long[] {total}, to)) : null;
     Tensor denom = keep(torch.empty(new long[] {total}, to, null));
     Tensor[] handles = new Tensor[n];
-    Flat f = new Flat(gr, keys, offsets, shapes, total, handles, values, grads, expAvg,
-        expAvgSq, maxSq, denom);
+    Flat f =
+        new Flat(
+            gr, keys, offsets, shapes, total, handles, values, grads, expAvg, expAvgSq, maxSq,
+            denom);
     for (int i = 0; i < n; i++) {
       Tensor p = params.get(keys[i]);
       Tensor v = f.view(values, i);
@@ -359,8 +403,7 @@ public final class Adam implements AutoCloseable {
 
   private int checkGroup(int i) {
     if (i < 0 || i >= flats.size()) {
-      throw new IllegalArgumentException("group: expected 0.." + (flats.size() - 1) + ", got "
-          + i);
+      throw new IllegalArgumentException("group: expected 0.." + (flats.size() - 1) + ", got " + i);
     }
     return i;
   }
@@ -378,15 +421,15 @@ public final class Adam implements AutoCloseable {
   }
 
   /**
-   * Scales the gradients so that their global 2-norm is at most {@code maxNorm}: libtorch's
-   * {@code clip_grad_norm_} (as PyTorch's: each parameter's gradient norm, the norm of those,
-   * coefficient {@code maxNorm / (norm + 1e-6)} clamped at 1), one call. Returns the norm
-   * before clipping.
+   * Scales the gradients so that their global 2-norm is at most {@code maxNorm}: libtorch's {@code
+   * clip_grad_norm_} (as PyTorch's: each parameter's gradient norm, the norm of those, coefficient
+   * {@code maxNorm / (norm + 1e-6)} clamped at 1), one call. Returns the norm before clipping.
    */
   public double clipGradNorm(double maxNorm) {
     check("maxNorm", maxNorm, 0, Double.MAX_VALUE);
     checkOpen();
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       return torch.clip_grad_norm_(allParams, maxNorm, 2.0, false);
     }
   }
@@ -395,7 +438,8 @@ public final class Adam implements AutoCloseable {
   public void clipGradValue(double value) {
     check("value", value, 0, Double.MAX_VALUE);
     checkOpen();
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       ScalarOptional lo = new ScalarOptional(new Scalar(-value));
       ScalarOptional hi = new ScalarOptional(new Scalar(value));
       for (Flat f : flats) f.grads.clamp_(lo, hi);
@@ -405,7 +449,8 @@ public final class Adam implements AutoCloseable {
   /** One optimiser step of every group with the gradients accumulated so far. */
   public void step() {
     checkOpen();
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       verify();
       double b1 = options.beta1();
       double b2 = options.beta2();
@@ -462,23 +507,29 @@ public final class Adam implements AutoCloseable {
         Tensor p = f.params[i];
         long want = base + f.offsets[i] * elementSize;
         if (p.data_ptr().address() != want) {
-          throw new IllegalStateException("parameter \"" + f.keys[i] + "\" no longer lives in"
-              + " the optimiser's buffer (the network was moved or its weights replaced after"
-              + " the optimiser was built)");
+          throw new IllegalStateException(
+              "parameter \""
+                  + f.keys[i]
+                  + "\" no longer lives in"
+                  + " the optimiser's buffer (the network was moved or its weights replaced after"
+                  + " the optimiser was built)");
         }
         Tensor gr = p.grad();
         if (!gr.defined() || gr.data_ptr().address() != gbase + f.offsets[i] * elementSize) {
-          throw new IllegalStateException("the gradient of \"" + f.keys[i] + "\" is not the"
-              + " optimiser's (gradients were reset outside Adam.zeroGrad)");
+          throw new IllegalStateException(
+              "the gradient of \""
+                  + f.keys[i]
+                  + "\" is not the"
+                  + " optimiser's (gradients were reset outside Adam.zeroGrad)");
         }
       }
     }
   }
 
   /**
-   * The state by {@code <parameter key>.<name>}: {@code exp_avg}, {@code exp_avg_sq},
-   * {@code max_exp_avg_sq} (AMSGrad) as views of the optimiser's buffers, and {@code step} as a
-   * new float32 scalar, as PyTorch stores it. The tensors are attached to the caller's scope.
+   * The state by {@code <parameter key>.<name>}: {@code exp_avg}, {@code exp_avg_sq}, {@code
+   * max_exp_avg_sq} (AMSGrad) as views of the optimiser's buffers, and {@code step} as a new
+   * float32 scalar, as PyTorch stores it. The tensors are attached to the caller's scope.
    */
   public Map<String, Tensor> state() {
     checkOpen();
@@ -492,8 +543,12 @@ public final class Adam implements AutoCloseable {
           if (f.maxExpAvgSq != null) {
             out.put(k + ".max_exp_avg_sq", Outputs.handOut(scope, f.view(f.maxExpAvgSq, i)));
           }
-          out.put(k + ".step", Outputs.handOut(scope, torch.scalar_tensor(new Scalar(
-              (double) f.step), new TensorOptions(torch.ScalarType.Float))));
+          out.put(
+              k + ".step",
+              Outputs.handOut(
+                  scope,
+                  torch.scalar_tensor(
+                      new Scalar((double) f.step), new TensorOptions(torch.ScalarType.Float))));
         }
       }
     }
@@ -508,7 +563,8 @@ public final class Adam implements AutoCloseable {
   public void loadState(Map<String, Tensor> state) {
     checkOpen();
     if (state == null) throw new IllegalArgumentException("state: expected a map, got null");
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Map<String, Tensor> own = state();
       for (Map.Entry<String, Tensor> e : own.entrySet()) {
         Tensor src = state.get(e.getKey());
@@ -518,8 +574,13 @@ public final class Adam implements AutoCloseable {
         long[] want = e.getValue().sizes().vec().get();
         long[] got = src.sizes().vec().get();
         if (!java.util.Arrays.equals(want, got)) {
-          throw new IllegalArgumentException("state: \"" + e.getKey() + "\" has shape "
-              + java.util.Arrays.toString(got) + ", expected " + java.util.Arrays.toString(want));
+          throw new IllegalArgumentException(
+              "state: \""
+                  + e.getKey()
+                  + "\" has shape "
+                  + java.util.Arrays.toString(got)
+                  + ", expected "
+                  + java.util.Arrays.toString(want));
         }
       }
       long[] steps = new long[flats.size()];
@@ -529,12 +590,18 @@ public final class Adam implements AutoCloseable {
         for (String k : f.keys) {
           double s = state.get(k + ".step").item_double();
           if (!(s >= 0) || s != Math.rint(s)) {
-            throw new IllegalArgumentException("state: \"" + k + ".step\" is " + s
-                + ", expected a whole number >= 0");
+            throw new IllegalArgumentException(
+                "state: \"" + k + ".step\" is " + s + ", expected a whole number >= 0");
           }
           if (steps[gi] >= 0 && steps[gi] != (long) s) {
-            throw new IllegalArgumentException("state: parameters of group " + f.group.name()
-                + " have steps " + steps[gi] + " and " + (long) s + ", expected one count");
+            throw new IllegalArgumentException(
+                "state: parameters of group "
+                    + f.group.name()
+                    + " have steps "
+                    + steps[gi]
+                    + " and "
+                    + (long) s
+                    + ", expected one count");
           }
           steps[gi] = (long) s;
         }
@@ -562,8 +629,8 @@ public final class Adam implements AutoCloseable {
 
   static void check(String name, double v, double lo, double hi) {
     if (!(v >= lo && v <= hi)) {
-      throw new IllegalArgumentException(name + ": expected a finite value >= " + lo + ", got "
-          + v);
+      throw new IllegalArgumentException(
+          name + ": expected a finite value >= " + lo + ", got " + v);
     }
   }
 }

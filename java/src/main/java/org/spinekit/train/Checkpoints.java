@@ -15,18 +15,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.io.AtomicFiles;
-import org.spinekit.io.json.Json;
 import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.json.Json;
 import org.spinekit.io.safetensors.SafeTensors;
 
 /**
- * The checkpoints of a training run in one directory: each is a safetensors file
- * ({@code ckpt-NNNNNN.safetensors}, a new name every time) and a JSON record that names it.
- * {@code last.json} names the latest, {@code best.json} the best one. Order of a save: the
- * tensors are written to a temporary file and renamed; then {@code last.json} (and
- * {@code best.json}) likewise; only then are the files no record names deleted. A run killed at
- * any moment therefore leaves a {@code last.json} whose tensors file is complete, at worst beside
- * an orphan tensors file or a temporary file, which the next {@link Checkpoints} removes.
+ * The checkpoints of a training run in one directory: each is a safetensors file ({@code
+ * ckpt-NNNNNN.safetensors}, a new name every time) and a JSON record that names it. {@code
+ * last.json} names the latest, {@code best.json} the best one. Order of a save: the tensors are
+ * written to a temporary file and renamed; then {@code last.json} (and {@code best.json}) likewise;
+ * only then are the files no record names deleted. A run killed at any moment therefore leaves a
+ * {@code last.json} whose tensors file is complete, at worst beside an orphan tensors file or a
+ * temporary file, which the next {@link Checkpoints} removes.
  */
 final class Checkpoints {
   static final String FORMAT = "spinekit-checkpoint/1";
@@ -38,8 +38,8 @@ final class Checkpoints {
   record Saved(Path json, Path tensors, Map<String, Object> meta) {}
 
   /**
-   * Called (when set) at the points of a save where a kill matters: "tensors" once the tensors
-   * file is in place, "last" once {@code last.json} is. Tests set it to halt the JVM there.
+   * Called (when set) at the points of a save where a kill matters: "tensors" once the tensors file
+   * is in place, "last" once {@code last.json} is. Tests set it to halt the JVM there.
    */
   static volatile Hook hook;
 
@@ -81,14 +81,14 @@ final class Checkpoints {
       throw new MalformedFileException(json, e.getMessage(), e);
     }
     if (!(parsed instanceof Map<?, ?> m) || !FORMAT.equals(m.get("format"))) {
-      throw new MalformedFileException(json, "not a checkpoint record (expected \"format\": \""
-          + FORMAT + "\")");
+      throw new MalformedFileException(
+          json, "not a checkpoint record (expected \"format\": \"" + FORMAT + "\")");
     }
     @SuppressWarnings("unchecked")
     Map<String, Object> meta = (Map<String, Object>) m;
     if (!(meta.get("tensors") instanceof String t) || !TENSORS.matcher(t).matches()) {
-      throw new MalformedFileException(json, "\"tensors\" is " + meta.get("tensors")
-          + ", expected a ckpt-N.safetensors name");
+      throw new MalformedFileException(
+          json, "\"tensors\" is " + meta.get("tensors") + ", expected a ckpt-N.safetensors name");
     }
     Path tensors = dir.resolve(t);
     if (!Files.exists(tensors)) {
@@ -96,15 +96,15 @@ final class Checkpoints {
     }
     Object bytes = meta.get("tensors_bytes");
     if (!(bytes instanceof Long b) || b != Files.size(tensors)) {
-      throw new MalformedFileException(json, "names " + t + " of " + bytes + " bytes, the file"
-          + " has " + Files.size(tensors));
+      throw new MalformedFileException(
+          json, "names " + t + " of " + bytes + " bytes, the file" + " has " + Files.size(tensors));
     }
     return Optional.of(new Saved(json, tensors, meta));
   }
 
   /**
-   * Saves {@code tensors} with the record {@code meta} (JSON values: String, Number, Boolean,
-   * Map, List) as the last checkpoint, and as the best when {@code best}.
+   * Saves {@code tensors} with the record {@code meta} (JSON values: String, Number, Boolean, Map,
+   * List) as the last checkpoint, and as the best when {@code best}.
    */
   Saved save(Map<String, Tensor> tensors, Map<String, Object> meta, boolean best)
       throws IOException {
@@ -147,8 +147,11 @@ final class Checkpoints {
       for (Path p : ds) {
         String n = p.getFileName().toString();
         boolean orphan = TENSORS.matcher(n).matches() && !keep.contains(n);
-        boolean temp = n.endsWith(".tmp") && (n.startsWith(".ckpt-")
-            || n.startsWith("." + LAST + ".") || n.startsWith("." + BEST + "."));
+        boolean temp =
+            n.endsWith(".tmp")
+                && (n.startsWith(".ckpt-")
+                    || n.startsWith("." + LAST + ".")
+                    || n.startsWith("." + BEST + "."));
         if (orphan || temp) Files.deleteIfExists(p);
       }
     }
@@ -188,8 +191,8 @@ final class Checkpoints {
       }
       b.append(']');
     } else {
-      throw new IllegalArgumentException("meta: " + v.getClass().getSimpleName()
-          + " is not a JSON value");
+      throw new IllegalArgumentException(
+          "meta: " + v.getClass().getSimpleName() + " is not a JSON value");
     }
   }
 }

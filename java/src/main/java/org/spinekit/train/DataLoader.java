@@ -24,24 +24,30 @@ import org.spinekit.augment.Seeds;
  * handing over {@link Batch}es in order.
  *
  * <p>Determinism: the order of an epoch is a shuffle seeded by (seed, epoch) alone and sample
- * {@code i} is read with a generator seeded by {@link Seeds#of}(seed, epoch, i), so the batches
- * are the same, bit for bit, whatever the number of workers and however the threads are timed.
+ * {@code i} is read with a generator seeded by {@link Seeds#of}(seed, epoch, i), so the batches are
+ * the same, bit for bit, whatever the number of workers and however the threads are timed.
  *
  * <p>Threads and memory: each worker assembles whole batches (as PyTorch's DataLoader does),
  * claiming batch numbers in order; at most {@link Options#prefetch()} batches are being built or
  * waiting, so memory stays within prefetch x batch size samples however long it runs, plus the
  * batches the caller holds. Each sample is read in its own {@link PointerScope} on the worker and
- * copied into the batch; the batch's tensors leave the worker owned by the {@link Batch}, which
- * the caller closes. Workers of an epoch end with it; {@link #close()} (or starting another
- * epoch) stops them mid-epoch, waits for them and frees the batches not handed out.
+ * copied into the batch; the batch's tensors leave the worker owned by the {@link Batch}, which the
+ * caller closes. Workers of an epoch end with it; {@link #close()} (or starting another epoch)
+ * stops them mid-epoch, waits for them and frees the batches not handed out.
  *
- * <p>Errors: an exception reading sample i surfaces in the iterating thread, when the batch
- * holding it is due, as a {@link LoaderException} naming i; the epoch's workers are then stopped.
+ * <p>Errors: an exception reading sample i surfaces in the iterating thread, when the batch holding
+ * it is due, as a {@link LoaderException} naming i; the epoch's workers are then stopped.
  */
 public final class DataLoader implements Iterable<Batch>, AutoCloseable {
   /** Progress of an epoch, reported in the iterating thread after each batch. */
-  public record Progress(int epoch, int batches, int totalBatches, long samples,
-      long totalSamples, double samplesPerSecond, double etaSeconds) {}
+  public record Progress(
+      int epoch,
+      int batches,
+      int totalBatches,
+      long samples,
+      long totalSamples,
+      double samplesPerSecond,
+      double etaSeconds) {}
 
   /**
    * @param batchSize samples per batch
@@ -53,8 +59,15 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
    * @param cuda batches for a CUDA device: pinned memory when CUDA is available
    * @param progress called after each batch (may be null)
    */
-  public record Options(int batchSize, int workers, int prefetch, boolean shuffle,
-      boolean dropLast, long seed, boolean cuda, Consumer<Progress> progress) {
+  public record Options(
+      int batchSize,
+      int workers,
+      int prefetch,
+      boolean shuffle,
+      boolean dropLast,
+      long seed,
+      boolean cuda,
+      Consumer<Progress> progress) {
     public Options {
       if (batchSize < 1) {
         throw new IllegalArgumentException("batchSize: expected at least 1, got " + batchSize);
@@ -63,8 +76,8 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         throw new IllegalArgumentException("workers: expected 1..256, got " + workers);
       }
       if (prefetch < workers) {
-        throw new IllegalArgumentException("prefetch: expected at least workers (" + workers
-            + "), got " + prefetch);
+        throw new IllegalArgumentException(
+            "prefetch: expected at least workers (" + workers + "), got " + prefetch);
       }
     }
 
@@ -96,6 +109,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
 
   /** Prefix of the worker threads' names. */
   public static final String THREAD_PREFIX = "spinekit-loader-";
+
   private static final AtomicInteger LOADERS = new AtomicInteger();
 
   private final Dataset data;
@@ -112,8 +126,7 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
       throw new IllegalArgumentException("options: expected options, got null");
     }
     if (data.size() < 1) {
-      throw new IllegalArgumentException("data: expected at least one sample, got "
-          + data.size());
+      throw new IllegalArgumentException("data: expected at least one sample, got " + data.size());
     }
     this.data = data;
     this.options = options;
@@ -157,15 +170,17 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
     return epoch(nextEpoch);
   }
 
-  /** Runs epoch {@code epoch} (stopping one still running); the next {@link #iterator()} runs
-   * {@code epoch + 1}. */
+  /**
+   * Runs epoch {@code epoch} (stopping one still running); the next {@link #iterator()} runs {@code
+   * epoch + 1}.
+   */
   public synchronized Iterator<Batch> epoch(int epoch) {
     return epoch(epoch, 0);
   }
 
   /**
-   * Runs epoch {@code epoch} from batch {@code first} on (a resumed run): the batches are those
-   * of the whole epoch, numbered as there, the ones before {@code first} left out unread.
+   * Runs epoch {@code epoch} from batch {@code first} on (a resumed run): the batches are those of
+   * the whole epoch, numbered as there, the ones before {@code first} left out unread.
    */
   public synchronized Iterator<Batch> epoch(int epoch, int first) {
     if (closed) throw new IllegalStateException("the loader is closed");
@@ -287,10 +302,18 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
               scope.attach(inputs);
               targets = new float[idx.length * width];
             } else if (!Arrays.equals(shape, s) || t.length != width) {
-              throw new LoaderException(idx[k], epoch, new IllegalStateException(
-                  "sample shape " + Arrays.toString(s) + " with " + t.length
-                  + " targets differs from the batch's " + Arrays.toString(shape) + " with "
-                  + width));
+              throw new LoaderException(
+                  idx[k],
+                  epoch,
+                  new IllegalStateException(
+                      "sample shape "
+                          + Arrays.toString(s)
+                          + " with "
+                          + t.length
+                          + " targets differs from the batch's "
+                          + Arrays.toString(shape)
+                          + " with "
+                          + width));
             }
             inputs.select(0, k).copy_(ex.input());
             System.arraycopy(t, 0, targets, k * width, width);
@@ -312,8 +335,11 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
     @Override
     public boolean hasNext() {
       if (stopped && cursor < total) {
-        throw new IllegalStateException("epoch " + epoch + " was stopped (the loader was"
-            + " closed or another epoch started)");
+        throw new IllegalStateException(
+            "epoch "
+                + epoch
+                + " was stopped (the loader was"
+                + " closed or another epoch started)");
       }
       return cursor < total;
     }
@@ -348,8 +374,9 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
       if (p != null) {
         double secs = Math.max(1e-9, (System.nanoTime() - start) / 1e9);
         double rate = (handed - skipped) / secs;
-        p.accept(new Progress(epoch, cursor, total, handed, totalSamples, rate,
-            (totalSamples - handed) / rate));
+        p.accept(
+            new Progress(
+                epoch, cursor, total, handed, totalSamples, rate, (totalSamples - handed) / rate));
       }
       return batch;
     }

@@ -5,9 +5,9 @@ import java.util.SplittableRandom;
 
 /**
  * A data set of samples addressed by index, read by the {@link DataLoader}'s worker threads.
- * Implementations are safe to call from several threads at once and draw everything random from
- * the generator they are handed (seeded from (seed, epoch, index) by the loader), so a sample
- * does not depend on which thread reads it or when.
+ * Implementations are safe to call from several threads at once and draw everything random from the
+ * generator they are handed (seeded from (seed, epoch, index) by the loader), so a sample does not
+ * depend on which thread reads it or when.
  */
 public interface Dataset {
   /** Number of samples. */

@@ -4,9 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Stops training when a monitored metric has not improved by more than {@code minDelta} for
- * {@code patience} evaluations in a row (as Lightning's {@code EarlyStopping}). A value that
- * is not a number never improves.
+ * Stops training when a monitored metric has not improved by more than {@code minDelta} for {@code
+ * patience} evaluations in a row (as Lightning's {@code EarlyStopping}). A value that is not a
+ * number never improves.
  */
 public final class EarlyStopping {
   private final Mode mode;
@@ -27,8 +27,7 @@ public final class EarlyStopping {
       throw new IllegalArgumentException("patience: expected >= 1, got " + patience);
     }
     if (!(minDelta >= 0) || Double.isInfinite(minDelta)) {
-      throw new IllegalArgumentException("minDelta: expected a finite value >= 0, got "
-          + minDelta);
+      throw new IllegalArgumentException("minDelta: expected a finite value >= 0, got " + minDelta);
     }
     this.mode = mode;
     this.patience = patience;
@@ -103,8 +102,8 @@ public final class EarlyStopping {
       wait = w;
       stopped = Boolean.parseBoolean(st);
     } catch (NumberFormatException | NullPointerException e) {
-      throw new IllegalArgumentException("state: expected best, best_epoch, wait, stopped; got "
-          + s, e);
+      throw new IllegalArgumentException(
+          "state: expected best, best_epoch, wait, stopped; got " + s, e);
     }
   }
 }

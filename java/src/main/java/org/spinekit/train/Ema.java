@@ -12,18 +12,18 @@ import org.spinekit.nn.Net;
 import org.spinekit.tensor.Outputs;
 
 /**
- * An exponential moving average of a network's whole state dict (parameters and buffers, as
- * timm's {@code ModelEmaV2}/{@code V3}), updated after each optimiser step:
- * {@code ema = ema + (1 - d) * (model - ema)} ({@code lerp_}) for floating-point entries, a copy
- * for integer ones (batch counters).
+ * An exponential moving average of a network's whole state dict (parameters and buffers, as timm's
+ * {@code ModelEmaV2}/{@code V3}), updated after each optimiser step: {@code ema = ema + (1 - d) *
+ * (model - ema)} ({@code lerp_}) for floating-point entries, a copy for integer ones (batch
+ * counters).
  *
- * <p>Decay: {@code d = decay}, or with warm-up (timm V3's formula) for the n-th update
- * (n = 1, 2, ...): {@code d = 0} for n = 1 (the average starts as the weights), else
- * {@code d = clamp(1 - (1 + (n - 1) / gamma)^-power, minDecay, decay)}.
+ * <p>Decay: {@code d = decay}, or with warm-up (timm V3's formula) for the n-th update (n = 1, 2,
+ * ...): {@code d = 0} for n = 1 (the average starts as the weights), else {@code d = clamp(1 - (1 +
+ * (n - 1) / gamma)^-power, minDecay, decay)}.
  *
  * <p>The parameters are averaged group by group on the optimiser's flat buffers (one call per
- * group), the buffers one by one. {@link #swap()} exchanges the model's values with the
- * averages, e.g. around a validation; the trainer saves {@link #state()} in checkpoints.
+ * group), the buffers one by one. {@link #swap()} exchanges the model's values with the averages,
+ * e.g. around a validation; the trainer saves {@link #state()} in checkpoints.
  */
 public final class Ema implements AutoCloseable {
   /**
@@ -33,8 +33,7 @@ public final class Ema implements AutoCloseable {
    * @param power warm-up power (> 0; timm 2/3 for long runs, 3/4 for shorter ones)
    * @param minDecay the least decay during warm-up
    */
-  public record Options(double decay, boolean warmup, double gamma, double power,
-      double minDecay) {
+  public record Options(double decay, boolean warmup, double gamma, double power, double minDecay) {
     public Options {
       if (!(decay >= 0 && decay < 1)) {
         throw new IllegalArgumentException("decay: expected 0 <= decay < 1, got " + decay);
@@ -46,8 +45,8 @@ public final class Ema implements AutoCloseable {
         throw new IllegalArgumentException("power: expected a finite value > 0, got " + power);
       }
       if (!(minDecay >= 0 && minDecay <= decay)) {
-        throw new IllegalArgumentException("minDecay: expected 0 <= minDecay <= decay ("
-            + decay + "), got " + minDecay);
+        throw new IllegalArgumentException(
+            "minDecay: expected 0 <= minDecay <= decay (" + decay + "), got " + minDecay);
       }
     }
 
@@ -74,8 +73,8 @@ public final class Ema implements AutoCloseable {
   private boolean closed;
 
   /**
-   * Averages of {@code model}'s state dict, starting as a copy of it; {@code optimizer} must be
-   * the one training {@code model} (its flat buffers hold the parameters).
+   * Averages of {@code model}'s state dict, starting as a copy of it; {@code optimizer} must be the
+   * one training {@code model} (its flat buffers hold the parameters).
    */
   public Ema(Net model, Adam optimizer, Options options) {
     if (model == null) throw new IllegalArgumentException("model: expected a network, got null");
@@ -84,7 +83,8 @@ public final class Ema implements AutoCloseable {
     }
     if (options == null) throw new IllegalArgumentException("options: expected EMA options");
     this.options = options;
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Map<String, Tensor> byKey = new LinkedHashMap<>();
       for (Adam.Flat f : optimizer.flats()) {
         Tensor e = keep(f.values.clone());
@@ -103,10 +103,10 @@ public final class Ema implements AutoCloseable {
         }
         entries.put(e.getKey(), own);
       }
-      if (entries.size() != model.stateDict().size() || !entries.keySet().containsAll(
-          byKey.keySet())) {
-        throw new IllegalArgumentException("optimizer: its parameters are not all in the"
-            + " model's state dict");
+      if (entries.size() != model.stateDict().size()
+          || !entries.keySet().containsAll(byKey.keySet())) {
+        throw new IllegalArgumentException(
+            "optimizer: its parameters are not all in the" + " model's state dict");
       }
     }
   }
@@ -141,7 +141,8 @@ public final class Ema implements AutoCloseable {
     checkOpen();
     updates++;
     double d = decay(updates);
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Scalar w = new Scalar(1 - d);
       for (int i = 0; i < flatEma.size(); i++) flatEma.get(i).lerp_(flatModel.get(i), w);
       for (int i = 0; i < otherEma.size(); i++) {
@@ -157,7 +158,8 @@ public final class Ema implements AutoCloseable {
   /** Exchanges the model's values with the averages (call again to exchange them back). */
   public void swap() {
     checkOpen();
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       for (int i = 0; i < flatEma.size(); i++) swap(flatEma.get(i), flatModel.get(i));
       for (int i = 0; i < otherEma.size(); i++) swap(otherEma.get(i), otherModel.get(i));
     }
@@ -186,7 +188,8 @@ public final class Ema implements AutoCloseable {
     checkOpen();
     if (state == null) throw new IllegalArgumentException("state: expected a map, got null");
     if (updates < 0) throw new IllegalArgumentException("updates: expected >= 0, got " + updates);
-    try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       for (Map.Entry<String, Tensor> e : entries.entrySet()) {
         Tensor src = state.get(e.getKey());
         if (src == null) {
@@ -195,8 +198,13 @@ public final class Ema implements AutoCloseable {
         long[] want = e.getValue().sizes().vec().get();
         long[] got = src.sizes().vec().get();
         if (!java.util.Arrays.equals(want, got)) {
-          throw new IllegalArgumentException("state: \"" + e.getKey() + "\" has shape "
-              + java.util.Arrays.toString(got) + ", expected " + java.util.Arrays.toString(want));
+          throw new IllegalArgumentException(
+              "state: \""
+                  + e.getKey()
+                  + "\" has shape "
+                  + java.util.Arrays.toString(got)
+                  + ", expected "
+                  + java.util.Arrays.toString(want));
         }
       }
       for (Map.Entry<String, Tensor> e : entries.entrySet()) {

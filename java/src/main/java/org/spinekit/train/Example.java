@@ -14,16 +14,17 @@ public record Example(Tensor input, float[] target) {
       throw new IllegalArgumentException("input: expected a tensor, got none");
     }
     if (!input.is_cpu()) {
-      throw new IllegalArgumentException("input: expected a CPU tensor, got device "
-          + input.device().str().getString());
+      throw new IllegalArgumentException(
+          "input: expected a CPU tensor, got device " + input.device().str().getString());
     }
     if (input.scalar_type().value != ScalarType.Float.value) {
-      throw new IllegalArgumentException("input: expected dtype Float, got "
-          + input.scalar_type());
+      throw new IllegalArgumentException("input: expected dtype Float, got " + input.scalar_type());
     }
     if (!input.is_contiguous()) {
-      throw new IllegalArgumentException("input: expected a contiguous tensor, got a view of"
-          + " shape " + Arrays.toString(shape(input)));
+      throw new IllegalArgumentException(
+          "input: expected a contiguous tensor, got a view of"
+              + " shape "
+              + Arrays.toString(shape(input)));
     }
     if (target == null) {
       throw new IllegalArgumentException("target: expected an array, got null");

@@ -10,11 +10,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * k-fold splits by group (a study): every sample of a group lands in the same fold, so no study
- * is on both sides of a split. Seeded: the groups are shuffled by the seed, then placed largest
- * first into the fold with the fewest samples (scikit-learn's {@code GroupKFold} balancing),
- * or, stratified, into the fold that keeps each label's share of the folds most even
- * (scikit-learn's {@code StratifiedGroupKFold} rule), ties to the smaller fold.
+ * k-fold splits by group (a study): every sample of a group lands in the same fold, so no study is
+ * on both sides of a split. Seeded: the groups are shuffled by the seed, then placed largest first
+ * into the fold with the fewest samples (scikit-learn's {@code GroupKFold} balancing), or,
+ * stratified, into the fold that keeps each label's share of the folds most even (scikit-learn's
+ * {@code StratifiedGroupKFold} rule), ties to the smaller fold.
  */
 public final class Folds {
   private final int k;
@@ -52,8 +52,8 @@ public final class Folds {
     }
     if (k < 2) throw new IllegalArgumentException("k: expected >= 2, got " + k);
     if (labels != null && labels.length != groups.length) {
-      throw new IllegalArgumentException("labels: expected " + groups.length + " (one per"
-          + " sample), got " + labels.length);
+      throw new IllegalArgumentException(
+          "labels: expected " + groups.length + " (one per" + " sample), got " + labels.length);
     }
     Map<String, List<Integer>> members = new LinkedHashMap<>();
     for (int i = 0; i < groups.length; i++) {
@@ -61,14 +61,14 @@ public final class Folds {
         throw new IllegalArgumentException("groups: sample " + i + " has no group (null)");
       }
       if (labels != null && labels[i] < 0) {
-        throw new IllegalArgumentException("labels: expected >= 0, sample " + i + " has "
-            + labels[i]);
+        throw new IllegalArgumentException(
+            "labels: expected >= 0, sample " + i + " has " + labels[i]);
       }
       members.computeIfAbsent(groups[i], g -> new ArrayList<>()).add(i);
     }
     if (members.size() < k) {
-      throw new IllegalArgumentException("k: expected at most the number of groups ("
-          + members.size() + "), got " + k);
+      throw new IllegalArgumentException(
+          "k: expected at most the number of groups (" + members.size() + "), got " + k);
     }
     List<List<Integer>> gs = new ArrayList<>(members.values());
     // Shuffle by the seed (Fisher-Yates), then a stable sort keeps the shuffle among ties.
@@ -121,8 +121,9 @@ public final class Folds {
           eval += std(share);
         }
         for (int l = 0; l < classes; l++) perFold[f][l] -= c[l];
-        if (best < 0 || eval < bestEval - 1e-12 || (Math.abs(eval - bestEval) <= 1e-12
-            && sizes[f] < sizes[best])) {
+        if (best < 0
+            || eval < bestEval - 1e-12
+            || (Math.abs(eval - bestEval) <= 1e-12 && sizes[f] < sizes[best])) {
           bestEval = eval;
           best = f;
         }
@@ -187,9 +188,10 @@ public final class Folds {
   }
 
   private int[] select(int f, boolean in) {
-    if (f < 0 || f >= k) throw new IllegalArgumentException("f: expected 0.." + (k - 1)
-        + ", got " + f);
-    return java.util.stream.IntStream.range(0, fold.length).filter(i -> (fold[i] == f) == in)
+    if (f < 0 || f >= k)
+      throw new IllegalArgumentException("f: expected 0.." + (k - 1) + ", got " + f);
+    return java.util.stream.IntStream.range(0, fold.length)
+        .filter(i -> (fold[i] == f) == in)
         .toArray();
   }
 

@@ -1,8 +1,8 @@
 package org.spinekit.train;
 
 /**
- * A sample that a {@link DataLoader} worker failed to read or assemble, rethrown in the thread
- * that iterates the loader; the cause is the worker's exception.
+ * A sample that a {@link DataLoader} worker failed to read or assemble, rethrown in the thread that
+ * iterates the loader; the cause is the worker's exception.
  */
 public final class LoaderException extends RuntimeException {
   private static final long serialVersionUID = 1L;

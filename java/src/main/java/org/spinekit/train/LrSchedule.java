@@ -3,11 +3,11 @@ package org.spinekit.train;
 import java.util.Map;
 
 /**
- * A learning-rate schedule: the rate of every parameter group as a function of the time, counted
- * in optimiser steps or in epochs ({@link #interval()}), and of the groups' base rates; a
- * schedule driven by a metric ({@link Plateau}) also sees the monitored metric after each epoch.
- * The equivalents in {@code torch.optim.lr_scheduler} are named on each implementation; their
- * values agree with PyTorch's (closed forms, so to float rounding of PyTorch's recursive ones).
+ * A learning-rate schedule: the rate of every parameter group as a function of the time, counted in
+ * optimiser steps or in epochs ({@link #interval()}), and of the groups' base rates; a schedule
+ * driven by a metric ({@link Plateau}) also sees the monitored metric after each epoch. The
+ * equivalents in {@code torch.optim.lr_scheduler} are named on each implementation; their values
+ * agree with PyTorch's (closed forms, so to float rounding of PyTorch's recursive ones).
  */
 public interface LrSchedule {
   /** What the time of a schedule counts. */

@@ -16,13 +16,13 @@ import java.util.Map;
 import org.spinekit.io.json.Json;
 
 /**
- * One table of metrics appended as CSV (a header, then a line per row) and as JSON lines.
- * Rows are buffered and written out at most every {@link #FLUSH_NANOS} (small appends to a busy
- * disk can stall a training step), and whenever {@link #flush()} is called: before a
- * checkpoint records the files' sizes, at the end of an epoch, on close. A killed run thus
- * leaves whole rows up to its last checkpoint and possibly more, the last one perhaps cut,
- * which {@link #open} removes when the run resumes. Numbers are written so that they read back
- * to the same double; NaN is an empty cell (null in JSON).
+ * One table of metrics appended as CSV (a header, then a line per row) and as JSON lines. Rows are
+ * buffered and written out at most every {@link #FLUSH_NANOS} (small appends to a busy disk can
+ * stall a training step), and whenever {@link #flush()} is called: before a checkpoint records the
+ * files' sizes, at the end of an epoch, on close. A killed run thus leaves whole rows up to its
+ * last checkpoint and possibly more, the last one perhaps cut, which {@link #open} removes when the
+ * run resumes. Numbers are written so that they read back to the same double; NaN is an empty cell
+ * (null in JSON).
  */
 final class MetricsLog implements AutoCloseable {
   private final Path csv;
@@ -43,8 +43,8 @@ final class MetricsLog implements AutoCloseable {
   }
 
   /**
-   * Opens the files for appending after cutting them to {@code csvSize} and {@code jsonSize}
-   * bytes (0 on a fresh run; files already shorter are kept), and reads the CSV header.
+   * Opens the files for appending after cutting them to {@code csvSize} and {@code jsonSize} bytes
+   * (0 on a fresh run; files already shorter are kept), and reads the CSV header.
    */
   void open(long csvSize, long jsonSize) throws IOException {
     close();
@@ -57,10 +57,14 @@ final class MetricsLog implements AutoCloseable {
       int nl = text.indexOf('\n');
       if (nl > 0) columns = List.of(text.substring(0, nl).split(",", -1));
     }
-    csvOut = new BufferedOutputStream(Files.newOutputStream(csv, StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND), 1 << 16);
-    jsonOut = new BufferedOutputStream(Files.newOutputStream(jsonl, StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND), 1 << 16);
+    csvOut =
+        new BufferedOutputStream(
+            Files.newOutputStream(csv, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+            1 << 16);
+    jsonOut =
+        new BufferedOutputStream(
+            Files.newOutputStream(jsonl, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+            1 << 16);
     flushed = System.nanoTime();
   }
 
@@ -89,8 +93,13 @@ final class MetricsLog implements AutoCloseable {
       columns = List.copyOf(keys);
       c.append(String.join(",", columns)).append('\n');
     } else if (!columns.equals(keys)) {
-      throw new IllegalStateException(csv.getFileName() + ": a row has columns " + keys
-          + ", the log has " + columns + " (metric names must be the same every step)");
+      throw new IllegalStateException(
+          csv.getFileName()
+              + ": a row has columns "
+              + keys
+              + ", the log has "
+              + columns
+              + " (metric names must be the same every step)");
     }
     StringBuilder j = new StringBuilder("{");
     for (int i = 0; i < keys.size(); i++) {
@@ -151,16 +160,33 @@ final class MetricsLog implements AutoCloseable {
     for (int i = 1; i < lines.size(); i++) {
       String[] cells = lines.get(i).split(",", -1);
       if (cells.length != head.length) {
-        throw new IOException(csv + ": line " + (i + 1) + " has " + cells.length
-            + " cells, the header " + head.length + " (" + Arrays.toString(head) + ")");
+        throw new IOException(
+            csv
+                + ": line "
+                + (i + 1)
+                + " has "
+                + cells.length
+                + " cells, the header "
+                + head.length
+                + " ("
+                + Arrays.toString(head)
+                + ")");
       }
       Map<String, Double> row = new LinkedHashMap<>();
       for (int k = 0; k < head.length; k++) {
         try {
           row.put(head[k], cells[k].isEmpty() ? Double.NaN : Double.parseDouble(cells[k]));
         } catch (NumberFormatException e) {
-          throw new IOException(csv + ": line " + (i + 1) + ", column " + head[k] + ": \""
-              + cells[k] + "\" is not a number", e);
+          throw new IOException(
+              csv
+                  + ": line "
+                  + (i + 1)
+                  + ", column "
+                  + head[k]
+                  + ": \""
+                  + cells[k]
+                  + "\" is not a number",
+              e);
         }
       }
       out.add(row);

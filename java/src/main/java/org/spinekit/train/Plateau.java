@@ -4,12 +4,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * PyTorch's {@code ReduceLROnPlateau}, observed once per epoch with the monitored metric: when
- * the metric has not improved for more than {@code patience} epochs, every group's rate becomes
- * {@code max(lr * factor, minLr)} (unless that changes it by eps or less), then {@code cooldown}
- * epochs pass before bad epochs count again. Improvement with threshold mode REL:
- * {@code a < best * (1 - threshold)} (MIN) or {@code a > best * (1 + threshold)} (MAX); ABS:
- * {@code a < best - threshold} or {@code a > best + threshold}.
+ * PyTorch's {@code ReduceLROnPlateau}, observed once per epoch with the monitored metric: when the
+ * metric has not improved for more than {@code patience} epochs, every group's rate becomes {@code
+ * max(lr * factor, minLr)} (unless that changes it by eps or less), then {@code cooldown} epochs
+ * pass before bad epochs count again. Improvement with threshold mode REL: {@code a < best * (1 -
+ * threshold)} (MIN) or {@code a > best * (1 + threshold)} (MAX); ABS: {@code a < best - threshold}
+ * or {@code a > best + threshold}.
  */
 public final class Plateau implements LrSchedule {
   /** How {@link Options#threshold()} is applied. */
@@ -19,8 +19,15 @@ public final class Plateau implements LrSchedule {
   }
 
   /** PyTorch's arguments (defaults: min, 0.1, 10, 1e-4 rel, 0, 0, 1e-8). */
-  public record Options(Mode mode, double factor, int patience, double threshold,
-      Threshold thresholdMode, int cooldown, double minLr, double eps) {
+  public record Options(
+      Mode mode,
+      double factor,
+      int patience,
+      double threshold,
+      Threshold thresholdMode,
+      int cooldown,
+      double minLr,
+      double eps) {
     public Options {
       if (mode == null) throw new IllegalArgumentException("mode: expected MIN or MAX, got null");
       if (!(factor >= 0 && factor < 1)) {
@@ -30,8 +37,8 @@ public final class Plateau implements LrSchedule {
         throw new IllegalArgumentException("patience: expected >= 0, got " + patience);
       }
       if (!(threshold >= 0) || Double.isInfinite(threshold)) {
-        throw new IllegalArgumentException("threshold: expected a finite value >= 0, got "
-            + threshold);
+        throw new IllegalArgumentException(
+            "threshold: expected a finite value >= 0, got " + threshold);
       }
       if (thresholdMode == null) {
         throw new IllegalArgumentException("thresholdMode: expected REL or ABS, got null");

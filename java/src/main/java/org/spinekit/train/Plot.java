@@ -20,9 +20,9 @@ import org.spinekit.io.AtomicFiles;
 
 /**
  * The curves of a {@link History} as a PNG: on the left the loss of every batch (faint), its
- * running mean and the epochs' {@code *_loss} values; on the right the other epoch metrics (or
- * the learning rate when there are none). The x axis counts epochs. Drawn with java.awt in
- * headless mode, written atomically.
+ * running mean and the epochs' {@code *_loss} values; on the right the other epoch metrics (or the
+ * learning rate when there are none). The x axis counts epochs. Drawn with java.awt in headless
+ * mode, written atomically.
  */
 public final class Plot {
   static {
@@ -33,12 +33,21 @@ public final class Plot {
 
   /** Colour of the batch losses. */
   public static final Color RAW = new Color(170, 200, 235);
+
   /** Colour of the running mean of the batch losses. */
   public static final Color SMOOTH = new Color(31, 119, 180);
+
   /** Colours of the epoch series, in order. */
-  public static final Color[] SERIES = {new Color(255, 127, 14), new Color(44, 160, 44),
-      new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75),
-      new Color(227, 119, 194), new Color(127, 127, 127), new Color(188, 189, 34)};
+  public static final Color[] SERIES = {
+    new Color(255, 127, 14),
+    new Color(44, 160, 44),
+    new Color(214, 39, 40),
+    new Color(148, 103, 189),
+    new Color(140, 86, 75),
+    new Color(227, 119, 194),
+    new Color(127, 127, 127),
+    new Color(188, 189, 34)
+  };
 
   private static final int MARGIN_LEFT = 70;
   private static final int MARGIN_RIGHT = 20;
@@ -62,8 +71,8 @@ public final class Plot {
   public static BufferedImage render(History history, int width, int height) {
     if (history == null) throw new IllegalArgumentException("history: expected one, got null");
     if (width < 200 || height < 120) {
-      throw new IllegalArgumentException("size: expected at least 200 x 120, got " + width
-          + " x " + height);
+      throw new IllegalArgumentException(
+          "size: expected at least 200 x 120, got " + width + " x " + height);
     }
     BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
@@ -71,13 +80,19 @@ public final class Plot {
       g.setColor(Color.WHITE);
       g.fillRect(0, 0, width, height);
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
-          RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setRenderingHint(
+          RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
       int half = width / 2;
       panel(g, 0, 0, half, height, "loss", lossSeries(history));
       List<Series> right = metricSeries(history);
-      panel(g, half, 0, width - half, height, right.isEmpty() ? "learning rate" : "metrics",
+      panel(
+          g,
+          half,
+          0,
+          width - half,
+          height,
+          right.isEmpty() ? "learning rate" : "metrics",
           right.isEmpty() ? lrSeries(history) : right);
     } finally {
       g.dispose();
@@ -130,8 +145,7 @@ public final class Plot {
 
   private static List<Series> lrSeries(History h) {
     double[] lr = h.steps().stream().mapToDouble(History.StepRow::lr).toArray();
-    return lr.length == 0 ? List.of()
-        : List.of(new Series("lr", stepX(h), lr, SERIES[4], 2f));
+    return lr.length == 0 ? List.of() : List.of(new Series("lr", stepX(h), lr, SERIES[4], 2f));
   }
 
   private static double[] epochX(History h) {
@@ -145,19 +159,22 @@ public final class Plot {
     for (int i = 0; i < rows.size(); i++) {
       for (Map.Entry<String, Double> e : rows.get(i).metrics().entrySet()) {
         if (e.getKey().endsWith("loss") != losses) continue;
-        double[] col = out.computeIfAbsent(e.getKey(), k -> {
-          double[] d = new double[rows.size()];
-          java.util.Arrays.fill(d, Double.NaN);
-          return d;
-        });
+        double[] col =
+            out.computeIfAbsent(
+                e.getKey(),
+                k -> {
+                  double[] d = new double[rows.size()];
+                  java.util.Arrays.fill(d, Double.NaN);
+                  return d;
+                });
         col[i] = e.getValue();
       }
     }
     return out;
   }
 
-  private static void panel(Graphics2D g, int x0, int y0, int w, int h, String title,
-      List<Series> series) {
+  private static void panel(
+      Graphics2D g, int x0, int y0, int w, int h, String title, List<Series> series) {
     int left = x0 + MARGIN_LEFT;
     int right = x0 + w - MARGIN_RIGHT;
     int top = y0 + MARGIN_TOP;

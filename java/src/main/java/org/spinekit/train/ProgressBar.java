@@ -3,10 +3,10 @@ package org.spinekit.train;
 import java.io.PrintStream;
 
 /**
- * The progress of an epoch on a terminal: on a TTY one line redrawn in place
- * ({@code epoch 3/10 [#####-----] 50/100 12.3 it/s ETA 0:04 loss 0.4321}) at most ten times a
- * second; otherwise (a log file, CI) plain lines at every tenth of the epoch. Rate and ETA
- * count the batches run since the epoch (or the resumed part of it) started.
+ * The progress of an epoch on a terminal: on a TTY one line redrawn in place ({@code epoch 3/10
+ * [#####-----] 50/100 12.3 it/s ETA 0:04 loss 0.4321}) at most ten times a second; otherwise (a log
+ * file, CI) plain lines at every tenth of the epoch. Rate and ETA count the batches run since the
+ * epoch (or the resumed part of it) started.
  */
 public final class ProgressBar {
   private static final int WIDTH = 24;
@@ -40,8 +40,9 @@ public final class ProgressBar {
     return tty;
   }
 
-  /** Epoch {@code epoch} (from 0) of {@code epochs} starts at batch {@code first} of
-   * {@code total}. */
+  /**
+   * Epoch {@code epoch} (from 0) of {@code epochs} starts at batch {@code first} of {@code total}.
+   */
   public void start(int epoch, int epochs, int total, int first) {
     this.epoch = epoch;
     this.epochs = epochs;

@@ -13,37 +13,37 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.io.MalformedFileException;
 import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.nn.NameMap;
 import org.spinekit.nn.Net;
 import org.spinekit.nn.StateDict;
+import org.spinekit.runtime.NativeRuntime;
 
 /**
  * Trains a network: epochs over a training {@link DataLoader}, a user {@link Step} per batch
- * (forward and loss), backward, gradient accumulation, clipping, an {@link Adam}/AdamW step, EMA
- * of the weights, a learning-rate schedule, validation at each epoch's end, early stopping, logs,
- * a progress bar, checkpoints, and resumption.
+ * (forward and loss), backward, gradient accumulation, clipping, an {@link Adam}/AdamW step, EMA of
+ * the weights, a learning-rate schedule, validation at each epoch's end, early stopping, logs, a
+ * progress bar, checkpoints, and resumption.
  *
  * <p>One step: a {@link PointerScope} opens, the batch's step runs, its loss (scaled by 1 / the
- * accumulation group's size) is back-propagated, and after the group's last batch the gradients
- * are clipped, the optimiser steps, gradients are zeroed and the EMA and step-wise schedule
- * advance; the scope then closes, so native memory does not grow with the number of steps.
- * Accumulation groups are counted from each epoch's first batch; the last group of an epoch may
- * be shorter (its losses are then scaled by 1 / its size).
+ * accumulation group's size) is back-propagated, and after the group's last batch the gradients are
+ * clipped, the optimiser steps, gradients are zeroed and the EMA and step-wise schedule advance;
+ * the scope then closes, so native memory does not grow with the number of steps. Accumulation
+ * groups are counted from each epoch's first batch; the last group of an epoch may be shorter (its
+ * losses are then scaled by 1 / its size).
  *
  * <p>Determinism: on a fresh run libtorch's CPU generator is seeded with {@link Config#seed()};
  * batch order and augmentation come from the loaders' (seed, epoch, index) seeds. With the same
- * seeds and thread count a run repeats its losses bit for bit, and so does a run resumed from
- * any of its checkpoints: a checkpoint holds the model, optimiser state, EMA, the generator's
- * state, the schedule, early stopping and the position (epoch, batch, step), and resuming cuts
- * the logs back to what they held when it was written. (CUDA generators are not saved.)
+ * seeds and thread count a run repeats its losses bit for bit, and so does a run resumed from any
+ * of its checkpoints: a checkpoint holds the model, optimiser state, EMA, the generator's state,
+ * the schedule, early stopping and the position (epoch, batch, step), and resuming cuts the logs
+ * back to what they held when it was written. (CUDA generators are not saved.)
  *
- * <p>Files: in the log directory {@code steps.csv}/{@code steps.jsonl} (a row per batch),
- * {@code epochs.csv}/{@code epochs.jsonl} (a row per epoch) and {@code curves.png}; in the
- * checkpoint directory see {@link Checkpoints}: {@code last.json}, {@code best.json} and the
- * tensors files they name.
+ * <p>Files: in the log directory {@code steps.csv}/{@code steps.jsonl} (a row per batch), {@code
+ * epochs.csv}/{@code epochs.jsonl} (a row per epoch) and {@code curves.png}; in the checkpoint
+ * directory see {@link Checkpoints}: {@code last.json}, {@code best.json} and the tensors files
+ * they name.
  */
 public final class Trainer<M extends Net> implements AutoCloseable {
   /**
@@ -51,22 +51,22 @@ public final class Trainer<M extends Net> implements AutoCloseable {
    *
    * @param epochs epochs to run in all (a resumed run counts the ones done)
    * @param optimizer Adam or AdamW hyper-parameters
-   * @param grouping how the parameters are split into groups (e.g. no weight decay for norms
-   *     and biases)
+   * @param grouping how the parameters are split into groups (e.g. no weight decay for norms and
+   *     biases)
    * @param schedule the learning-rate schedule
    * @param clipNorm clip the gradients' global norm to this (0: off)
    * @param clipValue clamp gradient elements to +-this (0: off)
    * @param accumulation batches per optimiser step
    * @param ema EMA of the weights, used for validation and saved in checkpoints (null: off)
    * @param monitor the epoch metric that early stopping, the plateau schedule and the best
-   *     checkpoint follow (null: {@code valid_loss} when there is validation, else
-   *     {@code train_loss})
+   *     checkpoint follow (null: {@code valid_loss} when there is validation, else {@code
+   *     train_loss})
    * @param mode whether the monitored metric improves downwards or upwards
    * @param patience early stopping after this many epochs without improvement (0: off)
    * @param minDelta the least change early stopping counts as improvement
    * @param checkpointDir where checkpoints go (null: none)
-   * @param checkpointEvery also save every this many optimiser steps within epochs (0: at
-   *     epoch ends only)
+   * @param checkpointEvery also save every this many optimiser steps within epochs (0: at epoch
+   *     ends only)
    * @param resume continue from the last checkpoint in {@code checkpointDir} when there is one
    * @param logDir where the CSV/JSON logs and the PNG plot go (null: none)
    * @param plot write {@code curves.png} at the end
@@ -76,11 +76,28 @@ public final class Trainer<M extends Net> implements AutoCloseable {
    * @param onStep called after every batch (may be null)
    * @param onEpoch called after every epoch (may be null)
    */
-  public record Config(int epochs, Adam.Options optimizer, Adam.Grouping grouping,
-      LrSchedule schedule, double clipNorm, double clipValue, int accumulation,
-      Ema.Options ema, String monitor, Mode mode, int patience, double minDelta,
-      Path checkpointDir, int checkpointEvery, boolean resume, Path logDir, boolean plot,
-      ProgressBar progress, long seed, int threads, Consumer<History.StepRow> onStep,
+  public record Config(
+      int epochs,
+      Adam.Options optimizer,
+      Adam.Grouping grouping,
+      LrSchedule schedule,
+      double clipNorm,
+      double clipValue,
+      int accumulation,
+      Ema.Options ema,
+      String monitor,
+      Mode mode,
+      int patience,
+      double minDelta,
+      Path checkpointDir,
+      int checkpointEvery,
+      boolean resume,
+      Path logDir,
+      boolean plot,
+      ProgressBar progress,
+      long seed,
+      int threads,
+      Consumer<History.StepRow> onStep,
       Consumer<History.EpochRow> onEpoch) {
     public Config {
       if (epochs < 1) throw new IllegalArgumentException("epochs: expected >= 1, got " + epochs);
@@ -107,11 +124,10 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       }
       Adam.check("minDelta", minDelta, 0, Double.MAX_VALUE);
       if (checkpointEvery < 0) {
-        throw new IllegalArgumentException("checkpointEvery: expected >= 0, got "
-            + checkpointEvery);
+        throw new IllegalArgumentException(
+            "checkpointEvery: expected >= 0, got " + checkpointEvery);
       }
-      if (threads < 0) throw new IllegalArgumentException("threads: expected >= 0, got "
-          + threads);
+      if (threads < 0) throw new IllegalArgumentException("threads: expected >= 0, got " + threads);
     }
   }
 
@@ -240,14 +256,34 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     }
 
     public Config build() {
-      return new Config(epochs, optimizer, grouping, schedule, clipNorm, clipValue,
-          accumulation, ema, monitor, mode, patience, minDelta, checkpointDir, checkpointEvery,
-          resume, logDir, plot, progress, seed, threads, onStep, onEpoch);
+      return new Config(
+          epochs,
+          optimizer,
+          grouping,
+          schedule,
+          clipNorm,
+          clipValue,
+          accumulation,
+          ema,
+          monitor,
+          mode,
+          patience,
+          minDelta,
+          checkpointDir,
+          checkpointEvery,
+          resume,
+          logDir,
+          plot,
+          progress,
+          seed,
+          threads,
+          onStep,
+          onEpoch);
     }
   }
 
-  private static final java.util.Set<String> RESERVED = java.util.Set.of("epoch", "batch",
-      "step", "loss", "lr", "grad_norm", "seconds");
+  private static final java.util.Set<String> RESERVED =
+      java.util.Set.of("epoch", "batch", "step", "loss", "lr", "grad_norm", "seconds");
 
   private final M model;
   private final Config config;
@@ -269,8 +305,8 @@ public final class Trainer<M extends Net> implements AutoCloseable {
   }
 
   /**
-   * A trainer of {@code model}, which it puts into its optimiser's flat buffers (see
-   * {@link Adam}): build the model, move it to its device and load its starting weights first.
+   * A trainer of {@code model}, which it puts into its optimiser's flat buffers (see {@link Adam}):
+   * build the model, move it to its device and load its starting weights first.
    */
   public Trainer(M model, Config config) {
     if (model == null) throw new IllegalArgumentException("model: expected a network, got null");
@@ -311,12 +347,12 @@ public final class Trainer<M extends Net> implements AutoCloseable {
   }
 
   /**
-   * Trains on {@code train}, validating on {@code valid} after each epoch with
-   * {@code validation} (null: the mean of {@code step}'s loss and metrics, see
-   * {@link Validation#mean}). Resumes from the last checkpoint when configured to.
+   * Trains on {@code train}, validating on {@code valid} after each epoch with {@code validation}
+   * (null: the mean of {@code step}'s loss and metrics, see {@link Validation#mean}). Resumes from
+   * the last checkpoint when configured to.
    *
-   * @throws IllegalStateException when a checkpoint to resume from was made with another
-   *     number of batches per epoch or another accumulation, or the monitored metric is missing
+   * @throws IllegalStateException when a checkpoint to resume from was made with another number of
+   *     batches per epoch or another accumulation, or the monitored metric is missing
    */
   public History fit(Step<M> step, DataLoader train, DataLoader valid, Validation<M> validation)
       throws IOException {
@@ -324,18 +360,20 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     if (train == null) {
       throw new IllegalArgumentException("train: expected a loader, got null");
     }
-    Validation<M> check = valid == null ? null
-        : validation != null ? validation : Validation.mean(step);
-    String monitor = config.monitor() != null ? config.monitor()
-        : valid != null ? "valid_loss" : "train_loss";
+    Validation<M> check =
+        valid == null ? null : validation != null ? validation : Validation.mean(step);
+    String monitor =
+        config.monitor() != null ? config.monitor() : valid != null ? "valid_loss" : "train_loss";
     Run run = new Run(step, train, valid, check, monitor);
-    return NativeRuntime.withThreads(config.threads(), () -> {
-      try {
-        return run.go();
-      } finally {
-        run.closeLogs();
-      }
-    });
+    return NativeRuntime.withThreads(
+        config.threads(),
+        () -> {
+          try {
+            return run.go();
+          } finally {
+            run.closeLogs();
+          }
+        });
   }
 
   /** One call of {@link #fit}. */
@@ -354,7 +392,11 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     MetricsLog epochLog;
     Checkpoints checkpoints;
 
-    Run(Step<M> step, DataLoader train, DataLoader valid, Validation<M> validation,
+    Run(
+        Step<M> step,
+        DataLoader train,
+        DataLoader valid,
+        Validation<M> validation,
         String monitor) {
       this.step = step;
       this.train = train;
@@ -363,20 +405,24 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       this.monitor = monitor;
       this.batches = train.batches();
       if (batches < 1) {
-        throw new IllegalArgumentException("train: expected at least one batch per epoch, got "
-            + batches);
+        throw new IllegalArgumentException(
+            "train: expected at least one batch per epoch, got " + batches);
       }
-      this.stopping = config.patience() > 0
-          ? new EarlyStopping(config.mode(), config.patience(), config.minDelta()) : null;
+      this.stopping =
+          config.patience() > 0
+              ? new EarlyStopping(config.mode(), config.patience(), config.minDelta())
+              : null;
       pos.best = config.mode().worst();
     }
 
     History go() throws IOException {
       if (config.logDir() != null) {
-        stepLog = new MetricsLog(config.logDir().resolve("steps.csv"),
-            config.logDir().resolve("steps.jsonl"));
-        epochLog = new MetricsLog(config.logDir().resolve("epochs.csv"),
-            config.logDir().resolve("epochs.jsonl"));
+        stepLog =
+            new MetricsLog(
+                config.logDir().resolve("steps.csv"), config.logDir().resolve("steps.jsonl"));
+        epochLog =
+            new MetricsLog(
+                config.logDir().resolve("epochs.csv"), config.logDir().resolve("epochs.jsonl"));
       }
       boolean resumed = false;
       if (config.checkpointDir() != null) {
@@ -436,7 +482,8 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       while (it.hasNext()) {
         boolean save;
         History.StepRow row;
-        try (PointerScope scope = new PointerScope(); Batch b = it.next()) {
+        try (PointerScope scope = new PointerScope();
+            Batch b = it.next()) {
           int bi = b.number();
           int g0 = bi / acc * acc;
           int size = Math.min(acc, batches - g0);
@@ -444,30 +491,34 @@ public final class Trainer<M extends Net> implements AutoCloseable {
           lastLr = optimizer.lr(0);
           Step.Result r = step.run(model, b);
           if (r == null) {
-            throw new IllegalStateException("the step returned null for batch " + bi
-                + " of epoch " + e);
+            throw new IllegalStateException(
+                "the step returned null for batch " + bi + " of epoch " + e);
           }
           for (String k : r.metrics().keySet()) {
             if (RESERVED.contains(k)) {
-              throw new IllegalArgumentException("metrics: \"" + k + "\" is a column of the"
-                  + " log; name the metric otherwise");
+              throw new IllegalArgumentException(
+                  "metrics: \"" + k + "\" is a column of the" + " log; name the metric otherwise");
             }
           }
           Tensor loss = r.loss();
-          if (loss.isNull() || !loss.defined() || loss.numel() != 1
-              || !loss.is_floating_point()) {
-            throw new IllegalArgumentException("loss: expected a floating-point tensor of one"
-                + " element, got " + (loss.isNull() || !loss.defined() ? "an undefined tensor"
-                : loss.scalar_type() + " of shape "
-                + java.util.Arrays.toString(loss.sizes().vec().get())));
+          if (loss.isNull() || !loss.defined() || loss.numel() != 1 || !loss.is_floating_point()) {
+            throw new IllegalArgumentException(
+                "loss: expected a floating-point tensor of one"
+                    + " element, got "
+                    + (loss.isNull() || !loss.defined()
+                        ? "an undefined tensor"
+                        : loss.scalar_type()
+                            + " of shape "
+                            + java.util.Arrays.toString(loss.sizes().vec().get())));
           }
           double scale = 1.0 / size;
           if (r.backward() != null) {
             r.backward().run(scale);
           } else {
             if (!loss.requires_grad()) {
-              throw new IllegalArgumentException("loss: expected a tensor that requires grad"
-                  + " (it was computed without gradients or detached)");
+              throw new IllegalArgumentException(
+                  "loss: expected a tensor that requires grad"
+                      + " (it was computed without gradients or detached)");
             }
             (size == 1 ? loss : loss.mul(new Scalar(scale))).backward();
           }
@@ -490,8 +541,11 @@ public final class Trainer<M extends Net> implements AutoCloseable {
           }
           row = new History.StepRow(e, bi, pos.step, value, lastLr, norm, r.metrics());
           log(row);
-          save = last && config.checkpointEvery() > 0 && pos.step % config.checkpointEvery() == 0
-              && bi + 1 < batches;
+          save =
+              last
+                  && config.checkpointEvery() > 0
+                  && pos.step % config.checkpointEvery() == 0
+                  && bi + 1 < batches;
         }
         steps.add(row);
         if (bar != null) bar.update(pos.batch, row.loss());
@@ -532,8 +586,8 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       }
       Double monitored = metrics.get(monitor);
       if (monitored == null) {
-        throw new IllegalStateException("monitor: the epoch has no metric \"" + monitor
-            + "\"; it has " + metrics.keySet());
+        throw new IllegalStateException(
+            "monitor: the epoch has no metric \"" + monitor + "\"; it has " + metrics.keySet());
       }
       config.schedule().observe(monitored);
       boolean best = config.mode().better(monitored, pos.best, 0);
@@ -588,8 +642,11 @@ public final class Trainer<M extends Net> implements AutoCloseable {
         }
         for (String k : m.keySet()) {
           if (k == null || !Step.Result.NAME.matcher(k).matches()) {
-            throw new IllegalArgumentException("validation: expected metric names of letters,"
-                + " digits, '_', '.', '-', got \"" + k + "\"");
+            throw new IllegalArgumentException(
+                "validation: expected metric names of letters,"
+                    + " digits, '_', '.', '-', got \""
+                    + k
+                    + "\"");
           }
         }
         return m;
@@ -660,14 +717,23 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       long savedBatches = num(r, "batches");
       long savedAcc = num(r, "accumulation");
       if (savedBatches != batches) {
-        throw new IllegalStateException(r.json() + " was made with " + savedBatches
-            + " batches per epoch, the training loader has " + batches);
+        throw new IllegalStateException(
+            r.json()
+                + " was made with "
+                + savedBatches
+                + " batches per epoch, the training loader has "
+                + batches);
       }
       if (savedAcc != config.accumulation()) {
-        throw new IllegalStateException(r.json() + " was made with accumulation " + savedAcc
-            + ", this run has " + config.accumulation());
+        throw new IllegalStateException(
+            r.json()
+                + " was made with accumulation "
+                + savedAcc
+                + ", this run has "
+                + config.accumulation());
       }
-      try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         Map<String, Tensor> all = SafeTensors.read(r.tensors());
         Map<String, Tensor> modelT = prefixed(all, "model.");
         StateDict.load(model, modelT, NameMap.identity(), true, r.tensors().toString());
@@ -675,8 +741,8 @@ public final class Trainer<M extends Net> implements AutoCloseable {
         if (ema != null) {
           Object u = m.get("ema_updates");
           if (!(u instanceof Long updates)) {
-            throw new MalformedFileException(r.json(), "no \"ema_updates\" (the checkpoint"
-                + " was made without EMA)");
+            throw new MalformedFileException(
+                r.json(), "no \"ema_updates\" (the checkpoint" + " was made without EMA)");
           }
           ema.loadState(prefixed(all, "ema."), updates);
         }
@@ -724,15 +790,26 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       for (Map<String, Double> row : stepLog.rows()) {
         Map<String, Double> metrics = new LinkedHashMap<>(row);
         for (String k : RESERVED) metrics.remove(k);
-        steps.add(new History.StepRow(row.get("epoch").intValue(), row.get("batch").intValue(),
-            row.get("step").longValue(), row.get("loss"), row.get("lr"),
-            row.getOrDefault("grad_norm", Double.NaN), metrics));
+        steps.add(
+            new History.StepRow(
+                row.get("epoch").intValue(),
+                row.get("batch").intValue(),
+                row.get("step").longValue(),
+                row.get("loss"),
+                row.get("lr"),
+                row.getOrDefault("grad_norm", Double.NaN),
+                metrics));
       }
       for (Map<String, Double> row : epochLog.rows()) {
         Map<String, Double> metrics = new LinkedHashMap<>(row);
         for (String k : List.of("epoch", "step", "lr", "seconds")) metrics.remove(k);
-        epochs.add(new History.EpochRow(row.get("epoch").intValue(), row.get("step").longValue(),
-            row.get("lr"), row.get("seconds"), metrics));
+        epochs.add(
+            new History.EpochRow(
+                row.get("epoch").intValue(),
+                row.get("step").longValue(),
+                row.get("lr"),
+                row.get("seconds"),
+                metrics));
       }
     }
   }
@@ -740,24 +817,24 @@ public final class Trainer<M extends Net> implements AutoCloseable {
   private static Map<String, Tensor> prefixed(Map<String, Tensor> all, String prefix) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : all.entrySet()) {
-      if (e.getKey().startsWith(prefix)) out.put(e.getKey().substring(prefix.length()),
-          e.getValue());
+      if (e.getKey().startsWith(prefix))
+        out.put(e.getKey().substring(prefix.length()), e.getValue());
     }
     return out;
   }
 
   private static long num(Checkpoints.Saved r, String key) throws MalformedFileException {
     if (!(r.meta().get(key) instanceof Long v)) {
-      throw new MalformedFileException(r.json(), "\"" + key + "\" is " + r.meta().get(key)
-          + ", expected an integer");
+      throw new MalformedFileException(
+          r.json(), "\"" + key + "\" is " + r.meta().get(key) + ", expected an integer");
     }
     return v;
   }
 
   private static String str(Checkpoints.Saved r, String key) throws MalformedFileException {
     if (!(r.meta().get(key) instanceof String v)) {
-      throw new MalformedFileException(r.json(), "\"" + key + "\" is " + r.meta().get(key)
-          + ", expected a string");
+      throw new MalformedFileException(
+          r.json(), "\"" + key + "\" is " + r.meta().get(key) + ", expected a string");
     }
     return v;
   }
@@ -766,14 +843,15 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       throws MalformedFileException {
     Object o = r.meta().get(key);
     if (!(o instanceof Map<?, ?> map)) {
-      throw new MalformedFileException(r.json(), "\"" + key + "\" is " + o
-          + ", expected an object");
+      throw new MalformedFileException(
+          r.json(), "\"" + key + "\" is " + o + ", expected an object");
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
       if (!(e.getValue() instanceof String v)) {
-        throw new MalformedFileException(r.json(), "\"" + key + "\"." + e.getKey() + " is "
-            + e.getValue() + ", expected a string");
+        throw new MalformedFileException(
+            r.json(),
+            "\"" + key + "\"." + e.getKey() + " is " + e.getValue() + ", expected a string");
       }
       out.put((String) e.getKey(), v);
     }

@@ -6,10 +6,10 @@ import org.bytedeco.javacpp.PointerScope;
 import org.spinekit.nn.Net;
 
 /**
- * The validation of a {@link Trainer} at the end of each epoch: metrics of {@code model} over
- * the validation loader. The trainer calls it with the model in eval mode, gradients off, and
- * the EMA weights swapped in when EMA is on; the names it returns are logged with the prefix
- * {@code valid_}.
+ * The validation of a {@link Trainer} at the end of each epoch: metrics of {@code model} over the
+ * validation loader. The trainer calls it with the model in eval mode, gradients off, and the EMA
+ * weights swapped in when EMA is on; the names it returns are logged with the prefix {@code
+ * valid_}.
  */
 @FunctionalInterface
 public interface Validation<M extends Net> {
@@ -25,7 +25,8 @@ public interface Validation<M extends Net> {
       Map<String, Double> sums = new LinkedHashMap<>();
       long n = 0;
       for (var it = loader.epoch(epoch); it.hasNext(); ) {
-        try (PointerScope scope = new PointerScope(); Batch b = it.next()) {
+        try (PointerScope scope = new PointerScope();
+            Batch b = it.next()) {
           Step.Result r = step.run(model, b);
           int w = b.size();
           sums.merge("loss", r.loss().item_double() * w, Double::sum);

@@ -1,27 +1,28 @@
 package org.spinekit.train;
 
 /**
- * Linear warm-up then cosine annealing to a floor: PyTorch's {@code SequentialLR} of
- * {@code LinearLR(start_factor, 1.0, total_iters=warmup)} and
- * {@code CosineAnnealingLR(T_max=length, eta_min=floor)} with the milestone at {@code warmup}:
+ * Linear warm-up then cosine annealing to a floor: PyTorch's {@code SequentialLR} of {@code
+ * LinearLR(start_factor, 1.0, total_iters=warmup)} and {@code CosineAnnealingLR(T_max=length,
+ * eta_min=floor)} with the milestone at {@code warmup}:
  *
  * <pre>
  *   t &lt; warmup:  lr = base * (startFactor + (1 - startFactor) * t / warmup)
  *   t &gt;= warmup: lr = floor + (base - floor) * (1 + cos(pi * (t - warmup) / length)) / 2
  * </pre>
  *
- * (past {@code warmup + length} the cosine goes on, as PyTorch's does; size {@code length} to
- * the run). The cervical write-up's "CosineAnnealingLR + GradualWarmupSchedulerV3" is
- * {@link #gradualWarmup}: with multiplier m the rate climbs from base/m to base over the
- * warm-up epochs, then anneals.
+ * (past {@code warmup + length} the cosine goes on, as PyTorch's does; size {@code length} to the
+ * run). The cervical write-up's "CosineAnnealingLR + GradualWarmupSchedulerV3" is {@link
+ * #gradualWarmup}: with multiplier m the rate climbs from base/m to base over the warm-up epochs,
+ * then anneals.
  *
  * @param warmup warm-up length (0: none)
  * @param startFactor fraction of the base rate at t = 0 (in (0, 1])
  * @param length cosine half-period T_max (at least 1)
  * @param floor eta_min, the rate at the end of the cosine
  */
-public record WarmupCosine(Interval interval, long warmup, double startFactor, long length,
-    double floor) implements LrSchedule {
+public record WarmupCosine(
+    Interval interval, long warmup, double startFactor, long length, double floor)
+    implements LrSchedule {
   public WarmupCosine {
     if (interval == null) {
       throw new IllegalArgumentException("interval: expected STEP or EPOCH, got null");
@@ -37,19 +38,19 @@ public record WarmupCosine(Interval interval, long warmup, double startFactor, l
   }
 
   /**
-   * GradualWarmupSchedulerV3(multiplier, total_epoch=warmup) + CosineAnnealingLR over the rest
-   * of {@code total}: from base/multiplier up to base in {@code warmup}, then cosine down to
-   * {@code floor} at {@code total}.
+   * GradualWarmupSchedulerV3(multiplier, total_epoch=warmup) + CosineAnnealingLR over the rest of
+   * {@code total}: from base/multiplier up to base in {@code warmup}, then cosine down to {@code
+   * floor} at {@code total}.
    */
-  public static WarmupCosine gradualWarmup(Interval interval, double multiplier, long warmup,
-      long total, double floor) {
+  public static WarmupCosine gradualWarmup(
+      Interval interval, double multiplier, long warmup, long total, double floor) {
     if (!(multiplier >= 1) || Double.isInfinite(multiplier)) {
-      throw new IllegalArgumentException("multiplier: expected a finite value >= 1, got "
-          + multiplier);
+      throw new IllegalArgumentException(
+          "multiplier: expected a finite value >= 1, got " + multiplier);
     }
     if (total <= warmup) {
-      throw new IllegalArgumentException("total: expected more than warmup (" + warmup
-          + "), got " + total);
+      throw new IllegalArgumentException(
+          "total: expected more than warmup (" + warmup + "), got " + total);
     }
     return new WarmupCosine(interval, warmup, 1 / multiplier, total - warmup, floor);
   }

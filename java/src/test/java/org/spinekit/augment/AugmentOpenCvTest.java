@@ -12,19 +12,18 @@ import org.bytedeco.opencv.global.opencv_imgproc;
 import org.junit.jupiter.api.Test;
 
 /**
- * The geometric transforms against OpenCV (JavaCPP preset) on the same float32 planes, maps
- * and matrices.
+ * The geometric transforms against OpenCV (JavaCPP preset) on the same float32 planes, maps and
+ * matrices.
  *
  * <p>Tolerances. warpAffine and remap: OpenCV quantises the sub-pixel position to 1/32 px
- * (INTER_TAB_SIZE) even for float32 images and maps, so its bilinear value may be off by up
- * to 1/64 px per axis times the spread of the 2x2 footprint; each pixel is checked against
- * |ours - opencv| <= spread / 32 + 1e-5, where spread = max - min of the footprint's source
- * values (0 outside). (The kernels themselves are checked exactly, to 2e-6, against a
- * double reference in native/test/test_warp.cpp.) resize: float weights on both sides,
- * 1e-5. flip: exact. Masks: exact, except at ties: where the source coordinate is within
- * 1/256 px of a half-way point for warpAffine (OpenCV rounds on a 1/1024 grid) and exactly
- * half-way for remap (OpenCV rounds half to even, we round half up). Keypoints: to 1e-4 px
- * against the transform's matrix applied by hand.
+ * (INTER_TAB_SIZE) even for float32 images and maps, so its bilinear value may be off by up to 1/64
+ * px per axis times the spread of the 2x2 footprint; each pixel is checked against |ours - opencv|
+ * <= spread / 32 + 1e-5, where spread = max - min of the footprint's source values (0 outside).
+ * (The kernels themselves are checked exactly, to 2e-6, against a double reference in
+ * native/test/test_warp.cpp.) resize: float weights on both sides, 1e-5. flip: exact. Masks: exact,
+ * except at ties: where the source coordinate is within 1/256 px of a half-way point for warpAffine
+ * (OpenCV rounds on a 1/1024 grid) and exactly half-way for remap (OpenCV rounds half to even, we
+ * round half up). Keypoints: to 1e-4 px against the transform's matrix applied by hand.
  */
 class AugmentOpenCvTest {
   static final int C = 3, H = 61, W = 80;
@@ -43,8 +42,16 @@ class AugmentOpenCvTest {
   }
 
   /** Checks image planes against OpenCV with the footprint-spread bound. */
-  static void assertBilinear(float[] src, float[] ours, float[] cv, int h, int w, int ho, int wo,
-      java.util.function.BiFunction<Integer, Integer, double[]> coord, String what) {
+  static void assertBilinear(
+      float[] src,
+      float[] ours,
+      float[] cv,
+      int h,
+      int w,
+      int ho,
+      int wo,
+      java.util.function.BiFunction<Integer, Integer, double[]> coord,
+      String what) {
     int c = src.length / (h * w);
     double worst = 0;
     for (int k = 0; k < c; k++) {
@@ -64,8 +71,20 @@ class AugmentOpenCvTest {
           double d = Math.abs(ours[i] - cv[i]);
           double bound = (hi - lo) / 32 + 1e-5;
           if (!(d <= bound)) {
-            fail(what + ": channel " + k + " pixel (" + u + ", " + v + ") is " + ours[i]
-                + ", OpenCV " + cv[i] + ", bound " + bound);
+            fail(
+                what
+                    + ": channel "
+                    + k
+                    + " pixel ("
+                    + u
+                    + ", "
+                    + v
+                    + ") is "
+                    + ours[i]
+                    + ", OpenCV "
+                    + cv[i]
+                    + ", bound "
+                    + bound);
           }
           worst = Math.max(worst, d);
         }
@@ -79,16 +98,33 @@ class AugmentOpenCvTest {
     return Math.abs(f - 0.5) <= tol;
   }
 
-  static void assertMask(int[] ours, int[] cv, int wo,
-      java.util.function.BiFunction<Integer, Integer, double[]> coord, double tieTol,
+  static void assertMask(
+      int[] ours,
+      int[] cv,
+      int wo,
+      java.util.function.BiFunction<Integer, Integer, double[]> coord,
+      double tieTol,
       String what) {
     int ties = 0;
     for (int i = 0; i < ours.length; i++) {
       if (ours[i] == cv[i]) continue;
       double[] xy = coord.apply(i % wo, i / wo);
       if (!tie(xy[0], tieTol) && !tie(xy[1], tieTol)) {
-        fail(what + ": pixel (" + (i % wo) + ", " + (i / wo) + ") is " + ours[i] + ", OpenCV "
-            + cv[i] + " at source (" + xy[0] + ", " + xy[1] + "), not a tie");
+        fail(
+            what
+                + ": pixel ("
+                + (i % wo)
+                + ", "
+                + (i / wo)
+                + ") is "
+                + ours[i]
+                + ", OpenCV "
+                + cv[i]
+                + " at source ("
+                + xy[0]
+                + ", "
+                + xy[1]
+                + "), not a tie");
       }
       ties++;
     }
@@ -98,8 +134,7 @@ class AugmentOpenCvTest {
   static Sample sample(float[] img, int[] maskOut, double[] kp) {
     long[] lab = Fixtures.labels(H, W);
     for (int i = 0; i < lab.length; i++) maskOut[i] = (int) lab[i];
-    Keypoints k = kp == null ? null
-        : Keypoints.of(kp, new int[kp.length / 2], Keypoints.UNPAIRED);
+    Keypoints k = kp == null ? null : Keypoints.of(kp, new int[kp.length / 2], Keypoints.UNPAIRED);
     return new Sample(Fixtures.image(img, C, H, W), Fixtures.mask(lab, H, W), k);
   }
 
@@ -116,13 +151,27 @@ class AugmentOpenCvTest {
         double[] m = t.draw(new SplittableRandom(seed), H, W);
         Sample out = t.force(s, new SplittableRandom(seed));
         double[] inv = Warps.invert(m);
-        float[] cv = Fixtures.cvWarpAffine(img, C, H, W, inv, H, W, opencv_imgproc.INTER_LINEAR,
-            opencv_core.BORDER_CONSTANT);
-        assertBilinear(img, Fixtures.floats(out.image()), cv, H, W, H, W,
-            (u, v) -> at(inv, u, v), "shift-scale-rotate seed " + seed);
-        int[] cvMask = Fixtures.cvWarpAffineMask(mask, H, W, inv, H, W,
-            opencv_core.BORDER_CONSTANT);
-        assertMask(Fixtures.ints(out.mask()), cvMask, W, (u, v) -> at(inv, u, v), 1.0 / 256,
+        float[] cv =
+            Fixtures.cvWarpAffine(
+                img, C, H, W, inv, H, W, opencv_imgproc.INTER_LINEAR, opencv_core.BORDER_CONSTANT);
+        assertBilinear(
+            img,
+            Fixtures.floats(out.image()),
+            cv,
+            H,
+            W,
+            H,
+            W,
+            (u, v) -> at(inv, u, v),
+            "shift-scale-rotate seed " + seed);
+        int[] cvMask =
+            Fixtures.cvWarpAffineMask(mask, H, W, inv, H, W, opencv_core.BORDER_CONSTANT);
+        assertMask(
+            Fixtures.ints(out.mask()),
+            cvMask,
+            W,
+            (u, v) -> at(inv, u, v),
+            1.0 / 256,
             "shift-scale-rotate mask seed " + seed);
         Keypoints k = out.keypoints();
         for (int i = 0; i < k.size(); i++) {
@@ -145,14 +194,19 @@ class AugmentOpenCvTest {
         double[] m = RandShiftScaleRotate.matrix(p[0], p[1], p[2], p[3], H, W);
         Sample out = Warps.affine(s, m, H, W, org.spinekit.jni.Warp.BORDER_CONSTANT);
         double[] inv = Warps.invert(m);
-        float[] cv = Fixtures.cvWarpAffine(img, C, H, W, inv, H, W, opencv_imgproc.INTER_LINEAR,
-            opencv_core.BORDER_CONSTANT);
+        float[] cv =
+            Fixtures.cvWarpAffine(
+                img, C, H, W, inv, H, W, opencv_imgproc.INTER_LINEAR, opencv_core.BORDER_CONSTANT);
         String what = "affine angle " + p[0] + " scale " + p[1];
-        assertBilinear(img, Fixtures.floats(out.image()), cv, H, W, H, W,
-            (u, v) -> at(inv, u, v), what);
-        assertMask(Fixtures.ints(out.mask()),
-            Fixtures.cvWarpAffineMask(mask, H, W, inv, H, W, opencv_core.BORDER_CONSTANT), W,
-            (u, v) -> at(inv, u, v), 1.0 / 256, what + " mask");
+        assertBilinear(
+            img, Fixtures.floats(out.image()), cv, H, W, H, W, (u, v) -> at(inv, u, v), what);
+        assertMask(
+            Fixtures.ints(out.mask()),
+            Fixtures.cvWarpAffineMask(mask, H, W, inv, H, W, opencv_core.BORDER_CONSTANT),
+            W,
+            (u, v) -> at(inv, u, v),
+            1.0 / 256,
+            what + " mask");
       }
     }
   }
@@ -161,7 +215,7 @@ class AugmentOpenCvTest {
   void gridDistortionMatchesRemap() {
     float[] img = Fixtures.smooth(C, H, W);
     int[] mask = new int[H * W];
-    RandGridDistortion t = new RandGridDistortion(5, 0.3, 1.0);  // large, to see it
+    RandGridDistortion t = new RandGridDistortion(5, 0.3, 1.0); // large, to see it
     for (long seed = 1; seed <= 4; seed++) {
       try (PointerScope scope = new PointerScope()) {
         Sample s = sample(img, mask, POINTS);
@@ -171,10 +225,23 @@ class AugmentOpenCvTest {
         float[] cv = Fixtures.cvRemap(img, C, H, W, maps[0], maps[1]);
         java.util.function.BiFunction<Integer, Integer, double[]> coord =
             (u, v) -> new double[] {maps[0][v * W + u], maps[1][v * W + u]};
-        assertBilinear(img, Fixtures.floats(out.image()), cv, H, W, H, W, coord,
+        assertBilinear(
+            img,
+            Fixtures.floats(out.image()),
+            cv,
+            H,
+            W,
+            H,
+            W,
+            coord,
             "grid distortion seed " + seed);
-        assertMask(Fixtures.ints(out.mask()), Fixtures.cvRemapMask(mask, H, W, maps[0], maps[1]),
-            W, coord, 1e-6, "grid distortion mask seed " + seed);
+        assertMask(
+            Fixtures.ints(out.mask()),
+            Fixtures.cvRemapMask(mask, H, W, maps[0], maps[1]),
+            W,
+            coord,
+            1e-6,
+            "grid distortion mask seed " + seed);
         Keypoints k = out.keypoints();
         for (int i = 0; i < k.size(); i++) {
           // The output point reads back the source point through the map, exactly.
@@ -189,7 +256,7 @@ class AugmentOpenCvTest {
   void elasticMatchesRemap() {
     float[] img = Fixtures.smooth(C, H, W);
     int[] mask = new int[H * W];
-    RandElastic t = new RandElastic(40, 6, 5, 1.0);  // a visible field, gradient < 1
+    RandElastic t = new RandElastic(40, 6, 5, 1.0); // a visible field, gradient < 1
     for (long seed = 1; seed <= 3; seed++) {
       try (PointerScope scope = new PointerScope()) {
         Sample s = sample(img, mask, POINTS);
@@ -199,10 +266,15 @@ class AugmentOpenCvTest {
         float[] cv = Fixtures.cvRemap(img, C, H, W, maps[0], maps[1]);
         java.util.function.BiFunction<Integer, Integer, double[]> coord =
             (u, v) -> new double[] {maps[0][v * W + u], maps[1][v * W + u]};
-        assertBilinear(img, Fixtures.floats(out.image()), cv, H, W, H, W, coord,
-            "elastic seed " + seed);
-        assertMask(Fixtures.ints(out.mask()), Fixtures.cvRemapMask(mask, H, W, maps[0], maps[1]),
-            W, coord, 1e-6, "elastic mask seed " + seed);
+        assertBilinear(
+            img, Fixtures.floats(out.image()), cv, H, W, H, W, coord, "elastic seed " + seed);
+        assertMask(
+            Fixtures.ints(out.mask()),
+            Fixtures.cvRemapMask(mask, H, W, maps[0], maps[1]),
+            W,
+            coord,
+            1e-6,
+            "elastic mask seed " + seed);
         Keypoints k = out.keypoints();
         double[] inv = Warps.invert(d.affine);
         for (int i = 0; i < k.size(); i++) {
@@ -210,8 +282,8 @@ class AugmentOpenCvTest {
           double qx = k.x(i) + RandElastic.sample(d.dx, H, W, k.x(i), k.y(i));
           double qy = k.y(i) + RandElastic.sample(d.dy, H, W, k.x(i), k.y(i));
           assertEquals(POINTS[2 * i], inv[0] * qx + inv[1] * qy + inv[2], 1e-4, "keypoint x " + i);
-          assertEquals(POINTS[2 * i + 1], inv[3] * qx + inv[4] * qy + inv[5], 1e-4,
-              "keypoint y " + i);
+          assertEquals(
+              POINTS[2 * i + 1], inv[3] * qx + inv[4] * qy + inv[5], 1e-4, "keypoint y " + i);
         }
       }
     }
@@ -225,10 +297,10 @@ class AugmentOpenCvTest {
       try (PointerScope scope = new PointerScope()) {
         Sample out = new RandFlip(axis, 1.0).apply(sample(img, mask, POINTS), 1L);
         int code = axis == RandFlip.Axis.HORIZONTAL ? 1 : 0;
-        assertArrayEquals(Fixtures.cvFlip(img, C, H, W, code), Fixtures.floats(out.image()),
-            axis + " image");
-        assertArrayEquals(Fixtures.cvFlipMask(mask, H, W, code), Fixtures.ints(out.mask()),
-            axis + " mask");
+        assertArrayEquals(
+            Fixtures.cvFlip(img, C, H, W, code), Fixtures.floats(out.image()), axis + " image");
+        assertArrayEquals(
+            Fixtures.cvFlipMask(mask, H, W, code), Fixtures.ints(out.mask()), axis + " mask");
         Keypoints k = out.keypoints();
         for (int i = 0; i < k.size(); i++) {
           double x = POINTS[2 * i], y = POINTS[2 * i + 1];
@@ -252,13 +324,27 @@ class AugmentOpenCvTest {
         float[] ours = Fixtures.floats(out.image());
         for (int i = 0; i < cv.length; i++) {
           if (!(Math.abs(cv[i] - ours[i]) <= 1e-5)) {
-            fail("resize to " + hw[0] + "x" + hw[1] + ": element " + i + " is " + ours[i]
-                + ", OpenCV " + cv[i]);
+            fail(
+                "resize to "
+                    + hw[0]
+                    + "x"
+                    + hw[1]
+                    + ": element "
+                    + i
+                    + " is "
+                    + ours[i]
+                    + ", OpenCV "
+                    + cv[i]);
           }
         }
         double[] inv = Warps.invert(r.matrix(H, W));
-        assertMask(Fixtures.ints(out.mask()), Fixtures.cvResizeMask(mask, H, W, hw[0], hw[1]),
-            hw[1], (u, v) -> at(inv, u, v), 1.0 / 256, "resize mask " + hw[0] + "x" + hw[1]);
+        assertMask(
+            Fixtures.ints(out.mask()),
+            Fixtures.cvResizeMask(mask, H, W, hw[0], hw[1]),
+            hw[1],
+            (u, v) -> at(inv, u, v),
+            1.0 / 256,
+            "resize mask " + hw[0] + "x" + hw[1]);
         Keypoints k = out.keypoints();
         for (int i = 0; i < k.size(); i++) {
           assertEquals((POINTS[2 * i] + 0.5) * hw[1] / W - 0.5, k.x(i), 1e-4);

@@ -1,6 +1,5 @@
 package org.spinekit.augment;
 
-import org.spinekit.cervical.CervicalAugment;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +15,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
+import org.spinekit.cervical.CervicalAugment;
 import org.spinekit.io.kaggle.Condition;
 import org.spinekit.jni.Kernels;
 import org.spinekit.jni.Warp;
@@ -23,8 +23,8 @@ import org.spinekit.tensor.Tensors;
 import org.spinekit.testing.NativeMemory;
 
 /**
- * Keypoints against the image content they mark, left/right labels under flips, seeds and
- * thread counts, probabilities, and bad input.
+ * Keypoints against the image content they mark, left/right labels under flips, seeds and thread
+ * counts, probabilities, and bad input.
  */
 class AugmentTest {
   static final int H = 61, W = 80;
@@ -34,9 +34,9 @@ class AugmentTest {
   }
 
   /**
-   * One channel, a Gaussian blob (sigma 1.5) at (x, y), 0 elsewhere. At (40, 30), under the
-   * default grid distortion, its image lies inside one output cell (x 32..48, y 24..36 for 5
-   * steps), where the map is affine, so that its centroid moves as its centre does.
+   * One channel, a Gaussian blob (sigma 1.5) at (x, y), 0 elsewhere. At (40, 30), under the default
+   * grid distortion, its image lies inside one output cell (x 32..48, y 24..36 for 5 steps), where
+   * the map is affine, so that its centroid moves as its centre does.
    */
   static Sample blob(double x, double y) {
     float[] a = new float[H * W];
@@ -46,7 +46,9 @@ class AugmentTest {
         a[v * W + u] = (float) Math.exp(-r2 / (2 * 1.5 * 1.5));
       }
     }
-    return new Sample(Tensors.of(a, 1, H, W), null,
+    return new Sample(
+        Tensors.of(a, 1, H, W),
+        null,
         Keypoints.of(new double[] {x, y}, new int[] {0}, Keypoints.UNPAIRED));
   }
 
@@ -90,8 +92,8 @@ class AugmentTest {
     // more than 0.3 px here.
     for (double angle : new double[] {60, 90, -135}) {
       double[] m = RandShiftScaleRotate.matrix(angle, 1.1, 0.02, -0.03, H, W);
-      assertFollows((s, rng) -> Warps.affine(s, m, H, W, Warp.BORDER_CONSTANT), 0,
-          "rotation " + angle);
+      assertFollows(
+          (s, rng) -> Warps.affine(s, m, H, W, Warp.BORDER_CONSTANT), 0, "rotation " + angle);
     }
   }
 
@@ -107,8 +109,8 @@ class AugmentTest {
       Condition.SPINAL_CANAL_STENOSIS.ordinal()
     };
     double[] xy = {10.5, 20, 69.5, 20, 30, 40.25, 49, 40.25, 39.5, 30};
-    return new Sample(Tensors.of(Fixtures.smooth(1, H, W), 1, H, W), null,
-        Keypoints.of(xy, labels, RSNA));
+    return new Sample(
+        Tensors.of(Fixtures.smooth(1, H, W), 1, H, W), null, Keypoints.of(xy, labels, RSNA));
   }
 
   @Test
@@ -129,8 +131,10 @@ class AugmentTest {
     assertEquals(W - 1 - 10.5, k.x(0), 0.0);
     // A vertical flip keeps labels; two horizontal flips give back the original.
     Keypoints kv = new RandFlip(RandFlip.Axis.VERTICAL, 1).apply(s, 3L).keypoints();
-    Keypoints kk = new RandFlip(RandFlip.Axis.HORIZONTAL, 1)
-        .apply(new RandFlip(RandFlip.Axis.HORIZONTAL, 1).apply(s, 1L), 2L).keypoints();
+    Keypoints kk =
+        new RandFlip(RandFlip.Axis.HORIZONTAL, 1)
+            .apply(new RandFlip(RandFlip.Axis.HORIZONTAL, 1).apply(s, 1L), 2L)
+            .keypoints();
     for (int i = 0; i < k.size(); i++) {
       assertEquals(k0.label(i), kv.label(i));
       assertEquals(k0.label(i), kk.label(i));
@@ -148,8 +152,12 @@ class AugmentTest {
       try (PointerScope scope = new PointerScope()) {
         Keypoints k = t.apply(lumbar(), seed).keypoints();
         boolean f = k.x(0) > W / 2.0;
-        assertEquals(f ? Condition.RIGHT_NEURAL_FORAMINAL_NARROWING.ordinal()
-            : Condition.LEFT_NEURAL_FORAMINAL_NARROWING.ordinal(), k.label(0), "seed " + seed);
+        assertEquals(
+            f
+                ? Condition.RIGHT_NEURAL_FORAMINAL_NARROWING.ordinal()
+                : Condition.LEFT_NEURAL_FORAMINAL_NARROWING.ordinal(),
+            k.label(0),
+            "seed " + seed);
         if (f) flipped++;
       }
     }
@@ -168,7 +176,7 @@ class AugmentTest {
   @Test
   void keypointsLeavingTheFrameAreReportedAndStayOut() {
     Sample s = lumbar();
-    double[] shift = {1, 0, 20, 0, 1, 0};  // 20 px to the right
+    double[] shift = {1, 0, 20, 0, 1, 0}; // 20 px to the right
     Sample out = Warps.affine(s, shift, H, W, Warp.BORDER_CONSTANT);
     Keypoints k = out.keypoints();
     assertFalse(k.inFrame(1), "x = 69.5 + 20 is out");
@@ -179,8 +187,9 @@ class AugmentTest {
     assertFalse(k2.inFrame(1), "once out, out");
     assertEquals(69.5, k2.x(1), 1e-12);
     // The edge of the frame: -0.5 is in, W - 0.5 is out.
-    Keypoints e = Keypoints.of(new double[] {-0.5, 0, W - 0.5, 0, -0.51, 3}, new int[3],
-        Keypoints.UNPAIRED).affine(new double[] {1, 0, 0, 0, 1, 0}, H, W);
+    Keypoints e =
+        Keypoints.of(new double[] {-0.5, 0, W - 0.5, 0, -0.51, 3}, new int[3], Keypoints.UNPAIRED)
+            .affine(new double[] {1, 0, 0, 0, 1, 0}, H, W);
     assertTrue(e.inFrame(0));
     assertFalse(e.inFrame(1));
     assertFalse(e.inFrame(2));
@@ -194,7 +203,9 @@ class AugmentTest {
     long[] m = new long[h * w];
     for (int i = 0; i < m.length; i++) m[i] = (i / w / 40 + i % w / 40) % 4;
     double[] xy = {100, 120, 220, 120, 160, 300};
-    return new Sample(Tensors.of(a, 3, h, w), Tensors.of(m, h, w).to(ScalarType.Byte),
+    return new Sample(
+        Tensors.of(a, 3, h, w),
+        Tensors.of(m, h, w).to(ScalarType.Byte),
         Keypoints.of(xy, new int[] {1, 2, 3}, Keypoints.pairs(new int[][] {{1, 2}})));
   }
 
@@ -212,9 +223,13 @@ class AugmentTest {
   @Test
   void sameSeedSameOutputOnEveryThreadCount() {
     // Every transform forced on, so that each kernel runs.
-    Transform all = new Compose(new RandFlip(RandFlip.Axis.HORIZONTAL, 1),
-        new RandShiftScaleRotate(0.0625, 0.05, 10, 1), new RandGridDistortion(5, 0.05, 1),
-        new RandElastic(1, 50, 50, 1), new RandBrightnessContrast(0.2, 0.2, 1));
+    Transform all =
+        new Compose(
+            new RandFlip(RandFlip.Axis.HORIZONTAL, 1),
+            new RandShiftScaleRotate(0.0625, 0.05, 10, 1),
+            new RandGridDistortion(5, 0.05, 1),
+            new RandElastic(1, 50, 50, 1),
+            new RandBrightnessContrast(0.2, 0.2, 1));
     try (PointerScope scope = new PointerScope()) {
       Sample in = big(1);
       Object[] first = null;
@@ -262,8 +277,11 @@ class AugmentTest {
 
   @Test
   void oneOfChoosesByTheChildrensProbabilities() {
-    Transform t = new OneOf(1.0, new RandFlip(RandFlip.Axis.HORIZONTAL, 0.3),
-        new RandFlip(RandFlip.Axis.VERTICAL, 0.1));
+    Transform t =
+        new OneOf(
+            1.0,
+            new RandFlip(RandFlip.Axis.HORIZONTAL, 0.3),
+            new RandFlip(RandFlip.Axis.VERTICAL, 0.1));
     int horizontal = 0, n = 400;
     Sample s = lumbar();
     for (long seed = 0; seed < n; seed++) {
@@ -281,31 +299,45 @@ class AugmentTest {
   @Test
   void badInputIsRefusedNamingTheArgument() {
     Tensor img = Tensors.of(Fixtures.smooth(3, H, W), 3, H, W);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new Sample(img, Fixtures.mask(Fixtures.labels(H, W + 1), H, W + 1), null));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Sample(img, Fixtures.mask(Fixtures.labels(H, W + 1), H, W + 1), null));
     assertTrue(e.getMessage().startsWith("mask: expected shape [61, 80]"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new Sample(Tensors.of(Fixtures.smooth(1, H, W), H, W), null, null));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Sample(Tensors.of(Fixtures.smooth(1, H, W), H, W), null, null));
     assertTrue(e.getMessage().startsWith("image: expected rank 3"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new Sample(img.to(ScalarType.Double), null, null));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Sample(img.to(ScalarType.Double), null, null));
     assertTrue(e.getMessage().startsWith("image: expected dtype Float"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new Sample(img, Tensors.of(new float[H * W], H, W), null));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Sample(img, Tensors.of(new float[H * W], H, W), null));
     assertTrue(e.getMessage().startsWith("mask: expected an integer dtype"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new Sample(img.transpose(1, 2), null, null));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new Sample(img.transpose(1, 2), null, null));
     assertTrue(e.getMessage().startsWith("image: expected a contiguous tensor"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new Sample(null, null, null));
+    e = assertThrows(IllegalArgumentException.class, () -> new Sample(null, null, null));
     assertTrue(e.getMessage().startsWith("image: expected a tensor"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Keypoints.of(new double[] {1, 2, 3}, new int[1], Keypoints.UNPAIRED));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Keypoints.of(new double[] {1, 2, 3}, new int[1], Keypoints.UNPAIRED));
     assertTrue(e.getMessage().startsWith("xy:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Keypoints.of(new double[] {1, Double.NaN}, new int[1], Keypoints.UNPAIRED));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Keypoints.of(new double[] {1, Double.NaN}, new int[1], Keypoints.UNPAIRED));
     assertTrue(e.getMessage().startsWith("xy: expected finite"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new RandFlip(RandFlip.Axis.VERTICAL, 1.5));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new RandFlip(RandFlip.Axis.VERTICAL, 1.5));
     assertTrue(e.getMessage().startsWith("p:"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new RandElastic(1, 0, 50, 0.5));
     assertTrue(e.getMessage().startsWith("sigma:"), e.getMessage());
@@ -319,8 +351,7 @@ class AugmentTest {
   void nanPixelsStayWhereTheyAreMapped() {
     float[] a = Fixtures.smooth(1, H, W);
     a[30 * W + 40] = Float.NaN;
-    Sample s = new Sample(Tensors.of(a, 1, H, W), Fixtures.mask(Fixtures.labels(H, W), H, W),
-        null);
+    Sample s = new Sample(Tensors.of(a, 1, H, W), Fixtures.mask(Fixtures.labels(H, W), H, W), null);
     double[] m = RandShiftScaleRotate.matrix(7, 1.03, 0.02, 0.01, H, W);
     Sample out = Warps.affine(s, m, H, W, Warp.BORDER_CONSTANT);
     float[] o = Fixtures.floats(out.image());
@@ -329,7 +360,8 @@ class AugmentTest {
     for (int i = 0; i < o.length; i++) {
       if (Float.isNaN(o[i])) {
         nans++;
-        assertTrue(Math.abs(i % W - qx) < 1.6 && Math.abs(i / W - qy) < 1.6,
+        assertTrue(
+            Math.abs(i % W - qx) < 1.6 && Math.abs(i / W - qy) < 1.6,
             "NaN at (" + i % W + ", " + i / W + ") far from (" + qx + ", " + qy + ")");
       }
     }
@@ -351,8 +383,11 @@ class AugmentTest {
   void nativeMemoryStaysFlat() {
     Compose p = CervicalAugment.withBrightnessContrast();
     try (PointerScope outer = new PointerScope()) {
-      Sample in = new Sample(Tensors.of(Fixtures.smooth(3, 64, 64), 3, 64, 64),
-          Fixtures.mask(Fixtures.labels(64, 64), 64, 64), null);
+      Sample in =
+          new Sample(
+              Tensors.of(Fixtures.smooth(3, 64, 64), 3, 64, 64),
+              Fixtures.mask(Fixtures.labels(64, 64), 64, 64),
+              null);
       for (int i = 0; i < 300; i++) {
         try (PointerScope scope = new PointerScope()) {
           p.apply(in, (long) i);

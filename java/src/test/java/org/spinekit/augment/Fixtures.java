@@ -1,14 +1,14 @@
 package org.spinekit.augment;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Scalar;
 import org.bytedeco.opencv.opencv_core.Size;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -33,8 +33,12 @@ final class Fixtures {
     for (int k = 0; k < c; k++) {
       for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
-          a[(k * h + y) * w + x] = (float) (0.5 + 0.25 * Math.sin(2 * Math.PI * x / 37.0 + k)
-              + 0.2 * Math.cos(2 * Math.PI * y / 29.0 - 0.5 * k) + 0.04 * Math.sin(0.11 * x * y / 7.0));
+          a[(k * h + y) * w + x] =
+              (float)
+                  (0.5
+                      + 0.25 * Math.sin(2 * Math.PI * x / 37.0 + k)
+                      + 0.2 * Math.cos(2 * Math.PI * y / 29.0 - 0.5 * k)
+                      + 0.04 * Math.sin(0.11 * x * y / 7.0));
         }
       }
     }
@@ -104,26 +108,37 @@ final class Fixtures {
   }
 
   /** cv::warpAffine of every plane with the inverse matrix (WARP_INVERSE_MAP). */
-  static float[] cvWarpAffine(float[] img, int c, int h, int w, double[] inv, int ho, int wo,
-      int interp, int border) {
+  static float[] cvWarpAffine(
+      float[] img, int c, int h, int w, double[] inv, int ho, int wo, int interp, int border) {
     float[] out = new float[c * ho * wo];
     try (PointerScope scope = new PointerScope()) {
       for (int k = 0; k < c; k++) {
         Mat dst = new Mat();
-        opencv_imgproc.warpAffine(mat(img, k * h * w, h, w), dst, matrix(inv), new Size(wo, ho),
-            interp | opencv_imgproc.WARP_INVERSE_MAP, border, new Scalar(0.0));
+        opencv_imgproc.warpAffine(
+            mat(img, k * h * w, h, w),
+            dst,
+            matrix(inv),
+            new Size(wo, ho),
+            interp | opencv_imgproc.WARP_INVERSE_MAP,
+            border,
+            new Scalar(0.0));
         System.arraycopy(getFloats(dst), 0, out, k * ho * wo, ho * wo);
       }
     }
     return out;
   }
 
-  static int[] cvWarpAffineMask(int[] mask, int h, int w, double[] inv, int ho, int wo,
-      int border) {
+  static int[] cvWarpAffineMask(
+      int[] mask, int h, int w, double[] inv, int ho, int wo, int border) {
     try (PointerScope scope = new PointerScope()) {
       Mat dst = new Mat();
-      opencv_imgproc.warpAffine(mat(mask, h, w), dst, matrix(inv), new Size(wo, ho),
-          opencv_imgproc.INTER_NEAREST | opencv_imgproc.WARP_INVERSE_MAP, border,
+      opencv_imgproc.warpAffine(
+          mat(mask, h, w),
+          dst,
+          matrix(inv),
+          new Size(wo, ho),
+          opencv_imgproc.INTER_NEAREST | opencv_imgproc.WARP_INVERSE_MAP,
+          border,
           new Scalar(0.0));
       return getInts(dst);
     }
@@ -136,8 +151,14 @@ final class Fixtures {
       Mat mapy = mat(my, 0, h, w);
       for (int k = 0; k < c; k++) {
         Mat dst = new Mat();
-        opencv_imgproc.remap(mat(img, k * h * w, h, w), dst, mapx, mapy,
-            opencv_imgproc.INTER_LINEAR, opencv_core.BORDER_CONSTANT, new Scalar(0.0));
+        opencv_imgproc.remap(
+            mat(img, k * h * w, h, w),
+            dst,
+            mapx,
+            mapy,
+            opencv_imgproc.INTER_LINEAR,
+            opencv_core.BORDER_CONSTANT,
+            new Scalar(0.0));
         System.arraycopy(getFloats(dst), 0, out, k * h * w, h * w);
       }
     }
@@ -147,8 +168,14 @@ final class Fixtures {
   static int[] cvRemapMask(int[] mask, int h, int w, float[] mx, float[] my) {
     try (PointerScope scope = new PointerScope()) {
       Mat dst = new Mat();
-      opencv_imgproc.remap(mat(mask, h, w), dst, mat(mx, 0, h, w), mat(my, 0, h, w),
-          opencv_imgproc.INTER_NEAREST, opencv_core.BORDER_CONSTANT, new Scalar(0.0));
+      opencv_imgproc.remap(
+          mat(mask, h, w),
+          dst,
+          mat(mx, 0, h, w),
+          mat(my, 0, h, w),
+          opencv_imgproc.INTER_NEAREST,
+          opencv_core.BORDER_CONSTANT,
+          new Scalar(0.0));
       return getInts(dst);
     }
   }
@@ -178,8 +205,8 @@ final class Fixtures {
     try (PointerScope scope = new PointerScope()) {
       for (int k = 0; k < c; k++) {
         Mat dst = new Mat();
-        opencv_imgproc.resize(mat(img, k * h * w, h, w), dst, new Size(wo, ho), 0, 0,
-            opencv_imgproc.INTER_LINEAR);
+        opencv_imgproc.resize(
+            mat(img, k * h * w, h, w), dst, new Size(wo, ho), 0, 0, opencv_imgproc.INTER_LINEAR);
         System.arraycopy(getFloats(dst), 0, out, k * ho * wo, ho * wo);
       }
     }
@@ -189,8 +216,8 @@ final class Fixtures {
   static int[] cvResizeMask(int[] mask, int h, int w, int ho, int wo) {
     try (PointerScope scope = new PointerScope()) {
       Mat dst = new Mat();
-      opencv_imgproc.resize(mat(mask, h, w), dst, new Size(wo, ho), 0, 0,
-          opencv_imgproc.INTER_NEAREST_EXACT);
+      opencv_imgproc.resize(
+          mat(mask, h, w), dst, new Size(wo, ho), 0, 0, opencv_imgproc.INTER_NEAREST_EXACT);
       return getInts(dst);
     }
   }

@@ -1,10 +1,5 @@
 package org.spinekit.cervical;
 
-import org.spinekit.train.Batch;
-import org.spinekit.train.DataLoader;
-import org.spinekit.train.DataLoaderTest;
-import org.spinekit.train.Dataset;
-import org.spinekit.train.LoaderException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,27 +19,31 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.Volume;
+import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.ops.CropSample;
-import org.spinekit.tensor.Tensors;
 import org.spinekit.synth.CervicalSynth;
 import org.spinekit.synth.CervicalTruth;
+import org.spinekit.tensor.Tensors;
+import org.spinekit.train.Batch;
+import org.spinekit.train.DataLoader;
+import org.spinekit.train.DataLoaderTest;
+import org.spinekit.train.LoaderException;
 
 /** The lazy cervical stage-2 data set on a small synthetic RSNA 2022 directory. */
 class CervicalCropsTest {
   @TempDir static Path tmp;
   static Path root;
-  static final CropSample.Options CROP = CropSample.Options.of(48, 48).withMargin(2, 4, 4)
-      .withPad(-1000);
+  static final CropSample.Options CROP =
+      CropSample.Options.of(48, 48).withMargin(2, 4, 4).withPad(-1000);
 
   @BeforeAll
   static void generate() throws IOException {
     torch.set_num_threads(2);
     root = tmp.resolve("rsna");
-    CervicalSynth.generate(root, CervicalSynth.Config.small(2022).withFractureRate(0.7)
-        .withThreads(2));
+    CervicalSynth.generate(
+        root, CervicalSynth.Config.small(2022).withFractureRate(0.7).withThreads(2));
   }
 
   private static Map<String, CervicalTruth> truthByVertebra() throws IOException {
@@ -57,7 +56,8 @@ class CervicalCropsTest {
 
   @Test
   void labelsOfEveryBatchMatchTheTruth() throws IOException {
-    List<CervicalCrops.Crop> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
+    List<CervicalCrops.Crop> records =
+        CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
     Map<String, CervicalTruth> truth = truthByVertebra();
     int present = 0, fractured = 0;
     for (Map.Entry<String, CervicalTruth> e : truth.entrySet()) {
@@ -74,19 +74,23 @@ class CervicalCropsTest {
     try (DataLoader l = new DataLoader(data, DataLoader.Options.of(4, 2, 7))) {
       for (Batch b : l) {
         try (b) {
-          assertArrayEquals(new long[] {b.size(), 24, 48, 48},
-              new long[] {b.inputs().size(0), b.inputs().size(1), b.inputs().size(2),
-                  b.inputs().size(3)}, "batch shape");
+          assertArrayEquals(
+              new long[] {b.size(), 24, 48, 48},
+              new long[] {
+                b.inputs().size(0), b.inputs().size(1), b.inputs().size(2), b.inputs().size(3)
+              },
+              "batch shape");
           float[] t = Tensors.floats(b.targets());
           int[] idx = b.indices();
           for (int i = 0; i < idx.length; i++) {
             CervicalCrops.Crop r = records.get(idx[i]);
             CervicalTruth tr = truth.get(r.studyUid() + "/" + r.vertebra());
-            assertEquals(tr.fracture() != null ? 1f : 0f, t[i],
-                r.studyUid() + " C" + r.vertebra());
-            assertEquals(List.of(tr.rowMin(), tr.rowMax() + 1, tr.columnMin(),
-                tr.columnMax() + 1), List.of((int) r.box().y0(), (int) r.box().y1(),
-                (int) r.box().x0(), (int) r.box().x1()), "rows and columns of the box");
+            assertEquals(tr.fracture() != null ? 1f : 0f, t[i], r.studyUid() + " C" + r.vertebra());
+            assertEquals(
+                List.of(tr.rowMin(), tr.rowMax() + 1, tr.columnMin(), tr.columnMax() + 1),
+                List.of(
+                    (int) r.box().y0(), (int) r.box().y1(), (int) r.box().x0(), (int) r.box().x1()),
+                "rows and columns of the box");
             // The box's slices are instance numbers sliceMin + 1 .. sliceMax + 1 (truth order).
             java.util.TreeSet<Integer> inst = new java.util.TreeSet<>();
             for (long z = r.box().z0(); z < r.box().z1(); z++) {
@@ -105,19 +109,23 @@ class CervicalCropsTest {
 
   @Test
   void cropsEqualTheCropOfTheWholeVolume() throws IOException {
-    List<CervicalCrops.Crop> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
+    List<CervicalCrops.Crop> records =
+        CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ());
     CervicalCrops data = new CervicalCrops(records, CROP, null);
     Rsna2022.Dataset d = Rsna2022.open(root);
     Map<String, Volume> volumes = new HashMap<>();
     for (int i = 0; i < records.size(); i++) {
       CervicalCrops.Crop r = records.get(i);
-      Volume v = volumes.computeIfAbsent(r.studyUid(), uid -> {
-        try {
-          return DicomSeriesReader.read(d.imageDirs().get(uid));
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      Volume v =
+          volumes.computeIfAbsent(
+              r.studyUid(),
+              uid -> {
+                try {
+                  return DicomSeriesReader.read(d.imageDirs().get(uid));
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
       assertEquals(v.slices(), r.seriesSlices());
       assertEquals(v.sources().get(r.first()).file(), r.slices().get(0).file());
       try (PointerScope scope = new PointerScope()) {
@@ -125,7 +133,10 @@ class CervicalCropsTest {
         float[] full = Tensors.floats(CropSample.sample(v, r.box(), CROP));
         assertEquals(full.length, lazy.length);
         for (int k = 0; k < full.length; k++) {
-          assertEquals(full[k], lazy[k], 1e-3f * Math.max(1f, Math.abs(full[k])),
+          assertEquals(
+              full[k],
+              lazy[k],
+              1e-3f * Math.max(1f, Math.abs(full[k])),
               r.studyUid() + " C" + r.vertebra() + " element " + k);
         }
       }
@@ -133,14 +144,16 @@ class CervicalCropsTest {
     // A box over the top of the series and over two image edges: padding there.
     CervicalCrops.Crop r0 = records.get(0);
     Volume v = volumes.get(r0.studyUid());
-    CropSample.Box top = new CropSample.Box(-5, 7, -6, r0.box().y1(), r0.box().x0(),
-        v.columns() + 5L);
+    CropSample.Box top =
+        new CropSample.Box(-5, 7, -6, r0.box().y1(), r0.box().x0(), v.columns() + 5L);
     List<org.spinekit.io.SliceSource> ids = v.sources().subList(0, 9);
-    CervicalCrops.Crop edge = new CervicalCrops.Crop(r0.studyUid(), 1, top, v.slices(),
-        v.rows(), v.columns(), 0, ids, false);
+    CervicalCrops.Crop edge =
+        new CervicalCrops.Crop(
+            r0.studyUid(), 1, top, v.slices(), v.rows(), v.columns(), 0, ids, false);
     try (PointerScope scope = new PointerScope()) {
-      float[] lazy = Tensors.floats(new CervicalCrops(List.of(edge), CROP, null)
-          .get(0, new SplittableRandom(1)).input());
+      float[] lazy =
+          Tensors.floats(
+              new CervicalCrops(List.of(edge), CROP, null).get(0, new SplittableRandom(1)).input());
       float[] full = Tensors.floats(CropSample.sample(v, top, CROP));
       for (int k = 0; k < full.length; k++) {
         assertEquals(full[k], lazy[k], 1e-3f * Math.max(1f, Math.abs(full[k])), "edge " + k);
@@ -149,11 +162,21 @@ class CervicalCropsTest {
     }
     // A box wholly outside the image: padding only, as on the whole volume.
     CropSample.Box away = new CropSample.Box(3, 9, -40, -20, 10, 30);
-    CervicalCrops.Crop out = new CervicalCrops.Crop(r0.studyUid(), 1, away, v.slices(),
-        v.rows(), v.columns(), 1, v.sources().subList(1, 11), false);
+    CervicalCrops.Crop out =
+        new CervicalCrops.Crop(
+            r0.studyUid(),
+            1,
+            away,
+            v.slices(),
+            v.rows(),
+            v.columns(),
+            1,
+            v.sources().subList(1, 11),
+            false);
     try (PointerScope scope = new PointerScope()) {
-      float[] lazy = Tensors.floats(new CervicalCrops(List.of(out), CROP, null)
-          .get(0, new SplittableRandom(1)).input());
+      float[] lazy =
+          Tensors.floats(
+              new CervicalCrops(List.of(out), CROP, null).get(0, new SplittableRandom(1)).input());
       float[] full = Tensors.floats(CropSample.sample(v, away, CROP));
       assertArrayEquals(full, lazy, "box outside the image");
       for (float f : lazy) assertEquals(-1000f, f);
@@ -177,8 +200,11 @@ class CervicalCropsTest {
 
   @Test
   void sameBatchesWithOneAndTwoWorkersAndAcrossRuns() throws IOException {
-    CervicalCrops data = new CervicalCrops(CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ()), CROP,
-        CervicalAugment.withBrightnessContrast());
+    CervicalCrops data =
+        new CervicalCrops(
+            CervicalCrops.fromBoxes(root, SynthBoxes.read(root), CROP.marginZ()),
+            CROP,
+            CervicalAugment.withBrightnessContrast());
     List<List<Object[]>> runs = new ArrayList<>();
     for (int workers : new int[] {1, 2, 2}) {
       try (DataLoader l = new DataLoader(data, DataLoader.Options.of(3, workers, 5))) {
@@ -216,13 +242,26 @@ class CervicalCropsTest {
     Files.createDirectories(copy);
     ids.set(0, new org.spinekit.io.SliceSource(copy.resolve("gone.dcm"), 0, 1, "1.2"));
     List<CervicalCrops.Crop> broken = new ArrayList<>(records);
-    broken.set(3, new CervicalCrops.Crop(r.studyUid(), r.vertebra(), r.box(),
-        r.seriesSlices(), r.rows(), r.columns(), r.first(), ids, r.fractured()));
+    broken.set(
+        3,
+        new CervicalCrops.Crop(
+            r.studyUid(),
+            r.vertebra(),
+            r.box(),
+            r.seriesSlices(),
+            r.rows(),
+            r.columns(),
+            r.first(),
+            ids,
+            r.fractured()));
     CervicalCrops data = new CervicalCrops(broken, CropSample.Options.of(32, 32), null);
     try (DataLoader l = new DataLoader(data, DataLoader.Options.of(2, 2, 1))) {
-      LoaderException e = assertThrows(LoaderException.class, () -> {
-        for (Batch b : l) b.close();
-      });
+      LoaderException e =
+          assertThrows(
+              LoaderException.class,
+              () -> {
+                for (Batch b : l) b.close();
+              });
       assertEquals(3, e.index());
       assertTrue(e.getMessage().contains("gone.dcm"), e.getMessage());
     }
@@ -231,9 +270,12 @@ class CervicalCropsTest {
   @Test
   void recordsInconsistentWithTheMarginAreRefused() throws IOException {
     List<CervicalCrops.Crop> records = CervicalCrops.fromBoxes(root, SynthBoxes.read(root), 0);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new CervicalCrops(records, CropSample.Options.of(32, 32).withMargin(3, 0, 0),
-            null));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new CervicalCrops(
+                    records, CropSample.Options.of(32, 32).withMargin(3, 0, 0), null));
     assertTrue(e.getMessage().startsWith("records:"), e.getMessage());
   }
 }

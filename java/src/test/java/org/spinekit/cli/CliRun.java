@@ -5,8 +5,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What a command line printed and returned, run in process through {@link Main#execute} as
- * {@code main} runs it, stdout and stderr captured apart.
+ * What a command line printed and returned, run in process through {@link Main#execute} as {@code
+ * main} runs it, stdout and stderr captured apart.
  */
 record CliRun(int rc, String out, String err) {
   static CliRun of(String... args) {
@@ -23,8 +23,8 @@ record CliRun(int rc, String out, String err) {
       System.setOut(oldOut);
       System.setErr(oldErr);
     }
-    return new CliRun(rc, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+    return new CliRun(
+        rc, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Override

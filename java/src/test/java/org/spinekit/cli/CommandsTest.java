@@ -17,8 +17,8 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.Volume;
+import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.testing.Subprocess;
 import picocli.CommandLine;
@@ -43,8 +43,8 @@ class CommandsTest {
     CliRun r = CliRun.of(args);
     assertEquals(rc, r.rc(), String.join(" ", args) + ": " + r);
     for (String f : fragments) {
-      assertTrue(r.err().contains(f), "'" + f + "' in stderr of " + String.join(" ", args)
-          + ": " + r);
+      assertTrue(
+          r.err().contains(f), "'" + f + "' in stderr of " + String.join(" ", args) + ": " + r);
     }
     assertTrue(!r.err().contains("\tat org."), "no stack trace: " + r);
     return r;
@@ -57,16 +57,32 @@ class CommandsTest {
   @Test
   void synthThenInfoThenExportMatchesTheSeriesReader() throws Exception {
     Path out = dir.resolve("lumbar");
-    String s = capture("synth", "lumbar", "--out", out.toString(), "--size", "small",
-        "--studies", "1", "--test-studies", "0", "--seed", "3");
+    String s =
+        capture(
+            "synth",
+            "lumbar",
+            "--out",
+            out.toString(),
+            "--size",
+            "small",
+            "--studies",
+            "1",
+            "--test-studies",
+            "0",
+            "--seed",
+            "3");
     assertTrue(s.contains("1 studies, 3 series"), s);
     Path study;
     try (Stream<Path> w = Files.list(out.resolve("train_images"))) {
       study = w.findFirst().orElseThrow();
     }
     String info = capture("dicom", "info", study.toString());
-    assertTrue(info.contains("Sagittal T1") && info.contains("Sagittal T2/STIR")
-        && info.contains("Axial T2") && info.contains("3 series"), info);
+    assertTrue(
+        info.contains("Sagittal T1")
+            && info.contains("Sagittal T2/STIR")
+            && info.contains("Axial T2")
+            && info.contains("3 series"),
+        info);
     Path series;
     try (Stream<Path> w = Files.list(study)) {
       series = w.sorted().findFirst().orElseThrow();
@@ -77,68 +93,113 @@ class CommandsTest {
     byte[] b = Files.readAllBytes(npy);
     int headerLen = (b[8] & 0xff) | ((b[9] & 0xff) << 8);
     String header = new String(b, 10, headerLen, StandardCharsets.US_ASCII);
-    assertTrue(header.contains("'descr': '<u2'") && header.contains("'shape': (" + v.slices()
-        + ", " + v.rows() + ", " + v.columns() + ")"), header);
+    assertTrue(
+        header.contains("'descr': '<u2'")
+            && header.contains(
+                "'shape': (" + v.slices() + ", " + v.rows() + ", " + v.columns() + ")"),
+        header);
     short[] got = new short[(int) v.voxelCount()];
-    ByteBuffer.wrap(b, 10 + headerLen, got.length * 2).order(ByteOrder.LITTLE_ENDIAN)
-        .asShortBuffer().get(got);
+    ByteBuffer.wrap(b, 10 + headerLen, got.length * 2)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .asShortBuffer()
+        .get(got);
     assertTrue(Arrays.equals(v.shorts(), got));
     // numpy reads it as the same array.
-    String py = Subprocess.run(List.of("/usr/bin/python3", "-c",
-        "import numpy as np,sys; a=np.load(sys.argv[1]); print(a.dtype, a.shape, int(a.sum()))",
-        npy.toString()), Duration.ofSeconds(60)).succeeded().stdout().trim();
+    String py =
+        Subprocess.run(
+                List.of(
+                    "/usr/bin/python3",
+                    "-c",
+                    "import numpy as np,sys; a=np.load(sys.argv[1]); print(a.dtype, a.shape, int(a.sum()))",
+                    npy.toString()),
+                Duration.ofSeconds(60))
+            .succeeded()
+            .stdout()
+            .trim();
     long sum = 0;
     for (short x : v.shorts()) sum += x & 0xffff;
-    assertEquals("uint16 (" + v.slices() + ", " + v.rows() + ", " + v.columns() + ") " + sum,
-        py);
+    assertEquals("uint16 (" + v.slices() + ", " + v.rows() + ", " + v.columns() + ") " + sum, py);
     // --rescale: float32 modality values.
     capture("dicom", "export", series.toString(), "--out", npy.toString(), "--rescale");
-    assertTrue(new String(Files.readAllBytes(npy), 0, 80, StandardCharsets.US_ASCII)
-        .contains("'<f4'"));
+    assertTrue(
+        new String(Files.readAllBytes(npy), 0, 80, StandardCharsets.US_ASCII).contains("'<f4'"));
   }
 
   @Test
   void usageErrorsExit2NamingTheOption() {
-    expectError(2, args("synth", "cervical", "--out", "x", "--compress", "zip"),
-        "spinekit synth cervical: Invalid value for option '--compress'", "compression", "zip",
+    expectError(
+        2,
+        args("synth", "cervical", "--out", "x", "--compress", "zip"),
+        "spinekit synth cervical: Invalid value for option '--compress'",
+        "compression",
+        "zip",
         "Usage: spinekit synth cervical");
-    expectError(2, args("dicom", "export", dir.toString()),
-        "Missing required option: '--out=PATH.npy'", "Try 'spinekit dicom export --help'");
-    expectError(2, args("synth", "lumbar", "--out", "x", "--studies", "many"),
-        "'--studies'", "many");
-    expectError(2, args("synth", "lumbar", "--out", "x", "--size", "huge"),
-        "'--size'", "small, demo", "huge");
-    expectError(2, args("synth", "lumbar", "--out", "x", "--frobnicate"),
-        "Unknown option: '--frobnicate'");
+    expectError(
+        2,
+        args("dicom", "export", dir.toString()),
+        "Missing required option: '--out=PATH.npy'",
+        "Try 'spinekit dicom export --help'");
+    expectError(
+        2, args("synth", "lumbar", "--out", "x", "--studies", "many"), "'--studies'", "many");
+    expectError(
+        2,
+        args("synth", "lumbar", "--out", "x", "--size", "huge"),
+        "'--size'",
+        "small, demo",
+        "huge");
+    expectError(
+        2, args("synth", "lumbar", "--out", "x", "--frobnicate"), "Unknown option: '--frobnicate'");
     expectError(2, args("synth", "sacral", "--out", "x"), "'sacral'");
     expectError(2, args("demo", "--shape", "8x5x80"), "'--shape'", "NxKxHxW", "8x5x80");
     expectError(2, args("demo", "--sigma", "0"), "'--sigma'", "> 0");
-    expectError(2, args("--threads", "-1", "dicom", "info", dir.toString()), "'--threads'",
-        ">= 0", "-1");
-    expectError(2, args("dicom", "info", dir.toString(), "--kernel-threads", "two"),
-        "'--kernel-threads'", "two");
-    expectError(2, args("--conv-guard", "maybe", "info"), "'--conv-guard'", "auto, on or off",
-        "maybe");
-    CliRun none = expectError(2, args(), "spinekit: expected a command: demo, info, dicom,"
-        + " synth, model, bench");
+    expectError(
+        2, args("--threads", "-1", "dicom", "info", dir.toString()), "'--threads'", ">= 0", "-1");
+    expectError(
+        2,
+        args("dicom", "info", dir.toString(), "--kernel-threads", "two"),
+        "'--kernel-threads'",
+        "two");
+    expectError(
+        2, args("--conv-guard", "maybe", "info"), "'--conv-guard'", "auto, on or off", "maybe");
+    CliRun none =
+        expectError(
+            2, args(), "spinekit: expected a command: demo, info, dicom," + " synth, model, bench");
     assertTrue(none.err().contains("Usage: spinekit"), none.toString());
     expectError(2, args("synth"), "expected a command: cervical, lumbar");
   }
 
   @Test
   void badInputExits2AndIoFailuresExit1() throws Exception {
-    expectError(2, args("dicom", "info", dir.resolve("missing").toString()),
-        "spinekit: dicom info: no such file or directory", "missing");
+    expectError(
+        2,
+        args("dicom", "info", dir.resolve("missing").toString()),
+        "spinekit: dicom info: no such file or directory",
+        "missing");
     Path junk = dir.resolve("junk.dcm");
     Files.write(junk, new byte[300]);
-    expectError(2, args("dicom", "export", junk.toString(), "--out",
-        dir.resolve("j.npy").toString()), "spinekit: " + junk, "not a DICOM file");
+    expectError(
+        2,
+        args("dicom", "export", junk.toString(), "--out", dir.resolve("j.npy").toString()),
+        "spinekit: " + junk,
+        "not a DICOM file");
     assertTrue(!Files.exists(dir.resolve("j.npy")));
     // The output directory cannot be made: a regular file is in the way.
     Path file = dir.resolve("file");
     Files.writeString(file, "x");
-    expectError(1, args("synth", "lumbar", "--out", file.resolve("set").toString(), "--size",
-        "small", "--studies", "1", "--test-studies", "0"), "spinekit: " + file);
+    expectError(
+        1,
+        args(
+            "synth",
+            "lumbar",
+            "--out",
+            file.resolve("set").toString(),
+            "--size",
+            "small",
+            "--studies",
+            "1",
+            "--test-studies",
+            "0"),
+        "spinekit: " + file);
     expectError(2, args("bench", "--quick"), "./spinekit");
   }
 
@@ -151,26 +212,41 @@ class CommandsTest {
       for (String c : List.of("demo", "info", "dicom", "synth", "model", "bench")) {
         assertTrue(r.out().contains("\n  " + c + " "), c + " in " + r.out());
       }
-      assertTrue(r.out().contains("--threads=N") && r.out().contains("--conv-guard=auto|on|off")
-          && r.out().contains("2   a usage error or bad input"), r.out());
+      assertTrue(
+          r.out().contains("--threads=N")
+              && r.out().contains("--conv-guard=auto|on|off")
+              && r.out().contains("2   a usage error or bad input"),
+          r.out());
     }
-    for (String[] a : List.of(args("dicom", "info", "--help"), args("dicom", "export", "-h"),
-        args("synth", "cervical", "--help"), args("synth", "lumbar", "--help"),
-        args("model", "list", "--help"), args("model", "info", "--help"),
-        args("model", "run", "--help"), args("demo", "--help"), args("info", "--help"),
-        args("synth", "--help"), args("dicom", "--help"), args("model", "--help"))) {
+    for (String[] a :
+        List.of(
+            args("dicom", "info", "--help"),
+            args("dicom", "export", "-h"),
+            args("synth", "cervical", "--help"),
+            args("synth", "lumbar", "--help"),
+            args("model", "list", "--help"),
+            args("model", "info", "--help"),
+            args("model", "run", "--help"),
+            args("demo", "--help"),
+            args("info", "--help"),
+            args("synth", "--help"),
+            args("dicom", "--help"),
+            args("model", "--help"))) {
       CliRun r = CliRun.of(a);
       String name = String.join(" ", Arrays.copyOf(a, a.length - 1));
       assertEquals(0, r.rc(), r.toString());
       assertTrue(r.out().startsWith("Usage: spinekit " + name + " [-hV]"), r.out());
-      assertTrue(r.out().contains("Common options") && r.out().contains("--kernel-threads=N"),
-          r.out());
+      assertTrue(
+          r.out().contains("Common options") && r.out().contains("--kernel-threads=N"), r.out());
     }
-    assertTrue(CliRun.of("synth", "cervical", "--help").out().contains(
-        "--compress=NAME      pixel data: none, jpegls, jpeg-lossless, j2k, rle"));
+    assertTrue(
+        CliRun.of("synth", "cervical", "--help")
+            .out()
+            .contains("--compress=NAME      pixel data: none, jpegls, jpeg-lossless, j2k, rle"));
     CliRun v = CliRun.of("--version");
     assertEquals(0, v.rc(), v.toString());
-    assertTrue(v.out().startsWith("spinekit ") && v.out().contains("JavaCPP Presets for PyTorch"),
+    assertTrue(
+        v.out().startsWith("spinekit ") && v.out().contains("JavaCPP Presets for PyTorch"),
         v.out());
   }
 
@@ -178,8 +254,7 @@ class CommandsTest {
   void commonOptionsConfigureTheRuntimeBeforeTheCommand() {
     NativeRuntime.Settings before = NativeRuntime.state().settings();
     try {
-      String info = capture("--threads", "1", "--blas-threads", "1", "--conv-guard", "off",
-          "info");
+      String info = capture("--threads", "1", "--blas-threads", "1", "--conv-guard", "off", "info");
       assertTrue(info.contains("libtorch threads: 1 intra-op"), info);
       assertTrue(info.contains("kernel threads: 1"), info);
       assertTrue(info.contains("OpenBLAS threads: 1"), info);
@@ -187,16 +262,19 @@ class CommandsTest {
       assertTrue(info.contains("CUDA kernels compiled: "), info);
       // After the command as well; --kernel-threads apart from --threads.
       info = capture("info", "--threads", "2", "--kernel-threads", "1", "--conv-guard", "on");
-      assertTrue(info.contains("libtorch threads: 2 intra-op") && info.contains(
-          "kernel threads: 1") && info.contains("convolution guard: on"), info);
+      assertTrue(
+          info.contains("libtorch threads: 2 intra-op")
+              && info.contains("kernel threads: 1")
+              && info.contains("convolution guard: on"),
+          info);
     } finally {
       NativeRuntime.configure(before);
     }
   }
 
   /**
-   * Every "Usage: spinekit ..." block of the README is the start of that command's --help,
-   * and every command of this jar has one (bench's are the benchmarks jar's).
+   * Every "Usage: spinekit ..." block of the README is the start of that command's --help, and
+   * every command of this jar has one (bench's are the benchmarks jar's).
    */
   @Test
   void readmeUsageBlocksMatchTheHelp() throws Exception {
@@ -218,8 +296,7 @@ class CommandsTest {
       words.add("--help");
       CliRun r = CliRun.of(words.toArray(String[]::new));
       assertEquals(0, r.rc(), r.toString());
-      assertTrue(r.out().startsWith(block.toString()), "README:\n" + block + "--help:\n"
-          + r.out());
+      assertTrue(r.out().startsWith(block.toString()), "README:\n" + block + "--help:\n" + r.out());
     }
     Set<String> commands = new TreeSet<>();
     leaves(Cli.commandLine(new Main()), "", commands);

@@ -17,8 +17,11 @@ public final class ExternalTools {
     try {
       return Subprocess.run(pb, Duration.ofSeconds(60)).succeeded().stdout();
     } catch (IOException e) {
-      fail(cmd[0] + " could not be started (the set-up script installs dcmtk, libgdcm-tools"
-          + " and python3-nibabel): " + e.getMessage());
+      fail(
+          cmd[0]
+              + " could not be started (the set-up script installs dcmtk, libgdcm-tools"
+              + " and python3-nibabel): "
+              + e.getMessage());
       return null;
     }
   }

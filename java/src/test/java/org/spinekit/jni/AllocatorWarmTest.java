@@ -16,12 +16,11 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Kernels#keepAllocatorWarm}: when loading the library turns it on, that glibc takes
- * it, and that libtorch's tensors then find their freed memory again: after a warm-up, rounds
- * that make and free a 12 MiB and a 4 MiB tensor (the gradients of a [2, 10, 24, 80, 80]
- * heatmap pooling) hardly page-fault. Whether glibc's defaults would fault there depends on
- * the heap layout a process happens to have; native/test/test_malloc.cpp shows the mechanisms
- * one by one.
+ * {@link Kernels#keepAllocatorWarm}: when loading the library turns it on, that glibc takes it, and
+ * that libtorch's tensors then find their freed memory again: after a warm-up, rounds that make and
+ * free a 12 MiB and a 4 MiB tensor (the gradients of a [2, 10, 24, 80, 80] heatmap pooling) hardly
+ * page-fault. Whether glibc's defaults would fault there depends on the heap layout a process
+ * happens to have; native/test/test_malloc.cpp shows the mechanisms one by one.
  */
 class AllocatorWarmTest {
   private static final long[] FLOATS = {3L << 20, 1L << 20}; // 12 MiB, 4 MiB
@@ -35,13 +34,18 @@ class AllocatorWarmTest {
     assertTrue(Kernels.mallocTuningByDefault(Map.of("SPINEKIT_MALLOC_TUNING", "1"), none));
     assertFalse(Kernels.mallocTuningByDefault(Map.of("SPINEKIT_MALLOC_TUNING", "0"), none));
     // Thresholds the process was started with are left alone.
-    assertFalse(Kernels.mallocTuningByDefault(Map.of("GLIBC_TUNABLES",
-        "glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295"), none));
-    assertFalse(Kernels.mallocTuningByDefault(
-        Map.of("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1"), none));
+    assertFalse(
+        Kernels.mallocTuningByDefault(
+            Map.of(
+                "GLIBC_TUNABLES",
+                "glibc.malloc.mmap_threshold=2147483647:glibc.malloc.trim_threshold=4294967295"),
+            none));
+    assertFalse(
+        Kernels.mallocTuningByDefault(
+            Map.of("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=1"), none));
     assertFalse(Kernels.mallocTuningByDefault(Map.of("MALLOC_MMAP_THRESHOLD_", "65536"), none));
-    assertTrue(Kernels.mallocTuningByDefault(
-        Map.of("GLIBC_TUNABLES", "glibc.malloc.arena_max=2"), none));
+    assertTrue(
+        Kernels.mallocTuningByDefault(Map.of("GLIBC_TUNABLES", "glibc.malloc.arena_max=2"), none));
     // The system property wins over the environment.
     Properties off = new Properties();
     off.setProperty("spinekit.mallocTuning", "false");
@@ -51,9 +55,11 @@ class AllocatorWarmTest {
     assertTrue(Kernels.mallocTuningByDefault(Map.of("SPINEKIT_MALLOC_TUNING", "0"), on));
     Properties bad = new Properties();
     bad.setProperty("spinekit.mallocTuning", "yes");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Kernels.mallocTuningByDefault(Map.of(), bad));
-    assertTrue(e.getMessage().contains("spinekit.mallocTuning") && e.getMessage().contains("yes"),
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Kernels.mallocTuningByDefault(Map.of(), bad));
+    assertTrue(
+        e.getMessage().contains("spinekit.mallocTuning") && e.getMessage().contains("yes"),
         e.getMessage());
   }
 
@@ -64,15 +70,16 @@ class AllocatorWarmTest {
     try {
       assertTrue(Kernels.keepAllocatorWarm(true), "glibc refused the settings");
       long threshold = Kernels.allocatorMmapThreshold();
-      assertTrue(threshold == Integer.MAX_VALUE || threshold == 32L << 20,
-          "mmap threshold " + threshold);
+      assertTrue(
+          threshold == Integer.MAX_VALUE || threshold == 32L << 20, "mmap threshold " + threshold);
       assertEquals(byDefault ? threshold : 0, atLoad, "threshold set when the library loaded");
       for (int i = 0; i < 2 * ROUNDS; i++) round(); // posix_memalign's slack settles
       long before = minorFaults();
       for (int i = 0; i < ROUNDS; i++) round();
       long faults = minorFaults() - before;
-      assertTrue(faults < ROUNDS * PAGES / 20, faults + " page faults in " + ROUNDS
-          + " rounds of " + PAGES + " pages");
+      assertTrue(
+          faults < ROUNDS * PAGES / 20,
+          faults + " page faults in " + ROUNDS + " rounds of " + PAGES + " pages");
 
       assertTrue(Kernels.keepAllocatorWarm(false), "glibc refused its defaults");
       assertEquals(128 * 1024, Kernels.allocatorMmapThreshold());

@@ -13,17 +13,19 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
 /**
- * The native codecs against what the native build found (spinekit-build.properties, written
- * by native/CMakeLists.txt and packed next to these classes): when CMake found OpenJPEG or
- * CharLS, libspinekit_codecs must load and decode with it, so the DICOM reader cannot fall
- * back to GDCM without a failing test. The codec library is built either way (with stubs for
- * what was not found), so it must always load.
+ * The native codecs against what the native build found (spinekit-build.properties, written by
+ * native/CMakeLists.txt and packed next to these classes): when CMake found OpenJPEG or CharLS,
+ * libspinekit_codecs must load and decode with it, so the DICOM reader cannot fall back to GDCM
+ * without a failing test. The codec library is built either way (with stubs for what was not
+ * found), so it must always load.
  */
 class CodecsBuildTest {
   static Properties buildRecord() throws IOException {
     try (InputStream in = Codecs.class.getResourceAsStream("spinekit-build.properties")) {
-      assertNotNull(in, "org/spinekit/jni/spinekit-build.properties is missing: the native"
-          + " build (cppbuild/cppbuild.sh, run by Maven) records what it found there");
+      assertNotNull(
+          in,
+          "org/spinekit/jni/spinekit-build.properties is missing: the native"
+              + " build (cppbuild/cppbuild.sh, run by Maven) records what it found there");
       Properties p = new Properties();
       p.load(in);
       return p;
@@ -44,10 +46,20 @@ class CodecsBuildTest {
     assertNull(Codecs.loadFailure(), "libspinekit_codecs did not load");
     boolean openjpeg = found(build, "openjpeg");
     boolean charls = found(build, "charls");
-    assertEquals(openjpeg, Codecs.j2kAvailable(), "JPEG 2000 decoder; the build found OpenJPEG: "
-        + openjpeg + " " + build.getProperty("openjpeg.version"));
-    assertEquals(charls, Codecs.jpeglsAvailable(), "JPEG-LS decoder; the build found CharLS: "
-        + charls + " " + build.getProperty("charls.version"));
+    assertEquals(
+        openjpeg,
+        Codecs.j2kAvailable(),
+        "JPEG 2000 decoder; the build found OpenJPEG: "
+            + openjpeg
+            + " "
+            + build.getProperty("openjpeg.version"));
+    assertEquals(
+        charls,
+        Codecs.jpeglsAvailable(),
+        "JPEG-LS decoder; the build found CharLS: "
+            + charls
+            + " "
+            + build.getProperty("charls.version"));
     assertEquals(found(build, "cuda"), Kernels.cudaCompiled(), "CUDA kernels in libspinekit");
   }
 
@@ -66,7 +78,8 @@ class CodecsBuildTest {
   private static void check(Codecs.Result r, boolean decoder, String stub) {
     assertFalse(r.ok(), "a truncated codestream decoded");
     if (decoder) {
-      assertFalse(r.error().isEmpty() || r.error().equals(stub),
+      assertFalse(
+          r.error().isEmpty() || r.error().equals(stub),
           "expected the decoder's own error, got \"" + r.error() + "\"");
     } else {
       assertEquals(stub, r.error());

@@ -56,8 +56,9 @@ class LossBehaviourTest {
       assertTrue(isNaN(new BinaryCrossEntropy().apply(logits, bin)), "bce");
       assertTrue(isNaN(FocalLoss.binary().apply(logits, bin)), "focal binary");
       assertTrue(isNaN(FocalLoss.multiclass().apply(logits, cls)), "focal multiclass");
-      assertTrue(isNaN(new JsDivergence(1.0).apply(logits, torch.rand(2, 3, 2).mul(
-          new Scalar(3.0)))), "js");
+      assertTrue(
+          isNaN(new JsDivergence(1.0).apply(logits, torch.rand(2, 3, 2).mul(new Scalar(3.0)))),
+          "js");
       // An element at the ignore index is not read: the NaN there does not reach the loss.
       Tensor x = withNaN(torch.randn(4, 3), 4); // row 1
       Tensor y = Tensors.of(new long[] {0, -100, 2, 1}, 4);
@@ -73,12 +74,11 @@ class LossBehaviourTest {
       Tensor packed = withNaN(torch.randn(1, 5, 8, 8));
       Tensor target = Tensors.of(new float[] {3, 4, 1, 5, 2, 0}, 1, 2, 3);
       FusedHeadLoss loss = new FusedHeadLoss(new HeadLoss(1.5));
-      NonFiniteInputException e = assertThrows(NonFiniteInputException.class,
-          () -> loss.apply(packed, target));
+      NonFiniteInputException e =
+          assertThrows(NonFiniteInputException.class, () -> loss.apply(packed, target));
       assertTrue(e.getMessage().startsWith("heat: row [n=0, k=0]"), e.getMessage());
     }
   }
-
 
   private static void assertRefused(Supplier<?> call, String... fragments) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call::get);
@@ -92,45 +92,74 @@ class LossBehaviourTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor x = torch.randn(2, 3, 4, 4);
       Tensor cls = labels(3, 2, 4, 4);
-      assertRefused(() -> new CrossEntropy().apply(x, labels(3, 2, 4, 5)), "target",
-          "[2, 4, 4]", "[2, 4, 5]");
-      assertRefused(() -> new CrossEntropy().apply(x, cls.to(ScalarType.Float)), "target",
-          "integer", "Float");
-      assertRefused(() -> new CrossEntropy().apply(cls, cls), "prediction", "floating-point",
-          "Long");
-      assertRefused(() -> new CrossEntropy().withClassWeights(1, 2).apply(x, cls),
-          "classWeights", "3 values", "got 2");
-      assertRefused(() -> new CrossEntropy().withClassWeights(1, -2, 1), "classWeights",
-          ">= 0");
+      assertRefused(
+          () -> new CrossEntropy().apply(x, labels(3, 2, 4, 5)),
+          "target",
+          "[2, 4, 4]",
+          "[2, 4, 5]");
+      assertRefused(
+          () -> new CrossEntropy().apply(x, cls.to(ScalarType.Float)),
+          "target",
+          "integer",
+          "Float");
+      assertRefused(
+          () -> new CrossEntropy().apply(cls, cls), "prediction", "floating-point", "Long");
+      assertRefused(
+          () -> new CrossEntropy().withClassWeights(1, 2).apply(x, cls),
+          "classWeights",
+          "3 values",
+          "got 2");
+      assertRefused(() -> new CrossEntropy().withClassWeights(1, -2, 1), "classWeights", ">= 0");
       Tensor bad = cls.clone();
       bad.select(0, 1).select(0, 2).select(0, 3).fill_(new Scalar(7L));
-      assertRefused(() -> new CrossEntropy().apply(x, bad), "target", "[0, 3)", "got 7",
-          "[1, 2, 3]");
+      assertRefused(
+          () -> new CrossEntropy().apply(x, bad), "target", "[0, 3)", "got 7", "[1, 2, 3]");
       assertRefused(() -> DiceLoss.multiclass().apply(x, bad), "target", "got 7");
       assertRefused(() -> FocalLoss.multiclass().apply(x, bad), "target", "got 7");
-      assertRefused(() -> new CrossEntropy().apply(x, cls, torch.ones(3)), "sampleWeights",
-          "[2]", "[3]");
-      assertRefused(() -> new BinaryCrossEntropy().apply(x, torch.rand(2, 3, 4)), "target",
-          "[2, 3, 4, 4]");
-      assertRefused(() -> new BinaryCrossEntropy().withPosWeight(1, 2).apply(x,
-          torch.rand(2, 3, 4, 4)), "posWeight", "4 values", "got 2");
-      assertRefused(() -> new BinaryCrossEntropy().withTargetWeights(new double[] {1},
-          new double[] {1, 2}), "targetWeights", "same length");
-      assertRefused(() -> DiceLoss.multiclass().withClasses(0, 5).apply(x, cls), "classes",
-          "[0, 3)");
+      assertRefused(
+          () -> new CrossEntropy().apply(x, cls, torch.ones(3)), "sampleWeights", "[2]", "[3]");
+      assertRefused(
+          () -> new BinaryCrossEntropy().apply(x, torch.rand(2, 3, 4)), "target", "[2, 3, 4, 4]");
+      assertRefused(
+          () -> new BinaryCrossEntropy().withPosWeight(1, 2).apply(x, torch.rand(2, 3, 4, 4)),
+          "posWeight",
+          "4 values",
+          "got 2");
+      assertRefused(
+          () -> new BinaryCrossEntropy().withTargetWeights(new double[] {1}, new double[] {1, 2}),
+          "targetWeights",
+          "same length");
+      assertRefused(
+          () -> DiceLoss.multiclass().withClasses(0, 5).apply(x, cls), "classes", "[0, 3)");
       assertRefused(() -> DiceLoss.multilabel().apply(x, cls), "target", "[2, 3, 4, 4]");
-      assertRefused(() -> new JsDivergence(1.0).apply(x, torch.rand(2, 3, 3)), "target",
-          "[2, 3, 4, 4]", "[2, 3, 2]");
-      assertRefused(() -> new JsDivergence(1.0).apply(torch.randn(2, 3, 4), torch.rand(2, 3, 4)),
-          "prediction", "rank >= 4");
+      assertRefused(
+          () -> new JsDivergence(1.0).apply(x, torch.rand(2, 3, 3)),
+          "target",
+          "[2, 3, 4, 4]",
+          "[2, 3, 2]");
+      assertRefused(
+          () -> new JsDivergence(1.0).apply(torch.randn(2, 3, 4), torch.rand(2, 3, 4)),
+          "prediction",
+          "rank >= 4");
       assertRefused(() -> new JsDivergence(0), "sigma", "> 0");
       assertRefused(() -> FocalLoss.binary().withClassAlpha(1, 2), "classAlpha", "MULTICLASS");
-      assertRefused(() -> new CrossEntropy().withLabelSmoothing(1.5), "labelSmoothing",
-          "[0, 1]", "1.5");
-      assertRefused(() -> new FusedHeadLoss(new HeadLoss(1.5)).apply(torch.randn(1, 4, 8, 8),
-          torch.zeros(1, 2, 3)), "prediction", "5 channels", "[1, 4, 8, 8]");
-      assertRefused(() -> new FusedHeadLoss(new HeadLoss(1.5)).apply(torch.randn(1, 5, 8, 8),
-          Tensors.of(new float[] {3, 4, 0.5f, 5, 2, 0}, 1, 2, 3)), "target", "whole-number");
+      assertRefused(
+          () -> new CrossEntropy().withLabelSmoothing(1.5), "labelSmoothing", "[0, 1]", "1.5");
+      assertRefused(
+          () ->
+              new FusedHeadLoss(new HeadLoss(1.5))
+                  .apply(torch.randn(1, 4, 8, 8), torch.zeros(1, 2, 3)),
+          "prediction",
+          "5 channels",
+          "[1, 4, 8, 8]");
+      assertRefused(
+          () ->
+              new FusedHeadLoss(new HeadLoss(1.5))
+                  .apply(
+                      torch.randn(1, 5, 8, 8),
+                      Tensors.of(new float[] {3, 4, 0.5f, 5, 2, 0}, 1, 2, 3)),
+          "target",
+          "whole-number");
     }
   }
 
@@ -139,8 +168,9 @@ class LossBehaviourTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor x0 = torch.randn(2, 3, 5, 5);
       Tensor y = labels(3, 2, 5, 5);
-      WeightedSum sum = WeightedSum.of("dice", 0.7, DiceLoss.multiclass())
-          .plus("ce", 1.3, new CrossEntropy().withLabelSmoothing(0.1));
+      WeightedSum sum =
+          WeightedSum.of("dice", 0.7, DiceLoss.multiclass())
+              .plus("ce", 1.3, new CrossEntropy().withLabelSmoothing(0.1));
       Tensor a = x0.clone();
       a.requires_grad_(true);
       WeightedSum.Values v = sum.values(a, y);
@@ -159,8 +189,8 @@ class LossBehaviourTest {
       assertTrue(a.grad().sub(b.grad()).abs().max().item_double() < 1e-7);
       assertTrue(a.grad().abs().max().item_double() > 1e-4, "a gradient reached the logits");
       assertRefused(() -> sum.plus("ce", 1, new CrossEntropy()), "ce", "already");
-      WeightedSum perElement = WeightedSum.of("none", 1,
-          new CrossEntropy().withReduction(Reduction.NONE));
+      WeightedSum perElement =
+          WeightedSum.of("none", 1, new CrossEntropy().withReduction(Reduction.NONE));
       assertRefused(() -> perElement.apply(x0, y), "none", "scalar", "[2, 5, 5]");
     }
   }
@@ -170,8 +200,8 @@ class LossBehaviourTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor heat = torch.randn(2, 3, 10, 12);
       Tensor grade = torch.randn(2, 3, 10, 12);
-      Tensor points = Tensors.of(new float[] {2.5f, 3, 7, 1.5f, 10, 8, 4, 4, Float.NaN, 1, 6,
-          5}, 2, 3, 2);
+      Tensor points =
+          Tensors.of(new float[] {2.5f, 3, 7, 1.5f, 10, 8, 4, 4, Float.NaN, 1, 6, 5}, 2, 3, 2);
       Tensor grades = Tensors.of(new long[] {0, 1, 2, -1, 0, 1}, 2, 3);
       HeadLoss fused = new HeadLoss(1.7, 1.0, 0.0, new float[] {1, 2, 4});
       Tensor a = heat.clone();
@@ -194,10 +224,10 @@ class LossBehaviourTest {
       v.mul(new Scalar(3.0)).backward();
       try (HeadLoss.Result r = new HeadLoss(1.7).compute(heat, grade, points, grades)) {
         assertEquals(r.loss(), v.item_double(), 0.0);
-        assertEquals(0.0, b.grad().sub(r.gradHeat.mul(new Scalar(3.0))).abs().max()
-            .item_double(), 1e-7);
-        assertEquals(0.0, g.grad().sub(r.gradGrade.mul(new Scalar(3.0))).abs().max()
-            .item_double(), 1e-7);
+        assertEquals(
+            0.0, b.grad().sub(r.gradHeat.mul(new Scalar(3.0))).abs().max().item_double(), 1e-7);
+        assertEquals(
+            0.0, g.grad().sub(r.gradGrade.mul(new Scalar(3.0))).abs().max().item_double(), 1e-7);
       }
     }
   }

@@ -26,19 +26,18 @@ import org.spinekit.ops.HeadLoss;
 import org.spinekit.testing.Subprocess;
 
 /**
- * Every loss's value and gradient against Python torch 1.13 (/usr/bin/python3,
- * loss_oracle.py): same inputs (read from the oracle's safetensors file), float64 and float32.
- * float64 must agree to 1e-12 relative (the same computation), float32 to 1e-6 relative to the
- * largest expected magnitude of each tensor (the float32-only fused head loss: against a
- * float64 reference of its float32 inputs, also to 1e-6).
+ * Every loss's value and gradient against Python torch 1.13 (/usr/bin/python3, loss_oracle.py):
+ * same inputs (read from the oracle's safetensors file), float64 and float32. float64 must agree to
+ * 1e-12 relative (the same computation), float32 to 1e-6 relative to the largest expected magnitude
+ * of each tensor (the float32-only fused head loss: against a float64 reference of its float32
+ * inputs, also to 1e-6).
  */
 class LossTorchTest {
   static final Path PYTHON = Path.of("/usr/bin/python3");
   static final double F64_TOL = 1e-12;
   static final double F32_TOL = 1e-6;
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static Map<String, Tensor> oracle;
 
   /** A loss as the test applies it: prediction, target, optional weights. */
@@ -120,10 +119,20 @@ class LossTorchTest {
       // (its float32 result against its float64 one) where that is above the fixed bound.
       double tolValue = tol, tolGrad = tol;
       if (tag.equals("f32") && oracle.get(name + ".f64.out") != null) {
-        tolValue = Math.max(tol, 3 * relative(wantOut, oracle.get(name + ".f64.out"),
-            name + " torch f32 vs f64 value"));
-        tolGrad = Math.max(tol, 3 * relative(oracle.get(name + ".f32.grad"),
-            oracle.get(name + ".f64.grad"), name + " torch f32 vs f64 gradient"));
+        tolValue =
+            Math.max(
+                tol,
+                3
+                    * relative(
+                        wantOut, oracle.get(name + ".f64.out"), name + " torch f32 vs f64 value"));
+        tolGrad =
+            Math.max(
+                tol,
+                3
+                    * relative(
+                        oracle.get(name + ".f32.grad"),
+                        oracle.get(name + ".f64.grad"),
+                        name + " torch f32 vs f64 gradient"));
       }
       try (PointerScope scope = new PointerScope()) {
         Tensor x = oracle.get(name + ".x").to(dt).detach().clone();
@@ -135,21 +144,35 @@ class LossTorchTest {
         if (w != null) w = w.to(dt);
         Tensor out = fn.apply(x, y, w);
         assertEquals(dt.value, out.scalar_type().value, name + " " + tag + ": output dtype");
-        assertEquals(Arrays.toString(wantOut.sizes().vec().get()),
-            Arrays.toString(out.sizes().vec().get()), name + " " + tag + ": output shape");
+        assertEquals(
+            Arrays.toString(wantOut.sizes().vec().get()),
+            Arrays.toString(out.sizes().vec().get()),
+            name + " " + tag + ": output shape");
         double rv = relative(out, wantOut, name + " " + tag + " value");
         out.mul(oracle.get(name + ".go").to(dt)).sum().backward();
         // grad() is never null: an undefined tensor stands for "no gradient".
         assertTrue(x.grad().defined(), name + ": no gradient reached the prediction");
-        double rg = relative(x.grad(), oracle.get(name + "." + tag + ".grad"),
-            name + " " + tag + " gradient");
-        System.out.printf(Locale.ROOT, "%-22s %-6s value %.2e  gradient %.2e  (relative)%n",
-            name, tag, rv, rg);
-        assertTrue(rv <= tolValue, name + " " + tag + ": value differs by " + rv
-            + " relative > " + tolValue + " (got " + Arrays.toString(doubles(out)).substring(0, Math.min(80,
-            Arrays.toString(doubles(out)).length())) + ")");
-        assertTrue(rg <= tolGrad, name + " " + tag + ": gradient differs by " + rg
-            + " relative > " + tolGrad);
+        double rg =
+            relative(
+                x.grad(), oracle.get(name + "." + tag + ".grad"), name + " " + tag + " gradient");
+        System.out.printf(
+            Locale.ROOT, "%-22s %-6s value %.2e  gradient %.2e  (relative)%n", name, tag, rv, rg);
+        assertTrue(
+            rv <= tolValue,
+            name
+                + " "
+                + tag
+                + ": value differs by "
+                + rv
+                + " relative > "
+                + tolValue
+                + " (got "
+                + Arrays.toString(doubles(out))
+                    .substring(0, Math.min(80, Arrays.toString(doubles(out)).length()))
+                + ")");
+        assertTrue(
+            rg <= tolGrad,
+            name + " " + tag + ": gradient differs by " + rg + " relative > " + tolGrad);
       }
     }
   }
@@ -157,12 +180,18 @@ class LossTorchTest {
   @Test
   void diceMatchesTorch() {
     check("dice_mc", (x, y, w) -> DiceLoss.multiclass().apply(x, y));
-    check("dice_mc_nobg_smooth", (x, y, w) -> DiceLoss.multiclass().withSmooth(1.0)
-        .withoutBackground().apply(x, y));
-    check("dice_mc_ignore_log", (x, y, w) -> DiceLoss.multiclass().withClasses(0, 2, 3)
-        .withIgnoreIndex(255).withLogLoss(true).apply(x, y));
-    check("dice_mc_allbg_nobg", (x, y, w) -> DiceLoss.multiclass().withoutBackground()
-        .apply(x, y));
+    check(
+        "dice_mc_nobg_smooth",
+        (x, y, w) -> DiceLoss.multiclass().withSmooth(1.0).withoutBackground().apply(x, y));
+    check(
+        "dice_mc_ignore_log",
+        (x, y, w) ->
+            DiceLoss.multiclass()
+                .withClasses(0, 2, 3)
+                .withIgnoreIndex(255)
+                .withLogLoss(true)
+                .apply(x, y));
+    check("dice_mc_allbg_nobg", (x, y, w) -> DiceLoss.multiclass().withoutBackground().apply(x, y));
     check("dice_mc_allbg", (x, y, w) -> DiceLoss.multiclass().apply(x, y));
     check("dice_ml", (x, y, w) -> DiceLoss.multilabel().withSmooth(0.5).apply(x, y));
     check("dice_ml_ignore", (x, y, w) -> DiceLoss.multilabel().withIgnoreIndex(-1).apply(x, y));
@@ -174,8 +203,8 @@ class LossTorchTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor x = oracle.get("dice_mc_allbg_nobg.x").detach().clone();
       x.requires_grad_(true);
-      Tensor v = DiceLoss.multiclass().withoutBackground().apply(x,
-          oracle.get("dice_mc_allbg_nobg.y"));
+      Tensor v =
+          DiceLoss.multiclass().withoutBackground().apply(x, oracle.get("dice_mc_allbg_nobg.y"));
       assertEquals(0.0, v.item_double());
       v.backward();
       assertEquals(0.0, x.grad().abs().max().item_double());
@@ -185,15 +214,31 @@ class LossTorchTest {
   @Test
   void crossEntropyMatchesTorch() {
     check("ce_plain", (x, y, w) -> new CrossEntropy().apply(x, y));
-    check("ce_spatial", (x, y, w) -> new CrossEntropy().withClassWeights(constant("ce_spatial.cw"))
-        .withLabelSmoothing(0.1).apply(x, y));
-    check("ce_ignore0_sum", (x, y, w) -> new CrossEntropy()
-        .withClassWeights(constant("ce_ignore0_sum.cw")).withIgnoreIndex(0)
-        .withReduction(Reduction.SUM).apply(x, y));
-    check("ce_sample_w", (x, y, w) -> new CrossEntropy()
-        .withClassWeights(constant("ce_sample_w.cw")).withLabelSmoothing(0.05).apply(x, y, w));
-    check("ce_element_w_none", (x, y, w) -> new CrossEntropy().withReduction(Reduction.NONE)
-        .apply(x, y, w));
+    check(
+        "ce_spatial",
+        (x, y, w) ->
+            new CrossEntropy()
+                .withClassWeights(constant("ce_spatial.cw"))
+                .withLabelSmoothing(0.1)
+                .apply(x, y));
+    check(
+        "ce_ignore0_sum",
+        (x, y, w) ->
+            new CrossEntropy()
+                .withClassWeights(constant("ce_ignore0_sum.cw"))
+                .withIgnoreIndex(0)
+                .withReduction(Reduction.SUM)
+                .apply(x, y));
+    check(
+        "ce_sample_w",
+        (x, y, w) ->
+            new CrossEntropy()
+                .withClassWeights(constant("ce_sample_w.cw"))
+                .withLabelSmoothing(0.05)
+                .apply(x, y, w));
+    check(
+        "ce_element_w_none",
+        (x, y, w) -> new CrossEntropy().withReduction(Reduction.NONE).apply(x, y, w));
     // Every target ignored: PyTorch's mean is NaN; SpineKit's is 0 with zero gradient.
     check("ce_all_ignored", (x, y, w) -> new CrossEntropy().apply(x, y));
   }
@@ -201,27 +246,47 @@ class LossTorchTest {
   @Test
   void binaryCrossEntropyMatchesTorch() {
     check("bce_plain", (x, y, w) -> new BinaryCrossEntropy().apply(x, y));
-    check("bce_soft_posw_elem", (x, y, w) -> new BinaryCrossEntropy()
-        .withPosWeight(constant("bce_soft_posw_elem.pw")).apply(x, y, w));
-    check("bce_cervical", (x, y, w) -> new BinaryCrossEntropy()
-        .withTargetWeights(constant("bce_cervical.neg"), constant("bce_cervical.pos"))
-        .withNormalisation(BinaryCrossEntropy.Normalisation.ROW_WEIGHTS).apply(x, y));
-    check("bce_weights_norm", (x, y, w) -> new BinaryCrossEntropy()
-        .withPosWeight(constant("bce_weights_norm.pw"))
-        .withNormalisation(BinaryCrossEntropy.Normalisation.WEIGHTS).apply(x, y, w));
-    check("bce_sum", (x, y, w) -> new BinaryCrossEntropy().withReduction(Reduction.SUM)
-        .apply(x, y));
-    check("bce_none", (x, y, w) -> new BinaryCrossEntropy().withReduction(Reduction.NONE)
-        .apply(x, y, w));
+    check(
+        "bce_soft_posw_elem",
+        (x, y, w) ->
+            new BinaryCrossEntropy()
+                .withPosWeight(constant("bce_soft_posw_elem.pw"))
+                .apply(x, y, w));
+    check(
+        "bce_cervical",
+        (x, y, w) ->
+            new BinaryCrossEntropy()
+                .withTargetWeights(constant("bce_cervical.neg"), constant("bce_cervical.pos"))
+                .withNormalisation(BinaryCrossEntropy.Normalisation.ROW_WEIGHTS)
+                .apply(x, y));
+    check(
+        "bce_weights_norm",
+        (x, y, w) ->
+            new BinaryCrossEntropy()
+                .withPosWeight(constant("bce_weights_norm.pw"))
+                .withNormalisation(BinaryCrossEntropy.Normalisation.WEIGHTS)
+                .apply(x, y, w));
+    check(
+        "bce_sum", (x, y, w) -> new BinaryCrossEntropy().withReduction(Reduction.SUM).apply(x, y));
+    check(
+        "bce_none",
+        (x, y, w) -> new BinaryCrossEntropy().withReduction(Reduction.NONE).apply(x, y, w));
   }
 
   @Test
   void focalLossMatchesTorch() {
     check("focal_bin", (x, y, w) -> FocalLoss.binary().apply(x, y));
-    check("focal_bin_noalpha_sum", (x, y, w) -> FocalLoss.binary().withAlpha(-1).withGamma(1.5)
-        .withReduction(Reduction.SUM).apply(x, y));
-    check("focal_mc", (x, y, w) -> FocalLoss.multiclass()
-        .withClassAlpha(constant("focal_mc.alpha")).apply(x, y));
+    check(
+        "focal_bin_noalpha_sum",
+        (x, y, w) ->
+            FocalLoss.binary()
+                .withAlpha(-1)
+                .withGamma(1.5)
+                .withReduction(Reduction.SUM)
+                .apply(x, y));
+    check(
+        "focal_mc",
+        (x, y, w) -> FocalLoss.multiclass().withClassAlpha(constant("focal_mc.alpha")).apply(x, y));
     check("focal_mc_gamma0", (x, y, w) -> FocalLoss.multiclass().withGamma(0).apply(x, y));
   }
 

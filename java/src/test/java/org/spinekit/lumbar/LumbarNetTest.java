@@ -1,11 +1,5 @@
 package org.spinekit.lumbar;
 
-import org.spinekit.nn.GradChecks;
-import org.spinekit.nn.TinyNets;
-import org.spinekit.nn.NameMap;
-import org.spinekit.nn.Net;
-import org.spinekit.nn.Oracle;
-import org.spinekit.nn.ResNet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,14 +17,19 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.nn.GradChecks;
+import org.spinekit.nn.NameMap;
+import org.spinekit.nn.Net;
+import org.spinekit.nn.Oracle;
+import org.spinekit.nn.ResNet;
+import org.spinekit.nn.TinyNets;
 import org.spinekit.ops.Composite;
 import org.spinekit.ops.Dsnt;
 import org.spinekit.ops.HeadLoss;
 import org.spinekit.ops.HeatmapPool;
 
 class LumbarNetTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void init() {
@@ -43,27 +42,52 @@ class LumbarNetTest {
 
   @Test
   void twoDimensionalMatchesPyTorch() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "lumbar2d_resnet_tiny", "--in-ch", "1", "--size", "64",
-        "64", "--classes", "5", "--batch", "2");
+    Oracle.Run run =
+        Oracle.run(
+            dir,
+            "lumbar2d_resnet_tiny",
+            "--in-ch",
+            "1",
+            "--size",
+            "64",
+            "64",
+            "--classes",
+            "5",
+            "--batch",
+            "2");
     try (LumbarNet net = LumbarNet.of(2, tiny(), 5, 3, 32, 16, 8)) {
       assertEquals(run.params(), net.parameterCount());
       Oracle.Diff d = Oracle.compare(net, run, NameMap.identity());
-      System.out.printf("lumbar2d_resnet_tiny (2 x 1 x 64 x 64 -> 2 x (5+3) x 16 x 16): params %d,"
-          + " float32 %.3g, float64 %.3g, PyTorch noise %.3g%n", net.parameterCount(), d.f32(),
-          d.f64(), d.noise());
+      System.out.printf(
+          "lumbar2d_resnet_tiny (2 x 1 x 64 x 64 -> 2 x (5+3) x 16 x 16): params %d,"
+              + " float32 %.3g, float64 %.3g, PyTorch noise %.3g%n",
+          net.parameterCount(), d.f32(), d.f64(), d.noise());
       d.check();
     }
   }
 
   @Test
   void threeDimensionalMatchesPyTorch() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "lumbar3d_resnet_tiny", "--in-ch", "1", "--size", "3",
-        "64", "64", "--classes", "10", "--batch", "2");
+    Oracle.Run run =
+        Oracle.run(
+            dir,
+            "lumbar3d_resnet_tiny",
+            "--in-ch",
+            "1",
+            "--size",
+            "3",
+            "64",
+            "64",
+            "--classes",
+            "10",
+            "--batch",
+            "2");
     try (LumbarNet net = LumbarNet.of(3, tiny(), 10, 3, 32, 16, 8)) {
       assertEquals(run.params(), net.parameterCount());
       Oracle.Diff d = Oracle.compare(net, run, NameMap.identity());
-      System.out.printf("lumbar3d_resnet_tiny (2 x 1 x 3 x 64 x 64 -> 2 x (10+3) x 3 x 16 x 16):"
-          + " params %d, float32 %.3g, float64 %.3g, PyTorch noise %.3g%n",
+      System.out.printf(
+          "lumbar3d_resnet_tiny (2 x 1 x 3 x 64 x 64 -> 2 x (10+3) x 3 x 16 x 16):"
+              + " params %d, float32 %.3g, float64 %.3g, PyTorch noise %.3g%n",
           net.parameterCount(), d.f32(), d.f64(), d.noise());
       d.check();
     }
@@ -73,7 +97,8 @@ class LumbarNetTest {
   void outputsAreAtAQuarterOfTheInput() {
     try (LumbarNet net2 = LumbarNet.of(2, tiny(), 5, 3, 32, 16, 8);
         LumbarNet net3 = LumbarNet.of(3, tiny(), 10, 3, 32, 16, 8);
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net2.eval();
       net3.eval();
       LumbarNet.Output o = net2.heads(torch.randn(1, 1, 128, 128));
@@ -102,8 +127,9 @@ class LumbarNetTest {
       assertArrayEquals(new int[] {256, 128, 64}, net.head().decoderChannels());
       assertEquals(2, net.head().dims());
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LumbarNet.create3d("no_such_net", 1, 10, 3));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> LumbarNet.create3d("no_such_net", 1, 10, 3));
     assertTrue(e.getMessage().contains("no_such_net"), e.getMessage());
   }
 
@@ -140,9 +166,9 @@ class LumbarNetTest {
   }
 
   /**
-   * A loss on the DSNT coordinates and the pooled grades, back-propagated through the kernels'
-   * own backward functions into the network, gives the parameter gradients libtorch's autograd
-   * gives for the same loss composed from libtorch ops.
+   * A loss on the DSNT coordinates and the pooled grades, back-propagated through the kernels' own
+   * backward functions into the network, gives the parameter gradients libtorch's autograd gives
+   * for the same loss composed from libtorch ops.
    */
   private void trainsThroughKernels(int dims) {
     torch.manual_seed(3);
@@ -163,10 +189,14 @@ class LumbarNetTest {
       Tensor pooled = HeatmapPool.forward(r.probs, gp);
       HeatmapPool.Grads pg = HeatmapPool.backward(r.probs, gp, b);
       Tensor gradHeat = r.backward(a, null, pg.heat());
-      torch.backward(new TensorVector(o.heat(), gradeProbs), new TensorVector(gradHeat,
-          pg.grade()), new BoolOptional(), false, new TensorVector());
-      GradChecks.assertFiniteGrads(net, "encoder.conv1", "encoder.layer4", "head.block",
-          "head.heatmap", "head.grade");
+      torch.backward(
+          new TensorVector(o.heat(), gradeProbs),
+          new TensorVector(gradHeat, pg.grade()),
+          new BoolOptional(),
+          false,
+          new TensorVector());
+      GradChecks.assertFiniteGrads(
+          net, "encoder.conv1", "encoder.layer4", "head.block", "head.heatmap", "head.grade");
       Map<String, Tensor> kernelGrads = grads(net);
 
       // The same loss in libtorch ops.
@@ -192,8 +222,9 @@ class LumbarNetTest {
         assertTrue(diff <= tol, k + ": kernel-path gradient differs by " + diff + " > " + tol);
         worst = Math.max(worst, diff / largest);
       }
-      System.out.printf("lumbar %dD: kernel-path vs autograd gradients, max diff / largest grad "
-          + "%.3g%n", dims, worst);
+      System.out.printf(
+          "lumbar %dD: kernel-path vs autograd gradients, max diff / largest grad " + "%.3g%n",
+          dims, worst);
     }
   }
 
@@ -217,8 +248,8 @@ class LumbarNetTest {
       net.train(true);
       LumbarNet.Output o = net.heads(torch.randn(1, 1, 4, 64, 64));
       Tensor points = torch.rand(1, 10, 3).mul(new org.bytedeco.pytorch.Scalar(3.0));
-      Tensor targets = org.spinekit.tensor.Tensors.of(new long[] {0, 1, 2, 0, 1, 2, 0, 1, 2, -1},
-          1, 10);
+      Tensor targets =
+          org.spinekit.tensor.Tensors.of(new long[] {0, 1, 2, 0, 1, 2, 0, 1, 2, -1}, 1, 10);
       try (HeadLoss.Result r = new HeadLoss(1.5).compute(o.heat(), o.grade(), points, targets)) {
         assertTrue(Float.isFinite(r.loss()) && r.loss() > 0, "loss " + r.loss());
         r.backward(o.heat(), o.grade());
@@ -232,40 +263,52 @@ class LumbarNetTest {
     try (LumbarNet net2 = LumbarNet.of(2, tiny(), 5, 3, 16, 16, 8);
         LumbarNet net3 = LumbarNet.of(3, tiny(), 10, 3, 16, 16, 8);
         PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> net2.forward(torch.randn(1, 1, 3, 64, 64)));
-      assertTrue(e.getMessage().contains("[B, 1, H, W]")
-          && e.getMessage().contains("[1, 1, 3, 64, 64]"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> net2.forward(torch.randn(1, 3, 64, 64)));
-      assertTrue(e.getMessage().contains("[1, 3, 64, 64]"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> net2.forward(torch.randn(1, 1, 100, 64)));
-      assertTrue(e.getMessage().contains("multiples") && e.getMessage().contains("32"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net2.forward(torch.randn(1, 1, 3, 64, 64)));
+      assertTrue(
+          e.getMessage().contains("[B, 1, H, W]") && e.getMessage().contains("[1, 1, 3, 64, 64]"),
           e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> net3.forward(torch.randn(1, 1, 64, 64)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net2.forward(torch.randn(1, 3, 64, 64)));
+      assertTrue(e.getMessage().contains("[1, 3, 64, 64]"), e.getMessage());
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net2.forward(torch.randn(1, 1, 100, 64)));
+      assertTrue(
+          e.getMessage().contains("multiples") && e.getMessage().contains("32"), e.getMessage());
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net3.forward(torch.randn(1, 1, 64, 64)));
       assertTrue(e.getMessage().contains("[B, 1, D, H, W]"), e.getMessage());
-      assertThrows(UnsupportedOperationException.class,
-          () -> net2.head().forward(torch.randn(1, 64, 2, 2)));
-      e = assertThrows(IllegalArgumentException.class,
-          () -> net2.head().decode(List.of(torch.randn(1, 8, 16, 16))));
+      assertThrows(
+          UnsupportedOperationException.class, () -> net2.head().forward(torch.randn(1, 64, 2, 2)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> net2.head().decode(List.of(torch.randn(1, 8, 16, 16))));
       assertTrue(e.getMessage().contains("expected 4 feature maps"), e.getMessage());
     }
     try (ResNet enc = tiny()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> new LumbarHead2d(new int[] {8, 16, 32, 64}, new int[] {16, 8}, 5, 3));
-      assertTrue(e.getMessage().contains("decoderChannels") && e.getMessage().contains("3"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new LumbarHead2d(new int[] {8, 16, 32, 64}, new int[] {16, 8}, 5, 3));
+      assertTrue(
+          e.getMessage().contains("decoderChannels") && e.getMessage().contains("3"),
           e.getMessage());
-      try (LumbarHead2d wrong = new LumbarHead2d(new int[] {8, 16, 32, 65}, new int[] {8, 8, 8},
-          5, 3)) {
+      try (LumbarHead2d wrong =
+          new LumbarHead2d(new int[] {8, 16, 32, 65}, new int[] {8, 8, 8}, 5, 3)) {
         e = assertThrows(IllegalArgumentException.class, () -> new LumbarNet(enc, wrong));
         assertTrue(e.getMessage().contains("[8, 16, 32, 64]"), e.getMessage());
       }
       e = assertThrows(IllegalArgumentException.class, () -> LumbarNet.of(4, enc, 5, 3));
       assertTrue(e.getMessage().contains("dims"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> new LumbarHead3d(new int[] {8, 16}, new int[] {8}, 0, 3));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new LumbarHead3d(new int[] {8, 16}, new int[] {8}, 0, 3));
       assertTrue(e.getMessage().contains("points"), e.getMessage());
     }
   }

@@ -20,9 +20,8 @@ import org.spinekit.runtime.NativeRuntime;
  */
 class ConvLayersTest {
   /**
-   * Max abs differences float32 vs float64 of the value, the input gradient and the weight
-   * gradient (of {@code sum(y * r)}, r random), then the largest float64 value and weight
-   * gradient.
+   * Max abs differences float32 vs float64 of the value, the input gradient and the weight gradient
+   * (of {@code sum(y * r)}, r random), then the largest float64 value and weight gradient.
    */
   private static double[] f32VsF64(Net conv, Tensor weight, long[] inputShape) {
     try (PointerScope scope = new PointerScope()) {
@@ -45,20 +44,26 @@ class ConvLayersTest {
         weight.grad().zero_();
       }
       conv.to(ScalarType.Float, false);
-      return new double[] {y[0].sub(y[1]).abs().max().item_double(),
-          dx[0].sub(dx[1]).abs().max().item_double(), dw[0].sub(dw[1]).abs().max().item_double(),
-          y[1].abs().max().item_double(), dw[1].abs().max().item_double()};
+      return new double[] {
+        y[0].sub(y[1]).abs().max().item_double(),
+        dx[0].sub(dx[1]).abs().max().item_double(),
+        dw[0].sub(dw[1]).abs().max().item_double(),
+        y[1].abs().max().item_double(),
+        dw[1].abs().max().item_double()
+      };
     }
   }
 
   private static void check(String what, Net conv, Tensor weight, long... inputShape) {
     double[] d = f32VsF64(conv, weight, inputShape);
-    System.out.printf("%s: value %.3g (of %.3g), input grad %.3g, weight grad %.3g (of %.3g)%n",
+    System.out.printf(
+        "%s: value %.3g (of %.3g), input grad %.3g, weight grad %.3g (of %.3g)%n",
         what, d[0], d[3], d[1], d[2], d[4]);
     assertTrue(d[0] <= 1e-4 * Math.max(1, d[3]), what + ": float32 value differs by " + d[0]);
     assertTrue(d[1] <= 1e-4, what + ": float32 input gradient differs by " + d[1]);
-    assertTrue(d[2] <= 1e-5 * Math.max(1, d[4]), what + ": float32 weight gradient differs by "
-        + d[2] + " of " + d[4]);
+    assertTrue(
+        d[2] <= 1e-5 * Math.max(1, d[4]),
+        what + ": float32 weight gradient differs by " + d[2] + " of " + d[4]);
   }
 
   /** Runs {@code body} under each guard mode, then restores the runtime's settings. */
@@ -84,20 +89,19 @@ class ConvLayersTest {
     // decoder of a UNet on EfficientNet-B0 (296 = 256 + 40), and channel counts around 16.
     Object[][] cases = {
       {"24->24 3x3", Conv2d.of(24, 24, 3, 1, 1, 1, false), new long[] {2, 24, 40, 36}},
-      {"24->96 3x3/2 same", Conv2d.samePadding(24, 96, 3, 2, 1, false),
-          new long[] {2, 24, 41, 36}},
+      {"24->96 3x3/2 same", Conv2d.samePadding(24, 96, 3, 2, 1, false), new long[] {2, 24, 41, 36}},
       {"296->64 3x3", Conv2d.of(296, 64, 3, 1, 1, 1, false), new long[] {1, 296, 16, 16}},
       {"40->40 5x5/2 bias", Conv2d.of(40, 40, 5, 2, 2, 1, true), new long[] {2, 40, 20, 20}},
       {"32->24 3x3 bias", Conv2d.of(32, 24, 3, 1, 1, 1, true), new long[] {2, 32, 20, 20}},
       {"48->64 3x3/2", Conv2d.of(48, 64, 3, 2, 1, 1, false), new long[] {2, 48, 20, 20}},
       {"96->9 3x3 bias", Conv2d.of(96, 9, 3, 1, 1, 1, true), new long[] {2, 96, 16, 16}},
-      {"64->64 3x3 dilation 2", Conv2d.of(64, 64, 3, 1, 2, 2, 1, false),
-          new long[] {2, 64, 20, 20}},
+      {
+        "64->64 3x3 dilation 2", Conv2d.of(64, 64, 3, 1, 2, 2, 1, false), new long[] {2, 64, 20, 20}
+      },
       {"12->16 3x3", Conv2d.of(12, 16, 3, 1, 1, 1, false), new long[] {2, 12, 24, 24}},
       {"17->8 3x3", Conv2d.of(17, 8, 3, 1, 1, 1, false), new long[] {2, 17, 24, 24}},
       {"24->24 1x1", Conv2d.of(24, 24, 1, 1, 0, 1, false), new long[] {2, 24, 24, 24}},
-      {"48->48 3x3 groups 2", Conv2d.of(48, 48, 3, 1, 1, 2, false),
-          new long[] {2, 48, 24, 24}},
+      {"48->48 3x3 groups 2", Conv2d.of(48, 48, 3, 1, 1, 2, false), new long[] {2, 48, 24, 24}},
     };
     for (Object[] c : cases) {
       try (Conv2d conv = (Conv2d) c[1]) {

@@ -23,11 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.spinekit.testing.Subprocess;
 
 class ConvNeXtTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
-  @TempDir
-  static Path shared;
+  @TempDir static Path shared;
 
   private static Oracle.Run tinyRun;
 
@@ -67,8 +65,8 @@ class ConvNeXtTest {
 
   @Test
   void convnextBaseMatchesTorchvision() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "convnext_base", "--size", "32", "64", "--batch", "1",
-        "--spread");
+    Oracle.Run run =
+        Oracle.run(dir, "convnext_base", "--size", "32", "64", "--batch", "1", "--spread");
     try (ConvNeXt net = new ConvNeXt(ConvNeXt.Config.base(3, 1000))) {
       assertEquals(run.params(), net.parameterCount());
       Oracle.Diff d = Oracle.compare(net, run, NameMap.identity());
@@ -83,13 +81,15 @@ class ConvNeXtTest {
     Path timm = dir.resolve("timm.safetensors");
     python("nn_rename.py", "convnext-timm", run.weights().toString(), timm.toString());
     try (ConvNeXt net = new ConvNeXt(ConvNeXt.Config.tiny(3, 1000));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Map<String, Tensor> renamed = org.spinekit.io.safetensors.SafeTensors.read(timm);
-      assertArrayEquals(new long[] {96},
-          renamed.get("stages.0.blocks.0.gamma").sizes().vec().get());
+      assertArrayEquals(
+          new long[] {96}, renamed.get("stages.0.blocks.0.gamma").sizes().vec().get());
       assertNotNull(renamed.get("stages.2.blocks.8.mlp.fc2.weight"));
       // Without the map nothing matches.
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> StateDict.load(net, timm, NameMap.identity(), true));
       StateDict.Report r = StateDict.load(net, timm, NameMap.resource("timm-convnext"), true);
       assertTrue(r.complete(), r.toString());
@@ -114,7 +114,8 @@ class ConvNeXtTest {
   @Test
   void featuresHaveTheDeclaredStridesAndChannels() {
     try (ConvNeXt net = new ConvNeXt(ConvNeXt.Config.tiny(1, 0));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net.eval();
       Tensor x = torch.randn(1, 1, 64, 96);
       List<Tensor> f = net.features(x);
@@ -122,8 +123,10 @@ class ConvNeXtTest {
       assertArrayEquals(new int[] {4, 8, 16, 32}, net.strides());
       assertArrayEquals(new int[] {96, 192, 384, 768}, net.channels());
       for (int i = 0; i < 4; i++) {
-        assertArrayEquals(new long[] {1, net.channels()[i], 64 / net.strides()[i],
-            96 / net.strides()[i]}, f.get(i).sizes().vec().get(), "feature " + i);
+        assertArrayEquals(
+            new long[] {1, net.channels()[i], 64 / net.strides()[i], 96 / net.strides()[i]},
+            f.get(i).sizes().vec().get(),
+            "feature " + i);
       }
       // Headless: forward is the global average pool of the last feature map.
       Tensor want = f.get(3).mean(new long[] {2, 3}, false, new ScalarTypeOptional());
@@ -136,55 +139,62 @@ class ConvNeXtTest {
 
   @Test
   void threeChannelWeightsAdaptToOneChannel() throws Exception {
-    ConvNeXt.Config rgb = new ConvNeXt.Config(new int[] {1, 1, 1, 1}, new int[] {8, 8, 8, 8},
-        0.0, 1e-6, 3, 4);
+    ConvNeXt.Config rgb =
+        new ConvNeXt.Config(new int[] {1, 1, 1, 1}, new int[] {8, 8, 8, 8}, 0.0, 1e-6, 3, 4);
     Path file = dir.resolve("rgb.safetensors");
     try (ConvNeXt net = new ConvNeXt(rgb)) {
       StateDict.save(net, file, Map.of());
     }
-    try (ConvNeXt net = new ConvNeXt(new ConvNeXt.Config(rgb.depths(), rgb.dims(), 0.0, 1e-6,
-        1, 4)); PointerScope scope = new PointerScope()) {
+    try (ConvNeXt net =
+            new ConvNeXt(new ConvNeXt.Config(rgb.depths(), rgb.dims(), 0.0, 1e-6, 1, 4));
+        PointerScope scope = new PointerScope()) {
       StateDict.Report r = StateDict.load(net, file, NameMap.identity(), true);
       assertEquals(List.of("features.0.0.weight"), r.adapted());
       Tensor w = org.spinekit.io.safetensors.SafeTensors.read(file).get("features.0.0.weight");
       Tensor want = w.sum(new long[] {1}, true, new ScalarTypeOptional());
-      assertTrue(net.stateDict().get("features.0.0.weight").sub(want).abs().max()
-          .item_double() < 1e-6);
+      assertTrue(
+          net.stateDict().get("features.0.0.weight").sub(want).abs().max().item_double() < 1e-6);
     }
   }
 
   @Test
   void onlySizeOneDimensionsAreReshapedOnLoad() {
-    ConvNeXt.Config c = new ConvNeXt.Config(new int[] {1, 1, 1, 1}, new int[] {8, 8, 8, 8},
-        0.0, 1e-6, 3, 4);
-    try (ConvNeXt net = new ConvNeXt(c); PointerScope scope = new PointerScope()) {
+    ConvNeXt.Config c =
+        new ConvNeXt.Config(new int[] {1, 1, 1, 1}, new int[] {8, 8, 8, 8}, 0.0, 1e-6, 3, 4);
+    try (ConvNeXt net = new ConvNeXt(c);
+        PointerScope scope = new PointerScope()) {
       Map<String, Tensor> sd = new java.util.LinkedHashMap<>(net.stateDict());
       // A [C] vector for the [C, 1, 1] layer scale loads, values in order.
       Tensor gamma = torch.arange(new org.bytedeco.pytorch.Scalar(8)).to(torch.ScalarType.Float);
       sd.put("features.1.0.layer_scale", gamma);
       StateDict.Report r = StateDict.load(net, sd, NameMap.identity(), true, "flat");
       assertEquals(List.of("features.1.0.layer_scale"), r.adapted());
-      assertTrue(torch.equal(net.stateDict().get("features.1.0.layer_scale").flatten(0, -1),
-          gamma));
+      assertTrue(
+          torch.equal(net.stateDict().get("features.1.0.layer_scale").flatten(0, -1), gamma));
       // A different number of values is refused, naming the key and both shapes.
       sd.put("features.1.0.layer_scale", torch.ones(9));
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> StateDict.load(net, sd, NameMap.identity(), true, "long"));
-      assertTrue(e.getMessage().contains("features.1.0.layer_scale")
-          && e.getMessage().contains("[9]") && e.getMessage().contains("[8, 1, 1]"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> StateDict.load(net, sd, NameMap.identity(), true, "long"));
+      assertTrue(
+          e.getMessage().contains("features.1.0.layer_scale")
+              && e.getMessage().contains("[9]")
+              && e.getMessage().contains("[8, 1, 1]"),
           e.getMessage());
       // So is the same values in another arrangement of sizes above 1.
       sd.put("features.1.0.layer_scale", torch.ones(8, 1, 1));
       sd.put("features.0.0.weight", torch.ones(8, 3, 2, 8));
-      assertThrows(IllegalArgumentException.class,
+      assertThrows(
+          IllegalArgumentException.class,
           () -> StateDict.load(net, sd, NameMap.identity(), true, "permuted"));
     }
   }
 
   @Test
   void trainingForwardDropsPathsAndBackpropagatesFiniteGradients() {
-    ConvNeXt.Config small = new ConvNeXt.Config(new int[] {1, 1, 2, 1},
-        new int[] {8, 16, 24, 32}, 0.0, 1.0, 3, 5);
+    ConvNeXt.Config small =
+        new ConvNeXt.Config(new int[] {1, 1, 2, 1}, new int[] {8, 16, 24, 32}, 0.0, 1.0, 3, 5);
     torch.manual_seed(3);
     try (ConvNeXt plain = new ConvNeXt(small);
         ConvNeXt dropping = new ConvNeXt(small.withStochasticDepth(0.9));
@@ -214,8 +224,7 @@ class ConvNeXtTest {
         assertTrue(torch.isfinite(gr).all().item_bool(), "non-finite gradient " + e.getKey());
         if (gr.abs().max().item_double() > 0) nonZero++;
       }
-      assertTrue(nonZero > dropping.namedParameters().size() / 2, "non-zero gradients "
-          + nonZero);
+      assertTrue(nonZero > dropping.namedParameters().size() / 2, "non-zero gradients " + nonZero);
       assertTrue(torch.isfinite(loss).item_bool());
     }
   }
@@ -232,30 +241,40 @@ class ConvNeXtTest {
 
   @Test
   void badInputIsRefusedWithAClearMessage() {
-    try (ConvNeXt net = new ConvNeXt(new ConvNeXt.Config(new int[] {1, 1, 1, 1},
-        new int[] {8, 8, 8, 8}, 0.0, 1e-6, 3, 4)); PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 1, 32, 32)));
-      assertTrue(e.getMessage().contains("[N, 3, H, W]") && e.getMessage().contains("[1, 1, 32, "
-          + "32]"), e.getMessage());
-      IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 3, 16, 64)));
+    try (ConvNeXt net =
+            new ConvNeXt(
+                new ConvNeXt.Config(
+                    new int[] {1, 1, 1, 1}, new int[] {8, 8, 8, 8}, 0.0, 1e-6, 3, 4));
+        PointerScope scope = new PointerScope()) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 1, 32, 32)));
+      assertTrue(
+          e.getMessage().contains("[N, 3, H, W]") && e.getMessage().contains("[1, 1, 32, " + "32]"),
+          e.getMessage());
+      IllegalArgumentException small =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 3, 16, 64)));
       assertTrue(small.getMessage().contains(">= 32"), small.getMessage());
       assertThrows(IllegalArgumentException.class, () -> net.forward(torch.randn(3, 32, 32)));
     }
-    IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
-        () -> new ConvNeXt.Config(new int[] {1, 1, 1}, new int[] {8, 8, 8}, 0, 1e-6, 3, 4));
+    IllegalArgumentException c =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new ConvNeXt.Config(new int[] {1, 1, 1}, new int[] {8, 8, 8}, 0, 1e-6, 3, 4));
     assertTrue(c.getMessage().contains("4 entries"), c.getMessage());
-    assertFalse(assertThrows(IllegalArgumentException.class,
-        () -> ConvNeXt.Config.tiny(0, 10)).getMessage().isEmpty());
+    assertFalse(
+        assertThrows(IllegalArgumentException.class, () -> ConvNeXt.Config.tiny(0, 10))
+            .getMessage()
+            .isEmpty());
   }
 
   /** Runs one of the test-resource Python scripts; fails the test on a non-zero exit. */
   static String python(String script, String... args) throws Exception {
     var url = ConvNeXtTest.class.getResource("/python/" + script);
     assertNotNull(url, "test resource python/" + script);
-    List<String> cmd = new ArrayList<>(List.of(Oracle.PYTHON.toString(),
-        Path.of(url.toURI()).toString()));
+    List<String> cmd =
+        new ArrayList<>(List.of(Oracle.PYTHON.toString(), Path.of(url.toURI()).toString()));
     cmd.addAll(List.of(args));
     return Subprocess.run(cmd, Duration.ofSeconds(120)).succeeded().stdout();
   }

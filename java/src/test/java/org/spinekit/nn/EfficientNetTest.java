@@ -23,14 +23,12 @@ import org.spinekit.io.safetensors.SafeTensors;
 
 class EfficientNetTest {
   /** The stride 2..32 stages of torchvision's efficientnet_b0, as EfficientNet documents. */
-  private static final String B0_FEATURES = "features.0,features.2,features.3,features.5,"
-      + "features.7";
+  private static final String B0_FEATURES =
+      "features.0,features.2,features.3,features.5," + "features.7";
 
-  @TempDir
-  static Path shared;
+  @TempDir static Path shared;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static Oracle.Run b0;
 
@@ -61,16 +59,30 @@ class EfficientNetTest {
   /** One torchvision efficientnet_b0 oracle run (2 x 3 x 64 x 64) shared by several tests. */
   private static synchronized Oracle.Run b0Run() {
     if (b0 == null) {
-      b0 = oracle(shared.resolve("b0"), "efficientnet_b0", "--feature-modules", B0_FEATURES,
-          "--train-seed", "5");
+      b0 =
+          oracle(
+              shared.resolve("b0"),
+              "efficientnet_b0",
+              "--feature-modules",
+              B0_FEATURES,
+              "--train-seed",
+              "5");
     }
     return b0;
   }
 
   @Test
   void parameterCountsEqualTorchvision() {
-    Map<String, Long> want = Map.of("efficientnet_b0", 5_288_548L, "efficientnet_b4",
-        19_341_616L, "efficientnet_v2_s", 21_458_488L, "tf_efficientnetv2_s", 21_458_488L);
+    Map<String, Long> want =
+        Map.of(
+            "efficientnet_b0",
+            5_288_548L,
+            "efficientnet_b4",
+            19_341_616L,
+            "efficientnet_v2_s",
+            21_458_488L,
+            "tf_efficientnetv2_s",
+            21_458_488L);
     for (Map.Entry<String, Long> e : want.entrySet()) {
       try (Net net = Zoo.create(e.getKey(), 3, 1000)) {
         assertEquals(e.getValue(), net.parameterCount(), e.getKey());
@@ -89,7 +101,8 @@ class EfficientNetTest {
       net.eval();
       double[] f = Oracle.compareFeatures(net, run);
       System.out.println("efficientnet_b0 features f32 " + java.util.Arrays.toString(f));
-      try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         Map<String, Tensor> io = SafeTensors.read(run.io());
         net.to(torch.ScalarType.Double, false);
         List<Tensor> got64 = net.features(io.get("input").to(torch.ScalarType.Double));
@@ -98,10 +111,22 @@ class EfficientNetTest {
         for (int i = 0; i < 5; i++) {
           Tensor want64 = io.get("feature64." + i);
           // PyTorch's own float32 rounding at this depth sets the float32 tolerance.
-          double noise = io.get("feature." + i).to(torch.ScalarType.Double).sub(want64).abs()
-              .max().item_double();
-          assertTrue(f[i] <= Math.max(1e-4, 3 * noise), "feature " + i + " float32 differs by "
-              + f[i] + " (PyTorch's own float32 rounding " + noise + ")");
+          double noise =
+              io.get("feature." + i)
+                  .to(torch.ScalarType.Double)
+                  .sub(want64)
+                  .abs()
+                  .max()
+                  .item_double();
+          assertTrue(
+              f[i] <= Math.max(1e-4, 3 * noise),
+              "feature "
+                  + i
+                  + " float32 differs by "
+                  + f[i]
+                  + " (PyTorch's own float32 rounding "
+                  + noise
+                  + ")");
           d64[i] = got64.get(i).sub(want64).abs().max().item_double();
           assertTrue(d64[i] <= 1e-9, "feature " + i + " float64 differs by " + d64[i]);
         }
@@ -118,7 +143,8 @@ class EfficientNetTest {
     try (EfficientNet net = new EfficientNet(EfficientNet.Config.b0(3, 1000))) {
       assertTrue(StateDict.load(net, run.weights(), NameMap.identity(), true).complete());
       net.train(true);
-      try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         Map<String, Tensor> io = SafeTensors.read(run.io());
         torch.manual_seed(5);
         Tensor got = net.forward(io.get("input"));
@@ -147,8 +173,7 @@ class EfficientNetTest {
   @Test
   void b4MatchesTorchvision() throws Exception {
     // Batch 1 needs a 4 x 4 map at stride 32 for well-conditioned batch-norm statistics.
-    Oracle.Run run = oracle(dir, "efficientnet_b4", "--batch", "1",
-        "--size", "128", "128");
+    Oracle.Run run = oracle(dir, "efficientnet_b4", "--batch", "1", "--size", "128", "128");
     try (EfficientNet net = new EfficientNet(EfficientNet.Config.b4(3, 1000))) {
       assertEquals(run.params(), net.parameterCount());
       Oracle.Diff d = Oracle.compare(net, run, NameMap.identity());
@@ -167,8 +192,12 @@ class EfficientNetTest {
       d.check();
     }
     try (EfficientNet enc = new EfficientNet(EfficientNet.Config.b0(3, 0))) {
-      StateDict.Report r = StateDict.load(enc, run.weights(),
-          NameMap.of("conv_head\\..*|bn2\\..*|classifier\\..*", "-").then(timm), true);
+      StateDict.Report r =
+          StateDict.load(
+              enc,
+              run.weights(),
+              NameMap.of("conv_head\\..*|bn2\\..*|classifier\\..*", "-").then(timm),
+              true);
       assertTrue(r.complete(), r.toString());
       // The encoder has no head convolution: its parameters are the features' only.
       assertFalse(enc.stateDict().keySet().stream().anyMatch(k -> k.startsWith("features.8.")));
@@ -177,8 +206,7 @@ class EfficientNetTest {
 
   @Test
   void timmB4KeysLoadThroughTheNameMap() throws Exception {
-    Oracle.Run run = oracle(dir, "timm_efficientnet_b4", "--batch",
-        "1", "--size", "128", "128");
+    Oracle.Run run = oracle(dir, "timm_efficientnet_b4", "--batch", "1", "--size", "128", "128");
     try (EfficientNet net = new EfficientNet(EfficientNet.Config.b4(3, 1000))) {
       Oracle.Diff d = Oracle.compare(net, run, NameMap.resource("timm-efficientnet"));
       System.out.println("timm efficientnet_b4 " + d);
@@ -201,10 +229,10 @@ class EfficientNetTest {
     try (EfficientNet net = new EfficientNet(EfficientNet.Config.v2s(3, 1000))) {
       assertTrue(StateDict.load(net, run.weights(), timm, true).complete());
       net.eval();
-      try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         Map<String, Tensor> io = SafeTensors.read(run.io());
-        double d = net.forward(io.get("input")).sub(io.get("output")).abs().max()
-            .item_double();
+        double d = net.forward(io.get("input")).sub(io.get("output")).abs().max().item_double();
         assertTrue(d > 1e-2, "symmetric padding should not match, differs by " + d);
       }
     }
@@ -212,14 +240,24 @@ class EfficientNetTest {
 
   @Test
   void featuresHaveTheDeclaredStridesAndChannels() {
-    List<EfficientNet.Config> configs = List.of(EfficientNet.Config.b0(1, 0),
-        EfficientNet.Config.b4(1, 0), EfficientNet.Config.v2s(1, 0),
-        EfficientNet.Config.tinyB(1, 0), EfficientNet.Config.tinyV2(1, 0));
-    int[][] channels = {{32, 24, 40, 112, 320}, {48, 32, 56, 160, 448},
-        {24, 48, 64, 160, 256}, {8, 8, 16, 32, 80}, {8, 16, 16, 40, 64}};
+    List<EfficientNet.Config> configs =
+        List.of(
+            EfficientNet.Config.b0(1, 0),
+            EfficientNet.Config.b4(1, 0),
+            EfficientNet.Config.v2s(1, 0),
+            EfficientNet.Config.tinyB(1, 0),
+            EfficientNet.Config.tinyV2(1, 0));
+    int[][] channels = {
+      {32, 24, 40, 112, 320},
+      {48, 32, 56, 160, 448},
+      {24, 48, 64, 160, 256},
+      {8, 8, 16, 32, 80},
+      {8, 16, 16, 40, 64}
+    };
     for (int c = 0; c < configs.size(); c++) {
       try (EfficientNet net = new EfficientNet(configs.get(c));
-          PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+          PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         net.eval();
         String name = configs.get(c).name();
         assertArrayEquals(channels[c], net.channels(), name);
@@ -227,12 +265,16 @@ class EfficientNetTest {
         List<Tensor> f = net.features(torch.randn(1, 1, 64, 96));
         assertEquals(5, f.size(), name);
         for (int i = 0; i < 5; i++) {
-          assertArrayEquals(new long[] {1, channels[c][i], 64 / net.strides()[i],
-              96 / net.strides()[i]}, f.get(i).sizes().vec().get(), name + " feature " + i);
+          assertArrayEquals(
+              new long[] {1, channels[c][i], 64 / net.strides()[i], 96 / net.strides()[i]},
+              f.get(i).sizes().vec().get(),
+              name + " feature " + i);
         }
         int last = channels[c][4];
-        assertArrayEquals(new long[] {1, last}, net.forward(torch.randn(1, 1, 40, 40))
-            .sizes().vec().get(), name + " pooled stride-32 features without a head");
+        assertArrayEquals(
+            new long[] {1, last},
+            net.forward(torch.randn(1, 1, 40, 40)).sizes().vec().get(),
+            name + " pooled stride-32 features without a head");
       }
     }
   }
@@ -243,11 +285,12 @@ class EfficientNetTest {
     try (EfficientNet net = new EfficientNet(EfficientNet.Config.b0(1, 1000))) {
       StateDict.Report r = StateDict.load(net, run.weights(), NameMap.identity(), true);
       assertEquals(List.of("features.0.0.weight"), r.adapted());
-      try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
         Tensor w = SafeTensors.read(run.weights()).get("features.0.0.weight");
         Tensor want = w.sum(new long[] {1}, true, new ScalarTypeOptional());
-        assertTrue(net.stateDict().get("features.0.0.weight").sub(want).abs().max()
-            .item_double() < 1e-6);
+        assertTrue(
+            net.stateDict().get("features.0.0.weight").sub(want).abs().max().item_double() < 1e-6);
         net.eval();
         Tensor y = net.forward(torch.randn(2, 1, 48, 48));
         assertArrayEquals(new long[] {2, 1000}, y.sizes().vec().get());
@@ -267,8 +310,10 @@ class EfficientNetTest {
       Map<String, Tensor> want = SafeTensors.read(run.weights());
       int checked = 0;
       for (Map.Entry<String, Tensor> e : net.namedParameters().entrySet()) {
-        if (e.getValue().dim() < 2 && !e.getKey().endsWith("fc1.bias")
-            && !e.getKey().endsWith("fc2.bias") && !e.getKey().equals("classifier.1.bias")) {
+        if (e.getValue().dim() < 2
+            && !e.getKey().endsWith("fc1.bias")
+            && !e.getKey().endsWith("fc2.bias")
+            && !e.getKey().equals("classifier.1.bias")) {
           continue;
         }
         Tensor w = want.get(e.getKey());
@@ -285,10 +330,11 @@ class EfficientNetTest {
 
   @Test
   void tinyTrainStepGivesFiniteGradientsForEveryParameter() {
-    for (EfficientNet.Config c : List.of(EfficientNet.Config.tinyB(3, 5),
-        EfficientNet.Config.tinyV2(3, 5))) {
+    for (EfficientNet.Config c :
+        List.of(EfficientNet.Config.tinyB(3, 5), EfficientNet.Config.tinyV2(3, 5))) {
       torch.manual_seed(1);
-      try (EfficientNet net = new EfficientNet(c); PointerScope scope = new PointerScope()) {
+      try (EfficientNet net = new EfficientNet(c);
+          PointerScope scope = new PointerScope()) {
         net.train(true);
         Tensor y = net.forward(torch.randn(2, 3, 64, 64));
         assertArrayEquals(new long[] {2, 5}, y.sizes().vec().get());
@@ -301,8 +347,7 @@ class EfficientNetTest {
           assertTrue(torch.isfinite(g).all().item_bool(), c.name() + " " + e.getKey());
         }
         // Training updated the batch-norm statistics.
-        assertEquals(1L, net.namedBuffers().get("features.0.1.num_batches_tracked")
-            .item_long());
+        assertEquals(1L, net.namedBuffers().get("features.0.1.num_batches_tracked").item_long());
       }
     }
   }
@@ -311,7 +356,8 @@ class EfficientNetTest {
   void seededTrainForwardRepeatsAndStochasticDepthIsDrawn() {
     torch.manual_seed(3);
     try (EfficientNet net = new EfficientNet(EfficientNet.Config.tinyV2(3, 0));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net.train(true);
       Tensor x = torch.randn(4, 3, 48, 48);
       torch.manual_seed(11);
@@ -330,10 +376,22 @@ class EfficientNetTest {
     }
     // Without stochastic depth (and no classifier dropout) training mode draws nothing.
     EfficientNet.Config t = EfficientNet.Config.tinyV2(3, 0);
-    EfficientNet.Config noDrop = new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(),
-        t.bnEps(), t.bnMomentum(), 0, 0, false, t.featureStages(), 3, 0);
+    EfficientNet.Config noDrop =
+        new EfficientNet.Config(
+            t.name(),
+            t.stages(),
+            t.lastChannel(),
+            t.bnEps(),
+            t.bnMomentum(),
+            0,
+            0,
+            false,
+            t.featureStages(),
+            3,
+            0);
     try (EfficientNet net = new EfficientNet(noDrop);
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net.train(true);
       Tensor x = torch.randn(4, 3, 48, 48);
       torch.manual_seed(11);
@@ -346,10 +404,22 @@ class EfficientNetTest {
   @Test
   void classifierDropoutIsDrawnInTrainingOnly() {
     EfficientNet.Config t = EfficientNet.Config.tinyB(3, 4);
-    EfficientNet.Config onlyDropout = new EfficientNet.Config(t.name(), t.stages(),
-        t.lastChannel(), t.bnEps(), t.bnMomentum(), 0.5, 0, false, t.featureStages(), 3, 4);
+    EfficientNet.Config onlyDropout =
+        new EfficientNet.Config(
+            t.name(),
+            t.stages(),
+            t.lastChannel(),
+            t.bnEps(),
+            t.bnMomentum(),
+            0.5,
+            0,
+            false,
+            t.featureStages(),
+            3,
+            4);
     try (EfficientNet net = new EfficientNet(onlyDropout);
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net.train(true);
       Tensor x = torch.randn(2, 3, 48, 48);
       torch.manual_seed(11);
@@ -378,8 +448,8 @@ class EfficientNetTest {
       assertEquals(0.25, zeros / 4000.0, 0.03);
       assertTrue(torch.equal(x, EfficientNet.stochasticDepth(x, 0.25, false)));
       assertEquals(0.0, EfficientNet.stochasticDepth(x, 1.0, true).abs().sum().item_double());
-      assertThrows(IllegalArgumentException.class,
-          () -> EfficientNet.stochasticDepth(x, 1.5, true));
+      assertThrows(
+          IllegalArgumentException.class, () -> EfficientNet.stochasticDepth(x, 1.5, true));
     }
   }
 
@@ -396,28 +466,48 @@ class EfficientNetTest {
   void badInputsAndConfigsAreRefused() {
     try (EfficientNet net = new EfficientNet(EfficientNet.Config.tinyB(3, 10));
         PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 1, 32, 32)));
-      assertTrue(e.getMessage().contains("[N, 3, H, W]") && e.getMessage().contains("[1, 1, 32,"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 1, 32, 32)));
+      assertTrue(
+          e.getMessage().contains("[N, 3, H, W]") && e.getMessage().contains("[1, 1, 32,"),
           e.getMessage());
       e = assertThrows(IllegalArgumentException.class, () -> net.features(torch.randn(3, 32, 32)));
       assertTrue(e.getMessage().contains("[3, 32, 32]"), e.getMessage());
       net.train(true);
-      e = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 3, 32, 32)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 3, 32, 32)));
       assertTrue(e.getMessage().contains("batch 1"), e.getMessage());
     }
     EfficientNet.Config t = EfficientNet.Config.tinyB(3, 0);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new EfficientNet(new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(),
-            t.bnEps(), t.bnMomentum(), 0.2, 0.2, false, new int[] {0, 1, 3, 5, 7}, 3, 0)));
-    assertTrue(e.getMessage().contains("featureStages")
-        && e.getMessage().contains("[0, 1, 3, 5, 7]"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> EfficientNet.Config.b(
-        "x", 0, 1, 0.2, 3, 10));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new EfficientNet(
+                    new EfficientNet.Config(
+                        t.name(),
+                        t.stages(),
+                        t.lastChannel(),
+                        t.bnEps(),
+                        t.bnMomentum(),
+                        0.2,
+                        0.2,
+                        false,
+                        new int[] {0, 1, 3, 5, 7},
+                        3,
+                        0)));
+    assertTrue(
+        e.getMessage().contains("featureStages") && e.getMessage().contains("[0, 1, 3, 5, 7]"),
+        e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> EfficientNet.Config.b("x", 0, 1, 0.2, 3, 10));
     assertTrue(e.getMessage().contains("width=0.0"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new EfficientNet(EfficientNet.Config.b0(0, 10)));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new EfficientNet(EfficientNet.Config.b0(0, 10)));
     assertTrue(e.getMessage().contains("inChannels"), e.getMessage());
   }
 
@@ -439,7 +529,8 @@ class EfficientNetTest {
     // the same; only the stride-16 map differs (after features.5.0, not after features.5).
     try (EfficientNet lm = (EfficientNet) Zoo.create("efficientnet-b0", 3, 0);
         EfficientNet tf = (EfficientNet) Zoo.create("tf_efficientnet_b0", 3, 0);
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       assertArrayEquals(new int[] {32, 24, 40, 112, 320}, lm.channels());
       assertArrayEquals(new int[] {0, 0, 0, 1, 0}, lm.config().featureBlocks());
       assertEquals(0.01, lm.config().bnMomentum());
@@ -478,7 +569,8 @@ class EfficientNetTest {
   void staticSamePaddingIsComputedOnceForTheNominalSize() {
     try (Conv2d fixed = Conv2d.staticSamePadding(2, 3, 5, 2, 1, false, 224);
         Conv2d same = Conv2d.samePadding(2, 3, 5, 2, 1, false);
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       same.weight.copy_(fixed.weight);
       torch.manual_seed(4);
       Tensor even = torch.randn(1, 2, 16, 10);
@@ -487,33 +579,87 @@ class EfficientNetTest {
       Tensor odd = torch.randn(1, 2, 15, 15);
       assertArrayEquals(new long[] {1, 3, 7, 7}, fixed.forward(odd).sizes().vec().get());
       assertArrayEquals(new long[] {1, 3, 8, 8}, same.forward(odd).sizes().vec().get());
-      Tensor manual = torch.conv2d(torch.constant_pad_nd(odd, new long[] {1, 2, 1, 2},
-          new org.bytedeco.pytorch.Scalar(0.0)), fixed.weight,
-          new org.bytedeco.pytorch.TensorOptional(), new long[] {2, 2}, new long[] {0, 0},
-          new long[] {1, 1}, 1);
+      Tensor manual =
+          torch.conv2d(
+              torch.constant_pad_nd(
+                  odd, new long[] {1, 2, 1, 2}, new org.bytedeco.pytorch.Scalar(0.0)),
+              fixed.weight,
+              new org.bytedeco.pytorch.TensorOptional(),
+              new long[] {2, 2},
+              new long[] {0, 0},
+              new long[] {1, 1},
+              1);
       assertTrue(torch.equal(manual, fixed.forward(odd)));
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Conv2d.staticSamePadding(2, 3, 3, 2, 1, false, 0));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Conv2d.staticSamePadding(2, 3, 3, 2, 1, false, 0));
     assertTrue(e.getMessage().contains("imageSize"), e.getMessage());
   }
 
   @Test
   void featureBlocksAndStaticPaddingAreChecked() {
     EfficientNet.Config t = EfficientNet.Config.tinyB(3, 0);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new EfficientNet(new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(),
-            t.bnEps(), t.bnMomentum(), 0.2, 0.2, false, t.featureStages(), 3, 0, 0,
-            new int[] {0, 0, 0, 5, 0})));
-    assertTrue(e.getMessage().contains("featureBlocks") && e.getMessage().contains("features.5"),
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new EfficientNet(
+                    new EfficientNet.Config(
+                        t.name(),
+                        t.stages(),
+                        t.lastChannel(),
+                        t.bnEps(),
+                        t.bnMomentum(),
+                        0.2,
+                        0.2,
+                        false,
+                        t.featureStages(),
+                        3,
+                        0,
+                        0,
+                        new int[] {0, 0, 0, 5, 0})));
+    assertTrue(
+        e.getMessage().contains("featureBlocks") && e.getMessage().contains("features.5"),
         e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(), t.bnEps(),
-            t.bnMomentum(), 0.2, 0.2, false, t.featureStages(), 3, 0, 0, new int[] {0, 1}));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new EfficientNet.Config(
+                    t.name(),
+                    t.stages(),
+                    t.lastChannel(),
+                    t.bnEps(),
+                    t.bnMomentum(),
+                    0.2,
+                    0.2,
+                    false,
+                    t.featureStages(),
+                    3,
+                    0,
+                    0,
+                    new int[] {0, 1}));
     assertTrue(e.getMessage().contains("one entry per feature stage"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new EfficientNet.Config(t.name(), t.stages(), t.lastChannel(), t.bnEps(),
-            t.bnMomentum(), 0.2, 0.2, false, t.featureStages(), 3, 0, 224, null));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new EfficientNet.Config(
+                    t.name(),
+                    t.stages(),
+                    t.lastChannel(),
+                    t.bnEps(),
+                    t.bnMomentum(),
+                    0.2,
+                    0.2,
+                    false,
+                    t.featureStages(),
+                    3,
+                    0,
+                    224,
+                    null));
     assertTrue(e.getMessage().contains("staticImageSize"), e.getMessage());
   }
 }

@@ -19,14 +19,14 @@ import org.junit.jupiter.api.Test;
 import org.spinekit.io.npy.Npy;
 
 /**
- * SpineKit's networks against the real libraries, from committed data (resources
- * {@code fidelity/}): the real network's state-dict keys, dtypes and shapes, and its float64
- * eval output with {@link FormulaWeights} on the formula's input, computed with timm,
- * segmentation_models_pytorch and EfficientNet-PyTorch (see {@code fidelity/README.md}). Each
- * case loads the formula's weights under the real keys strictly through the shipped name map
- * (every key renamed onto the SpineKit network or dropped, every shape equal, the batch-norm
- * counters absent) and compares the output: float64 to 1e-10 relative (the same
- * computation), float32 within 3x PyTorch's own float32 rounding (or 1e-6 relative).
+ * SpineKit's networks against the real libraries, from committed data (resources {@code
+ * fidelity/}): the real network's state-dict keys, dtypes and shapes, and its float64 eval output
+ * with {@link FormulaWeights} on the formula's input, computed with timm,
+ * segmentation_models_pytorch and EfficientNet-PyTorch (see {@code fidelity/README.md}). Each case
+ * loads the formula's weights under the real keys strictly through the shipped name map (every key
+ * renamed onto the SpineKit network or dropped, every shape equal, the batch-norm counters absent)
+ * and compares the output: float64 to 1e-10 relative (the same computation), float32 within 3x
+ * PyTorch's own float32 rounding (or 1e-6 relative).
  */
 class FidelityTest {
   @BeforeAll
@@ -40,7 +40,8 @@ class FidelityTest {
     FormulaWeights.Spec spec = FormulaWeights.spec("/fidelity/" + name + ".keys.txt");
     Path out = Path.of(FidelityTest.class.getResource("/fidelity/" + name + ".out.npy").toURI());
     NameMap names = map == null ? NameMap.identity() : NameMap.resource(map);
-    try (Net net = Zoo.create(arch, 3, classes); PointerScope scope = new PointerScope();
+    try (Net net = Zoo.create(arch, 3, classes);
+        PointerScope scope = new PointerScope();
         NoGradGuard g = new NoGradGuard()) {
       Map<String, Tensor> sd = new LinkedHashMap<>();
       int counters = 0;
@@ -61,8 +62,13 @@ class FidelityTest {
 
       Npy.Array want = Npy.read(out);
       assertArrayEquals(spec.output(), want.shape(), name + " output shape");
-      Tensor want64 = torch.from_blob(new org.bytedeco.javacpp.DoublePointer(want.doubles()),
-          want.shape(), new org.bytedeco.pytorch.TensorOptions(ScalarType.Double)).clone();
+      Tensor want64 =
+          torch
+              .from_blob(
+                  new org.bytedeco.javacpp.DoublePointer(want.doubles()),
+                  want.shape(),
+                  new org.bytedeco.pytorch.TensorOptions(ScalarType.Double))
+              .clone();
       double scale = Math.max(1, want64.abs().max().item_double());
       Tensor x = FormulaWeights.tensor("input", spec.input());
       net.eval();
@@ -71,9 +77,10 @@ class FidelityTest {
       double d32 = y32.to(ScalarType.Double).sub(want64).abs().max().item_double();
       net.to(ScalarType.Double, false);
       double d64 = net.forward(x.to(ScalarType.Double)).sub(want64).abs().max().item_double();
-      System.out.printf("%s as %s: max |y| %.4g, float64 differs by %.3g, float32 by %.3g "
-          + "(PyTorch's own float32 rounding %.3g)%n", name, arch, want64.abs().max()
-          .item_double(), d64, d32, spec.noise());
+      System.out.printf(
+          "%s as %s: max |y| %.4g, float64 differs by %.3g, float32 by %.3g "
+              + "(PyTorch's own float32 rounding %.3g)%n",
+          name, arch, want64.abs().max().item_double(), d64, d32, spec.noise());
       assertTrue(d64 <= 1e-10 * scale, name + ": float64 differs by " + d64);
       double tol = Math.max(3 * spec.noise(), 1e-6 * scale);
       assertTrue(d32 <= tol, name + ": float32 differs by " + d32 + " > " + tol);
@@ -117,13 +124,20 @@ class FidelityTest {
   void theFormulaGivesNumpysBits() {
     // The first values of four tensors as numpy computes them (bits of the float32 values).
     Object[][] cases = {
-      {"encoder._conv_stem.weight", new long[] {32, 3, 3, 3}, 162,
-          new int[] {0x3dca11c0, 0xbe9fbe77, 0xbd5a740e}},
+      {
+        "encoder._conv_stem.weight",
+        new long[] {32, 3, 3, 3},
+        162,
+        new int[] {0x3dca11c0, 0xbe9fbe77, 0xbd5a740e}
+      },
       {"input", new long[] {1, 3, 64, 32}, 203, new int[] {0x3f8a57a5, 0xbf86cb8d, 0x3e94fbed}},
-      {"decoder.blocks.0.conv1.1.running_var", new long[] {256}, 103,
-          new int[] {0x3f6978d5, 0x3fa66666, 0x3f2f1aa0}},
-      {"encoder.bn1.weight", new long[] {64}, 132,
-          new int[] {0x3f81cac1, 0x3f9a9fbe, 0x3f666666}},
+      {
+        "decoder.blocks.0.conv1.1.running_var",
+        new long[] {256},
+        103,
+        new int[] {0x3f6978d5, 0x3fa66666, 0x3f2f1aa0}
+      },
+      {"encoder.bn1.weight", new long[] {64}, 132, new int[] {0x3f81cac1, 0x3f9a9fbe, 0x3f666666}},
     };
     for (Object[] c : cases) {
       String key = (String) c[0];

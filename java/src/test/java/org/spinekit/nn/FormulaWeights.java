@@ -17,8 +17,8 @@ import org.spinekit.tensor.Tensors;
  * Weights from a formula that numpy computes bit for bit the same way, so a network's output
  * computed by a library that is not installed here (timm, segmentation_models_pytorch,
  * EfficientNet-PyTorch) can be committed as data and compared with SpineKit's. Only integer
- * arithmetic and correctly rounded IEEE float64 operations (one division, one square root,
- * one product or sum), then rounding to float32:
+ * arithmetic and correctly rounded IEEE float64 operations (one division, one square root, one
+ * product or sum), then rounding to float32:
  *
  * <pre>
  *   seed(key) = sum over j of (j + 1) * key[j] (character codes), mod 251
@@ -28,8 +28,8 @@ import org.spinekit.tensor.Tensors;
  *   other 1-D weights: 1 + 0.5 u; 1-D biases: 0.2 u
  * </pre>
  *
- * The key is the real library's key (before any name map). Batch-norm counters
- * ({@code num_batches_tracked}) are not generated.
+ * The key is the real library's key (before any name map). Batch-norm counters ({@code
+ * num_batches_tracked}) are not generated.
  */
 final class FormulaWeights {
   private FormulaWeights() {}

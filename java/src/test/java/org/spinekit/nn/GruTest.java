@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class GruTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void init() {
@@ -26,17 +25,33 @@ class GruTest {
 
   @Test
   void bidirectionalTwoLayersMatchesNnGru() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "gru_bi2", "--in-ch", "7", "--size", "12", "--batch", "3",
-        "--classes", "0");
+    Oracle.Run run =
+        Oracle.run(
+            dir, "gru_bi2", "--in-ch", "7", "--size", "12", "--batch", "3", "--classes", "0");
     try (Gru gru = new Gru(Gru.Config.of(12, 16, 2, true))) {
       assertEquals(run.params(), gru.parameterCount());
-      assertEquals(List.of("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-          "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse",
-          "bias_hh_l0_reverse", "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
-          "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse",
-          "bias_hh_l1_reverse"), List.copyOf(gru.stateDict().keySet()));
+      assertEquals(
+          List.of(
+              "weight_ih_l0",
+              "weight_hh_l0",
+              "bias_ih_l0",
+              "bias_hh_l0",
+              "weight_ih_l0_reverse",
+              "weight_hh_l0_reverse",
+              "bias_ih_l0_reverse",
+              "bias_hh_l0_reverse",
+              "weight_ih_l1",
+              "weight_hh_l1",
+              "bias_ih_l1",
+              "bias_hh_l1",
+              "weight_ih_l1_reverse",
+              "weight_hh_l1_reverse",
+              "bias_ih_l1_reverse",
+              "bias_hh_l1_reverse"),
+          List.copyOf(gru.stateDict().keySet()));
       Oracle.Diff d = Oracle.compare(gru, run, NameMap.identity());
-      System.out.printf("gru_bi2: params %d, float32 %.3g, float64 %.3g, PyTorch noise %.3g%n",
+      System.out.printf(
+          "gru_bi2: params %d, float32 %.3g, float64 %.3g, PyTorch noise %.3g%n",
           gru.parameterCount(), d.f32(), d.f64(), d.noise());
       d.check();
     }
@@ -44,12 +59,14 @@ class GruTest {
 
   @Test
   void unidirectionalOneLayerMatchesNnGru() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "gru_uni1", "--in-ch", "5", "--size", "12", "--batch", "2",
-        "--classes", "0");
+    Oracle.Run run =
+        Oracle.run(
+            dir, "gru_uni1", "--in-ch", "5", "--size", "12", "--batch", "2", "--classes", "0");
     try (Gru gru = new Gru(Gru.Config.of(12, 16, 1, false))) {
       assertEquals(run.params(), gru.parameterCount());
       Oracle.Diff d = Oracle.compare(gru, run, NameMap.identity());
-      System.out.printf("gru_uni1: params %d, float32 %.3g, float64 %.3g, PyTorch noise %.3g%n",
+      System.out.printf(
+          "gru_uni1: params %d, float32 %.3g, float64 %.3g, PyTorch noise %.3g%n",
           gru.parameterCount(), d.f32(), d.f64(), d.noise());
       d.check();
     }
@@ -58,7 +75,8 @@ class GruTest {
   @Test
   void hiddenStateIsTheLastStepOfEachDirection() {
     try (Gru gru = new Gru(Gru.Config.of(6, 5, 2, true));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       Tensor x = torch.randn(3, 4, 6);
       Gru.Output o = gru.run(x, null);
       assertEquals("[3, 4, 10]", GradChecks.shape(o.output()));
@@ -71,8 +89,9 @@ class GruTest {
       // A given initial state changes the result; zeros reproduce the default.
       Tensor zeros = torch.zeros(4, 3, 5);
       assertEquals(0, gru.run(x, zeros).output().sub(o.output()).abs().max().item_double());
-      assertTrue(gru.run(x, torch.ones(4, 3, 5)).output().sub(o.output()).abs().max()
-          .item_double() > 1e-3);
+      assertTrue(
+          gru.run(x, torch.ones(4, 3, 5)).output().sub(o.output()).abs().max().item_double()
+              > 1e-3);
       // Time-major layout gives the same numbers, transposed.
       try (Gru tm = new Gru(new Gru.Config(6, 5, 2, true, false, 0))) {
         for (Map.Entry<String, Tensor> e : gru.stateDict().entrySet()) {
@@ -89,7 +108,8 @@ class GruTest {
     long h = 24;
     long in = 40;
     try (Gru gru = new Gru(Gru.Config.of(in, h, 2, true));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       int hh = 0;
       int ih = 0;
       int biases = 0;
@@ -158,22 +178,26 @@ class GruTest {
   void badInputIsRefused() {
     try (Gru gru = new Gru(Gru.Config.of(12, 16, 2, true));
         PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> gru.forward(torch.randn(3, 12)));
-      assertTrue(e.getMessage().contains("[B, T, 12]") && e.getMessage().contains("[3, 12]"),
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> gru.forward(torch.randn(3, 12)));
+      assertTrue(
+          e.getMessage().contains("[B, T, 12]") && e.getMessage().contains("[3, 12]"),
           e.getMessage());
       e = assertThrows(IllegalArgumentException.class, () -> gru.forward(torch.randn(2, 3, 11)));
       assertTrue(e.getMessage().contains("[2, 3, 11]"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> gru.run(torch.randn(2, 3, 12), torch.zeros(2, 2, 16)));
-      assertTrue(e.getMessage().contains("h0") && e.getMessage().contains("[4, 2, 16]"),
-          e.getMessage());
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> gru.run(torch.randn(2, 3, 12), torch.zeros(2, 2, 16)));
+      assertTrue(
+          e.getMessage().contains("h0") && e.getMessage().contains("[4, 2, 16]"), e.getMessage());
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Gru.Config.of(12, 0, 1, false));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Gru.Config.of(12, 0, 1, false));
     assertTrue(e.getMessage().contains("hiddenSize"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new Gru.Config(12, 4, 2, false, true, 1.0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new Gru.Config(12, 4, 2, false, true, 1.0));
     assertTrue(e.getMessage().contains("dropout"), e.getMessage());
   }
 }

@@ -19,15 +19,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * PVTv2 against the Python reference module python/nn/pvt_v2.py (timm's keys and
- * structure; torchvision has no PVTv2).
+ * PVTv2 against the Python reference module python/nn/pvt_v2.py (timm's keys and structure;
+ * torchvision has no PVTv2).
  */
 class PvtV2Test {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
-  @TempDir
-  static Path shared;
+  @TempDir static Path shared;
 
   private static Oracle.Run b0Run;
 
@@ -40,9 +38,9 @@ class PvtV2Test {
   }
 
   /**
-   * One oracle run of pvt_v2_b0 shared by the tests that need it: 64 x 96, batch 2, with
-   * features. The reductions (8, 4, 2) leave 2 x 3 keys in stages 0-2, and a non-square
-   * input catches any height/width mix-up in the token reshapes.
+   * One oracle run of pvt_v2_b0 shared by the tests that need it: 64 x 96, batch 2, with features.
+   * The reductions (8, 4, 2) leave 2 x 3 keys in stages 0-2, and a non-square input catches any
+   * height/width mix-up in the token reshapes.
    */
   private static synchronized Oracle.Run b0Run() {
     if (b0Run == null) {
@@ -78,8 +76,7 @@ class PvtV2Test {
 
   @Test
   void b4MatchesTheReference() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "pvt_v2_b4", "--size", "64", "64", "--batch", "1",
-        "--spread");
+    Oracle.Run run = Oracle.run(dir, "pvt_v2_b4", "--size", "64", "64", "--batch", "1", "--spread");
     try (PvtV2 net = new PvtV2(PvtV2.Config.b4(3, 1000))) {
       assertEquals(run.params(), net.parameterCount());
       Oracle.Diff d = Oracle.compare(net, run, NameMap.identity());
@@ -92,13 +89,12 @@ class PvtV2Test {
   void originalPvtKeysLoadThroughTheNameMap() throws Exception {
     Oracle.Run run = b0Run();
     Path orig = dir.resolve("original.safetensors");
-    ConvNeXtTest.python("nn_rename.py", "pvt-v2-original", run.weights().toString(),
-        orig.toString());
+    ConvNeXtTest.python(
+        "nn_rename.py", "pvt-v2-original", run.weights().toString(), orig.toString());
     try (PvtV2 net = new PvtV2(PvtV2.Config.b0(3, 1000));
         PointerScope scope = new PointerScope()) {
       Map<String, Tensor> keys = org.spinekit.io.safetensors.SafeTensors.read(orig);
-      assertTrue(keys.containsKey("block3.1.mlp.dwconv.dwconv.weight"), keys.keySet()
-          .toString());
+      assertTrue(keys.containsKey("block3.1.mlp.dwconv.dwconv.weight"), keys.keySet().toString());
       assertTrue(keys.containsKey("patch_embed4.norm.bias") && keys.containsKey("norm2.weight"));
       NameMap map = NameMap.resource("pvt-v2-original");
       StateDict.Report r = StateDict.load(net, orig, map, true);
@@ -113,8 +109,7 @@ class PvtV2Test {
       net.eval();
       try (NoGradGuard g = new NoGradGuard()) {
         Map<String, Tensor> io = org.spinekit.io.safetensors.SafeTensors.read(run.io());
-        double d = net.forward(io.get("input")).sub(io.get("output")).abs().max()
-            .item_double();
+        double d = net.forward(io.get("input")).sub(io.get("output")).abs().max().item_double();
         assertTrue(d <= Math.max(1e-4, 2 * run.noise()), "original-keyed load differs by " + d);
       }
     }
@@ -123,7 +118,8 @@ class PvtV2Test {
   @Test
   void featuresHaveTheDeclaredStridesAndChannels() {
     try (PvtV2 net = new PvtV2(PvtV2.Config.b0(1, 0));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net.eval();
       assertArrayEquals(new int[] {4, 8, 16, 32}, net.strides());
       assertArrayEquals(new int[] {32, 64, 160, 256}, net.channels());
@@ -131,15 +127,19 @@ class PvtV2Test {
       List<Tensor> f = net.features(x);
       assertEquals(4, f.size());
       for (int i = 0; i < 4; i++) {
-        assertArrayEquals(new long[] {2, net.channels()[i], 64 / net.strides()[i],
-            96 / net.strides()[i]}, f.get(i).sizes().vec().get(), "feature " + i);
+        assertArrayEquals(
+            new long[] {2, net.channels()[i], 64 / net.strides()[i], 96 / net.strides()[i]},
+            f.get(i).sizes().vec().get(),
+            "feature " + i);
       }
       // Sizes that are not multiples of 32 round up (padded overlapping embeddings).
       List<Tensor> odd = net.features(torch.randn(1, 1, 50, 70));
       long[][] want = {{13, 18}, {7, 9}, {4, 5}, {2, 3}};
       for (int i = 0; i < 4; i++) {
-        assertArrayEquals(new long[] {1, net.channels()[i], want[i][0], want[i][1]},
-            odd.get(i).sizes().vec().get(), "odd feature " + i);
+        assertArrayEquals(
+            new long[] {1, net.channels()[i], want[i][0], want[i][1]},
+            odd.get(i).sizes().vec().get(),
+            "odd feature " + i);
       }
       Tensor got = net.forward(x);
       Tensor pooled = f.get(3).mean(new long[] {2, 3}, false, new ScalarTypeOptional());
@@ -150,8 +150,9 @@ class PvtV2Test {
 
   @Test
   void oneChannelNetworkMatchesTheReference() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "pvt_v2_b0", "--in-ch", "1", "--size", "64", "64",
-        "--batch", "1", "--spread");
+    Oracle.Run run =
+        Oracle.run(
+            dir, "pvt_v2_b0", "--in-ch", "1", "--size", "64", "64", "--batch", "1", "--spread");
     try (PvtV2 net = new PvtV2(PvtV2.Config.b0(1, 1000))) {
       assertEquals(run.params(), net.parameterCount());
       Oracle.compare(net, run, NameMap.identity()).check();
@@ -171,15 +172,24 @@ class PvtV2Test {
       assertEquals(List.of("patch_embed.proj.weight"), r.adapted());
       Tensor w = org.spinekit.io.safetensors.SafeTensors.read(file).get("patch_embed.proj.weight");
       Tensor want = w.sum(new long[] {1}, true, new ScalarTypeOptional());
-      assertTrue(net.stateDict().get("patch_embed.proj.weight").sub(want).abs().max()
-          .item_double() < 1e-6);
+      assertTrue(
+          net.stateDict().get("patch_embed.proj.weight").sub(want).abs().max().item_double()
+              < 1e-6);
     }
   }
 
   @Test
   void trainingForwardDropsPathsAndBackpropagatesFiniteGradients() {
-    PvtV2.Config small = new PvtV2.Config(new int[] {1, 1, 2, 1}, new int[] {8, 16, 24, 32},
-        new int[] {1, 2, 3, 4}, new int[] {8, 4, 2, 1}, new double[] {2, 2, 2, 2}, 0.0, 3, 5);
+    PvtV2.Config small =
+        new PvtV2.Config(
+            new int[] {1, 1, 2, 1},
+            new int[] {8, 16, 24, 32},
+            new int[] {1, 2, 3, 4},
+            new int[] {8, 4, 2, 1},
+            new double[] {2, 2, 2, 2},
+            0.0,
+            3,
+            5);
     torch.manual_seed(5);
     try (PvtV2 plain = new PvtV2(small);
         PvtV2 dropping = new PvtV2(small.withDropPath(0.9));
@@ -189,7 +199,8 @@ class PvtV2Test {
       plain.eval();
       Tensor eval = plain.forward(x);
       plain.train(true);
-      assertTrue(plain.forward(x).sub(eval).abs().max().item_double() < 1e-6,
+      assertTrue(
+          plain.forward(x).sub(eval).abs().max().item_double() < 1e-6,
           "no drop path: train equals eval");
       dropping.train(true);
       torch.manual_seed(11);
@@ -225,19 +236,35 @@ class PvtV2Test {
 
   @Test
   void badInputIsRefusedWithAClearMessage() {
-    try (PvtV2 net = new PvtV2(PvtV2.Config.b0(3, 4)); PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 1, 64, 64)));
-      assertTrue(e.getMessage().contains("PvtV2") && e.getMessage().contains("[N, 3, H, W]")
-          && e.getMessage().contains("[1, 1, 64, 64]"), e.getMessage());
-      IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 3, 64, 16)));
+    try (PvtV2 net = new PvtV2(PvtV2.Config.b0(3, 4));
+        PointerScope scope = new PointerScope()) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 1, 64, 64)));
+      assertTrue(
+          e.getMessage().contains("PvtV2")
+              && e.getMessage().contains("[N, 3, H, W]")
+              && e.getMessage().contains("[1, 1, 64, 64]"),
+          e.getMessage());
+      IllegalArgumentException small =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 3, 64, 16)));
       assertTrue(small.getMessage().contains(">= 32"), small.getMessage());
     }
-    IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
-        () -> new PvtV2.Config(new int[] {1, 1, 1, 1}, new int[] {8, 16, 24, 30},
-            new int[] {1, 2, 3, 4}, new int[] {8, 4, 2, 1}, new double[] {2, 2, 2, 2}, 0, 3, 5));
-    assertTrue(c.getMessage().contains("stage 3") && c.getMessage().contains("heads 4"),
-        c.getMessage());
+    IllegalArgumentException c =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new PvtV2.Config(
+                    new int[] {1, 1, 1, 1},
+                    new int[] {8, 16, 24, 30},
+                    new int[] {1, 2, 3, 4},
+                    new int[] {8, 4, 2, 1},
+                    new double[] {2, 2, 2, 2},
+                    0,
+                    3,
+                    5));
+    assertTrue(
+        c.getMessage().contains("stage 3") && c.getMessage().contains("heads 4"), c.getMessage());
   }
 }

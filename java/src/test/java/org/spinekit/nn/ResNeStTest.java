@@ -17,8 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ResNeStTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void init() {
@@ -27,8 +26,8 @@ class ResNeStTest {
 
   @Test
   void resnest50dMatchesTheReferenceAndAdaptsToOneChannel() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "resnest50d", "--size", "64", "64", "--batch", "1",
-        "--calib-batch", "32");
+    Oracle.Run run =
+        Oracle.run(dir, "resnest50d", "--size", "64", "64", "--batch", "1", "--calib-batch", "32");
     try (Net net = Zoo.create("resnest50d", 3, 1000)) {
       assertTrue(net instanceof ResNeSt);
       // timm's published figure for resnest50d.
@@ -43,18 +42,31 @@ class ResNeStTest {
       StateDict.Report r = StateDict.load(net, run.weights(), NameMap.identity(), true);
       assertEquals(List.of("conv1.0.weight"), r.adapted());
       try (PointerScope scope = new PointerScope()) {
-        Tensor w = org.spinekit.io.safetensors.SafeTensors.read(run.weights()).get("conv1.0.weight");
+        Tensor w =
+            org.spinekit.io.safetensors.SafeTensors.read(run.weights()).get("conv1.0.weight");
         Tensor want = w.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
-        assertTrue(net.stateDict().get("conv1.0.weight").sub(want).abs().max().item_double()
-            < 1e-6);
+        assertTrue(
+            net.stateDict().get("conv1.0.weight").sub(want).abs().max().item_double() < 1e-6);
       }
     }
   }
 
   @Test
   void oneChannelResnest14dWithoutHeadMatchesTheReferenceAtEveryStride() throws Exception {
-    Oracle.Run run = Oracle.run(dir, "resnest14d", "--in-ch", "1", "--classes", "0",
-        "--size", "64", "96", "--features", "--calib-batch", "32");
+    Oracle.Run run =
+        Oracle.run(
+            dir,
+            "resnest14d",
+            "--in-ch",
+            "1",
+            "--classes",
+            "0",
+            "--size",
+            "64",
+            "96",
+            "--features",
+            "--calib-batch",
+            "32");
     try (ResNeSt net = new ResNeSt(ResNeSt.Config.resnest14d(1, 0))) {
       assertEquals(run.params(), net.parameterCount());
       Oracle.Diff d = Oracle.compare(net, run, NameMap.identity());
@@ -80,7 +92,8 @@ class ResNeStTest {
   @Test
   void featuresHaveTheDeclaredStridesAndChannels() {
     try (ResNeSt net = new ResNeSt(ResNeSt.Config.resnest50d(1, 0));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net.eval();
       List<Tensor> f = net.features(torch.randn(1, 1, 64, 96));
       int[] ch = net.channels();
@@ -89,11 +102,13 @@ class ResNeStTest {
       assertArrayEquals(new int[] {2, 4, 8, 16, 32}, st);
       assertEquals(5, f.size());
       for (int i = 0; i < 5; i++) {
-        assertArrayEquals(new long[] {1, ch[i], 64 / st[i], 96 / st[i]},
-            f.get(i).sizes().vec().get(), "feature " + i);
+        assertArrayEquals(
+            new long[] {1, ch[i], 64 / st[i], 96 / st[i]},
+            f.get(i).sizes().vec().get(),
+            "feature " + i);
       }
-      assertArrayEquals(new long[] {1, 2048}, net.forward(torch.randn(1, 1, 64, 64))
-          .sizes().vec().get());
+      assertArrayEquals(
+          new long[] {1, 2048}, net.forward(torch.randn(1, 1, 64, 64)).sizes().vec().get());
     }
   }
 
@@ -118,8 +133,8 @@ class ResNeStTest {
       // The stem reaches the loss through the shortcuts even with zeroed last BN weights.
       assertTrue(ps.get("conv1.0.weight").grad().abs().max().item_double() > 0);
       assertTrue(ps.get("layer2.0.bn3.weight").grad().abs().max().item_double() > 0);
-      assertEquals(1L, net.namedBuffers().get("layer1.0.conv2.bn1.num_batches_tracked")
-          .item_long());
+      assertEquals(
+          1L, net.namedBuffers().get("layer1.0.conv2.bn1.num_batches_tracked").item_long());
     }
   }
 
@@ -127,19 +142,23 @@ class ResNeStTest {
   void badInputAndConfigurationAreRefused() {
     try (ResNeSt net = new ResNeSt(ResNeSt.Config.tiny(3, 0));
         PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 1, 32, 32)));
-      assertTrue(e.getMessage().contains("[N, 3, H, W]") && e.getMessage().contains("[1, 1, 32,"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 1, 32, 32)));
+      assertTrue(
+          e.getMessage().contains("[N, 3, H, W]") && e.getMessage().contains("[1, 1, 32,"),
           e.getMessage());
-      IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
-          () -> net.features(torch.randn(3, 32, 32)));
+      IllegalArgumentException e2 =
+          assertThrows(IllegalArgumentException.class, () -> net.features(torch.randn(3, 32, 32)));
       assertTrue(e2.getMessage().contains("[3, 32, 32]"), e2.getMessage());
     }
-    IllegalArgumentException e3 = assertThrows(IllegalArgumentException.class,
-        () -> new ResNeSt.Config(new int[] {1, 1, 1}, 32, 64, 2, 1, 64, true, false, 3, 0));
+    IllegalArgumentException e3 =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new ResNeSt.Config(new int[] {1, 1, 1}, 32, 64, 2, 1, 64, true, false, 3, 0));
     assertTrue(e3.getMessage().contains("4 stages"), e3.getMessage());
-    IllegalArgumentException e4 = assertThrows(IllegalArgumentException.class,
-        () -> Zoo.create("resnest50d", 0, 10));
+    IllegalArgumentException e4 =
+        assertThrows(IllegalArgumentException.class, () -> Zoo.create("resnest50d", 0, 10));
     assertTrue(e4.getMessage().contains("inChannels"), e4.getMessage());
   }
 }

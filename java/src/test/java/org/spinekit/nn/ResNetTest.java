@@ -1,7 +1,7 @@
 package org.spinekit.nn;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,10 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-
 class ResNetTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void init() {
@@ -48,7 +46,8 @@ class ResNetTest {
   @Test
   void featuresHaveTheDeclaredStridesAndChannels() {
     try (ResNet net = new ResNet(ResNet.Config.resnet50(1, 0));
-        PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+        PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       net.eval();
       List<Tensor> f = net.features(torch.randn(1, 1, 64, 96));
       assertEquals(5, f.size());
@@ -56,8 +55,10 @@ class ResNetTest {
       int[] st = net.strides();
       assertArrayEquals(new int[] {64, 256, 512, 1024, 2048}, ch);
       for (int i = 0; i < 5; i++) {
-        assertArrayEquals(new long[] {1, ch[i], 64 / st[i], 96 / st[i]},
-            f.get(i).sizes().vec().get(), "feature " + i);
+        assertArrayEquals(
+            new long[] {1, ch[i], 64 / st[i], 96 / st[i]},
+            f.get(i).sizes().vec().get(),
+            "feature " + i);
       }
     }
   }
@@ -71,8 +72,7 @@ class ResNetTest {
       try (PointerScope scope = new PointerScope()) {
         Tensor w = org.spinekit.io.safetensors.SafeTensors.read(run.weights()).get("conv1.weight");
         Tensor want = w.sum(new long[] {1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
-        assertTrue(net.stateDict().get("conv1.weight").sub(want).abs().max().item_double()
-            < 1e-6);
+        assertTrue(net.stateDict().get("conv1.weight").sub(want).abs().max().item_double() < 1e-6);
       }
     }
   }
@@ -82,17 +82,23 @@ class ResNetTest {
     Oracle.Run run = Oracle.run(dir, "resnet18", "--classes", "10", "--size", "32", "32");
     try (ResNet net = new ResNet(ResNet.Config.resnet18(3, 1000))) {
       float before = org.spinekit.tensor.Tensors.floats(net.stateDict().get("conv1.weight"))[0];
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> StateDict.load(net, run.weights(), NameMap.identity(), true));
-      assertTrue(e.getMessage().contains("fc.weight") && e.getMessage().contains("[10, 512]"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> StateDict.load(net, run.weights(), NameMap.identity(), true));
+      assertTrue(
+          e.getMessage().contains("fc.weight") && e.getMessage().contains("[10, 512]"),
           e.getMessage());
       // Nothing was copied by the refused load.
-      assertEquals(before,
-          org.spinekit.tensor.Tensors.floats(net.stateDict().get("conv1.weight"))[0]);
+      assertEquals(
+          before, org.spinekit.tensor.Tensors.floats(net.stateDict().get("conv1.weight"))[0]);
       NameMap renamed = NameMap.of("layer1\\.(.*)", "stage1.$1");
-      IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
-          () -> StateDict.load(net, run.weights(), renamed, true));
-      assertTrue(e2.getMessage().contains("missing") && e2.getMessage().contains("layer1.0"),
+      IllegalArgumentException e2 =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> StateDict.load(net, run.weights(), renamed, true));
+      assertTrue(
+          e2.getMessage().contains("missing") && e2.getMessage().contains("layer1.0"),
           e2.getMessage());
     }
     try (ResNet net = new ResNet(ResNet.Config.resnet18(3, 0))) {
@@ -106,8 +112,9 @@ class ResNetTest {
   void badInputShapeIsRefused() {
     try (ResNet net = new ResNet(ResNet.Config.resnet18(3, 10));
         PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> net.forward(torch.randn(1, 1, 32, 32)));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> net.forward(torch.randn(1, 1, 32, 32)));
       assertTrue(e.getMessage().contains("[N, 3, H, W]"), e.getMessage());
     }
   }

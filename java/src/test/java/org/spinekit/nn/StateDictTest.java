@@ -11,14 +11,12 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Strict loading without the batch-norm counters, which PyTorch's strict load allows. */
 class StateDictTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** The state dict of {@code net} with every other tensor changed, as copies. */
   private static Map<String, Tensor> perturbed(Net net) {
@@ -37,8 +35,8 @@ class StateDictTest {
         ResNet dst = new ResNet(ResNet.Config.resnet18(3, 10));
         PointerScope scope = new PointerScope()) {
       Map<String, Tensor> sd = perturbed(src);
-      List<String> counters = sd.keySet().stream()
-          .filter(k -> k.endsWith(".num_batches_tracked")).toList();
+      List<String> counters =
+          sd.keySet().stream().filter(k -> k.endsWith(".num_batches_tracked")).toList();
       assertEquals(20, counters.size(), "resnet18 has 20 batch norms");
       sd.keySet().removeAll(counters);
       dst.stateDict().get("bn1.num_batches_tracked").fill_(new Scalar(7L));
@@ -52,15 +50,14 @@ class StateDictTest {
       // Everything else was loaded; the counters kept the network's own values.
       Map<String, Tensor> own = dst.stateDict();
       for (Map.Entry<String, Tensor> e : sd.entrySet()) {
-        assertEquals(0, own.get(e.getKey()).sub(e.getValue()).abs().max().item_double(), 0,
-            e.getKey());
+        assertEquals(
+            0, own.get(e.getKey()).sub(e.getValue()).abs().max().item_double(), 0, e.getKey());
       }
       assertEquals(7, own.get("bn1.num_batches_tracked").item_long());
       assertEquals(0, own.get("layer1.0.bn1.num_batches_tracked").item_long());
 
       // With the counters present, none is listed.
-      StateDict.Report full = StateDict.load(dst, perturbed(src), NameMap.identity(), true,
-          "full");
+      StateDict.Report full = StateDict.load(dst, perturbed(src), NameMap.identity(), true, "full");
       assertEquals(List.of(), full.absentCounters());
     }
   }
@@ -73,10 +70,11 @@ class StateDictTest {
       Map<String, Tensor> sd = perturbed(src);
       sd.keySet().removeIf(k -> k.endsWith(".num_batches_tracked"));
       sd.remove("layer2.1.bn2.running_var");
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> StateDict.load(dst, sd, NameMap.identity(), true, "partial"));
-      assertTrue(e.getMessage().contains("missing 1 [layer2.1.bn2.running_var]"),
-          e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> StateDict.load(dst, sd, NameMap.identity(), true, "partial"));
+      assertTrue(e.getMessage().contains("missing 1 [layer2.1.bn2.running_var]"), e.getMessage());
       StateDict.Report r = StateDict.load(dst, sd, NameMap.identity(), false, "partial");
       assertEquals(List.of("layer2.1.bn2.running_var"), r.missing());
       assertEquals(20, r.absentCounters().size());

@@ -1,8 +1,8 @@
 package org.spinekit.nn;
 
 /**
- * Breaks the layering on purpose, for LayeringTest to catch: a generic package using the
- * generator and setting libtorch's threads. Test code only; never called.
+ * Breaks the layering on purpose, for LayeringTest to catch: a generic package using the generator
+ * and setting libtorch's threads. Test code only; never called.
  */
 final class Violation {
   private Violation() {}

@@ -1,6 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +11,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.spinekit.tensor.Checks;
 
 /**
  * CUDA kernels against the CPU ones on the same inputs. Runs with {@code mvn -Pgpu test} on a
@@ -35,17 +35,28 @@ class CudaKernelsTest {
         TestSupport.assertClose(gpu.probs, cpu.probs, 1e-7, 1e-4, "probs");
         TestSupport.assertClose(gpu.coords, cpu.coords, 1e-4, 1e-5, "coords");
         Tensor gc = torch.randn(Checks.shape(cpu.coords));
-        TestSupport.assertClose(gpu.backward(gc.cuda(), null, null),
-            cpu.backward(gc, null, null), 1e-6, 1e-4, "grad logits");
+        TestSupport.assertClose(
+            gpu.backward(gc.cuda(), null, null),
+            cpu.backward(gc, null, null),
+            1e-6,
+            1e-4,
+            "grad logits");
         long[] gshape = shape.clone();
         gshape[1] = 3;
         Tensor grade = torch.randn(gshape).softmax(1).contiguous();
-        TestSupport.assertClose(HeatmapPool.forward(gpu.probs, grade.cuda()),
-            HeatmapPool.forward(cpu.probs, grade), 1e-6, 1e-4, "pooled");
+        TestSupport.assertClose(
+            HeatmapPool.forward(gpu.probs, grade.cuda()),
+            HeatmapPool.forward(cpu.probs, grade),
+            1e-6,
+            1e-4,
+            "pooled");
       }
       Tensor pts = torch.rand(2, 5, 3).mul(new Scalar(20.0));
-      TestSupport.assertClose(GaussianTargets.render(pts.cuda(), new long[] {24, 32, 32}, 2.0, true),
-          GaussianTargets.render(pts, new long[] {24, 32, 32}, 2.0, true), 1e-8, 1e-4,
+      TestSupport.assertClose(
+          GaussianTargets.render(pts.cuda(), new long[] {24, 32, 32}, 2.0, true),
+          GaussianTargets.render(pts, new long[] {24, 32, 32}, 2.0, true),
+          1e-8,
+          1e-4,
           "Gaussian targets");
     }
   }
@@ -67,9 +78,10 @@ class CudaKernelsTest {
       TestSupport.assertClose(gpu.gradGrade, cpu.gradGrade, 1e-8, 1e-3, "grad grade");
       Tensor bad = heat.clone();
       bad.select(0, 2).select(0, 1).fill_(new Scalar(Float.NaN));
-      NonFiniteInputException e = org.junit.jupiter.api.Assertions.assertThrows(
-          NonFiniteInputException.class,
-          () -> loss.compute(bad.cuda(), grade.cuda(), pts.cuda(), tgt.cuda()));
+      NonFiniteInputException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              NonFiniteInputException.class,
+              () -> loss.compute(bad.cuda(), grade.cuda(), pts.cuda(), tgt.cuda()));
       assertTrue(e.getMessage().contains("[n=2, k=1]"), e.getMessage());
     }
   }

@@ -1,6 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Tensors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +8,6 @@ import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.spinekit.tensor.Tensors;
 
 class DsntTest {
   @BeforeAll
@@ -63,8 +62,8 @@ class DsntTest {
       Tensor obj = px.mul(gpx).sum().add(nx.mul(gnx).sum()).add(p.mul(gp).sum());
       obj.backward();
       Tensor grad = r.backward(gpx, gnx, gp.reshape(shape));
-      TestSupport.assertClose(grad.reshape(n, k, -1), leaf.grad().reshape(n, k, -1), 1e-6, 1e-4,
-          "grad logits");
+      TestSupport.assertClose(
+          grad.reshape(n, k, -1), leaf.grad().reshape(n, k, -1), 1e-6, 1e-4, "grad logits");
     }
   }
 
@@ -140,24 +139,27 @@ class DsntTest {
   @Test
   void badArgumentsAreRejectedBeforeNativeCode() {
     try (PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> Dsnt.forward(torch.randn(2, 3, 4)));
-      assertTrue(e.getMessage().startsWith("logits: expected rank [4, 5], got rank 3"),
-          e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> Dsnt.forward(torch.randn(1, 1, 4, 4).to(ScalarType.Double)));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Dsnt.forward(torch.randn(2, 3, 4)));
+      assertTrue(
+          e.getMessage().startsWith("logits: expected rank [4, 5], got rank 3"), e.getMessage());
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> Dsnt.forward(torch.randn(1, 1, 4, 4).to(ScalarType.Double)));
       assertTrue(e.getMessage().contains("expected dtype Float, got Double"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> Dsnt.forward(torch.randn(1, 1, 4, 6).transpose(2, 3)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> Dsnt.forward(torch.randn(1, 1, 4, 6).transpose(2, 3)));
       assertTrue(e.getMessage().contains("contiguous"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> Dsnt.forward(torch.randn(1, 0, 4, 4)));
+      e = assertThrows(IllegalArgumentException.class, () -> Dsnt.forward(torch.randn(1, 0, 4, 4)));
       assertTrue(e.getMessage().contains("non-empty"), e.getMessage());
       Dsnt.Result r = Dsnt.forward(torch.randn(1, 2, 4, 4));
-      e = assertThrows(IllegalArgumentException.class,
-          () -> r.backward(torch.randn(1, 2, 3), null, null));
-      assertTrue(e.getMessage().startsWith("gradCoords: expected shape [1, 2, 2]"),
-          e.getMessage());
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> r.backward(torch.randn(1, 2, 3), null, null));
+      assertTrue(e.getMessage().startsWith("gradCoords: expected shape [1, 2, 2]"), e.getMessage());
     }
   }
 }

@@ -1,6 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Tensors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.spinekit.tensor.Tensors;
 
 class HeadLossTest {
   private static final float[] WEIGHTS = {1f, 2f, 4f};
@@ -61,8 +61,8 @@ class HeadLossTest {
 
   @ParameterizedTest
   @MethodSource("shapes")
-  void lossCoordsPooledAndGradientsMatchAutogradComposite(long[] shape, double scale,
-      double sigma) {
+  void lossCoordsPooledAndGradientsMatchAutogradComposite(
+      long[] shape, double scale, double sigma) {
     try (PointerScope scope = new PointerScope()) {
       Random rnd = new Random(shape.length * 1000 + shape[shape.length - 1]);
       torch.manual_seed(5);
@@ -79,17 +79,16 @@ class HeadLossTest {
 
       Tensor h = heat.clone().requires_grad_(true);
       Tensor g = grade.clone().requires_grad_(true);
-      Composite.HeadLossTerms ref =
-          Composite.headLoss(h, g, pts, tgt, WEIGHTS, sigma, 0.7, 1.3);
-      assertEquals(ref.js().item_double(), r.js(), 1e-5 + 1e-4 * Math.abs(ref.js().item_double()),
-          "JS");
+      Composite.HeadLossTerms ref = Composite.headLoss(h, g, pts, tgt, WEIGHTS, sigma, 0.7, 1.3);
+      assertEquals(
+          ref.js().item_double(), r.js(), 1e-5 + 1e-4 * Math.abs(ref.js().item_double()), "JS");
       assertEquals(ref.nll().item_double(), r.nll(), 1e-5 + 1e-4 * ref.nll().item_double(), "NLL");
-      assertEquals(ref.loss().item_double(), r.loss(), 1e-5 + 1e-4 * ref.loss().item_double(),
-          "loss");
+      assertEquals(
+          ref.loss().item_double(), r.loss(), 1e-5 + 1e-4 * ref.loss().item_double(), "loss");
       TestSupport.assertClose(r.coords, ref.coords(), 2e-4, 2e-5, "coords");
       TestSupport.assertClose(r.pooled, ref.pooled(), 1e-6, 1e-4, "pooled");
-      TestSupport.assertClose(r.probs.reshape(n, k, -1), Composite.spatialSoftmax(heat), 1e-7,
-          2e-5, "probs");
+      TestSupport.assertClose(
+          r.probs.reshape(n, k, -1), Composite.spatialSoftmax(heat), 1e-7, 2e-5, "probs");
       ref.loss().backward();
       TestSupport.assertClose(r.gradHeat, h.grad(), 1e-7, 1e-3, "grad heat");
       TestSupport.assertClose(r.gradGrade, g.grad(), 1e-7, 1e-3, "grad grade");
@@ -114,20 +113,20 @@ class HeadLossTest {
       Tensor pd = pts.to(ScalarType.Double);
       double eps = 1e-6;
       for (int i = 0; i < gh.length; i += 5) {
-        double fd = (lossAt(hd, gd, pd, tgt, 0, i, eps) - lossAt(hd, gd, pd, tgt, 0, i, -eps))
-            / (2 * eps);
+        double fd =
+            (lossAt(hd, gd, pd, tgt, 0, i, eps) - lossAt(hd, gd, pd, tgt, 0, i, -eps)) / (2 * eps);
         assertEquals(fd, gh[i], 2e-5 + 2e-3 * Math.abs(fd), "d loss / d heat[" + i + "]");
       }
       for (int i = 0; i < gg.length; i += 5) {
-        double fd = (lossAt(hd, gd, pd, tgt, 1, i, eps) - lossAt(hd, gd, pd, tgt, 1, i, -eps))
-            / (2 * eps);
+        double fd =
+            (lossAt(hd, gd, pd, tgt, 1, i, eps) - lossAt(hd, gd, pd, tgt, 1, i, -eps)) / (2 * eps);
         assertEquals(fd, gg[i], 2e-5 + 2e-3 * Math.abs(fd), "d loss / d grade[" + i + "]");
       }
     }
   }
 
-  private static double lossAt(Tensor heat, Tensor grade, Tensor pts, Tensor tgt, int which,
-      int flat, double delta) {
+  private static double lossAt(
+      Tensor heat, Tensor grade, Tensor pts, Tensor tgt, int which, int flat, double delta) {
     Tensor h = heat.clone();
     Tensor g = grade.clone();
     (which == 0 ? h : g).view(-1).select(0, flat).add_(new Scalar(delta), new Scalar(1));
@@ -180,8 +179,8 @@ class HeadLossTest {
           comp = new Tensor[] {nc0, nc1};
         }
       }
-      assertTrue(lastLoss < firstLoss, "training lowers the loss: " + firstLoss + " -> "
-          + lastLoss);
+      assertTrue(
+          lastLoss < firstLoss, "training lowers the loss: " + firstLoss + " -> " + lastLoss);
       // float32 kernels vs float32 autograd over 8 steps: agreement to 1e-4 relative.
       TestSupport.assertClose(fused[0], comp[0], 1e-5, 1e-4, "layer 1 weights");
       TestSupport.assertClose(fused[1], comp[1], 1e-5, 1e-4, "layer 2 weights");
@@ -199,24 +198,32 @@ class HeadLossTest {
       HeadLoss loss = new HeadLoss(2.0);
       Tensor badHeat = heat.clone();
       badHeat.select(0, 1).select(0, 3).select(0, 4).select(0, 4).fill_(new Scalar(Float.NaN));
-      NonFiniteInputException e = assertThrows(NonFiniteInputException.class,
-          () -> loss.compute(badHeat, grade, pts, tgt));
+      NonFiniteInputException e =
+          assertThrows(NonFiniteInputException.class, () -> loss.compute(badHeat, grade, pts, tgt));
       assertTrue(e.getMessage().startsWith("heat: row [n=1, k=3]"), e.getMessage());
       Tensor badGrade = grade.clone();
-      badGrade.select(0, 1).select(0, 2).select(0, 0).select(0, 5)
+      badGrade
+          .select(0, 1)
+          .select(0, 2)
+          .select(0, 0)
+          .select(0, 5)
           .fill_(new Scalar(Float.POSITIVE_INFINITY));
-      e = assertThrows(NonFiniteInputException.class,
-          () -> loss.compute(heat, badGrade, pts, tgt));
+      e = assertThrows(NonFiniteInputException.class, () -> loss.compute(heat, badGrade, pts, tgt));
       assertTrue(e.getMessage().startsWith("grade: pixel [n=1, s=5]"), e.getMessage());
       Tensor badTgt = Tensors.of(new long[] {0, 1, 2, 0, 1, 2, 3, 0, 1, 2}, 2, 5);
-      IllegalArgumentException t = assertThrows(IllegalArgumentException.class,
-          () -> loss.compute(heat, grade, pts, badTgt));
+      IllegalArgumentException t =
+          assertThrows(
+              IllegalArgumentException.class, () -> loss.compute(heat, grade, pts, badTgt));
       assertTrue(t.getMessage().contains("[n=1, k=1]"), t.getMessage());
-      t = assertThrows(IllegalArgumentException.class,
-          () -> loss.compute(heat, torch.randn(2, 4, 8, 8), pts, tgt));
+      t =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> loss.compute(heat, torch.randn(2, 4, 8, 8), pts, tgt));
       assertTrue(t.getMessage().startsWith("grade: expected shape [2, 3, 8, 8]"), t.getMessage());
-      t = assertThrows(IllegalArgumentException.class,
-          () -> loss.compute(heat, grade, pts, tgt.to(ScalarType.Int)));
+      t =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> loss.compute(heat, grade, pts, tgt.to(ScalarType.Int)));
       assertTrue(t.getMessage().startsWith("targets: expected dtype Long"), t.getMessage());
     }
   }

@@ -56,16 +56,23 @@ class HeatmapPoolTest {
   @Test
   void mismatchedShapesAreRejected() {
     try (PointerScope scope = new PointerScope()) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> HeatmapPool.forward(torch.rand(2, 5, 8, 8), torch.rand(2, 3, 8, 9)));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> HeatmapPool.forward(torch.rand(2, 5, 8, 8), torch.rand(2, 3, 8, 9)));
       assertTrue(e.getMessage().startsWith("grade: expected spatial size"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> HeatmapPool.forward(torch.rand(2, 5, 8, 8), torch.rand(1, 3, 8, 8)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> HeatmapPool.forward(torch.rand(2, 5, 8, 8), torch.rand(1, 3, 8, 8)));
       assertTrue(e.getMessage().startsWith("grade: expected batch size 2"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class, () -> HeatmapPool.backward(
-          torch.rand(2, 5, 8, 8), torch.rand(2, 3, 8, 8), torch.rand(2, 3, 5)));
-      assertTrue(e.getMessage().startsWith("gradPooled: expected shape [2, 5, 3]"),
-          e.getMessage());
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  HeatmapPool.backward(
+                      torch.rand(2, 5, 8, 8), torch.rand(2, 3, 8, 8), torch.rand(2, 3, 5)));
+      assertTrue(e.getMessage().startsWith("gradPooled: expected shape [2, 5, 3]"), e.getMessage());
     }
   }
 }

@@ -1,11 +1,11 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.spinekit.tensor.Tensors;
 import org.spinekit.testing.NativeMemory;
 
 /** Native memory stays flat over 12,000 calls of every kernel, each call in its own scope. */
@@ -15,8 +15,8 @@ class NativeMemoryTest {
     TestSupport.init();
   }
 
-  private static void oneRound(Tensor heat, Tensor grade, Tensor pts, Tensor tgt, Tensor gc,
-      HeadLoss loss) {
+  private static void oneRound(
+      Tensor heat, Tensor grade, Tensor pts, Tensor tgt, Tensor gc, HeadLoss loss) {
     try (PointerScope scope = new PointerScope()) {
       Dsnt.Result r = Dsnt.forward(heat);
       r.backward(gc, null, null);
@@ -41,9 +41,12 @@ class NativeMemoryTest {
       // 12,000 rounds in blocks of 1,000. One round makes some 30 tensors; leaking even
       // 400 bytes per round adds 400 kB per block. Twelve blocks: the first test of a JVM
       // still sees the compiler's malloc arena grow in three or so of them.
-      NativeMemory.Reading[] r = NativeMemory.acrossBlocks(12, () -> {
-        for (int i = 0; i < 1000; i++) oneRound(heat, grade, pts, tgt, gc, loss);
-      });
+      NativeMemory.Reading[] r =
+          NativeMemory.acrossBlocks(
+              12,
+              () -> {
+                for (int i = 0; i < 1000; i++) oneRound(heat, grade, pts, tgt, gc, loss);
+              });
       NativeMemory.assertTrackedFlat(r[0], r[12], "after 12,000 rounds");
       NativeMemory.assertRssFlat(r, 200L << 10, "400 bytes leaked per round add 400 kB a block");
     }

@@ -1,8 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
-import org.spinekit.tensor.Outputs;
-import org.spinekit.tensor.Tensors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,6 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.spinekit.io.Volume;
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Outputs;
+import org.spinekit.tensor.Tensors;
 
 /**
  * {@link Stack25d} against Java loops over the {@link Volume} (double precision) and against the
@@ -57,8 +57,10 @@ class Stack25dTest {
       return Tensors.of(v.floats(), shape);
     }
     try (PointerScope scope = new PointerScope()) {
-      Tensor t = torch.from_blob(new ShortPointer(v.shorts()), shape,
-          new TensorOptions(ScalarType.Short)).clone();
+      Tensor t =
+          torch
+              .from_blob(new ShortPointer(v.shorts()), shape, new TensorOptions(ScalarType.Short))
+              .clone();
       return Outputs.handOut(scope, t);
     }
   }
@@ -74,8 +76,17 @@ class Stack25dTest {
         continue;
       }
       if (!(Math.abs(a[i] - expected[i]) <= tol)) {
-        fail(what + ": element " + i + " is " + a[i] + ", expected " + expected[i]
-            + " (tolerance " + tol + ")");
+        fail(
+            what
+                + ": element "
+                + i
+                + " is "
+                + a[i]
+                + ", expected "
+                + expected[i]
+                + " (tolerance "
+                + tol
+                + ")");
       }
     }
   }
@@ -102,8 +113,8 @@ class Stack25dTest {
   void volumeAndTensorMatchJavaLoops(int k, int stride, int oh, int ow, Window w) {
     try (PointerScope scope = new PointerScope()) {
       for (Volume v : new Volume[] {ctVolume(7, 23, 31, 5), floatVolume(5, 23, 31, 6)}) {
-        Stack25d.Options o = Stack25d.Options.defaults().withK(k).withStride(stride)
-            .withSize(oh, ow).withWindow(w);
+        Stack25d.Options o =
+            Stack25d.Options.defaults().withK(k).withStride(stride).withSize(oh, ow).withWindow(w);
         double tol = w != null ? 1e-5 : 1e-5 * maxAbs(v);
         double[] ref = StackReference.stack(v, k, stride, oh, ow, w);
         Tensor fromVolume = Stack25d.images(v, o);
@@ -123,8 +134,8 @@ class Stack25dTest {
   void matchesTheLibtorchComposite(int k, int stride, int oh, int ow, Window w) {
     try (PointerScope scope = new PointerScope()) {
       Volume v = ctVolume(6, 30, 26, 9);
-      Stack25d.Options o = Stack25d.Options.defaults().withK(k).withStride(stride)
-          .withSize(oh, ow).withWindow(w);
+      Stack25d.Options o =
+          Stack25d.Options.defaults().withK(k).withStride(stride).withSize(oh, ow).withWindow(w);
       Tensor t = tensorOf(v);
       Tensor got = Stack25d.images(t, 1, -1024, o);
       Tensor ref = StackComposite.stack(t, 1, -1024, o);
@@ -136,18 +147,23 @@ class Stack25dTest {
   @Test
   void defaultSizeIs320AndUint8AndUint16Sources() {
     try (PointerScope scope = new PointerScope()) {
-      Tensor u8 = torch.randint(0, 256, new long[] {3, 40, 50},
-          new TensorOptions(ScalarType.Byte));
+      Tensor u8 = torch.randint(0, 256, new long[] {3, 40, 50}, new TensorOptions(ScalarType.Byte));
       Tensor out = Stack25d.images(u8, 2, 5, Stack25d.Options.defaults());
       assertArrayEquals(new long[] {3, 3, 320, 320}, Checks.shape(out));
-      TestSupport.assertClose(out,
-          StackComposite.stack(u8, 2, 5, Stack25d.Options.defaults()), 1e-5 * 515, 0, "uint8");
-      Tensor u16 = torch.randint(0, 60000, new long[] {4, 17, 19},
-          new TensorOptions(ScalarType.Int)).to(ScalarType.UInt16);
-      Stack25d.Options o = Stack25d.Options.defaults().withSize(9, 11)
-          .withWindow(Window.SOFT_TISSUE);
-      TestSupport.assertClose(Stack25d.images(u16, 0.5, -100, o),
-          StackComposite.stack(u16.to(ScalarType.Int), 0.5, -100, o), 1e-5, 0, "uint16");
+      TestSupport.assertClose(
+          out, StackComposite.stack(u8, 2, 5, Stack25d.Options.defaults()), 1e-5 * 515, 0, "uint8");
+      Tensor u16 =
+          torch
+              .randint(0, 60000, new long[] {4, 17, 19}, new TensorOptions(ScalarType.Int))
+              .to(ScalarType.UInt16);
+      Stack25d.Options o =
+          Stack25d.Options.defaults().withSize(9, 11).withWindow(Window.SOFT_TISSUE);
+      TestSupport.assertClose(
+          Stack25d.images(u16, 0.5, -100, o),
+          StackComposite.stack(u16.to(ScalarType.Int), 0.5, -100, o),
+          1e-5,
+          0,
+          "uint16");
     }
   }
 
@@ -172,7 +188,9 @@ class Stack25dTest {
         Tensor out = Stack25d.images(nan, o);
         double[] ref = StackReference.stack(nan, 1, 1, size[0], size[1], Window.SOFT_TISSUE);
         assertMatches(out, ref, 1e-5, "NaN " + size[0] + "x" + size[1]);
-        assertEquals(size[0] != 4, out.isnan().any().item_bool(),
+        assertEquals(
+            size[0] != 4,
+            out.isnan().any().item_bool(),
             "a weighed NaN voxel reaches the output, an unweighed one does not");
       }
     }
@@ -198,10 +216,14 @@ class Stack25dTest {
         b.data_ptr_byte().get(gb);
         for (int i = 0; i < ref.length; i++) assertEquals(ref[i], gb[i] & 0xff, "uint8 at " + i);
         // torch's nearest (floor(dst * in / out)) gives the same labels.
-        Tensor tn = torch.upsample_nearest2d(tensorOf(v).to(ScalarType.Float).unsqueeze(1),
-            new org.bytedeco.pytorch.LongArrayRef(
-                new org.bytedeco.javacpp.LongPointer(size[0], size[1]), 2))
-            .squeeze(1).to(ScalarType.Long);
+        Tensor tn =
+            torch
+                .upsample_nearest2d(
+                    tensorOf(v).to(ScalarType.Float).unsqueeze(1),
+                    new org.bytedeco.pytorch.LongArrayRef(
+                        new org.bytedeco.javacpp.LongPointer(size[0], size[1]), 2))
+                .squeeze(1)
+                .to(ScalarType.Long);
         assertTrue(tn.equal(l), "same as upsample_nearest2d at " + size[0] + "x" + size[1]);
       }
     }
@@ -212,23 +234,31 @@ class Stack25dTest {
     try (PointerScope scope = new PointerScope()) {
       Stack25d.Options o = Stack25d.Options.defaults();
       assertMessage(() -> Stack25d.images(torch.zeros(3, 4), o), "volume: expected rank 3");
-      assertMessage(() -> Stack25d.images(torch.zeros(new long[] {2, 3, 4},
-          new TensorOptions(ScalarType.Double)), o), "volume: expected dtype");
+      assertMessage(
+          () ->
+              Stack25d.images(
+                  torch.zeros(new long[] {2, 3, 4}, new TensorOptions(ScalarType.Double)), o),
+          "volume: expected dtype");
       assertMessage(() -> Stack25d.images(torch.zeros(0, 4, 4), o), "volume: expected a non-empty");
-      assertMessage(() -> Stack25d.images(torch.zeros(4, 4, 6).narrow(2, 0, 3), o),
+      assertMessage(
+          () -> Stack25d.images(torch.zeros(4, 4, 6).narrow(2, 0, 3), o),
           "volume: expected a contiguous");
       assertMessage(() -> Stack25d.images(torch.zeros(2, 4, 4), 0, 0, o), "slope:");
       assertMessage(() -> Stack25d.images((Tensor) null, o), "volume: expected a tensor");
-      assertMessage(() -> Stack25d.imagesInto(torch.zeros(2, 4, 4), 1, 0, o,
-          torch.zeros(2, 3, 320, 321)), "out: expected shape [2, 3, 320, 320]");
+      assertMessage(
+          () -> Stack25d.imagesInto(torch.zeros(2, 4, 4), 1, 0, o, torch.zeros(2, 3, 320, 321)),
+          "out: expected shape [2, 3, 320, 320]");
       assertMessage(() -> o.withK(-1), "k: expected >= 0");
       assertMessage(() -> o.withStride(0), "stride: expected >= 1");
       assertMessage(() -> o.withSize(0, 5), "size:");
       assertMessage(() -> new Window(40, 0), "width:");
-      assertMessage(() -> Stack25d.masks(torch.zeros(2, 4, 4), o, ScalarType.Long),
-          "labels: expected dtype");
-      Tensor big = torch.full(new long[] {1, 2, 2}, new org.bytedeco.pytorch.Scalar(300),
-          new TensorOptions(ScalarType.Short));
+      assertMessage(
+          () -> Stack25d.masks(torch.zeros(2, 4, 4), o, ScalarType.Long), "labels: expected dtype");
+      Tensor big =
+          torch.full(
+              new long[] {1, 2, 2},
+              new org.bytedeco.pytorch.Scalar(300),
+              new TensorOptions(ScalarType.Short));
       assertMessage(() -> Stack25d.masks(big, o, ScalarType.Byte), "labels: expected labels in");
       assertMessage(() -> Stack25d.masks(big, o, ScalarType.Float), "outDtype:");
     }
@@ -236,7 +266,8 @@ class Stack25dTest {
 
   static void assertMessage(org.junit.jupiter.api.function.Executable e, String start) {
     IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e);
-    assertTrue(x.getMessage().startsWith(start), () -> "message '" + x.getMessage()
-        + "' should start with '" + start + "'");
+    assertTrue(
+        x.getMessage().startsWith(start),
+        () -> "message '" + x.getMessage() + "' should start with '" + start + "'");
   }
 }

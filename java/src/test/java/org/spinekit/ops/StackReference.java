@@ -15,8 +15,8 @@ final class StackReference {
   }
 
   /** One plane: slice z, crop [y0, y0 + ch) x [x0, x0 + cw), resized to oh x ow. */
-  static double[] plane(Volume v, long z, long y0, long x0, long ch, long cw, double pad,
-      Window w, int oh, int ow) {
+  static double[] plane(
+      Volume v, long z, long y0, long x0, long ch, long cw, double pad, Window w, int oh, int ow) {
     double[] out = new double[oh * ow];
     for (int oy = 0; oy < oh; oy++) {
       long[] ty = tap(oy, oh, ch);

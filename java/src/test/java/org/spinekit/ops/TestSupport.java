@@ -1,12 +1,12 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Tensors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.spinekit.jni.Kernels;
+import org.spinekit.tensor.Tensors;
 
 /** Shared helpers of the kernel tests. */
 final class TestSupport {
@@ -22,8 +22,8 @@ final class TestSupport {
   /** For the {@code @Tag("gpu")} tests: CUDA kernels compiled and a device present. */
   static void requireCuda() {
     init();
-    org.junit.jupiter.api.Assertions.assertTrue(Kernels.cudaCompiled(),
-        "libspinekit was built without CUDA kernels");
+    org.junit.jupiter.api.Assertions.assertTrue(
+        Kernels.cudaCompiled(), "libspinekit was built without CUDA kernels");
     org.junit.jupiter.api.Assertions.assertTrue(Kernels.cudaDeviceCount() > 0, "no CUDA device");
   }
 
@@ -51,8 +51,10 @@ final class TestSupport {
       }
     }
     if (worst > 1) {
-      fail(String.format("%s: element %d is %.9g, expected %.9g (atol %.1g, rtol %.1g)", what,
-          at, a[at], e[at], atol, rtol));
+      fail(
+          String.format(
+              "%s: element %d is %.9g, expected %.9g (atol %.1g, rtol %.1g)",
+              what, at, a[at], e[at], atol, rtol));
     }
   }
 

@@ -1,7 +1,5 @@
 package org.spinekit.ops;
 
-import org.spinekit.tensor.Checks;
-import org.spinekit.tensor.Tensors;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +14,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.spinekit.tensor.Checks;
+import org.spinekit.tensor.Tensors;
 
 /** {@link Window} against Java loops (windows: 1e-6 absolute; normalisations: 1e-5). */
 class WindowTest {
@@ -28,8 +28,8 @@ class WindowTest {
   void windowsAsChannelsMatchJavaLoops() {
     try (PointerScope scope = new PointerScope()) {
       torch.manual_seed(3);
-      Tensor hu = torch.randint(-1000, 3000, new long[] {3, 17, 19},
-          new TensorOptions(ScalarType.Short));
+      Tensor hu =
+          torch.randint(-1000, 3000, new long[] {3, 17, 19}, new TensorOptions(ScalarType.Short));
       List<Window> ws = List.of(Window.SOFT_TISSUE, Window.BONE, new Window(-600, 1500));
       Tensor out = Window.channels(hu, 1, -1024, ws);
       assertArrayEquals(new long[] {3, 3, 17, 19}, Checks.shape(out));
@@ -85,8 +85,11 @@ class WindowTest {
   void zScoreHasZeroMeanUnitStd() {
     try (PointerScope scope = new PointerScope()) {
       torch.manual_seed(5);
-      Tensor x = torch.randn(4, 9, 9).mul(new org.bytedeco.pytorch.Scalar(120))
-          .add(new org.bytedeco.pytorch.Scalar(300));
+      Tensor x =
+          torch
+              .randn(4, 9, 9)
+              .mul(new org.bytedeco.pytorch.Scalar(120))
+              .add(new org.bytedeco.pytorch.Scalar(300));
       float[] v = Tensors.floats(x);
       double m = 0;
       for (float f : v) m += f;
@@ -103,9 +106,14 @@ class WindowTest {
   void badInputIsRejectedNamingTheArgument() {
     try (PointerScope scope = new PointerScope()) {
       assertMessage(() -> Window.channels(torch.zeros(2, 2), 1, 0, List.of()), "windows:");
-      assertMessage(() -> Window.channels(torch.zeros(new long[] {2, 2},
-          new TensorOptions(ScalarType.Double)), Window.BONE), "x: expected dtype");
-      assertMessage(() -> Window.channels(torch.zeros(0, 2), Window.BONE), "x: expected a non-empty");
+      assertMessage(
+          () ->
+              Window.channels(
+                  torch.zeros(new long[] {2, 2}, new TensorOptions(ScalarType.Double)),
+                  Window.BONE),
+          "x: expected dtype");
+      assertMessage(
+          () -> Window.channels(torch.zeros(0, 2), Window.BONE), "x: expected a non-empty");
       assertMessage(() -> Window.percentile(torch.zeros(2, 2), 50, 10), "percentiles:");
       assertMessage(() -> Window.zScore(torch.zeros(0)), "x: expected a non-empty");
       assertMessage(() -> new Window(Double.NaN, 10), "center:");

@@ -18,19 +18,32 @@ import org.spinekit.nn.Net;
 class NativeRuntimeTest {
   @Test
   void environmentIsReadAndMalformedValuesAreNamed() {
-    NativeRuntime.Settings s = NativeRuntime.Settings.fromEnvironment(Map.of(
-        "SPINEKIT_THREADS", "3", "SPINEKIT_BLAS_THREADS", " 2 ", "SPINEKIT_CONV_GUARD", "off"));
+    NativeRuntime.Settings s =
+        NativeRuntime.Settings.fromEnvironment(
+            Map.of(
+                "SPINEKIT_THREADS",
+                "3",
+                "SPINEKIT_BLAS_THREADS",
+                " 2 ",
+                "SPINEKIT_CONV_GUARD",
+                "off"));
     assertEquals(new NativeRuntime.Settings(3, 0, 2, 0, ConvGuard.Mode.OFF, false, true), s);
-    assertEquals(NativeRuntime.Settings.defaults(),
-        NativeRuntime.Settings.fromEnvironment(Map.of()));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> NativeRuntime.Settings.fromEnvironment(Map.of("SPINEKIT_KERNEL_THREADS", "-1")));
+    assertEquals(
+        NativeRuntime.Settings.defaults(), NativeRuntime.Settings.fromEnvironment(Map.of()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NativeRuntime.Settings.fromEnvironment(Map.of("SPINEKIT_KERNEL_THREADS", "-1")));
     assertEquals("SPINEKIT_KERNEL_THREADS: expected an integer >= 0, got '-1'", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> NativeRuntime.Settings.fromEnvironment(Map.of("SPINEKIT_CONV_GUARD", "maybe")));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NativeRuntime.Settings.fromEnvironment(Map.of("SPINEKIT_CONV_GUARD", "maybe")));
     assertEquals("SPINEKIT_CONV_GUARD: expected auto, on or off, got 'maybe'", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> NativeRuntime.Settings.defaults().withThreads(-2));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NativeRuntime.Settings.defaults().withThreads(-2));
     assertEquals("threads: expected >= 0, got -2", e.getMessage());
   }
 
@@ -38,8 +51,8 @@ class NativeRuntimeTest {
   void configureAppliesThreadsAndReportsThem() {
     NativeRuntime.State before = NativeRuntime.state();
     try {
-      NativeRuntime.State s = NativeRuntime.configure(before.settings().withThreads(1)
-          .withKernelThreads(1));
+      NativeRuntime.State s =
+          NativeRuntime.configure(before.settings().withThreads(1).withKernelThreads(1));
       assertEquals(1, s.threads());
       assertEquals(1, torch.get_num_threads());
       assertEquals(1, s.kernelThreads());
@@ -47,8 +60,11 @@ class NativeRuntimeTest {
       assertEquals(1, torch.get_num_threads(), "withThreads restores the count");
       assertTrue(s.describe().contains("convolution guard: "), s.describe());
     } finally {
-      NativeRuntime.configure(before.settings().withThreads(Math.max(1, before.threads()))
-          .withKernelThreads(before.kernelThreads()));
+      NativeRuntime.configure(
+          before
+              .settings()
+              .withThreads(Math.max(1, before.threads()))
+              .withKernelThreads(before.kernelThreads()));
     }
   }
 
@@ -78,8 +94,9 @@ class NativeRuntimeTest {
       Tensor w = ConvDetour.padWeight(torch.ones(24, 40, 3, 3), 8, 8);
       assertEquals("[32, 48, 3, 3]", java.util.Arrays.toString(w.sizes().vec().get()));
       assertEquals(24 * 40 * 9, w.sum().item_double(), 0);
-      assertEquals("[32]", java.util.Arrays.toString(ConvDetour.padBias(torch.ones(24), 8)
-          .sizes().vec().get()));
+      assertEquals(
+          "[32]",
+          java.util.Arrays.toString(ConvDetour.padBias(torch.ones(24), 8).sizes().vec().get()));
     }
   }
 
@@ -92,8 +109,8 @@ class NativeRuntimeTest {
 
   /**
    * Whatever this machine's libtorch does, SpineKit's float32 convolution layers must agree with
-   * float64 (forward and gradients) for channel counts that are not multiples of the SIMD
-   * block, with the guard as configured (AUTO) and with it forced on.
+   * float64 (forward and gradients) for channel counts that are not multiples of the SIMD block,
+   * with the guard as configured (AUTO) and with it forced on.
    */
   @Test
   void convolutionLayersAreRightWithTheGuard() {

@@ -11,20 +11,21 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.npy.Npy;
 import org.spinekit.io.Volume;
+import org.spinekit.io.npy.Npy;
 import org.spinekit.testing.Subprocess;
 
 /**
- * The segmentation files as the Kaggle notebooks read them, with nibabel (Debian's
- * python3-nibabel at /usr/bin/python3): uint8, LAS, {@code seg[:, ::-1, ::-1].transpose(2, 1,
- * 0)} gives the labels in instance order, and the affine puts each label voxel at the patient
- * position of its DICOM pixel.
+ * The segmentation files as the Kaggle notebooks read them, with nibabel (Debian's python3-nibabel
+ * at /usr/bin/python3): uint8, LAS, {@code seg[:, ::-1, ::-1].transpose(2, 1, 0)} gives the labels
+ * in instance order, and the affine puts each label voxel at the patient position of its DICOM
+ * pixel.
  */
 class CervicalNibabelTest {
   private static final Path PYTHON = Path.of("/usr/bin/python3");
 
-  private static final String SCRIPT = """
+  private static final String SCRIPT =
+      """
       import sys
       import numpy as np
       import nibabel as nib
@@ -56,8 +57,8 @@ class CervicalNibabelTest {
     if (!Files.isExecutable(PYTHON)) {
       fail(PYTHON + " is missing: install python3-nibabel and python3-numpy");
     }
-    CervicalSynth.Config c = CervicalSynth.Config.small(13).withStudies(1).withTestStudies(0)
-        .withImageSize(96);
+    CervicalSynth.Config c =
+        CervicalSynth.Config.small(13).withStudies(1).withTestStudies(0).withImageSize(96);
     Path root = tmp.resolve("rsna");
     CervicalSynth.generate(root, c);
     CervicalSynth.StudySpec spec = CervicalSynth.plan(c).get(0);
@@ -68,10 +69,21 @@ class CervicalNibabelTest {
     Files.writeString(script, SCRIPT);
     Volume img = r.image();
     double[] o = img.origin();
-    String out = Subprocess.run(List.of(PYTHON.toString(), script.toString(),
-        root.resolve("segmentations").resolve(spec.studyUid() + ".nii").toString(),
-        mask.toString(), num(o[0]), num(o[1]), num(o[2]), num(img.spacing()[0]),
-        num(img.spacing()[2])), Duration.ofSeconds(120)).succeeded().stdout();
+    String out =
+        Subprocess.run(
+                List.of(
+                    PYTHON.toString(),
+                    script.toString(),
+                    root.resolve("segmentations").resolve(spec.studyUid() + ".nii").toString(),
+                    mask.toString(),
+                    num(o[0]),
+                    num(o[1]),
+                    num(o[2]),
+                    num(img.spacing()[0]),
+                    num(img.spacing()[2])),
+                Duration.ofSeconds(120))
+            .succeeded()
+            .stdout();
     // background and C1..T1 whole, T2 cut by the end of the series
     assertEquals("labels 0 1 2 3 4 5 6 7 8 9", out.strip());
   }

@@ -38,8 +38,9 @@ class CervicalPhantomTest {
     assertEquals(a.boxes(), b.boxes());
 
     CervicalPhantom.Rendered c = CervicalPhantom.render(anatomy(12, true));
-    assertFalse(a.image().slices() == c.image().slices()
-        && java.util.Arrays.equals(a.image().shorts(), c.image().shorts()),
+    assertFalse(
+        a.image().slices() == c.image().slices()
+            && java.util.Arrays.equals(a.image().shorts(), c.image().shorts()),
         "seeds 11 and 12 gave the same image");
   }
 
@@ -107,15 +108,25 @@ class CervicalPhantomTest {
       }
       double lastCentre = -1;
       for (int l = 1; l <= 7; l++) {
-        assertTrue(n[l] > 3000 && n[l] < 40000, "seed " + seed + " C" + l + ": " + n[l]
-            + " voxels of 1 mm^3");
+        assertTrue(
+            n[l] > 3000 && n[l] < 40000,
+            "seed " + seed + " C" + l + ": " + n[l] + " voxels of 1 mm^3");
         double mean = sum[l] / n[l];
         assertTrue(mean > 400, "seed " + seed + " C" + l + ": mean " + mean + " HU");
         double around = ring[l] / ringN[l];
         assertTrue(around < 150, "seed " + seed + " around C" + l + ": mean " + around + " HU");
         double centre = sliceSum[l] / n[l];
-        assertTrue(centre > lastCentre + 8, "seed " + seed + " C" + l + " centre slice " + centre
-            + " not below the one above (" + lastCentre + ")");
+        assertTrue(
+            centre > lastCentre + 8,
+            "seed "
+                + seed
+                + " C"
+                + l
+                + " centre slice "
+                + centre
+                + " not below the one above ("
+                + lastCentre
+                + ")");
         lastCentre = centre;
       }
       for (int l = 8; l <= 9; l++) {
@@ -134,8 +145,9 @@ class CervicalPhantomTest {
       for (CervicalTruth t : r.truth()) {
         assertEquals(n[t.label()], t.voxels(), "voxels of " + t.name());
         if (t.label() <= 9) {
-          assertTrue(t.sliceMin() <= t.centerSlice() && t.centerSlice() <= t.sliceMax()
-              || t.label() == 9, t.name() + " centre outside its extent: " + t);
+          assertTrue(
+              t.sliceMin() <= t.centerSlice() && t.centerSlice() <= t.sliceMax() || t.label() == 9,
+              t.name() + " centre outside its extent: " + t);
         }
       }
     }
@@ -170,20 +182,25 @@ class CervicalPhantomTest {
         int k = i / plane;
         int y = (i % plane) / v.columns();
         int x = i % v.columns();
-        boolean in = k >= box[0] - 1 && k <= box[1] + 1 && y >= box[2] - 2 && y <= box[3] + 2
-            && x >= box[4] - 2 && x <= box[5] + 2;
+        boolean in =
+            k >= box[0] - 1
+                && k <= box[1] + 1
+                && y >= box[2] - 2
+                && y <= box[3] + 2
+                && x >= box[4] - 2
+                && x <= box[5] + 2;
         int d = Math.abs((a[i] & 0xffff) - (b[i] & 0xffff));
         if (!in) {
-          assertEquals(0, d, what + ": image changed outside the vertebra at " + k + "," + y
-              + "," + x);
+          assertEquals(
+              0, d, what + ": image changed outside the vertebra at " + k + "," + y + "," + x);
           assertEquals(ma[i], mb[i], what + ": mask changed outside the vertebra");
         } else {
           inside += d;
           if (d > 150) strong++;
         }
         if (mb[i] != ma[i]) {
-          assertTrue(ma[i] == label || mb[i] == label, what + ": label " + ma[i] + " became "
-              + mb[i]);
+          assertTrue(
+              ma[i] == label || mb[i] == label, what + ": label " + ma[i] + " became " + mb[i]);
         }
       }
       // a learnable signal: many voxels change by more than 150 HU
@@ -205,8 +222,9 @@ class CervicalPhantomTest {
           }
         }
         assertTrue(labelled, what + ": box " + bx + " covers none of the vertebra");
-        assertTrue(k >= box[0] && k <= box[1], what + ": box slice " + k + " outside " + box[0]
-            + ".." + box[1]);
+        assertTrue(
+            k >= box[0] && k <= box[1],
+            what + ": box slice " + k + " outside " + box[0] + ".." + box[1]);
       }
     }
   }
@@ -216,8 +234,7 @@ class CervicalPhantomTest {
     int withFracture = 0;
     List<CervicalFracture.Kind> seen = new ArrayList<>();
     for (long seed = 0; seed < 40; seed++) {
-      List<CervicalFracture> fs = CervicalAnatomy.sample(seed, 64, 2.0, 2.0, 8, true)
-          .fractures();
+      List<CervicalFracture> fs = CervicalAnatomy.sample(seed, 64, 2.0, 2.0, 8, true).fractures();
       assertFalse(fs.isEmpty(), "seed " + seed);
       assertTrue(fs.size() <= 3);
       withFracture++;
@@ -234,18 +251,23 @@ class CervicalPhantomTest {
 
   @Test
   void badArgumentsNameThemselves() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> CervicalAnatomy.sample(1, 128, 1.0, 1.0, 7, false));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> CervicalAnatomy.sample(1, 128, 1.0, 1.0, 7, false));
     assertTrue(e.getMessage().startsWith("lastLabel"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> new CervicalFracture(8, CervicalFracture.Kind.CRACK, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-            5, 0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new CervicalFracture(
+                    8, CervicalFracture.Kind.CRACK, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0));
     assertTrue(e.getMessage().startsWith("label"), e.getMessage());
     CervicalAnatomy an = anatomy(1, false);
-    CervicalFracture collapse = new CervicalFracture(1, CervicalFracture.Kind.COLLAPSE, 0, 0, 1,
-        0, 0, 0, 0, 0, 0, 0, 0, 0.3);
-    e = assertThrows(IllegalArgumentException.class,
-        () -> an.withFractures(List.of(collapse)));
+    CervicalFracture collapse =
+        new CervicalFracture(
+            1, CervicalFracture.Kind.COLLAPSE, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0.3);
+    e = assertThrows(IllegalArgumentException.class, () -> an.withFractures(List.of(collapse)));
     assertTrue(e.getMessage().contains("C1"), e.getMessage());
     assertNull(CervicalFracture.Kind.parse("none"));
     assertNotNull(CervicalFracture.Kind.parse("step"));

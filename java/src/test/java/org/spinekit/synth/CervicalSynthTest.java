@@ -16,13 +16,13 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.io.Volume;
 import org.spinekit.io.dicom.Compression;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.dicom.DicomWriter;
+import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.io.nifti.Nifti;
 import org.spinekit.io.nifti.NiftiImage;
-import org.spinekit.io.Volume;
-import org.spinekit.io.kaggle.Rsna2022;
 
 /** The generator on disk: determinism, the Kaggle layout, and reading it back unchanged. */
 class CervicalSynthTest {
@@ -30,16 +30,22 @@ class CervicalSynthTest {
 
   @Test
   void sameConfigSameBytesWhateverTheThreads() throws IOException {
-    CervicalSynth.Config c = CervicalSynth.Config.small(5).withStudies(2).withImageSize(64)
-        .withPixelSpacing(2).withSliceSpacing(1.5);
+    CervicalSynth.Config c =
+        CervicalSynth.Config.small(5)
+            .withStudies(2)
+            .withImageSize(64)
+            .withPixelSpacing(2)
+            .withSliceSpacing(1.5);
     CervicalSynth.Summary s1 = CervicalSynth.generate(tmp.resolve("a"), c.withThreads(2));
     CervicalSynth.generate(tmp.resolve("b"), c.withThreads(1));
     List<Path> a = files(tmp.resolve("a"));
     List<Path> b = files(tmp.resolve("b"));
     assertEquals(a, b);
     for (Path p : a) {
-      assertArrayEquals(Files.readAllBytes(tmp.resolve("a").resolve(p)),
-          Files.readAllBytes(tmp.resolve("b").resolve(p)), p.toString());
+      assertArrayEquals(
+          Files.readAllBytes(tmp.resolve("a").resolve(p)),
+          Files.readAllBytes(tmp.resolve("b").resolve(p)),
+          p.toString());
     }
     assertEquals(a.size(), s1.files());
     long bytes = 0;
@@ -48,8 +54,10 @@ class CervicalSynthTest {
     assertEquals(3, s1.series());
 
     CervicalSynth.generate(tmp.resolve("c"), c.withSeed(6).withTestStudies(0));
-    assertFalse(Files.readString(tmp.resolve("a/train.csv"))
-        .equals(Files.readString(tmp.resolve("c/train.csv"))), "seeds 5 and 6: same studies");
+    assertFalse(
+        Files.readString(tmp.resolve("a/train.csv"))
+            .equals(Files.readString(tmp.resolve("c/train.csv"))),
+        "seeds 5 and 6: same studies");
   }
 
   @Test
@@ -66,15 +74,15 @@ class CervicalSynthTest {
     assertEquals(3, ds.train().size());
     List<CervicalTruth.Row> truth = CervicalTruth.read(root.resolve(CervicalSynth.TRUTH_CSV));
     assertEquals(4 * 19, truth.size());
-    List<Rsna2022.FractureBox> boxes = Rsna2022.readBoundingBoxes(
-        root.resolve(Rsna2022.BOUNDING_BOXES_CSV));
+    List<Rsna2022.FractureBox> boxes =
+        Rsna2022.readBoundingBoxes(root.resolve(Rsna2022.BOUNDING_BOXES_CSV));
     int fractured = 0;
     for (CervicalSynth.StudySpec spec : plan) {
       CervicalSynth.Study mem = CervicalSynth.study(c, spec);
       Volume img = mem.render().image();
       int n = img.slices();
-      Path dir = root.resolve(spec.test() ? "test_images" : "train_images")
-          .resolve(spec.studyUid());
+      Path dir =
+          root.resolve(spec.test() ? "test_images" : "train_images").resolve(spec.studyUid());
       Volume read = DicomSeriesReader.read(dir);
       assertEquals(spec.studyUid(), read.series().studyInstanceUid());
       assertEquals(spec.seriesUid(), read.series().seriesInstanceUid());
@@ -91,8 +99,11 @@ class CervicalSynthTest {
       for (int k = 0; k < n; k++) {
         for (int r = 0; r < img.rows(); r++) {
           for (int x = 0; x < img.columns(); x++) {
-            assertEquals(img.value(k, r, x), read.value(n - 1 - k, r, x), 0, spec.studyUid()
-                + " voxel " + k + "," + r + "," + x);
+            assertEquals(
+                img.value(k, r, x),
+                read.value(n - 1 - k, r, x),
+                0,
+                spec.studyUid() + " voxel " + k + "," + r + "," + x);
           }
         }
       }
@@ -113,7 +124,9 @@ class CervicalSynthTest {
           for (int r = 0; r < img.rows(); r++) {
             for (int x = 0; x < img.columns(); x++) {
               int l = (int) labels.value(j, r, x);
-              assertEquals(m[(n - 1 - j) * plane + r * img.columns() + x], l,
+              assertEquals(
+                  m[(n - 1 - j) * plane + r * img.columns() + x],
+                  l,
                   spec.studyUid() + " label at " + j + "," + r + "," + x);
               sum2[l] += read.value(j, r, x);
               cnt[l]++;
@@ -121,8 +134,9 @@ class CervicalSynthTest {
           }
         }
         for (int l = 1; l <= 9; l++) {
-          assertTrue(cnt[l] > 0 && sum2[l] / cnt[l] > 250, spec.studyUid() + " label " + l
-              + " mean HU " + sum2[l] / cnt[l]);
+          assertTrue(
+              cnt[l] > 0 && sum2[l] / cnt[l] > 250,
+              spec.studyUid() + " label " + l + " mean HU " + sum2[l] / cnt[l]);
         }
         for (int l = 10; l <= 19; l++) assertEquals(0, cnt[l]);
       }
@@ -141,9 +155,23 @@ class CervicalSynthTest {
         assertEquals(want.centerSlice(), got.centerSlice(), 1e-3);
         assertEquals(want.centerRow(), got.centerRow(), 1e-3);
         assertEquals(want.centerColumn(), got.centerColumn(), 1e-3);
-        assertArrayEquals(new int[] {want.sliceMin(), want.sliceMax(), want.rowMin(),
-            want.rowMax(), want.columnMin(), want.columnMax()}, new int[] {got.sliceMin(),
-            got.sliceMax(), got.rowMin(), got.rowMax(), got.columnMin(), got.columnMax()});
+        assertArrayEquals(
+            new int[] {
+              want.sliceMin(),
+              want.sliceMax(),
+              want.rowMin(),
+              want.rowMax(),
+              want.columnMin(),
+              want.columnMax()
+            },
+            new int[] {
+              got.sliceMin(),
+              got.sliceMax(),
+              got.rowMin(),
+              got.rowMax(),
+              got.columnMin(),
+              got.columnMax()
+            });
         if (row.truth().label() <= 7 && row.truth().fracture() != null) {
           broken[row.truth().label() - 1] = true;
           any = true;
@@ -190,20 +218,25 @@ class CervicalSynthTest {
 
     List<Rsna2022.TestRow> test = Rsna2022.readTest(root.resolve(Rsna2022.TEST_CSV));
     assertEquals(8, test.size());
-    List<Rsna2022.Prediction> sample = Rsna2022.readSubmission(
-        root.resolve(Rsna2022.SAMPLE_SUBMISSION_CSV));
+    List<Rsna2022.Prediction> sample =
+        Rsna2022.readSubmission(root.resolve(Rsna2022.SAMPLE_SUBMISSION_CSV));
     assertEquals(8, sample.size());
     assertEquals(plan.get(3).studyUid(), test.get(0).studyUid());
   }
 
   @Test
   void compressedSeriesRepeatAndDecodeToTheSameVoxels() throws IOException {
-    CervicalSynth.Config c = CervicalSynth.Config.small(9).withStudies(1).withTestStudies(0)
-        .withImageSize(64).withPixelSpacing(2).withSliceSpacing(2);
+    CervicalSynth.Config c =
+        CervicalSynth.Config.small(9)
+            .withStudies(1)
+            .withTestStudies(0)
+            .withImageSize(64)
+            .withPixelSpacing(2)
+            .withSliceSpacing(2);
     CervicalSynth.StudySpec spec = CervicalSynth.plan(c).get(0);
     Volume mem = CervicalSynth.study(c, spec).render().image();
-    for (Compression z : List.of(Compression.JPEG_LS, Compression.JPEG_LOSSLESS,
-        Compression.JPEG2000)) {
+    for (Compression z :
+        List.of(Compression.JPEG_LS, Compression.JPEG_LOSSLESS, Compression.JPEG2000)) {
       Path root = tmp.resolve(z.name());
       CervicalSynth.generate(root, c.withCompression(z));
       Path again = tmp.resolve(z.name() + "-again");
@@ -211,11 +244,10 @@ class CervicalSynthTest {
       List<Path> files = files(root);
       assertEquals(files, files(again));
       for (Path p : files) {
-        assertArrayEquals(Files.readAllBytes(root.resolve(p)), Files.readAllBytes(again.resolve(p)),
-            z + " " + p);
+        assertArrayEquals(
+            Files.readAllBytes(root.resolve(p)), Files.readAllBytes(again.resolve(p)), z + " " + p);
       }
-      Volume read = DicomSeriesReader.read(root.resolve("train_images").resolve(
-          spec.studyUid()));
+      Volume read = DicomSeriesReader.read(root.resolve("train_images").resolve(spec.studyUid()));
       assertEquals(z.transferSyntaxUid, read.series().transferSyntaxUid(), z.name());
       int n = mem.slices();
       for (int k = 0; k < n; k++) {
@@ -239,8 +271,8 @@ class CervicalSynthTest {
     int testFractured = 0;
     for (CervicalSynth.StudySpec s : plan) {
       assertTrue(s.studyUid().startsWith("1.2.826.0.1.3680043."));
-      for (String u : List.of(s.studyUid(), s.seriesUid(), s.frameOfReferenceUid(),
-          s.seriesUid() + ".9999")) {
+      for (String u :
+          List.of(s.studyUid(), s.seriesUid(), s.frameOfReferenceUid(), s.seriesUid() + ".9999")) {
         assertEquals(u, DicomWriter.uid(u, "uid"));
         assertTrue(uids.add(u), "repeated " + u);
       }
@@ -254,14 +286,21 @@ class CervicalSynthTest {
     assertEquals(20, trainFractured);
     assertEquals(5, testFractured);
     List<CervicalSynth.StudySpec> other = CervicalSynth.plan(c.withSeed(2));
-    assertFalse(other.get(0).studyUid().equals(plan.get(0).studyUid())
-        && other.get(1).studyUid().equals(plan.get(1).studyUid()));
+    assertFalse(
+        other.get(0).studyUid().equals(plan.get(0).studyUid())
+            && other.get(1).studyUid().equals(plan.get(1).studyUid()));
   }
 
   @Test
   void rerunsReplaceTheirOwnStudiesAndRefuseOthers() throws IOException {
-    CervicalSynth.Config c = CervicalSynth.Config.small(3).withStudies(1).withTestStudies(0)
-        .withImageSize(64).withPixelSpacing(2).withSliceSpacing(2).withLastVertebra(10);
+    CervicalSynth.Config c =
+        CervicalSynth.Config.small(3)
+            .withStudies(1)
+            .withTestStudies(0)
+            .withImageSize(64)
+            .withPixelSpacing(2)
+            .withSliceSpacing(2)
+            .withLastVertebra(10);
     Path root = tmp.resolve("again");
     CervicalSynth.generate(root, c);
     // same studies, shorter series: the extra slices of the first run go
@@ -276,8 +315,9 @@ class CervicalSynthTest {
     assertEquals(slices, DicomSeriesReader.read(dir).slices());
     Rsna2022.open(root);
 
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> CervicalSynth.generate(root, c.withSeed(4)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> CervicalSynth.generate(root, c.withSeed(4)));
     assertTrue(e.getMessage().startsWith("out: "), e.getMessage());
     assertTrue(e.getMessage().contains(spec.studyUid()), e.getMessage());
   }
@@ -285,15 +325,14 @@ class CervicalSynthTest {
   @Test
   void badConfigNamesTheField() {
     CervicalSynth.Config c = CervicalSynth.Config.small(1);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> c.withImageSize(8));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> c.withImageSize(8));
     assertTrue(e.getMessage().startsWith("imageSize"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> c.withLastVertebra(7));
     assertTrue(e.getMessage().startsWith("lastVertebra"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> c.withFractureRate(1.5));
     assertTrue(e.getMessage().startsWith("fractureRate"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> c.withStudies(0).withTestStudies(0));
+    e = assertThrows(IllegalArgumentException.class, () -> c.withStudies(0).withTestStudies(0));
     assertTrue(e.getMessage().startsWith("studies"), e.getMessage());
     CervicalSynth.Config demo = CervicalSynth.Config.demo(1);
     assertEquals(256, demo.imageSize());

@@ -19,14 +19,17 @@ import org.spinekit.io.kaggle.Level;
 /** The in-memory lumbar studies: anatomy that follows the grades, labels on their structures. */
 class LumbarPhantomTest {
   private static final LumbarSynth.Config SMALL = LumbarSynth.Config.small(20240607L);
+
   /** Stored value above which a T2 pixel is CSF (CSF is about 1800, fat below 1000). */
   private static final double CSF_T2 = 1150;
+
   /** Stored value above which a T1 pixel is fat (fat about 1400, marrow about 1040). */
   private static final double FAT_T1 = 1100;
+
   /**
-   * Stored value above which a T1 pixel near a foramen is fat: what surrounds it (nerve,
-   * disc, muscle, cortex) stays below 700; the gain, the coil's shading and the slice's partial
-   * volume can take fat down to about 1000.
+   * Stored value above which a T1 pixel near a foramen is fat: what surrounds it (nerve, disc,
+   * muscle, cortex) stays below 700; the gain, the coil's shading and the slice's partial volume
+   * can take fat down to about 1000.
    */
   private static final double FORAMEN_FAT_T1 = 900;
 
@@ -85,21 +88,32 @@ class LumbarPhantomTest {
           measured.put(g, runAlongRow(st, t, CSF_T2));
           truth.put(g, st.phantom().canalDiameter(level));
         }
-        String where = "study " + index + " " + level.label + ": measured " + measured
-            + " px, true " + truth + " mm";
+        String where =
+            "study "
+                + index
+                + " "
+                + level.label
+                + ": measured "
+                + measured
+                + " px, true "
+                + truth
+                + " mm";
         assertTrue(measured.get(Grade.NORMAL_MILD) > measured.get(Grade.MODERATE), where);
         assertTrue(measured.get(Grade.MODERATE) > measured.get(Grade.SEVERE), where);
         // Normal/Mild keeps at least 75% of the diameter, Moderate 45-60%, Severe 15-30%.
-        double full = truth.get(Grade.NORMAL_MILD)
-            / (1 - st(index).phantom().narrowing(Condition.SPINAL_CANAL_STENOSIS, level));
-        assertTrue(truth.get(Grade.MODERATE) / full >= 0.44
-            && truth.get(Grade.MODERATE) / full <= 0.61, where);
-        assertTrue(truth.get(Grade.SEVERE) / full >= 0.14
-            && truth.get(Grade.SEVERE) / full <= 0.31, where);
+        double full =
+            truth.get(Grade.NORMAL_MILD)
+                / (1 - st(index).phantom().narrowing(Condition.SPINAL_CANAL_STENOSIS, level));
+        assertTrue(
+            truth.get(Grade.MODERATE) / full >= 0.44 && truth.get(Grade.MODERATE) / full <= 0.61,
+            where);
+        assertTrue(
+            truth.get(Grade.SEVERE) / full >= 0.14 && truth.get(Grade.SEVERE) / full <= 0.31,
+            where);
         // The image agrees with the geometry to within a couple of pixels.
         double px = seriesPixel(index);
-        assertEquals(truth.get(Grade.NORMAL_MILD) / px, measured.get(Grade.NORMAL_MILD), 2.5,
-            where);
+        assertEquals(
+            truth.get(Grade.NORMAL_MILD) / px, measured.get(Grade.NORMAL_MILD), 2.5, where);
       }
     }
   }
@@ -115,24 +129,30 @@ class LumbarPhantomTest {
   @Test
   void foraminalFatAndLateralRecessShrinkWithTheirGrades() {
     for (Level level : new Level[] {Level.L2_L3, Level.L5_S1}) {
-      for (Condition c : new Condition[] {Condition.LEFT_NEURAL_FORAMINAL_NARROWING,
-          Condition.RIGHT_NEURAL_FORAMINAL_NARROWING}) {
+      for (Condition c :
+          new Condition[] {
+            Condition.LEFT_NEURAL_FORAMINAL_NARROWING, Condition.RIGHT_NEURAL_FORAMINAL_NARROWING
+          }) {
         int[] fat = new int[3];
         for (Grade g : Grade.values()) {
           LumbarStudy st = withGrade(1, c, level, g);
           fat[g.ordinal()] = brightAround(st, st.truth(c, level), 4, FAT_T1);
         }
-        String where = c.label + " " + level.label + ": fat pixels " + java.util.Arrays.toString(fat);
+        String where =
+            c.label + " " + level.label + ": fat pixels " + java.util.Arrays.toString(fat);
         assertTrue(fat[0] > fat[1] && fat[1] > fat[2], where);
       }
-      for (Condition c : new Condition[] {Condition.LEFT_SUBARTICULAR_STENOSIS,
-          Condition.RIGHT_SUBARTICULAR_STENOSIS}) {
+      for (Condition c :
+          new Condition[] {
+            Condition.LEFT_SUBARTICULAR_STENOSIS, Condition.RIGHT_SUBARTICULAR_STENOSIS
+          }) {
         double[] value = new double[3];
         for (Grade g : Grade.values()) {
           LumbarStudy st = withGrade(1, c, level, g);
           value[g.ordinal()] = pixel(st, st.truth(c, level));
         }
-        String where = c.label + " " + level.label + ": recess pixel " + java.util.Arrays.toString(value);
+        String where =
+            c.label + " " + level.label + ": recess pixel " + java.util.Arrays.toString(value);
         assertTrue(value[0] > CSF_T2 * 0.8, where);
         assertTrue(value[0] > value[2] + 500, where);
       }
@@ -205,15 +225,15 @@ class LumbarPhantomTest {
         LumbarTruth right = st.truth(Condition.RIGHT_NEURAL_FORAMINAL_NARROWING, l);
         double xLeft = sag.toPatient(left.instanceNumber() - 1, 0, 0)[0];
         double xRight = sag.toPatient(right.instanceNumber() - 1, 0, 0)[0];
-        assertTrue(xLeft > mid + 10 && xRight < mid - 10,
+        assertTrue(
+            xLeft > mid + 10 && xRight < mid - 10,
             l.label + ": left slice x " + xLeft + ", right " + xRight + ", midline " + mid);
         assertTrue(left.xMm() > right.xMm());
         LumbarTruth sl = st.truth(Condition.LEFT_SUBARTICULAR_STENOSIS, l);
         LumbarTruth sr = st.truth(Condition.RIGHT_SUBARTICULAR_STENOSIS, l);
         assertEquals(sl.instanceNumber(), sr.instanceNumber());
         // Axial images: patient left toward higher column index.
-        assertTrue(sl.x() > sr.x() + 5, l.label + ": left column " + sl.x() + ", right "
-            + sr.x());
+        assertTrue(sl.x() > sr.x() + 5, l.label + ": left column " + sl.x() + ", right " + sr.x());
         assertTrue(ax.toPatient(0, sl.y(), sl.x())[0] > mid);
         assertTrue(ax.toPatient(0, sr.y(), sr.x())[0] < mid);
       }
@@ -226,10 +246,10 @@ class LumbarPhantomTest {
 
   @Test
   void onlyTheNarrowedSideChanges() {
-    LumbarStudy normal = withGrade(0, Condition.LEFT_NEURAL_FORAMINAL_NARROWING, Level.L4_L5,
-        Grade.NORMAL_MILD);
-    LumbarStudy severe = withGrade(0, Condition.LEFT_NEURAL_FORAMINAL_NARROWING, Level.L4_L5,
-        Grade.SEVERE);
+    LumbarStudy normal =
+        withGrade(0, Condition.LEFT_NEURAL_FORAMINAL_NARROWING, Level.L4_L5, Grade.NORMAL_MILD);
+    LumbarStudy severe =
+        withGrade(0, Condition.LEFT_NEURAL_FORAMINAL_NARROWING, Level.L4_L5, Grade.SEVERE);
     LumbarTruth right = normal.truth(Condition.RIGHT_NEURAL_FORAMINAL_NARROWING, Level.L4_L5);
     LumbarTruth left = normal.truth(Condition.LEFT_NEURAL_FORAMINAL_NARROWING, Level.L4_L5);
     assertEquals(brightAround(normal, right, 4, FAT_T1), brightAround(severe, right, 4, FAT_T1));
@@ -249,7 +269,8 @@ class LumbarPhantomTest {
         double[] p = sagT2.toPatient(scs.instanceNumber() - 1, scs.y(), scs.x());
         LumbarTruth sub = st.truth(Condition.LEFT_SUBARTICULAR_STENOSIS, l);
         double zAxial = ax.toPatient(sub.instanceNumber() - 1, 0, 0)[2];
-        assertTrue(Math.abs(p[2] - zAxial) <= 0.5 * axialStep + 4,
+        assertTrue(
+            Math.abs(p[2] - zAxial) <= 0.5 * axialStep + 4,
             l.label + ": canal point z " + p[2] + ", axial slice z " + zAxial);
         // The axial slice at that height shows the canal at the sagittal point: CSF-bright.
         int slice = (int) Math.round((ax.origin()[2] - p[2]) / axialStep);
@@ -264,8 +285,9 @@ class LumbarPhantomTest {
       }
       // Levels run from head to foot.
       for (int i = 1; i < Level.values().length; i++) {
-        assertTrue(st.truth(Condition.SPINAL_CANAL_STENOSIS, Level.values()[i]).zMm()
-            < st.truth(Condition.SPINAL_CANAL_STENOSIS, Level.values()[i - 1]).zMm() - 20);
+        assertTrue(
+            st.truth(Condition.SPINAL_CANAL_STENOSIS, Level.values()[i]).zMm()
+                < st.truth(Condition.SPINAL_CANAL_STENOSIS, Level.values()[i - 1]).zMm() - 20);
       }
     }
   }
@@ -286,12 +308,13 @@ class LumbarPhantomTest {
     assertNotEquals(a.frameOfReferenceUid(), other.frameOfReferenceUid());
     LumbarStudy reseeded = LumbarSynth.study(SMALL.withSeed(SMALL.seed() + 1), 1);
     assertNotEquals(a.studyId(), reseeded.studyId());
-    assertFalse(java.util.Arrays.equals(a.series().get(0).volume().shorts(),
-        reseeded.series().get(0).volume().shorts()));
+    assertFalse(
+        java.util.Arrays.equals(
+            a.series().get(0).volume().shorts(), reseeded.series().get(0).volume().shorts()));
     // A study does not depend on how many others the set has.
     LumbarStudy inLarger = LumbarSynth.study(SMALL.withStudies(10), 1);
-    assertArrayEquals(a.series().get(2).volume().shorts(),
-        inLarger.series().get(2).volume().shorts());
+    assertArrayEquals(
+        a.series().get(2).volume().shorts(), inLarger.series().get(2).volume().shorts());
     assertTrue(a.test() == false && LumbarSynth.study(SMALL, 3).test());
   }
 
@@ -319,8 +342,8 @@ class LumbarPhantomTest {
     double t2Csf = ph.signal(csf[0], csf[1], csf[2], LumbarPhantom.Contrast.T2);
     double t1Fat = ph.signal(fat[0], fat[1], fat[2], LumbarPhantom.Contrast.T1);
     double t2Fat = ph.signal(fat[0], fat[1], fat[2], LumbarPhantom.Contrast.T2);
-    assertTrue(t1Fat > 3 * t1Csf && t2Csf > 1.8 * t2Fat, t1Fat + " " + t1Csf + " " + t2Fat
-        + " " + t2Csf);
+    assertTrue(
+        t1Fat > 3 * t1Csf && t2Csf > 1.8 * t2Fat, t1Fat + " " + t1Csf + " " + t2Fat + " " + t2Csf);
   }
 
   @Test
@@ -357,14 +380,15 @@ class LumbarPhantomTest {
     double degL12 = 1 - counts[0][0] / (5.0 * n);
     double degL45 = 1 - counts[3][0] / (5.0 * n);
     double degL5S1 = 1 - counts[4][0] / (5.0 * n);
-    assertTrue(degL45 > 2 * degL12 && degL5S1 > 2 * degL12,
+    assertTrue(
+        degL45 > 2 * degL12 && degL5S1 > 2 * degL12,
         "abnormal share L1/L2 " + degL12 + ", L4/L5 " + degL45 + ", L5/S1 " + degL5S1);
   }
 
   @Test
   void configRefusesWhatCannotWork() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SMALL.withSagittalSlices(5, 5, 4.0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> SMALL.withSagittalSlices(5, 5, 4.0));
     assertTrue(e.getMessage().startsWith("sagittalT1Slices:"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> SMALL.withStudies(0));
     assertTrue(e.getMessage().startsWith("studies:"), e.getMessage());

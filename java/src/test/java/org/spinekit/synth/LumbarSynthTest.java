@@ -18,10 +18,10 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.spinekit.io.dicom.Compression;
-import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.SliceSource;
 import org.spinekit.io.Volume;
+import org.spinekit.io.dicom.Compression;
+import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.kaggle.Condition;
 import org.spinekit.io.kaggle.Grade;
 import org.spinekit.io.kaggle.Level;
@@ -31,8 +31,7 @@ import org.spinekit.io.kaggle.Rsna2024;
 class LumbarSynthTest {
   private static final LumbarSynth.Config SMALL = LumbarSynth.Config.small(77L);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** The slice of a read-back volume that came from the file of {@code instance}. */
   private static int sliceOf(Volume v, int instance) {
@@ -76,8 +75,11 @@ class LumbarSynthTest {
     }
     long testStudy = testSeries.get(0).studyId();
     for (Rsna2024.SeriesDescription s : testSeries) {
-      assertTrue(Files.isDirectory(dir.resolve(LumbarSynth.TEST_IMAGES_DIR)
-          .resolve(Long.toString(testStudy)).resolve(Long.toString(s.seriesId()))));
+      assertTrue(
+          Files.isDirectory(
+              dir.resolve(LumbarSynth.TEST_IMAGES_DIR)
+                  .resolve(Long.toString(testStudy))
+                  .resolve(Long.toString(s.seriesId()))));
     }
 
     // Summary counts what is on disk.
@@ -96,8 +98,9 @@ class LumbarSynthTest {
     for (Rsna2024.SeriesDescription s : ds.series()) description.put(s.seriesId(), s.description());
     Map<Long, Volume> volumes = new HashMap<>();
     for (Rsna2024.SeriesDescription s : ds.series()) {
-      Volume v = DicomSeriesReader.read(ds.studyDirs().get(s.studyId())
-          .resolve(Long.toString(s.seriesId())));
+      Volume v =
+          DicomSeriesReader.read(
+              ds.studyDirs().get(s.studyId()).resolve(Long.toString(s.seriesId())));
       assertEquals(Long.toString(s.studyId()), v.series().studyInstanceUid());
       assertEquals(Long.toString(s.seriesId()), v.series().seriesInstanceUid());
       assertEquals(s.description(), v.series().seriesDescription());
@@ -136,8 +139,9 @@ class LumbarSynthTest {
         Volume v = volumes.get(p.seriesId());
         assertEquals(Rsna2024.seriesFor(p.condition()), description.get(p.seriesId()));
         int slice = sliceOf(v, p.instanceNumber());
-        assertTrue(p.x() >= 0 && p.x() <= v.columns() - 1 && p.y() >= 0
-            && p.y() <= v.rows() - 1, p.toString());
+        assertTrue(
+            p.x() >= 0 && p.x() <= v.columns() - 1 && p.y() >= 0 && p.y() <= v.rows() - 1,
+            p.toString());
         double[] patient = v.toPatient(slice, p.y(), p.x());
         double[] t = truth.get(p.studyId()).get(p.condition().label + "|" + p.level().label);
         // The label is the truth point's projection on the slice the reader put it in.
@@ -155,11 +159,13 @@ class LumbarSynthTest {
         assertEquals(Grade.values()[(int) t[3]], g);
         double value = v.value(slice, (int) Math.round(p.y()), (int) Math.round(p.x()));
         if (g == Grade.NORMAL_MILD) {
-          double min = switch (p.condition()) {
-            case SPINAL_CANAL_STENOSIS -> 1150; // CSF on T2
-            case LEFT_NEURAL_FORAMINAL_NARROWING, RIGHT_NEURAL_FORAMINAL_NARROWING -> 900; // fat, T1
-            default -> 900; // the recess's CSF on T2
-          };
+          double min =
+              switch (p.condition()) {
+                case SPINAL_CANAL_STENOSIS -> 1150; // CSF on T2
+                case LEFT_NEURAL_FORAMINAL_NARROWING, RIGHT_NEURAL_FORAMINAL_NARROWING ->
+                    900; // fat, T1
+                default -> 900; // the recess's CSF on T2
+              };
           assertTrue(value > min, p + " (" + g.label + "): value " + value);
         }
         if (p.condition() == Condition.LEFT_NEURAL_FORAMINAL_NARROWING) {
@@ -172,35 +178,42 @@ class LumbarSynthTest {
       // either side of the canal's mid-sagittal point.
       for (Level l : Level.values()) {
         double mid = scsPoint(ds, volumes, label.studyId(), l)[0];
-        assertTrue(leftNfn.get(l)[0] > mid + 8 && rightNfn.get(l)[0] < mid - 8,
-            l.label + ": left " + leftNfn.get(l)[0] + " mid " + mid + " right "
+        assertTrue(
+            leftNfn.get(l)[0] > mid + 8 && rightNfn.get(l)[0] < mid - 8,
+            l.label
+                + ": left "
+                + leftNfn.get(l)[0]
+                + " mid "
+                + mid
+                + " right "
                 + rightNfn.get(l)[0]);
-        Rsna2024.LabelCoordinate sl = coordinate(ds, label.studyId(),
-            Condition.LEFT_SUBARTICULAR_STENOSIS, l);
-        Rsna2024.LabelCoordinate sr = coordinate(ds, label.studyId(),
-            Condition.RIGHT_SUBARTICULAR_STENOSIS, l);
-        assertTrue(sl.x() > sr.x() + 5, l.label + ": axial left column " + sl.x() + ", right "
-            + sr.x());
+        Rsna2024.LabelCoordinate sl =
+            coordinate(ds, label.studyId(), Condition.LEFT_SUBARTICULAR_STENOSIS, l);
+        Rsna2024.LabelCoordinate sr =
+            coordinate(ds, label.studyId(), Condition.RIGHT_SUBARTICULAR_STENOSIS, l);
+        assertTrue(
+            sl.x() > sr.x() + 5, l.label + ": axial left column " + sl.x() + ", right " + sr.x());
         // The canal point of the sagittal lies at the height of the axial slice of its level.
         Volume ax = volumes.get(sl.seriesId());
         double zAxial = ax.toPatient(sliceOf(ax, sl.instanceNumber()), 0, 0)[2];
         double[] canal = scsPoint(ds, volumes, label.studyId(), l);
-        assertTrue(Math.abs(canal[2] - zAxial) <= 0.5 * ax.spacing()[2] + 4,
+        assertTrue(
+            Math.abs(canal[2] - zAxial) <= 0.5 * ax.spacing()[2] + 4,
             l.label + ": canal z " + canal[2] + ", axial slice z " + zAxial);
       }
     }
   }
 
-  private static Rsna2024.LabelCoordinate coordinate(Rsna2024.Dataset ds, long study,
-      Condition c, Level l) {
+  private static Rsna2024.LabelCoordinate coordinate(
+      Rsna2024.Dataset ds, long study, Condition c, Level l) {
     for (Rsna2024.LabelCoordinate p : ds.coordinates()) {
       if (p.studyId() == study && p.condition() == c && p.level() == l) return p;
     }
     throw new AssertionError("no " + c + " " + l + " for study " + study);
   }
 
-  private static double[] scsPoint(Rsna2024.Dataset ds, Map<Long, Volume> volumes, long study,
-      Level l) {
+  private static double[] scsPoint(
+      Rsna2024.Dataset ds, Map<Long, Volume> volumes, long study, Level l) {
     Rsna2024.LabelCoordinate p = coordinate(ds, study, Condition.SPINAL_CANAL_STENOSIS, l);
     Volume v = volumes.get(p.seriesId());
     return v.toPatient(sliceOf(v, p.instanceNumber()), p.y(), p.x());
@@ -209,17 +222,24 @@ class LumbarSynthTest {
   /** study -> "condition|level" -> (x, y, z mm, grade ordinal), checking the header. */
   private static Map<Long, Map<String, double[]>> readTruth(Path file) throws IOException {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    assertEquals("study_id,split,condition,level,grade,x_mm,y_mm,z_mm,series_id,"
-        + "instance_number,x,y", lines.get(0));
+    assertEquals(
+        "study_id,split,condition,level,grade,x_mm,y_mm,z_mm,series_id," + "instance_number,x,y",
+        lines.get(0));
     Map<Long, Map<String, double[]>> out = new HashMap<>();
     for (String line : lines.subList(1, lines.size())) {
       String[] f = line.split(",");
       assertEquals(12, f.length, line);
       Grade g = Grade.parse(f[4]);
       assertTrue(g != null, line);
-      out.computeIfAbsent(Long.parseLong(f[0]), k -> new HashMap<>()).put(f[2] + "|" + f[3],
-          new double[] {Double.parseDouble(f[5]), Double.parseDouble(f[6]),
-              Double.parseDouble(f[7]), g.ordinal()});
+      out.computeIfAbsent(Long.parseLong(f[0]), k -> new HashMap<>())
+          .put(
+              f[2] + "|" + f[3],
+              new double[] {
+                Double.parseDouble(f[5]),
+                Double.parseDouble(f[6]),
+                Double.parseDouble(f[7]),
+                g.ordinal()
+              });
     }
     for (Map<String, double[]> m : out.values()) assertEquals(25, m.size());
     return out;
@@ -237,14 +257,15 @@ class LumbarSynthTest {
     LumbarSynth.generate(dir.resolve("c"), one.withSeed(one.seed() + 1));
     Map<Path, byte[]> c = contents(dir.resolve("c"));
     assertFalse(c.keySet().equals(a.keySet()));
-    assertFalse(java.util.Arrays.equals(a.get(Path.of(LumbarSynth.TRUTH_CSV)),
-        c.get(Path.of(LumbarSynth.TRUTH_CSV))));
+    assertFalse(
+        java.util.Arrays.equals(
+            a.get(Path.of(LumbarSynth.TRUTH_CSV)), c.get(Path.of(LumbarSynth.TRUTH_CSV))));
   }
 
   @Test
   void compressedSeriesReadBackToTheSameVoxels() throws IOException {
-    LumbarSynth.Config c = SMALL.withStudies(1).withTestStudies(0)
-        .withCompression(Compression.JPEG_LS);
+    LumbarSynth.Config c =
+        SMALL.withStudies(1).withTestStudies(0).withCompression(Compression.JPEG_LS);
     LumbarSynth.generate(dir, c);
     LumbarStudy mem = LumbarSynth.study(c, 0);
     Path studyDir = dir.resolve(Rsna2024.TRAIN_IMAGES_DIR).resolve(Long.toString(mem.studyId()));
@@ -257,9 +278,18 @@ class LumbarSynthTest {
         for (int r = 0; r < made.rows(); r++) {
           for (int col = 0; col < made.columns(); col++) {
             if (made.value(k, r, col) != read.value(slice, r, col)) {
-              throw new AssertionError(s.description() + " instance " + (k + 1) + " (" + r + ", "
-                  + col + "): wrote " + made.value(k, r, col) + ", read "
-                  + read.value(slice, r, col));
+              throw new AssertionError(
+                  s.description()
+                      + " instance "
+                      + (k + 1)
+                      + " ("
+                      + r
+                      + ", "
+                      + col
+                      + "): wrote "
+                      + made.value(k, r, col)
+                      + ", read "
+                      + read.value(slice, r, col));
             }
           }
         }
@@ -270,22 +300,24 @@ class LumbarSynthTest {
 
   @Test
   void rewritingReplacesItsOwnSeriesAndRefusesForeignStudies() throws IOException {
-    LumbarSynth.Config wide = SMALL.withStudies(1).withTestStudies(0)
-        .withSagittalSlices(17, 11, 4.0);
+    LumbarSynth.Config wide =
+        SMALL.withStudies(1).withTestStudies(0).withSagittalSlices(17, 11, 4.0);
     LumbarSynth.generate(dir, wide);
     LumbarStudy mem = LumbarSynth.study(wide, 0);
-    Path t1 = dir.resolve(Rsna2024.TRAIN_IMAGES_DIR).resolve(Long.toString(mem.studyId()))
-        .resolve(Long.toString(mem.series(LumbarSeries.SAGITTAL_T1).seriesId()));
+    Path t1 =
+        dir.resolve(Rsna2024.TRAIN_IMAGES_DIR)
+            .resolve(Long.toString(mem.studyId()))
+            .resolve(Long.toString(mem.series(LumbarSeries.SAGITTAL_T1).seriesId()));
     assertEquals(17, count(t1));
     LumbarSynth.generate(dir, wide.withSagittalSlices(13, 11, 4.0));
     assertEquals(13, count(t1));
     assertEquals(13, DicomSeriesReader.read(t1).slices());
 
     Files.createDirectories(dir.resolve(Rsna2024.TRAIN_IMAGES_DIR).resolve("123456"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LumbarSynth.generate(dir, wide));
-    assertTrue(e.getMessage().startsWith("out: ") && e.getMessage().contains("123456"),
-        e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> LumbarSynth.generate(dir, wide));
+    assertTrue(
+        e.getMessage().startsWith("out: ") && e.getMessage().contains("123456"), e.getMessage());
   }
 
   private static long count(Path dir) throws IOException {
@@ -311,10 +343,9 @@ class LumbarSynthTest {
     assertTrue(s.seconds() > 0 && s.bytes() > 0);
     assertEquals(50, Rsna2024.readSubmission(dir.resolve(Rsna2024.SAMPLE_SUBMISSION_CSV)).size());
     for (long id : testIds) {
-      assertTrue(Files.isDirectory(dir.resolve(LumbarSynth.TEST_IMAGES_DIR)
-          .resolve(Long.toString(id))));
-      assertFalse(Files.exists(dir.resolve(Rsna2024.TRAIN_IMAGES_DIR)
-          .resolve(Long.toString(id))));
+      assertTrue(
+          Files.isDirectory(dir.resolve(LumbarSynth.TEST_IMAGES_DIR).resolve(Long.toString(id))));
+      assertFalse(Files.exists(dir.resolve(Rsna2024.TRAIN_IMAGES_DIR).resolve(Long.toString(id))));
     }
   }
 }

@@ -22,8 +22,8 @@ class NativeMemoryCheckTest {
   }
 
   private static void fails(long... kb) {
-    assertThrows(AssertionFailedError.class,
-        () -> NativeMemory.assertRssFlat(blocks(kb), 256 * KB, "test"));
+    assertThrows(
+        AssertionFailedError.class, () -> NativeMemory.assertRssFlat(blocks(kb), 256 * KB, "test"));
   }
 
   private static void passes(long... kb) {

@@ -11,14 +11,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A child process whose stdout and stderr are drained by two threads while it runs, so that a
- * child writing more than a pipe holds never blocks, and a wait with a timeout always returns:
- * on timeout the child and its descendants are killed and the test fails with the command and
- * the output so far.
+ * A child process whose stdout and stderr are drained by two threads while it runs, so that a child
+ * writing more than a pipe holds never blocks, and a wait with a timeout always returns: on timeout
+ * the child and its descendants are killed and the test fails with the command and the output so
+ * far.
  */
 public final class Subprocess {
   /** The most characters of each stream a failure message shows (the end of it). */
   static final int SHOWN = 20_000;
+
   /** How long the readers may take to reach the end of the streams once the child is gone. */
   private static final Duration DRAIN = Duration.ofSeconds(10);
 
@@ -39,8 +40,14 @@ public final class Subprocess {
     /** Fails, naming the command and showing both streams, unless it exited {@code code}. */
     public Result exited(int code) {
       if (exitCode != code) {
-        fail(line(command) + " exited " + exitCode + " (expected " + code + ")"
-            + show(stdout, stderr));
+        fail(
+            line(command)
+                + " exited "
+                + exitCode
+                + " (expected "
+                + code
+                + ")"
+                + show(stdout, stderr));
       }
       return this;
     }
@@ -66,7 +73,8 @@ public final class Subprocess {
    * @throws IOException when the command cannot be started
    */
   public static Subprocess start(ProcessBuilder pb) throws IOException {
-    pb.redirectErrorStream(false).redirectOutput(ProcessBuilder.Redirect.PIPE)
+    pb.redirectErrorStream(false)
+        .redirectOutput(ProcessBuilder.Redirect.PIPE)
         .redirectError(ProcessBuilder.Redirect.PIPE);
     List<String> command = List.copyOf(pb.command());
     return new Subprocess(command, pb.start());
@@ -77,24 +85,30 @@ public final class Subprocess {
     return start(pb).await(timeout);
   }
 
-  /** Runs {@code command} in this JVM's directory and environment: {@link #run(ProcessBuilder, Duration)}. */
+  /**
+   * Runs {@code command} in this JVM's directory and environment: {@link #run(ProcessBuilder,
+   * Duration)}.
+   */
   public static Result run(List<String> command, Duration timeout) throws IOException {
     return run(new ProcessBuilder(command), timeout);
   }
 
   private static Thread reader(InputStream in, ByteArrayOutputStream sink, String name) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[8192];
-      try (in) {
-        for (int n; (n = in.read(buf)) >= 0; ) {
-          synchronized (sink) {
-            sink.write(buf, 0, n);
-          }
-        }
-      } catch (IOException e) {
-        // The stream was closed under us (the child was killed): keep what was read.
-      }
-    }, name);
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[8192];
+              try (in) {
+                for (int n; (n = in.read(buf)) >= 0; ) {
+                  synchronized (sink) {
+                    sink.write(buf, 0, n);
+                  }
+                }
+              } catch (IOException e) {
+                // The stream was closed under us (the child was killed): keep what was read.
+              }
+            },
+            name);
     t.setDaemon(true);
     t.start();
     return t;
@@ -127,8 +141,8 @@ public final class Subprocess {
   }
 
   /**
-   * Waits up to {@code time} for the child to end; whether it has. On interruption, kills it
-   * and its descendants and fails.
+   * Waits up to {@code time} for the child to end; whether it has. On interruption, kills it and
+   * its descendants and fails.
    */
   public boolean waitFor(Duration time) {
     try {
@@ -137,31 +151,34 @@ public final class Subprocess {
       Thread.currentThread().interrupt();
       destroyTree();
       drain();
-      fail("interrupted while waiting for " + line(command) + show(stdout(),
-          stderr()));
+      fail("interrupted while waiting for " + line(command) + show(stdout(), stderr()));
       return false;
     }
   }
 
   /**
-   * Waits for the child to end and for both streams to be read to their end. When it has not
-   * ended after {@code timeout}, kills it and its descendants and fails with the command and
-   * the output so far; when this thread is interrupted, kills them and fails likewise.
+   * Waits for the child to end and for both streams to be read to their end. When it has not ended
+   * after {@code timeout}, kills it and its descendants and fails with the command and the output
+   * so far; when this thread is interrupted, kills them and fails likewise.
    */
   public Result await(Duration timeout) {
     if (!waitFor(timeout)) {
       destroyTree();
       drain();
-      fail(line(command) + " did not finish in " + seconds(timeout)
-          + "; killed it and its descendants" + show(stdout(), stderr()));
+      fail(
+          line(command)
+              + " did not finish in "
+              + seconds(timeout)
+              + "; killed it and its descendants"
+              + show(stdout(), stderr()));
     }
     drain();
     return new Result(command, process.exitValue(), stdout(), stderr());
   }
 
   /**
-   * Kills the child and its descendants at once (as a crash or {@code kill -9} would) and waits
-   * for the child to end; fails when it has not ended 30 s later.
+   * Kills the child and its descendants at once (as a crash or {@code kill -9} would) and waits for
+   * the child to end; fails when it has not ended 30 s later.
    */
   public Result kill() {
     destroyTree();
@@ -200,8 +217,10 @@ public final class Subprocess {
     StringBuilder b = new StringBuilder();
     for (String arg : command) {
       if (b.length() > 0) b.append(' ');
-      b.append(arg.length() <= 200 ? arg
-          : arg.substring(0, 100) + "[... " + (arg.length() - 100) + " characters]");
+      b.append(
+          arg.length() <= 200
+              ? arg
+              : arg.substring(0, 100) + "[... " + (arg.length() - 100) + " characters]");
     }
     return b.toString();
   }
@@ -216,7 +235,9 @@ public final class Subprocess {
 
   private static String tail(String s) {
     if (s.length() <= SHOWN) return s;
-    return "[... " + (s.length() - SHOWN) + " characters before]\n"
+    return "[... "
+        + (s.length() - SHOWN)
+        + " characters before]\n"
         + s.substring(s.length() - SHOWN);
   }
 }

@@ -33,21 +33,43 @@ class AdamTest {
     Map<String, Case> c = new LinkedHashMap<>();
     Adam.Grouping single = Adam.Grouping.single();
     c.put("adam", new Case(Adam.Options.adam(1e-2), single, 0, 0));
-    c.put("adam_wd_ams", new Case(Adam.Options.adam(1e-2).withBetas(0.8, 0.99).withEps(1e-6)
-        .withWeightDecay(0.1).withAmsgrad(true), single, 0, 0));
+    c.put(
+        "adam_wd_ams",
+        new Case(
+            Adam.Options.adam(1e-2)
+                .withBetas(0.8, 0.99)
+                .withEps(1e-6)
+                .withWeightDecay(0.1)
+                .withAmsgrad(true),
+            single,
+            0,
+            0));
     c.put("adamw", new Case(Adam.Options.adamW(1e-2).withWeightDecay(0.05), single, 0, 0));
-    c.put("adamw_ams_max", new Case(Adam.Options.adamW(3e-3).withWeightDecay(0.02)
-        .withAmsgrad(true).withMaximize(true), single, 0, 0));
-    c.put("adamw_groups", new Case(Adam.Options.adamW(1e-2), (params, o) -> List.of(
-        new Adam.Group("a", List.of("p0", "p2"), 1e-2, 0.1),
-        new Adam.Group("b", List.of("p1"), 3e-3, 0.0)), 0, 0));
+    c.put(
+        "adamw_ams_max",
+        new Case(
+            Adam.Options.adamW(3e-3).withWeightDecay(0.02).withAmsgrad(true).withMaximize(true),
+            single,
+            0,
+            0));
+    c.put(
+        "adamw_groups",
+        new Case(
+            Adam.Options.adamW(1e-2),
+            (params, o) ->
+                List.of(
+                    new Adam.Group("a", List.of("p0", "p2"), 1e-2, 0.1),
+                    new Adam.Group("b", List.of("p1"), 3e-3, 0.0)),
+            0,
+            0));
     c.put("adam_clip_norm", new Case(Adam.Options.adam(1e-2), single, 0.5, 0));
     c.put("adamw_clip_value", new Case(Adam.Options.adamW(1e-2), single, 0, 0.3));
     return c;
   }
 
   static void setGrads(ParamNet net, Map<String, Tensor> o, int k) {
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       for (int i = 0; i < SHAPES.length; i++) {
         net.params[i].grad().copy_(o.get("grad." + k + "." + i));
       }
@@ -56,7 +78,8 @@ class AdamTest {
 
   static ParamNet init(Map<String, Tensor> o) {
     ParamNet net = new ParamNet(SHAPES);
-    try (PointerScope s = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
       for (int i = 0; i < SHAPES.length; i++) net.params[i].copy_(o.get("init." + i));
     }
     return net;
@@ -106,14 +129,17 @@ class AdamTest {
             total += want.numel();
             assertTrue(d <= 1e-6, name + ": p" + i + " differs from PyTorch's by " + d);
             double ds = maxDiff(state.get("p" + i + ".exp_avg"), o.get(name + ".exp_avg." + i));
-            double dq = maxDiff(state.get("p" + i + ".exp_avg_sq"),
-                o.get(name + ".exp_avg_sq." + i));
-            assertTrue(ds <= 1e-6 && dq <= 1e-6, name + ": state of p" + i + " differs by "
-                + ds + " / " + dq);
+            double dq =
+                maxDiff(state.get("p" + i + ".exp_avg_sq"), o.get(name + ".exp_avg_sq." + i));
+            assertTrue(
+                ds <= 1e-6 && dq <= 1e-6,
+                name + ": state of p" + i + " differs by " + ds + " / " + dq);
             assertEquals((double) STEPS, state.get("p" + i + ".step").item_double(), "step");
           }
-          report.append(String.format("  %-17s max |diff| %.3g, %d of %d values not bitwise"
-              + " equal%n", name, worst, differing, total));
+          report.append(
+              String.format(
+                  "  %-17s max |diff| %.3g, %d of %d values not bitwise" + " equal%n",
+                  name, worst, differing, total));
         } finally {
           net.close();
         }
@@ -151,8 +177,8 @@ class AdamTest {
         run(b, fresh, o, c, 3, STEPS);
       }
       for (int i = 0; i < SHAPES.length; i++) {
-        assertEquals(0, unequal(fresh.params[i], straight.params[i]), "p" + i
-            + " after 3 + 5 steps vs 8");
+        assertEquals(
+            0, unequal(fresh.params[i], straight.params[i]), "p" + i + " after 3 + 5 steps vs 8");
       }
       straight.close();
       resumed.close();
@@ -169,8 +195,8 @@ class AdamTest {
           net.params[0].grad().fill_(new org.bytedeco.pytorch.Scalar(2.0));
         }
         a.zeroGrad();
-        assertEquals(0.0, net.params[0].grad().abs().sum().item_double(), "gradient after"
-            + " zeroGrad");
+        assertEquals(
+            0.0, net.params[0].grad().abs().sum().item_double(), "gradient after" + " zeroGrad");
         // Gradients accumulate into the optimiser's buffer through autograd.
         Tensor loss = net.params[0].sum().add(net.params[1].mul(net.params[1]).sum());
         loss.backward();
@@ -186,24 +212,44 @@ class AdamTest {
 
   @Test
   void badArgumentsNameTheArgument() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Adam.Options.adam(-1));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Adam.Options.adam(-1));
     assertTrue(e.getMessage().startsWith("lr:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Adam.Options.adam(1e-3).withBetas(0.9, 1.0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Adam.Options.adam(1e-3).withBetas(0.9, 1.0));
     assertTrue(e.getMessage().startsWith("beta2:"), e.getMessage());
     try (PointerScope scope = new PointerScope()) {
       ParamNet net = new ParamNet(new long[] {3}, new long[] {2});
-      e = assertThrows(IllegalArgumentException.class, () -> new Adam(net,
-          Adam.Options.adam(1e-3), (p, o) -> List.of(new Adam.Group("a", List.of("p0"), 1, 0))));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  new Adam(
+                      net,
+                      Adam.Options.adam(1e-3),
+                      (p, o) -> List.of(new Adam.Group("a", List.of("p0"), 1, 0))));
       assertTrue(e.getMessage().contains("\"p1\" is in no group"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class, () -> new Adam(net,
-          Adam.Options.adam(1e-3), (p, o) -> List.of(new Adam.Group("a", List.of("p0", "p1"),
-          1, 0), new Adam.Group("b", List.of("p1"), 1, 0))));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  new Adam(
+                      net,
+                      Adam.Options.adam(1e-3),
+                      (p, o) ->
+                          List.of(
+                              new Adam.Group("a", List.of("p0", "p1"), 1, 0),
+                              new Adam.Group("b", List.of("p1"), 1, 0))));
       assertTrue(e.getMessage().contains("groups a and b"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class, () -> new Adam(net,
-          Adam.Options.adam(1e-3), (p, o) -> List.of(new Adam.Group("a", List.of("p0", "p1",
-          "nope"), 1, 0))));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  new Adam(
+                      net,
+                      Adam.Options.adam(1e-3),
+                      (p, o) -> List.of(new Adam.Group("a", List.of("p0", "p1", "nope"), 1, 0))));
       assertTrue(e.getMessage().contains("\"nope\""), e.getMessage());
       try (Adam a = new Adam(net, Adam.Options.adam(1e-3))) {
         e = assertThrows(IllegalArgumentException.class, () -> a.loadState(Map.of()));
@@ -219,8 +265,11 @@ class AdamTest {
   void noDecayGroupingSplitsNormsAndBiases() {
     try (PointerScope scope = new PointerScope()) {
       ParamNet net = new ParamNet(new long[] {4, 3}, new long[] {5}, new long[] {2, 3, 2});
-      try (Adam a = new Adam(net, Adam.Options.adamW(1e-3).withWeightDecay(0.05),
-          Adam.Grouping.noDecayForNormsAndBiases())) {
+      try (Adam a =
+          new Adam(
+              net,
+              Adam.Options.adamW(1e-3).withWeightDecay(0.05),
+              Adam.Grouping.noDecayForNormsAndBiases())) {
         assertEquals(2, a.groupCount());
         assertEquals(List.of("p0", "p2"), a.group(0).keys());
         assertEquals(0.05, a.group(0).weightDecay());

@@ -30,7 +30,9 @@ class CheckpointsTest {
 
   static List<String> ckptFiles(Path dir) throws IOException {
     try (var s = Files.list(dir)) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("ckpt-")).sorted()
+      return s.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("ckpt-"))
+          .sorted()
           .collect(Collectors.toList());
     }
   }
@@ -40,38 +42,56 @@ class CheckpointsTest {
     // Two libtorch threads here (one in the other resumption tests).
     History want = ResumeFixture.run(tmp.resolve("ref"), 0, null, 2);
     Path dir = tmp.resolve("failed");
-    RuntimeException boom = assertThrows(RuntimeException.class,
-        () -> ResumeFixture.run(dir, 0, r -> {
-          if (r.epoch() == 1 && r.batch() == 7) throw new RuntimeException("power cut");
-        }, 2));
+    RuntimeException boom =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                ResumeFixture.run(
+                    dir,
+                    0,
+                    r -> {
+                      if (r.epoch() == 1 && r.batch() == 7) throw new RuntimeException("power cut");
+                    },
+                    2));
     assertEquals("power cut", boom.getMessage());
     // Rows up to epoch 1 batch 7 were logged; the last checkpoint is at batch 6 (step 9).
     assertEquals(12 + 8, Files.readAllLines(dir.resolve("logs/steps.csv")).size() - 1);
     // A kill in the middle of writing rows leaves cut lines; resuming removes them.
     Files.writeString(dir.resolve("logs/steps.csv"), "1,8,10,0.69", StandardOpenOption.APPEND);
-    Files.writeString(dir.resolve("logs/steps.jsonl"), "{\"epoch\":1,\"ba",
-        StandardOpenOption.APPEND);
+    Files.writeString(
+        dir.resolve("logs/steps.jsonl"), "{\"epoch\":1,\"ba", StandardOpenOption.APPEND);
     History got = ResumeFixture.run(dir, 0, null, 2);
-    assertArrayEquals(want.losses(), got.losses(), 0, "losses, resumed runs's history"
-        + " including the rows read back from the logs");
+    assertArrayEquals(
+        want.losses(),
+        got.losses(),
+        0,
+        "losses, resumed runs's history" + " including the rows read back from the logs");
     assertEquals(36, got.steps().size());
-    assertEquals(Files.readString(tmp.resolve("ref/logs/steps.csv")),
-        Files.readString(dir.resolve("logs/steps.csv")), "steps.csv, no duplicated rows");
-    assertEquals(Files.readString(tmp.resolve("ref/logs/steps.jsonl")),
-        Files.readString(dir.resolve("logs/steps.jsonl")), "steps.jsonl");
+    assertEquals(
+        Files.readString(tmp.resolve("ref/logs/steps.csv")),
+        Files.readString(dir.resolve("logs/steps.csv")),
+        "steps.csv, no duplicated rows");
+    assertEquals(
+        Files.readString(tmp.resolve("ref/logs/steps.jsonl")),
+        Files.readString(dir.resolve("logs/steps.jsonl")),
+        "steps.jsonl");
     for (int e = 0; e < 3; e++) {
       assertEquals(want.epochs().get(e).metrics(), got.epochs().get(e).metrics(), "epoch " + e);
     }
     // Resuming a finished run trains no more and returns the same history.
-    History again = ResumeFixture.run(dir, 0, r -> {
-      throw new AssertionError("a finished run trained again");
-    }, 2);
+    History again =
+        ResumeFixture.run(
+            dir,
+            0,
+            r -> {
+              throw new AssertionError("a finished run trained again");
+            },
+            2);
     assertArrayEquals(want.losses(), again.losses(), 0);
   }
 
   @Test
-  void leftoversOfKilledSavesAreRemovedAndLastPlusBestKept(@TempDir Path tmp)
-      throws IOException {
+  void leftoversOfKilledSavesAreRemovedAndLastPlusBestKept(@TempDir Path tmp) throws IOException {
     Path dir = tmp.resolve("run");
     ResumeFixture.run(dir, 0, null);
     Path ck = dir.resolve("ckpt");
@@ -103,10 +123,10 @@ class CheckpointsTest {
     var r = c.save(Map.of(), Map.of("epoch", 1L), true);
     assertEquals(r.tensors(), c.read(Checkpoints.BEST).orElseThrow().tensors());
     Files.write(r.tensors(), new byte[] {0}, StandardOpenOption.APPEND);
-    MalformedFileException e = assertThrows(MalformedFileException.class,
-        () -> c.read(Checkpoints.LAST));
-    assertTrue(e.getMessage().contains("last.json") && e.getMessage().contains("bytes"),
-        e.getMessage());
+    MalformedFileException e =
+        assertThrows(MalformedFileException.class, () -> c.read(Checkpoints.LAST));
+    assertTrue(
+        e.getMessage().contains("last.json") && e.getMessage().contains("bytes"), e.getMessage());
     Files.delete(r.tensors());
     e = assertThrows(MalformedFileException.class, () -> c.read(Checkpoints.LAST));
     assertTrue(e.getMessage().contains("missing"), e.getMessage());
@@ -118,17 +138,24 @@ class CheckpointsTest {
   @Test
   void resumingWithAnotherLoaderIsRefused(@TempDir Path tmp) throws IOException {
     Path dir = tmp.resolve("run");
-    assertThrows(RuntimeException.class, () -> ResumeFixture.run(dir, 0, r -> {
-      if (r.batch() == 5) throw new RuntimeException("stop");
-    }));
+    assertThrows(
+        RuntimeException.class,
+        () ->
+            ResumeFixture.run(
+                dir,
+                0,
+                r -> {
+                  if (r.batch() == 5) throw new RuntimeException("stop");
+                }));
     torch.manual_seed(11);
     TinyNet net = new TinyNet(1, 6, 1, 0.2);
     try (DataLoader train = new DataLoader(new ToyData(24), DataLoader.Options.of(4, 1, 21));
         Trainer<TinyNet> t = new Trainer<>(net, ResumeFixture.config(dir, null))) {
-      IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> t.fit(ToyData::step, train));
-      assertTrue(e.getMessage().contains("12 batches per epoch") && e.getMessage().contains(
-          "has 6"), e.getMessage());
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> t.fit(ToyData::step, train));
+      assertTrue(
+          e.getMessage().contains("12 batches per epoch") && e.getMessage().contains("has 6"),
+          e.getMessage());
     }
     net.close();
   }

@@ -73,8 +73,8 @@ public class DataLoaderTest {
     List<Object[]> out = new ArrayList<>();
     for (Batch b : loader) {
       try (b) {
-        out.add(new Object[] {b.indices(), Tensors.floats(b.inputs()),
-            Tensors.floats(b.targets())});
+        out.add(
+            new Object[] {b.indices(), Tensors.floats(b.inputs()), Tensors.floats(b.targets())});
       }
     }
     return out;
@@ -148,8 +148,9 @@ public class DataLoaderTest {
       }
     }
     // Without shuffle: data set order; drop-last leaves out the short batch.
-    try (DataLoader l = new DataLoader(data,
-        DataLoader.Options.of(5, 2, 3).withShuffle(false).withDropLast(true))) {
+    try (DataLoader l =
+        new DataLoader(
+            data, DataLoader.Options.of(5, 2, 3).withShuffle(false).withDropLast(true))) {
       assertEquals(7, l.batches());
       int k = 0;
       for (Batch b : l) {
@@ -165,8 +166,9 @@ public class DataLoaderTest {
   @Test
   void progressReportsEveryBatch() {
     List<DataLoader.Progress> seen = new ArrayList<>();
-    try (DataLoader l = new DataLoader(new Toy(10, 0, -1),
-        DataLoader.Options.of(4, 2, 1).withProgress(seen::add))) {
+    try (DataLoader l =
+        new DataLoader(
+            new Toy(10, 0, -1), DataLoader.Options.of(4, 2, 1).withProgress(seen::add))) {
       epoch(l);
     }
     assertEquals(3, seen.size());
@@ -182,8 +184,8 @@ public class DataLoaderTest {
   @Timeout(60)
   void workerExceptionSurfacesInTheCallerWithTheIndex() {
     int before = loaderThreads();
-    try (DataLoader l = new DataLoader(new Toy(40, 200, 17),
-        DataLoader.Options.of(3, 2, 5).withShuffle(false))) {
+    try (DataLoader l =
+        new DataLoader(new Toy(40, 200, 17), DataLoader.Options.of(3, 2, 5).withShuffle(false))) {
       Iterator<Batch> it = l.iterator();
       int batches = 0;
       LoaderException e = null;
@@ -204,9 +206,12 @@ public class DataLoaderTest {
       assertEquals(5, batches, "batches before the one holding sample 17 (rows 15..17)");
       assertEquals(before, loaderThreads(), "worker threads left after the failure");
       // The next epoch fails the same way.
-      LoaderException again = assertThrows(LoaderException.class, () -> {
-        for (Batch b : l) b.close();
-      });
+      LoaderException again =
+          assertThrows(
+              LoaderException.class,
+              () -> {
+                for (Batch b : l) b.close();
+              });
       assertEquals(17, again.index());
     }
     assertEquals(before, loaderThreads(), "worker threads left after close");
@@ -248,25 +253,27 @@ public class DataLoaderTest {
   void workersStopAtThePrefetchBound() throws InterruptedException {
     AtomicInteger reads = new AtomicInteger();
     Toy toy = new Toy(400, 0, -1);
-    Dataset counted = new Dataset() {
-      @Override
-      public int size() {
-        return toy.size();
-      }
+    Dataset counted =
+        new Dataset() {
+          @Override
+          public int size() {
+            return toy.size();
+          }
 
-      @Override
-      public Example get(int index, SplittableRandom rng) throws IOException {
-        reads.incrementAndGet();
-        return toy.get(index, rng);
-      }
-    };
+          @Override
+          public Example get(int index, SplittableRandom rng) throws IOException {
+            reads.incrementAndGet();
+            return toy.get(index, rng);
+          }
+        };
     try (DataLoader l = new DataLoader(counted, DataLoader.Options.of(4, 2, 3).withPrefetch(3))) {
       Iterator<Batch> it = l.iterator();
       it.next().close();
       // The workers have all the time they need to run ahead; they may not.
       Thread.sleep(300);
-      assertTrue(reads.get() <= (1 + 3) * 4, "samples read with 1 batch taken and prefetch 3: "
-          + reads.get());
+      assertTrue(
+          reads.get() <= (1 + 3) * 4,
+          "samples read with 1 batch taken and prefetch 3: " + reads.get());
       it.next().close();
       Thread.sleep(100);
       assertTrue(reads.get() <= (2 + 3) * 4, "samples read with 2 batches taken: " + reads.get());
@@ -277,31 +284,35 @@ public class DataLoaderTest {
   @Timeout(300)
   void nativeMemoryStaysFlatOverManyEpochs() {
     // 64 KB per sample: a leaked batch of 8 would add 512 KB.
-    Dataset big = new Dataset() {
-      @Override
-      public int size() {
-        return 24;
-      }
+    Dataset big =
+        new Dataset() {
+          @Override
+          public int size() {
+            return 24;
+          }
 
-      @Override
-      public Example get(int index, SplittableRandom rng) {
-        Tensor t = torch.rand(4, 64, 64);
-        return new Example(t, new float[] {index});
-      }
-    };
+          @Override
+          public Example get(int index, SplittableRandom rng) {
+            Tensor t = torch.rand(4, 64, 64);
+            return new Example(t, new float[] {index});
+          }
+        };
     try (DataLoader l = new DataLoader(big, DataLoader.Options.of(8, 2, 4));
         PointerScope scope = new PointerScope()) {
       for (int e = 0; e < 20; e++) epoch(l);
       // 192 epochs in blocks of 24, each block ending on a whole epoch (no batch in flight).
-      NativeMemory.Reading[] r = NativeMemory.acrossBlocks(8, () -> {
-        for (int e = 0; e < 24; e++) {
-          Iterator<Batch> it = l.iterator();
-          it.next().close();
-          if (e % 2 == 1) {
-            while (it.hasNext()) it.next().close();
-          } // else: abandoned mid-epoch, stopped by the next iterator()
-        }
-      });
+      NativeMemory.Reading[] r =
+          NativeMemory.acrossBlocks(
+              8,
+              () -> {
+                for (int e = 0; e < 24; e++) {
+                  Iterator<Batch> it = l.iterator();
+                  it.next().close();
+                  if (e % 2 == 1) {
+                    while (it.hasNext()) it.next().close();
+                  } // else: abandoned mid-epoch, stopped by the next iterator()
+                }
+              });
       NativeMemory.assertTrackedFlat(r[0], r[8], "after 192 epochs");
       NativeMemory.assertRssFlat(r, 4L << 20, "a batch leaked per epoch adds 12 MB a block");
     }
@@ -326,11 +337,12 @@ public class DataLoaderTest {
 
   @Test
   void badOptionsNameTheArgument() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> DataLoader.Options.of(0, 1, 1));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> DataLoader.Options.of(0, 1, 1));
     assertTrue(e.getMessage().startsWith("batchSize:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> DataLoader.Options.of(4, 2, 1).withPrefetch(1));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> DataLoader.Options.of(4, 2, 1).withPrefetch(1));
     assertTrue(e.getMessage().startsWith("prefetch:"), e.getMessage());
   }
 }

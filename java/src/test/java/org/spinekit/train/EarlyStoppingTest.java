@@ -39,8 +39,8 @@ class EarlyStoppingTest {
 
   @Test
   void badArguments() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new EarlyStopping(Mode.MIN, 0, 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> new EarlyStopping(Mode.MIN, 0, 0));
     assertTrue(e.getMessage().startsWith("patience:"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new EarlyStopping(Mode.MIN, 1, -1));
     assertTrue(e.getMessage().startsWith("minDelta:"), e.getMessage());

@@ -46,7 +46,8 @@ class EmaTest {
     Ema.Options o = new Ema.Options(0.999, true, 1, 0.75, 0);
     try (PointerScope s = new PointerScope()) {
       TinyNet net = new TinyNet(1, 4, 2, 0);
-      try (Adam adam = new Adam(net, Adam.Options.adam(1e-2)); Ema ema = new Ema(net, adam, o)) {
+      try (Adam adam = new Adam(net, Adam.Options.adam(1e-2));
+          Ema ema = new Ema(net, adam, o)) {
         assertEquals(0.0, ema.decay(1));
         assertEquals(1 - Math.pow(2, -0.75), ema.decay(2), 1e-15);
         assertEquals(1 - Math.pow(11, -0.75), ema.decay(11), 1e-15);
@@ -56,8 +57,8 @@ class EmaTest {
     }
     Ema.Options fixed = Ema.Options.of(0.9);
     assertEquals(0.9, fixed.decay());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Ema.Options.of(1.0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Ema.Options.of(1.0));
     assertTrue(e.getMessage().startsWith("decay:"), e.getMessage());
   }
 
@@ -87,14 +88,18 @@ class EmaTest {
         ema.swap();
         Map<String, float[]> swapped = snapshot(net.stateDict());
         for (String k : e1.keySet()) {
-          assertEquals(java.util.Arrays.toString(e1.get(k)),
-              java.util.Arrays.toString(swapped.get(k)), "model holds the EMA: " + k);
+          assertEquals(
+              java.util.Arrays.toString(e1.get(k)),
+              java.util.Arrays.toString(swapped.get(k)),
+              "model holds the EMA: " + k);
         }
         ema.swap();
         Map<String, float[]> back = snapshot(net.stateDict());
         for (String k : w1.keySet()) {
-          assertEquals(java.util.Arrays.toString(w1.get(k)),
-              java.util.Arrays.toString(back.get(k)), "model restored: " + k);
+          assertEquals(
+              java.util.Arrays.toString(w1.get(k)),
+              java.util.Arrays.toString(back.get(k)),
+              "model restored: " + k);
         }
         // The state round-trips, with its update count.
         Map<String, Tensor> saved = new LinkedHashMap<>();
@@ -109,8 +114,10 @@ class EmaTest {
         assertEquals(1, ema.updates());
         Map<String, float[]> reloaded = snapshot(ema.state());
         for (String k : e1.keySet()) {
-          assertEquals(java.util.Arrays.toString(e1.get(k)),
-              java.util.Arrays.toString(reloaded.get(k)), "reloaded " + k);
+          assertEquals(
+              java.util.Arrays.toString(e1.get(k)),
+              java.util.Arrays.toString(reloaded.get(k)),
+              "reloaded " + k);
         }
       }
       net.close();

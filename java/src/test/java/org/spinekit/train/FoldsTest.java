@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class FoldsTest {
   /** 60 studies with 1..12 samples each; label of a study: 1 for a third of them. */
   static String[] groups;
+
   static int[] labels;
 
   static {
@@ -61,7 +62,8 @@ class FoldsTest {
     int max = IntStream.of(sizes).max().getAsInt();
     assertTrue(max - min <= 12, "fold sizes " + java.util.Arrays.toString(sizes));
     assertArrayEquals(f.folds(), Folds.byGroup(groups, 5, 42).folds(), "same seed");
-    assertFalse(java.util.Arrays.equals(f.folds(), Folds.byGroup(groups, 5, 43).folds()),
+    assertFalse(
+        java.util.Arrays.equals(f.folds(), Folds.byGroup(groups, 5, 43).folds()),
         "another seed, another split");
   }
 
@@ -75,36 +77,40 @@ class FoldsTest {
       int pos = 0;
       for (int i : va) pos += labels[i];
       double share = (double) pos / positives;
-      assertTrue(share > 0.15 && share < 0.35, "fold " + k + " holds " + share
-          + " of the positives");
+      assertTrue(
+          share > 0.15 && share < 0.35, "fold " + k + " holds " + share + " of the positives");
     }
   }
 
   @Test
   void subsetAndBadArguments() throws Exception {
-    Dataset d = new Dataset() {
-      @Override
-      public int size() {
-        return 10;
-      }
+    Dataset d =
+        new Dataset() {
+          @Override
+          public int size() {
+            return 10;
+          }
 
-      @Override
-      public Example get(int index, SplittableRandom rng) {
-        return new Example(org.spinekit.tensor.Tensors.of(new float[] {index}, 1),
-            new float[] {index});
-      }
-    };
+          @Override
+          public Example get(int index, SplittableRandom rng) {
+            return new Example(
+                org.spinekit.tensor.Tensors.of(new float[] {index}, 1), new float[] {index});
+          }
+        };
     Dataset s = Folds.subset(d, new int[] {7, 2});
     assertEquals(2, s.size());
     assertEquals(2f, s.get(1, new SplittableRandom(1)).target()[0]);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Folds.subset(d, new int[] {10}));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Folds.subset(d, new int[] {10}));
     assertTrue(e.getMessage().startsWith("indices:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Folds.byGroup(new String[] {"a", "b"}, 3, 0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Folds.byGroup(new String[] {"a", "b"}, 3, 0));
     assertTrue(e.getMessage().startsWith("k:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Folds.byGroupStratified(new String[] {"a", "b"}, new int[] {1}, 2, 0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Folds.byGroupStratified(new String[] {"a", "b"}, new int[] {1}, 2, 0));
     assertTrue(e.getMessage().startsWith("labels:"), e.getMessage());
   }
 }

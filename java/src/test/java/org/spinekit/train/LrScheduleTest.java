@@ -46,26 +46,28 @@ class LrScheduleTest {
       for (int g = 0; g < 2; g++) {
         double d = Math.abs(got[g] - want[t][g]) / Math.abs(want[t][g]);
         worst = Math.max(worst, d);
-        assertTrue(d <= 1e-12, what + " at t=" + t + " group " + g + ": " + got[g] + " vs "
-            + want[t][g]);
+        assertTrue(
+            d <= 1e-12, what + " at t=" + t + " group " + g + ": " + got[g] + " vs " + want[t][g]);
       }
     }
-    System.out.printf("%s: %d steps, max relative difference from PyTorch %.2g%n", what,
-        want.length - 1, worst);
+    System.out.printf(
+        "%s: %d steps, max relative difference from PyTorch %.2g%n", what, want.length - 1, worst);
   }
 
   @Test
   void cosineAnnealingAsCosineAnnealingLR() throws IOException {
     // No warm-up: startFactor 1 and warmup 0; 25 steps run past T_max = 10 (PyTorch cycles).
-    assertClose(oracle("cosine"), new WarmupCosine(Interval.STEP, 0, 1, 10, 1e-4),
+    assertClose(
+        oracle("cosine"),
+        new WarmupCosine(Interval.STEP, 0, 1, 10, 1e-4),
         "CosineAnnealingLR(T_max=10, eta_min=1e-4)");
   }
 
   @Test
   void warmupThenCosineAsLinearAndSequentialLR() throws IOException {
     WarmupCosine s = new WarmupCosine(Interval.STEP, 5, 0.1, 15, 1e-5);
-    assertClose(oracle("warmup_cosine"), s,
-        "SequentialLR(LinearLR(0.1, 5), CosineAnnealingLR(15))");
+    assertClose(
+        oracle("warmup_cosine"), s, "SequentialLR(LinearLR(0.1, 5), CosineAnnealingLR(15))");
     WarmupCosine g = WarmupCosine.gradualWarmup(Interval.EPOCH, 10, 5, 20, 1e-5);
     assertEquals(s.startFactor(), g.startFactor(), 1e-15);
     assertEquals(15, g.length());
@@ -92,17 +94,27 @@ class LrScheduleTest {
 
   @Test
   void plateauAsReduceLROnPlateau() throws IOException {
-    assertPlateau("plateau_min", new Plateau(Plateau.Options.of(Mode.MIN, 0.5, 2)
-        .withThreshold(0.01, Plateau.Threshold.REL).withCooldown(1).withMinLr(0.004)));
-    assertPlateau("plateau_max", new Plateau(Plateau.Options.of(Mode.MAX, 0.3, 1)
-        .withThreshold(0.1, Plateau.Threshold.ABS)));
+    assertPlateau(
+        "plateau_min",
+        new Plateau(
+            Plateau.Options.of(Mode.MIN, 0.5, 2)
+                .withThreshold(0.01, Plateau.Threshold.REL)
+                .withCooldown(1)
+                .withMinLr(0.004)));
+    assertPlateau(
+        "plateau_max",
+        new Plateau(
+            Plateau.Options.of(Mode.MAX, 0.3, 1).withThreshold(0.1, Plateau.Threshold.ABS)));
   }
 
   @Test
   void plateauStateRoundTrip() throws IOException {
     double[] m = metric("plateau_min");
-    Plateau.Options o = Plateau.Options.of(Mode.MIN, 0.5, 2)
-        .withThreshold(0.01, Plateau.Threshold.REL).withCooldown(1).withMinLr(0.004);
+    Plateau.Options o =
+        Plateau.Options.of(Mode.MIN, 0.5, 2)
+            .withThreshold(0.01, Plateau.Threshold.REL)
+            .withCooldown(1)
+            .withMinLr(0.004);
     Plateau a = new Plateau(o);
     a.lrs(BASE, 0);
     for (int e = 0; e < 7; e++) a.observe(m[e]);
@@ -119,11 +131,14 @@ class LrScheduleTest {
 
   @Test
   void badArgumentsNameTheArgument() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new WarmupCosine(Interval.STEP, 2, 0, 10, 0));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new WarmupCosine(Interval.STEP, 2, 0, 10, 0));
     assertTrue(e.getMessage().startsWith("startFactor:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> WarmupCosine.gradualWarmup(Interval.EPOCH, 10, 5, 5, 0));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> WarmupCosine.gradualWarmup(Interval.EPOCH, 10, 5, 5, 0));
     assertTrue(e.getMessage().startsWith("total:"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new StepDecay(Interval.EPOCH, 0, 1));
     assertTrue(e.getMessage().startsWith("stepSize:"), e.getMessage());

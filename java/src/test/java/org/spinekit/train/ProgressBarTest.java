@@ -20,13 +20,14 @@ class ProgressBarTest {
     String out = b.toString(StandardCharsets.UTF_8);
     String[] draws = out.split("\r", -1);
     // Drawn at the first batch and the last; between them at most every 100 ms.
-    assertTrue(draws.length >= 3 && draws.length <= 8, "redrawn " + (draws.length - 1)
-        + " times in\n" + out);
+    assertTrue(
+        draws.length >= 3 && draws.length <= 8,
+        "redrawn " + (draws.length - 1) + " times in\n" + out);
     String lastDraw = draws[draws.length - 1];
     assertTrue(lastDraw.startsWith("epoch 2/5 [########################] 40/40 "), lastDraw);
     assertTrue(lastDraw.contains(" it/s ETA 0:00 loss 0.5000"), lastDraw);
-    assertTrue(lastDraw.endsWith("\u001b[K\nepoch 2/5 train_loss 0.5" + System.lineSeparator()),
-        lastDraw);
+    assertTrue(
+        lastDraw.endsWith("\u001b[K\nepoch 2/5 train_loss 0.5" + System.lineSeparator()), lastDraw);
   }
 
   @Test

@@ -25,24 +25,24 @@ import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.testing.Subprocess;
 
 /**
- * Kills training runs in child JVMs ({@link TrainChild}) and resumes them in new ones: the
- * resumed runs must log the same losses and metrics, byte for byte, and end with the same
- * weights as a run never interrupted.
+ * Kills training runs in child JVMs ({@link TrainChild}) and resumes them in new ones: the resumed
+ * runs must log the same losses and metrics, byte for byte, and end with the same weights as a run
+ * never interrupted.
  */
 class ResumeTest {
   private static int launches;
+
   /** The children this test started, killed after it if still running. */
   private final List<Subprocess> children = new ArrayList<>();
 
   /** Starts a child training in {@code dir}. */
   Subprocess start(Path dir, String halt, long delayMs) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-cp",
-        System.getProperty("java.class.path")));
+    List<String> cmd =
+        new ArrayList<>(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path")));
     String lib = System.getProperty("java.library.path");
     if (lib != null) cmd.add("-Djava.library.path=" + lib);
-    cmd.addAll(List.of(TrainChild.class.getName(), dir.toString(), halt,
-        Long.toString(delayMs)));
+    cmd.addAll(List.of(TrainChild.class.getName(), dir.toString(), halt, Long.toString(delayMs)));
     Files.createDirectories(dir);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("OMP_NUM_THREADS", "2");
@@ -67,9 +67,9 @@ class ResumeTest {
   }
 
   /**
-   * Where a child started in {@code dir} now must begin: the (epoch, batch) that last.json
-   * records, "0 0" when there is none, "none" when it records the end of the run. Read from
-   * the file as it is (the Checkpoints class would tidy the directory on opening it).
+   * Where a child started in {@code dir} now must begin: the (epoch, batch) that last.json records,
+   * "0 0" when there is none, "none" when it records the end of the run. Read from the file as it
+   * is (the Checkpoints class would tidy the directory on opening it).
    */
   static String resumePoint(Path dir) throws IOException {
     Path json = dir.resolve("ckpt/" + Checkpoints.LAST);
@@ -105,8 +105,11 @@ class ResumeTest {
         model.put(e.getKey(), b);
       }
     }
-    return new Outcome(Files.readString(dir.resolve("logs/steps.csv")),
-        Files.readString(dir.resolve("logs/steps.jsonl")), epochs, model);
+    return new Outcome(
+        Files.readString(dir.resolve("logs/steps.csv")),
+        Files.readString(dir.resolve("logs/steps.jsonl")),
+        epochs,
+        model);
   }
 
   static void assertSame(Outcome want, Outcome got, String what) {
@@ -115,7 +118,8 @@ class ResumeTest {
     assertEquals(want.epochs(), got.epochs(), what + ": epochs.csv");
     assertEquals(want.model().keySet(), got.model().keySet(), what + ": tensors");
     for (String k : want.model().keySet()) {
-      assertTrue(java.util.Arrays.equals(want.model().get(k), got.model().get(k)),
+      assertTrue(
+          java.util.Arrays.equals(want.model().get(k), got.model().get(k)),
           what + ": " + k + " differs");
     }
   }
@@ -145,8 +149,16 @@ class ResumeTest {
     try {
       killAndResume(tmp, new Random(seed), report);
     } catch (AssertionError e) {
-      throw new AssertionError("random seed " + seed + " (-Dspinekit.resume.seed=" + seed
-          + "): " + e.getMessage() + "\n" + report, e);
+      throw new AssertionError(
+          "random seed "
+              + seed
+              + " (-Dspinekit.resume.seed="
+              + seed
+              + "): "
+              + e.getMessage()
+              + "\n"
+              + report,
+          e);
     }
     System.out.print(report);
   }
@@ -172,8 +184,11 @@ class ResumeTest {
     assertNotEquals("0 0", from, "a checkpoint to resume from");
     assertEquals(from, first(finish(a)), "resumed where last.json points, not restarted");
     assertSame(want, outcome(a), "killed after a checkpoint");
-    report.append(String.format("  killed %d ms after the first checkpoint, %d rows logged"
-        + " before the kill, resumed at %s%n", extra, before, from));
+    report.append(
+        String.format(
+            "  killed %d ms after the first checkpoint, %d rows logged"
+                + " before the kill, resumed at %s%n",
+            extra, before, from));
 
     // 2. Killed at random moments of the training (also during checkpoint writes, which
     // happen after every optimiser step), at least twice and until there is a checkpoint,
@@ -197,12 +212,15 @@ class ResumeTest {
       long ms = rnd.nextInt(800);
       boolean ended = q.waitFor(Duration.ofMillis(ms));
       Subprocess.Result r = ended ? q.await(Duration.ofSeconds(1)).succeeded() : q.kill();
-      assertEquals(from, first(r.stdout()), "random kill " + (k + 1) + ": where the child"
-          + " began; " + r.describe());
+      assertEquals(
+          from,
+          first(r.stdout()),
+          "random kill " + (k + 1) + ": where the child" + " began; " + r.describe());
       if (!from.equals("0 0") && !from.equals("none")) resumed++;
-      report.append(String.format("  random kill %d, %d ms into the training: began at %s, %d"
-          + " rows logged%s%n", k + 1, ms, from, stepsLogged(b),
-          ended ? " (it had finished)" : ""));
+      report.append(
+          String.format(
+              "  random kill %d, %d ms into the training: began at %s, %d" + " rows logged%s%n",
+              k + 1, ms, from, stepsLogged(b), ended ? " (it had finished)" : ""));
     }
     from = resumePoint(b);
     assertEquals(from, first(finish(b)), "the last run began where last.json pointed");
@@ -229,15 +247,21 @@ class ResumeTest {
     assertSame(want, outcome(c), "halted between tensors and record, then last and best");
     assertTrue(Files.exists(c.resolve("ckpt/" + Checkpoints.BEST)), "best.json at the end");
 
-    report.append(String.format("  %d child JVMs in %.1f s; every resumed run logged the"
-        + " same %d losses as the uninterrupted run bitwise and ended with the same weights%n",
-        launches, (System.nanoTime() - t0) / 1e9, rows));
+    report.append(
+        String.format(
+            "  %d child JVMs in %.1f s; every resumed run logged the"
+                + " same %d losses as the uninterrupted run bitwise and ended with the same weights%n",
+            launches, (System.nanoTime() - t0) / 1e9, rows));
   }
 
   /** Where a child started: the (epoch, batch) of its "first" line, "none" without one. */
   static String first(String stdout) {
-    return stdout.lines().filter(l -> l.startsWith("first ")).findFirst()
-        .map(l -> l.substring(6).trim()).orElse("none");
+    return stdout
+        .lines()
+        .filter(l -> l.startsWith("first "))
+        .findFirst()
+        .map(l -> l.substring(6).trim())
+        .orElse("none");
   }
 
   static int stepsLogged(Path dir) throws IOException {
@@ -245,5 +269,4 @@ class ResumeTest {
     if (!Files.exists(f)) return 0;
     return Math.max(0, Files.readAllLines(f).size() - 1);
   }
-
 }

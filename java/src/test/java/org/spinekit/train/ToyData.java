@@ -7,9 +7,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.spinekit.tensor.Tensors;
 
 /**
- * Synthetic two-class images for the training tests: sample i is class i % 2, a [1, 12, 12]
- * (or larger) image of Gaussian noise (drawn from the sample's generator, so it changes every
- * epoch like an augmentation) plus, for class 1, a bright (+2) 4 x 4 square; target {class}.
+ * Synthetic two-class images for the training tests: sample i is class i % 2, a [1, 12, 12] (or
+ * larger) image of Gaussian noise (drawn from the sample's generator, so it changes every epoch
+ * like an augmentation) plus, for class 1, a bright (+2) 4 x 4 square; target {class}.
  */
 final class ToyData implements Dataset {
   static final int SIDE = 12;
@@ -50,9 +50,13 @@ final class ToyData implements Dataset {
   static <M extends org.spinekit.nn.Net> Step.Result step(M model, Batch b) {
     Tensor logits = model.forward(b.inputs());
     Tensor loss = torch.binary_cross_entropy_with_logits(logits, b.targets());
-    double acc = logits.gt(new org.bytedeco.pytorch.Scalar(0.0))
-        .eq(b.targets().gt(new org.bytedeco.pytorch.Scalar(0.5)))
-        .to(torch.ScalarType.Float).mean().item_double();
+    double acc =
+        logits
+            .gt(new org.bytedeco.pytorch.Scalar(0.0))
+            .eq(b.targets().gt(new org.bytedeco.pytorch.Scalar(0.5)))
+            .to(torch.ScalarType.Float)
+            .mean()
+            .item_double();
     return Step.Result.of(loss, Map.of("acc", acc));
   }
 }

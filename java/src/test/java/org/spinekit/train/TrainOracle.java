@@ -34,8 +34,8 @@ final class TrainOracle {
       if (!Files.isExecutable(PYTHON)) fail(PYTHON + " is missing: install python3-torch");
       Path dir = Files.createTempDirectory("spinekit-train-oracle");
       Path out = dir.resolve("oracle.safetensors");
-      ProcessBuilder pb = new ProcessBuilder(List.of(PYTHON.toString(), script.toString(),
-          out.toString()));
+      ProcessBuilder pb =
+          new ProcessBuilder(List.of(PYTHON.toString(), script.toString(), out.toString()));
       pb.environment().put("OMP_NUM_THREADS", "2");
       pb.environment().put("PYTHONWARNINGS", "ignore");
       Subprocess.run(pb, Duration.ofSeconds(120)).succeeded();

@@ -20,7 +20,6 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,8 +40,8 @@ class TrainerTest {
   }
 
   static DataLoader loader(int n, int batch, long seed, boolean shuffle) {
-    return new DataLoader(new ToyData(n), DataLoader.Options.of(batch, 2, seed)
-        .withShuffle(shuffle));
+    return new DataLoader(
+        new ToyData(n), DataLoader.Options.of(batch, 2, seed).withShuffle(shuffle));
   }
 
   static Trainer.Builder quiet(int epochs) {
@@ -53,14 +52,18 @@ class TrainerTest {
   void learnsLogsPlotsAndShowsProgress(@TempDir Path dir) throws Exception {
     TinyNet net = tiny(1);
     ByteArrayOutputStream bar = new ByteArrayOutputStream();
-    Trainer.Config cfg = quiet(4).optimizer(Adam.Options.adamW(5e-2))
-        .schedule(new WarmupCosine(LrSchedule.Interval.STEP, 4, 0.1, 36, 1e-4))
-        .clipNorm(1.0).ema(Ema.Options.warmup(0.9))
-        .logs(dir.resolve("logs"), true)
-        .progress(new ProgressBar(new PrintStream(bar, true, StandardCharsets.UTF_8), false))
-        .build();
+    Trainer.Config cfg =
+        quiet(4)
+            .optimizer(Adam.Options.adamW(5e-2))
+            .schedule(new WarmupCosine(LrSchedule.Interval.STEP, 4, 0.1, 36, 1e-4))
+            .clipNorm(1.0)
+            .ema(Ema.Options.warmup(0.9))
+            .logs(dir.resolve("logs"), true)
+            .progress(new ProgressBar(new PrintStream(bar, true, StandardCharsets.UTF_8), false))
+            .build();
     History h;
-    try (DataLoader train = loader(40, 4, 3, true); DataLoader valid = loader(16, 8, 4, false);
+    try (DataLoader train = loader(40, 4, 3, true);
+        DataLoader valid = loader(16, 8, 4, false);
         Trainer<TinyNet> t = new Trainer<>(net, cfg)) {
       h = t.fit(ToyData::step, train, valid, null);
     }
@@ -70,8 +73,9 @@ class TrainerTest {
     double first = h.epochs().get(0).metrics().get("train_loss");
     double last = h.epochs().get(3).metrics().get("train_loss");
     assertTrue(last < first * 0.8, "train loss " + first + " -> " + last);
-    assertTrue(h.epochs().get(3).metrics().get("valid_acc") >= 0.75, "valid accuracy "
-        + h.epochs().get(3).metrics());
+    assertTrue(
+        h.epochs().get(3).metrics().get("valid_acc") >= 0.75,
+        "valid accuracy " + h.epochs().get(3).metrics());
     assertEquals("valid_loss", h.monitor());
     assertEquals(0.1 * 5e-2, h.steps().get(0).lr(), 1e-15, "warm-up starts at a tenth");
     assertTrue(Double.isFinite(h.steps().get(0).gradNorm()), "gradient norm logged");
@@ -126,7 +130,8 @@ class TrainerTest {
       }
     }
     assertTrue(count > 300, "pixels of the running-mean curve: " + count);
-    assertTrue(nLeft > 0 && nRight > 0 && ySumLeft / nLeft < ySumRight / nRight,
+    assertTrue(
+        nLeft > 0 && nRight > 0 && ySumLeft / nLeft < ySumRight / nRight,
         "the loss curve starts higher (smaller y) than it ends");
     net.close();
   }
@@ -147,8 +152,8 @@ class TrainerTest {
     torch.manual_seed(modelSeed);
     TinyNet net = new TinyNet(1, 6, 1, dropout);
     try (DataLoader train = loader(24, 4, 9, true);
-        Trainer<TinyNet> t = new Trainer<>(net, quiet(2).seed(trainerSeed)
-            .ema(Ema.Options.of(0.5)).build())) {
+        Trainer<TinyNet> t =
+            new Trainer<>(net, quiet(2).seed(trainerSeed).ema(Ema.Options.of(0.5)).build())) {
       return t.fit(ToyData::step, train).losses();
     } finally {
       net.close();
@@ -178,8 +183,13 @@ class TrainerTest {
       int batch = run == 0 ? 4 : 8;
       // 20 samples: batches of 4 in groups [0,1] [2,3] [4] = batches of 8, 8 and 4.
       try (DataLoader train = loader(20, batch, 5, true);
-          Trainer<LinearNet> t = new Trainer<>(net, quiet(2).accumulation(run == 0 ? 2 : 1)
-              .optimizer(Adam.Options.adam(1e-2)).build())) {
+          Trainer<LinearNet> t =
+              new Trainer<>(
+                  net,
+                  quiet(2)
+                      .accumulation(run == 0 ? 2 : 1)
+                      .optimizer(Adam.Options.adam(1e-2))
+                      .build())) {
         History h = t.fit(ToyData::step, train);
         steps[run] = h.steps().get(h.steps().size() - 1).step();
       }
@@ -194,8 +204,9 @@ class TrainerTest {
     for (int i = 0; i < weights[0].length; i++) {
       worst = Math.max(worst, Math.abs(weights[0][i] - weights[1][i]));
     }
-    System.out.printf("accumulation 2 x 4 vs batch 8: weights differ by at most %.3g after %d"
-        + " steps%n", worst, steps[0]);
+    System.out.printf(
+        "accumulation 2 x 4 vs batch 8: weights differ by at most %.3g after %d" + " steps%n",
+        worst, steps[0]);
     assertTrue(worst <= 1e-6, "accumulated vs big-batch weights differ by " + worst);
   }
 
@@ -204,11 +215,18 @@ class TrainerTest {
     TinyNet net = tiny(2);
     List<Double> lrs = new ArrayList<>();
     Validation<TinyNet> rising = (m, l, epoch) -> Map.of("score", 1.0 - epoch * 0.1);
-    try (DataLoader train = loader(8, 4, 1, true); DataLoader valid = loader(4, 4, 1, false);
-        Trainer<TinyNet> t = new Trainer<>(net, quiet(10).optimizer(Adam.Options.adam(1e-2))
-            .schedule(new Plateau(Plateau.Options.of(Mode.MAX, 0.5, 0)))
-            .monitor("valid_score", Mode.MAX).earlyStopping(2, 0)
-            .onEpoch(r -> lrs.add(r.lr())).build())) {
+    try (DataLoader train = loader(8, 4, 1, true);
+        DataLoader valid = loader(4, 4, 1, false);
+        Trainer<TinyNet> t =
+            new Trainer<>(
+                net,
+                quiet(10)
+                    .optimizer(Adam.Options.adam(1e-2))
+                    .schedule(new Plateau(Plateau.Options.of(Mode.MAX, 0.5, 0)))
+                    .monitor("valid_score", Mode.MAX)
+                    .earlyStopping(2, 0)
+                    .onEpoch(r -> lrs.add(r.lr()))
+                    .build())) {
       History h = t.fit(ToyData::step, train, valid, rising);
       assertTrue(h.stoppedEarly());
       assertEquals(3, h.epochs().size(), "best at epoch 0, two epochs without improvement");
@@ -223,14 +241,16 @@ class TrainerTest {
   void emaWeightsAreTheOnesValidated() throws IOException {
     TinyNet net = tiny(4);
     float[][] seen = new float[1][];
-    Validation<TinyNet> grab = (m, l, epoch) -> {
-      try (PointerScope s = new PointerScope()) {
-        seen[0] = Tensors.floats(m.fc.weight.detach().contiguous());
-      }
-      assertFalse(m.is_training(), "validation in eval mode");
-      return Map.of("loss", 0.0);
-    };
-    try (DataLoader train = loader(8, 4, 1, true); DataLoader valid = loader(4, 4, 1, false);
+    Validation<TinyNet> grab =
+        (m, l, epoch) -> {
+          try (PointerScope s = new PointerScope()) {
+            seen[0] = Tensors.floats(m.fc.weight.detach().contiguous());
+          }
+          assertFalse(m.is_training(), "validation in eval mode");
+          return Map.of("loss", 0.0);
+        };
+    try (DataLoader train = loader(8, 4, 1, true);
+        DataLoader valid = loader(4, 4, 1, false);
         Trainer<TinyNet> t = new Trainer<>(net, quiet(2).ema(Ema.Options.of(0.8)).build())) {
       t.fit(ToyData::step, train, valid, grab);
       try (PointerScope s = new PointerScope()) {
@@ -248,13 +268,17 @@ class TrainerTest {
   void customBackwardGetsTheAccumulationScale() throws IOException {
     LinearNet net = new LinearNet(ToyData.SIDE * ToyData.SIDE, 1);
     List<Double> scales = new ArrayList<>();
-    Step<LinearNet> step = (m, b) -> {
-      Step.Result r = ToyData.step(m, b);
-      return new Step.Result(r.loss(), r.metrics(), scale -> {
-        scales.add(scale);
-        r.loss().mul(new org.bytedeco.pytorch.Scalar(scale)).backward();
-      });
-    };
+    Step<LinearNet> step =
+        (m, b) -> {
+          Step.Result r = ToyData.step(m, b);
+          return new Step.Result(
+              r.loss(),
+              r.metrics(),
+              scale -> {
+                scales.add(scale);
+                r.loss().mul(new org.bytedeco.pytorch.Scalar(scale)).backward();
+              });
+        };
     try (DataLoader train = loader(12, 4, 1, true);
         Trainer<LinearNet> t = new Trainer<>(net, quiet(1).accumulation(2).build())) {
       t.fit(step, train);
@@ -265,38 +289,55 @@ class TrainerTest {
 
   @Test
   void badStepsAndConfigsAreReported() throws IOException {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Trainer.builder(0).build());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Trainer.builder(0).build());
     assertTrue(e.getMessage().startsWith("epochs:"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Trainer.builder(1).accumulation(0).build());
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Trainer.builder(1).accumulation(0).build());
     assertTrue(e.getMessage().startsWith("accumulation:"), e.getMessage());
     TinyNet net = tiny(5);
     try (DataLoader train = loader(8, 4, 1, true);
         Trainer<TinyNet> t = new Trainer<>(net, quiet(1).build())) {
-      e = assertThrows(IllegalArgumentException.class, () -> t.fit((m, b) -> Step.Result.of(
-          m.forward(b.inputs())), train));
-      assertTrue(e.getMessage().startsWith("loss: expected a floating-point tensor of one"),
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> t.fit((m, b) -> Step.Result.of(m.forward(b.inputs())), train));
+      assertTrue(
+          e.getMessage().startsWith("loss: expected a floating-point tensor of one"),
           e.getMessage());
-      e = assertThrows(IllegalArgumentException.class, () -> t.fit((m, b) -> {
-        try (NoGradGuard g = new NoGradGuard()) {
-          return Step.Result.of(m.forward(b.inputs()).sum());
-        }
-      }, train));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  t.fit(
+                      (m, b) -> {
+                        try (NoGradGuard g = new NoGradGuard()) {
+                          return Step.Result.of(m.forward(b.inputs()).sum());
+                        }
+                      },
+                      train));
       assertTrue(e.getMessage().contains("requires grad"), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class, () -> t.fit((m, b) -> Step.Result.of(
-          m.forward(b.inputs()).mean(), Map.of("lr", 1.0)), train));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  t.fit(
+                      (m, b) -> Step.Result.of(m.forward(b.inputs()).mean(), Map.of("lr", 1.0)),
+                      train));
       assertTrue(e.getMessage().contains("\"lr\""), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> Step.Result.of(torch.zeros(1), Map.of("a,b", 1.0)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> Step.Result.of(torch.zeros(1), Map.of("a,b", 1.0)));
       assertTrue(e.getMessage().startsWith("metrics:"), e.getMessage());
     }
     try (DataLoader train = loader(8, 4, 1, true);
-        Trainer<TinyNet> t = new Trainer<>(net, quiet(1).monitor("valid_dice", Mode.MAX)
-            .build())) {
-      IllegalStateException s = assertThrows(IllegalStateException.class,
-          () -> t.fit(ToyData::step, train));
-      assertTrue(s.getMessage().contains("valid_dice") && s.getMessage().contains("train_loss"),
+        Trainer<TinyNet> t = new Trainer<>(net, quiet(1).monitor("valid_dice", Mode.MAX).build())) {
+      IllegalStateException s =
+          assertThrows(IllegalStateException.class, () -> t.fit(ToyData::step, train));
+      assertTrue(
+          s.getMessage().contains("valid_dice") && s.getMessage().contains("train_loss"),
           s.getMessage());
     }
     net.close();
@@ -319,10 +360,9 @@ class TrainerTest {
         }
       }
       assertEquals(all.size() - 4, k);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> l.epoch(0, 8));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> l.epoch(0, 8));
       assertTrue(e.getMessage().startsWith("first:"), e.getMessage());
     }
   }
-
 }

@@ -27,8 +27,12 @@ public enum Compression {
       case "jpeg-lossless", "jpeglossless" -> JPEG_LOSSLESS;
       case "j2k", "jpeg2000" -> JPEG2000;
       case "rle" -> RLE;
-      default -> throw new IllegalArgumentException("compression: expected none, jpegls,"
-          + " jpeg-lossless, j2k or rle, got '" + s + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "compression: expected none, jpegls,"
+                  + " jpeg-lossless, j2k or rle, got '"
+                  + s
+                  + "'");
     };
   }
 }

@@ -7,14 +7,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A parsed DICOM data set: each element's VR and where its value lies in the buffer it was
- * parsed from, sequence items as nested data sets, and for encapsulated pixel data the
- * fragments. Values are decoded on demand.
+ * A parsed DICOM data set: each element's VR and where its value lies in the buffer it was parsed
+ * from, sequence items as nested data sets, and for encapsulated pixel data the fragments. Values
+ * are decoded on demand.
  */
 final class DicomDataset {
-  /** One element; {@code items} for sequences, {@code fragments} ({offset, length} pairs) for
-   * encapsulated pixel data (the Basic Offset Table item excluded). */
-  record Element(int tag, String vr, int offset, int length, List<DicomDataset> items,
+  /**
+   * One element; {@code items} for sequences, {@code fragments} ({offset, length} pairs) for
+   * encapsulated pixel data (the Basic Offset Table item excluded).
+   */
+  record Element(
+      int tag,
+      String vr,
+      int offset,
+      int length,
+      List<DicomDataset> items,
       List<int[]> fragments) {}
 
   final byte[] buf;
@@ -50,8 +57,11 @@ final class DicomDataset {
     return new String(buf, start, end - start, StandardCharsets.ISO_8859_1);
   }
 
-  /** A backslash-separated decimal string (DS/IS) as numbers; null when absent or empty.
-   * @throws NumberFormatException naming nothing: callers add the tag and file */
+  /**
+   * A backslash-separated decimal string (DS/IS) as numbers; null when absent or empty.
+   *
+   * @throws NumberFormatException naming nothing: callers add the tag and file
+   */
   double[] decimals(int tag) {
     String s = string(tag);
     if (s == null) return null;
@@ -72,20 +82,22 @@ final class DicomDataset {
         return e.length() >= 2 ? u16(e.offset()) : def;
       case "SS":
         return e.length() >= 2 ? (short) u16(e.offset()) : def;
-      case "UL": case "SL":
+      case "UL":
+      case "SL":
         return e.length() >= 4 ? i32(e.offset()) : def;
-      default: {
-        String s = string(tag);
-        if (s == null) return def;
-        String first = s.split("\\\\")[0].trim();
-        try {
-          return Integer.parseInt(first);
-        } catch (NumberFormatException ex) {
-          double d = Double.parseDouble(first);
-          if (d != Math.rint(d)) throw ex;
-          return (int) d;
+      default:
+        {
+          String s = string(tag);
+          if (s == null) return def;
+          String first = s.split("\\\\")[0].trim();
+          try {
+            return Integer.parseInt(first);
+          } catch (NumberFormatException ex) {
+            double d = Double.parseDouble(first);
+            if (d != Math.rint(d)) throw ex;
+            return (int) d;
+          }
         }
-      }
     }
   }
 
@@ -102,9 +114,13 @@ final class DicomDataset {
 
   int i32(int off) {
     return bigEndian
-        ? ((buf[off] & 0xff) << 24) | ((buf[off + 1] & 0xff) << 16)
-            | ((buf[off + 2] & 0xff) << 8) | (buf[off + 3] & 0xff)
-        : (buf[off] & 0xff) | ((buf[off + 1] & 0xff) << 8) | ((buf[off + 2] & 0xff) << 16)
+        ? ((buf[off] & 0xff) << 24)
+            | ((buf[off + 1] & 0xff) << 16)
+            | ((buf[off + 2] & 0xff) << 8)
+            | (buf[off + 3] & 0xff)
+        : (buf[off] & 0xff)
+            | ((buf[off + 1] & 0xff) << 8)
+            | ((buf[off + 2] & 0xff) << 16)
             | ((buf[off + 3] & 0xff) << 24);
   }
 

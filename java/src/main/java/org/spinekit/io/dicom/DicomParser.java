@@ -1,23 +1,23 @@
 package org.spinekit.io.dicom;
 
-import org.spinekit.io.MalformedFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
+import org.spinekit.io.MalformedFileException;
 
 /**
  * Parses the element structure of a DICOM Part 10 file held in memory, checking every length
- * against the bytes that are there, so a truncated or malformed file is reported with the tag
- * and byte offset where it goes wrong. Time is linear in the file size and nesting is bounded.
- * Values are not decoded here (see {@link DicomDataset}).
+ * against the bytes that are there, so a truncated or malformed file is reported with the tag and
+ * byte offset where it goes wrong. Time is linear in the file size and nesting is bounded. Values
+ * are not decoded here (see {@link DicomDataset}).
  */
 final class DicomParser {
   /** A parsed file: meta group, data set, transfer syntax and what was odd but readable. */
-  record Parsed(DicomDataset meta, DicomDataset data, TransferSyntax syntax,
-      List<String> warnings) {}
+  record Parsed(
+      DicomDataset meta, DicomDataset data, TransferSyntax syntax, List<String> warnings) {}
 
   /** Thrown in header-only mode when the bytes read so far end before the pixel data. */
   static final class NeedMore extends RuntimeException {
@@ -29,6 +29,7 @@ final class DicomParser {
   }
 
   private static final int MAX_DEPTH = 16;
+
   /** Deflated data sets larger than this are refused (a guard against deflate bombs). */
   private static final long MAX_INFLATED = 1L << 30;
 
@@ -50,8 +51,8 @@ final class DicomParser {
   }
 
   /**
-   * Parses {@code bytes}, the whole file ({@code prefix} false) or its first bytes ({@code
-   * prefix} true, header-only: throws {@link NeedMore} when they end before the pixel data).
+   * Parses {@code bytes}, the whole file ({@code prefix} false) or its first bytes ({@code prefix}
+   * true, header-only: throws {@link NeedMore} when they end before the pixel data).
    */
   static Parsed parse(Path file, byte[] bytes, boolean prefix, boolean headerOnly)
       throws MalformedFileException {
@@ -64,17 +65,26 @@ final class DicomParser {
 
   private Parsed run() throws MalformedFileException {
     int start;
-    if (buf.length >= 132 && buf[128] == 'D' && buf[129] == 'I' && buf[130] == 'C'
+    if (buf.length >= 132
+        && buf[128] == 'D'
+        && buf[129] == 'I'
+        && buf[130] == 'C'
         && buf[131] == 'M') {
       start = 132;
-    } else if (buf.length >= 8 && (buf[0] == 0x02 || buf[0] == 0x08) && buf[1] == 0
-        && buf[2] >= 0 && buf[3] == 0) {
+    } else if (buf.length >= 8
+        && (buf[0] == 0x02 || buf[0] == 0x08)
+        && buf[1] == 0
+        && buf[2] >= 0
+        && buf[3] == 0) {
       start = 0;
       warnings.add("no 128-byte preamble and DICM prefix; read as a bare data set");
     } else {
       if (prefix && buf.length < 132) throw new NeedMore();
-      throw new NotDicomException(file, "not a DICOM file (no 'DICM' at byte 128"
-          + (buf.length < 132 ? ", file is only " + buf.length + " bytes" : "") + ")");
+      throw new NotDicomException(
+          file,
+          "not a DICOM file (no 'DICM' at byte 128"
+              + (buf.length < 132 ? ", file is only " + buf.length + " bytes" : "")
+              + ")");
     }
     pos = start;
     DicomDataset meta = new DicomDataset(buf, false);
@@ -89,7 +99,8 @@ final class DicomParser {
     TransferSyntax ts;
     if (tsUid == null) {
       ts = guessSyntax();
-      warnings.add("no Transfer Syntax UID in the file meta information; read as " + ts.description);
+      warnings.add(
+          "no Transfer Syntax UID in the file meta information; read as " + ts.description);
     } else {
       ts = TransferSyntax.of(tsUid);
       if (ts == null) {
@@ -104,8 +115,9 @@ final class DicomParser {
     explicit = ts.explicitVr;
     big = ts.bigEndian();
     if (explicit && pos + 6 <= buf.length && !isVr(buf[pos + 4], buf[pos + 5])) {
-      warnings.add("transfer syntax says explicit VR but the data set is implicit VR; read as"
-          + " implicit");
+      warnings.add(
+          "transfer syntax says explicit VR but the data set is implicit VR; read as"
+              + " implicit");
       explicit = false;
     }
     DicomDataset data = new DicomDataset(buf, big);
@@ -154,8 +166,19 @@ final class DicomParser {
 
   private static boolean longVr(String vr) {
     switch (vr) {
-      case "OB": case "OD": case "OF": case "OL": case "OV": case "OW": case "SQ": case "SV":
-      case "UC": case "UN": case "UR": case "UT": case "UV":
+      case "OB":
+      case "OD":
+      case "OF":
+      case "OL":
+      case "OV":
+      case "OW":
+      case "SQ":
+      case "SV":
+      case "UC":
+      case "UN":
+      case "UR":
+      case "UT":
+      case "UV":
         return true;
       default:
         return false;
@@ -171,11 +194,16 @@ final class DicomParser {
   }
 
   private long u32(int off) {
-    long v = big
-        ? ((buf[off] & 0xffL) << 24) | ((buf[off + 1] & 0xffL) << 16)
-            | ((buf[off + 2] & 0xffL) << 8) | (buf[off + 3] & 0xffL)
-        : (buf[off] & 0xffL) | ((buf[off + 1] & 0xffL) << 8) | ((buf[off + 2] & 0xffL) << 16)
-            | ((buf[off + 3] & 0xffL) << 24);
+    long v =
+        big
+            ? ((buf[off] & 0xffL) << 24)
+                | ((buf[off + 1] & 0xffL) << 16)
+                | ((buf[off + 2] & 0xffL) << 8)
+                | (buf[off + 3] & 0xffL)
+            : (buf[off] & 0xffL)
+                | ((buf[off + 1] & 0xffL) << 8)
+                | ((buf[off + 2] & 0xffL) << 16)
+                | ((buf[off + 3] & 0xffL) << 24);
     return v;
   }
 
@@ -186,9 +214,17 @@ final class DicomParser {
   private void need(int bytes, int limit, String what) throws MalformedFileException {
     if (pos + (long) bytes > limit) {
       if (prefix && limit == buf.length) throw new NeedMore();
-      throw bad("truncated: " + what + " at byte " + pos + " needs " + bytes + " bytes, "
-          + Math.max(0, limit - pos) + " remain" + (limit == buf.length ? " in the file" : " in"
-          + " its enclosing item"));
+      throw bad(
+          "truncated: "
+              + what
+              + " at byte "
+              + pos
+              + " needs "
+              + bytes
+              + " bytes, "
+              + Math.max(0, limit - pos)
+              + " remain"
+              + (limit == buf.length ? " in the file" : " in" + " its enclosing item"));
     }
   }
 
@@ -214,13 +250,16 @@ final class DicomParser {
       if (reachedPixels && headerOnly) return;
     }
     if (inItem && limit == buf.length) {
-      throw bad("truncated: item of undefined length has no item delimitation before the end"
-          + " of the file");
+      throw bad(
+          "truncated: item of undefined length has no item delimitation before the end"
+              + " of the file");
     }
   }
 
-  /** Elements after the pixel data are read if well formed; otherwise they are junk, ignored
-   * with a warning (the pixel data itself is complete). */
+  /**
+   * Elements after the pixel data are read if well formed; otherwise they are junk, ignored with a
+   * warning (the pixel data itself is complete).
+   */
   private void readTrailer(DicomDataset ds, int limit) {
     int junkStart = pos;
     try {
@@ -232,8 +271,10 @@ final class DicomParser {
         readElement(ds, limit, 0);
       }
     } catch (MalformedFileException | RuntimeException e) {
-      warnings.add((limit - junkStart) + " bytes after the pixel data that are not DICOM"
-          + " elements were ignored");
+      warnings.add(
+          (limit - junkStart)
+              + " bytes after the pixel data that are not DICOM"
+              + " elements were ignored");
       pos = limit;
     }
   }
@@ -247,8 +288,13 @@ final class DicomParser {
     if (explicit && !isItemTag) {
       need(8, limit, "element " + DicomTag.format(tag) + " header");
       if (!isVr(buf[pos + 4], buf[pos + 5])) {
-        throw bad("element " + DicomTag.format(tag) + " at byte " + pos + " has no valid VR"
-            + String.format(" (bytes %02X %02X)", buf[pos + 4], buf[pos + 5]));
+        throw bad(
+            "element "
+                + DicomTag.format(tag)
+                + " at byte "
+                + pos
+                + " has no valid VR"
+                + String.format(" (bytes %02X %02X)", buf[pos + 4], buf[pos + 5]));
       }
       vr = new String(buf, pos + 4, 2, StandardCharsets.US_ASCII);
       if (longVr(vr)) {
@@ -272,8 +318,9 @@ final class DicomParser {
         ds.put(new DicomDataset.Element(tag, vr, at, -1, null, frags));
       } else {
         if (headerOnly) {
-          ds.put(new DicomDataset.Element(tag, vr, pos, (int) Math.min(len, Integer.MAX_VALUE),
-              null, null));
+          ds.put(
+              new DicomDataset.Element(
+                  tag, vr, pos, (int) Math.min(len, Integer.MAX_VALUE), null, null));
           return;
         }
         checkValue(tag, at, len, limit);
@@ -284,8 +331,14 @@ final class DicomParser {
     }
     if (undefined) {
       if (!vr.equals("SQ") && !vr.equals("UN") && explicit) {
-        throw bad("element " + DicomTag.format(tag) + " (VR " + vr + ") at byte " + at
-            + " has undefined length, allowed only for sequences");
+        throw bad(
+            "element "
+                + DicomTag.format(tag)
+                + " (VR "
+                + vr
+                + ") at byte "
+                + at
+                + " has undefined length, allowed only for sequences");
       }
       if (depth >= MAX_DEPTH) throw bad("sequences nested deeper than " + MAX_DEPTH);
       boolean saved = explicit;
@@ -312,14 +365,24 @@ final class DicomParser {
   private void checkValue(int tag, int at, long len, int limit) throws MalformedFileException {
     if (pos + len > limit) {
       if (prefix && limit == buf.length) throw new NeedMore();
-      throw bad("truncated: element " + DicomTag.format(tag) + " at byte " + at + " declares "
-          + len + " bytes but " + Math.max(0, limit - pos) + " remain"
-          + (limit == buf.length ? " in the file" : " in its enclosing item"));
+      throw bad(
+          "truncated: element "
+              + DicomTag.format(tag)
+              + " at byte "
+              + at
+              + " declares "
+              + len
+              + " bytes but "
+              + Math.max(0, limit - pos)
+              + " remain"
+              + (limit == buf.length ? " in the file" : " in its enclosing item"));
     }
   }
 
-  /** Items of a sequence: up to {@code end} when defined ({@code end >= 0}), else to the
-   * sequence delimitation. */
+  /**
+   * Items of a sequence: up to {@code end} when defined ({@code end >= 0}), else to the sequence
+   * delimitation.
+   */
   private List<DicomDataset> readItems(int end, int limit, int depth)
       throws MalformedFileException {
     List<DicomDataset> items = DicomDataset.newItems();
@@ -333,8 +396,8 @@ final class DicomParser {
         continue;
       }
       if (tag != DicomTag.ITEM) {
-        throw bad("expected a sequence item at byte " + pos + ", found tag "
-            + DicomTag.format(tag));
+        throw bad(
+            "expected a sequence item at byte " + pos + ", found tag " + DicomTag.format(tag));
       }
       pos += 8;
       DicomDataset item = new DicomDataset(buf, big);
@@ -357,8 +420,12 @@ final class DicomParser {
     while (true) {
       if (pos + 8 > limit) {
         if (prefix) throw new NeedMore();
-        throw bad("truncated: encapsulated pixel data (7FE0,0010) ends at byte " + pos
-            + " without a sequence delimitation (" + frags.size() + " fragments read)");
+        throw bad(
+            "truncated: encapsulated pixel data (7FE0,0010) ends at byte "
+                + pos
+                + " without a sequence delimitation ("
+                + frags.size()
+                + " fragments read)");
       }
       int tag = tagAt(pos);
       long len = u32(pos + 4);
@@ -367,17 +434,29 @@ final class DicomParser {
         break;
       }
       if (tag != DicomTag.ITEM) {
-        throw bad("encapsulated pixel data: expected a fragment item at byte " + pos
-            + ", found tag " + DicomTag.format(tag));
+        throw bad(
+            "encapsulated pixel data: expected a fragment item at byte "
+                + pos
+                + ", found tag "
+                + DicomTag.format(tag));
       }
       pos += 8;
-      if (len == 0xFFFFFFFFL) throw bad("encapsulated pixel data: fragment of undefined length"
-          + " at byte " + (pos - 8));
+      if (len == 0xFFFFFFFFL)
+        throw bad(
+            "encapsulated pixel data: fragment of undefined length" + " at byte " + (pos - 8));
       if (pos + len > limit) {
         if (prefix) throw new NeedMore();
-        throw bad("truncated: pixel data fragment " + frags.size() + " at byte " + (pos - 8)
-            + " declares " + len + " bytes but " + Math.max(0, limit - pos) + " remain in the"
-            + " file");
+        throw bad(
+            "truncated: pixel data fragment "
+                + frags.size()
+                + " at byte "
+                + (pos - 8)
+                + " declares "
+                + len
+                + " bytes but "
+                + Math.max(0, limit - pos)
+                + " remain in the"
+                + " file");
       }
       if (!first) frags.add(new int[] {pos, (int) len});
       first = false;

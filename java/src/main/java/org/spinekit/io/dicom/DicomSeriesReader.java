@@ -1,9 +1,5 @@
 package org.spinekit.io.dicom;
 
-import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.SeriesInfo;
-import org.spinekit.io.SliceSource;
-import org.spinekit.io.Volume;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,26 +15,30 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.SeriesInfo;
+import org.spinekit.io.SliceSource;
+import org.spinekit.io.Volume;
 
 /**
- * Reads DICOM series into {@link Volume}s: files are grouped by Series Instance UID, slices
- * (frames of multi-frame files included) sorted by their position along the slice normal
- * (by Instance Number when positions are missing), and the rescale kept beside the stored
- * integers (or applied, with {@link Options#modality()}).
+ * Reads DICOM series into {@link Volume}s: files are grouped by Series Instance UID, slices (frames
+ * of multi-frame files included) sorted by their position along the slice normal (by Instance
+ * Number when positions are missing), and the rescale kept beside the stored integers (or applied,
+ * with {@link Options#modality()}).
  *
- * <p>Mixed image sizes or orientations and duplicate slice positions in one series are
- * errors naming the files; non-uniform slice spacing (a missing slice, say) and positions off
- * the slice normal are warnings on the volume naming the slices around the gap. Files are
- * parsed and decoded in parallel on {@link Options#threads()} threads, straight into the
- * volume's array. Stateless: safe to call from several threads at once.
+ * <p>Mixed image sizes or orientations and duplicate slice positions in one series are errors
+ * naming the files; non-uniform slice spacing (a missing slice, say) and positions off the slice
+ * normal are warnings on the volume naming the slices around the gap. Files are parsed and decoded
+ * in parallel on {@link Options#threads()} threads, straight into the volume's array. Stateless:
+ * safe to call from several threads at once.
  */
 public final class DicomSeriesReader {
   private DicomSeriesReader() {}
 
   /**
    * @param threads decoding threads (at least 1)
-   * @param modality true: float32 modality values (rescale applied); false: stored integers
-   *     with their rescale (float32 anyway when slices disagree on the rescale)
+   * @param modality true: float32 modality values (rescale applied); false: stored integers with
+   *     their rescale (float32 anyway when slices disagree on the rescale)
    * @param skipBadFiles true: files that fail to parse or decode are left out with a warning;
    *     false: the first such file is an error
    */
@@ -94,10 +94,16 @@ public final class DicomSeriesReader {
   public static Volume read(Path fileOrDir, Options o) throws IOException {
     Scan scan = scan(fileOrDir, o);
     if (scan.series().size() != 1) {
-      throw new MalformedFileException(fileOrDir, scan.series().isEmpty()
-          ? "no DICOM image series found" + skippedNote(scan)
-          : "holds " + scan.series().size() + " series (" + uids(scan) + "); read them with"
-              + " readAll");
+      throw new MalformedFileException(
+          fileOrDir,
+          scan.series().isEmpty()
+              ? "no DICOM image series found" + skippedNote(scan)
+              : "holds "
+                  + scan.series().size()
+                  + " series ("
+                  + uids(scan)
+                  + "); read them with"
+                  + " readAll");
     }
     return assemble(scan.series().get(0), scan.skipped(), o);
   }
@@ -132,27 +138,33 @@ public final class DicomSeriesReader {
       files = List.of(fileOrDir);
     } else if (Files.isDirectory(fileOrDir)) {
       try (Stream<Path> w = Files.walk(fileOrDir)) {
-        files = w.filter(Files::isRegularFile)
-            .filter(p -> !p.getFileName().toString().startsWith("."))
-            .sorted().toList();
+        files =
+            w.filter(Files::isRegularFile)
+                .filter(p -> !p.getFileName().toString().startsWith("."))
+                .sorted()
+                .toList();
       }
     } else {
-      throw new java.nio.file.NoSuchFileException(fileOrDir.toString(), null,
-          "no such file or directory");
+      throw new java.nio.file.NoSuchFileException(
+          fileOrDir.toString(), null, "no such file or directory");
     }
     List<String> skipped = new ArrayList<>();
     List<DicomHeader> headers = new ArrayList<>();
-    List<Object> results = parallel(files, o.threads(), f -> {
-      try {
-        return DicomFile.readHeader(f);
-      } catch (NotDicomException e) {
-        if (single) throw e;
-        return e;
-      } catch (MalformedFileException e) {
-        if (!o.skipBadFiles()) throw e;
-        return e;
-      }
-    });
+    List<Object> results =
+        parallel(
+            files,
+            o.threads(),
+            f -> {
+              try {
+                return DicomFile.readHeader(f);
+              } catch (NotDicomException e) {
+                if (single) throw e;
+                return e;
+              } catch (MalformedFileException e) {
+                if (!o.skipBadFiles()) throw e;
+                return e;
+              }
+            });
     for (Object r : results) {
       if (r instanceof DicomHeader h) {
         headers.add(h);
@@ -169,8 +181,9 @@ public final class DicomSeriesReader {
     for (Map.Entry<String, List<DicomHeader>> e : groups.entrySet()) {
       series.add(sortSeries(e.getKey(), e.getValue(), o));
     }
-    series.sort(Comparator.comparingInt((Series s) -> s.first().seriesNumber())
-        .thenComparing(Series::seriesInstanceUid));
+    series.sort(
+        Comparator.comparingInt((Series s) -> s.first().seriesNumber())
+            .thenComparing(Series::seriesInstanceUid));
     return new Scan(List.copyOf(series), List.copyOf(skipped));
   }
 
@@ -190,15 +203,34 @@ public final class DicomSeriesReader {
     DicomHeader ref = hs.get(0);
     for (DicomHeader h : hs) {
       if (h.rows() != ref.rows() || h.columns() != ref.columns()) {
-        throw new MalformedFileException(h.file(), "series " + uid + " mixes image sizes: "
-            + h.rows() + "x" + h.columns() + " here, " + ref.rows() + "x" + ref.columns()
-            + " in " + ref.file());
+        throw new MalformedFileException(
+            h.file(),
+            "series "
+                + uid
+                + " mixes image sizes: "
+                + h.rows()
+                + "x"
+                + h.columns()
+                + " here, "
+                + ref.rows()
+                + "x"
+                + ref.columns()
+                + " in "
+                + ref.file());
       }
       double[] a = h.imageOrientation();
       double[] b = ref.imageOrientation();
       if ((a == null) != (b == null) || a != null && maxDiff(a, b) > 1e-3) {
-        throw new MalformedFileException(h.file(), "series " + uid + " mixes orientations: "
-            + Arrays.toString(a) + " here, " + Arrays.toString(b) + " in " + ref.file());
+        throw new MalformedFileException(
+            h.file(),
+            "series "
+                + uid
+                + " mixes orientations: "
+                + Arrays.toString(a)
+                + " here, "
+                + Arrays.toString(b)
+                + " in "
+                + ref.file());
       }
     }
     double[] iop = ref.imageOrientation();
@@ -213,14 +245,18 @@ public final class DicomSeriesReader {
         } else if (h.imagePosition() != null && h.frames() == 1) {
           pos = h.imagePosition();
         } else if (h.imagePosition() != null) {
-          double step = Double.isFinite(h.spacingBetweenSlices()) ? h.spacingBetweenSlices()
-              : h.sliceThickness();
+          double step =
+              Double.isFinite(h.spacingBetweenSlices())
+                  ? h.spacingBetweenSlices()
+                  : h.sliceThickness();
           if (!Double.isFinite(step) || step <= 0) {
             pos = null;
           } else {
             double[] p0 = h.imagePosition();
-            pos = new double[] {p0[0] + f * step * n[0], p0[1] + f * step * n[1],
-                p0[2] + f * step * n[2]};
+            pos =
+                new double[] {
+                  p0[0] + f * step * n[0], p0[1] + f * step * n[1], p0[2] + f * step * n[2]
+                };
           }
         } else {
           pos = null;
@@ -230,17 +266,25 @@ public final class DicomSeriesReader {
       }
     }
     if (positioned) {
-      slices.sort(Comparator.comparingDouble((Slice s) -> dot(s.position(), n))
-          .thenComparingInt(s -> s.header().instanceNumber()).thenComparingInt(Slice::frame));
+      slices.sort(
+          Comparator.comparingDouble((Slice s) -> dot(s.position(), n))
+              .thenComparingInt(s -> s.header().instanceNumber())
+              .thenComparingInt(Slice::frame));
       List<Slice> kept = new ArrayList<>();
       for (Slice s : slices) {
         if (!kept.isEmpty()) {
           Slice prev = kept.get(kept.size() - 1);
           double d = dot(s.position(), n) - dot(prev.position(), n);
           if (Math.abs(d) < 1e-3) {
-            String what = "series " + uid + " has two slices at the same position ("
-                + fmt(dot(s.position(), n)) + " mm along the normal): " + name(prev) + " and "
-                + name(s);
+            String what =
+                "series "
+                    + uid
+                    + " has two slices at the same position ("
+                    + fmt(dot(s.position(), n))
+                    + " mm along the normal): "
+                    + name(prev)
+                    + " and "
+                    + name(s);
             if (!o.skipBadFiles()) throw new MalformedFileException(s.header().file(), what);
             warnings.add(what + "; kept the first");
             continue;
@@ -250,10 +294,13 @@ public final class DicomSeriesReader {
       }
       slices = kept;
     } else {
-      warnings.add("no Image Position/Orientation (Patient) on every slice; slices ordered by"
-          + " Instance Number");
-      slices.sort(Comparator.comparingInt((Slice s) -> s.header().instanceNumber())
-          .thenComparing(s -> s.header().file()).thenComparingInt(Slice::frame));
+      warnings.add(
+          "no Image Position/Orientation (Patient) on every slice; slices ordered by"
+              + " Instance Number");
+      slices.sort(
+          Comparator.comparingInt((Slice s) -> s.header().instanceNumber())
+              .thenComparing(s -> s.header().file())
+              .thenComparingInt(Slice::frame));
     }
     return new Series(uid, List.copyOf(slices), List.copyOf(warnings));
   }
@@ -283,8 +330,17 @@ public final class DicomSeriesReader {
     int n = s.slices().size();
     int plane = rows * cols;
     if ((long) n * plane > Integer.MAX_VALUE - 8) {
-      throw new MalformedFileException(first.file(), "series " + s.seriesInstanceUid() + " has "
-          + n + " slices of " + rows + "x" + cols + ": more voxels than one Java array holds");
+      throw new MalformedFileException(
+          first.file(),
+          "series "
+              + s.seriesInstanceUid()
+              + " has "
+              + n
+              + " slices of "
+              + rows
+              + "x"
+              + cols
+              + ": more voxels than one Java array holds");
     }
     // Geometry.
     double[] iop = first.imageOrientation();
@@ -300,35 +356,40 @@ public final class DicomSeriesReader {
       ps = new double[] {1, 1};
     }
     double sliceSpacing = spacingAlongNormal(s, nrm, warnings);
-    double[] origin = s.slices().get(0).position() != null ? s.slices().get(0).position()
-        : first.imagePosition() != null ? first.imagePosition() : new double[3];
+    double[] origin =
+        s.slices().get(0).position() != null
+            ? s.slices().get(0).position()
+            : first.imagePosition() != null ? first.imagePosition() : new double[3];
     // Pixels: each file decoded straight into its slices of one array.
     short[] voxels = new short[n * plane];
     Map<Path, List<Integer>> slotsOfFile = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
-      slotsOfFile.computeIfAbsent(s.slices().get(i).header().file(), k -> new ArrayList<>())
-          .add(i);
+      slotsOfFile.computeIfAbsent(s.slices().get(i).header().file(), k -> new ArrayList<>()).add(i);
     }
     List<Map.Entry<Path, List<Integer>>> jobs = new ArrayList<>(slotsOfFile.entrySet());
-    List<Object> decoded = parallel(jobs, o.threads(), job -> {
-      List<Integer> slots = job.getValue();
-      DicomHeader h = s.slices().get(slots.get(0)).header();
-      try {
-        if (h.frames() == 1) {
-          return DicomFile.readInto(h.file(), h, voxels, slots.get(0) * plane);
-        }
-        short[] all = new short[h.frames() * plane];
-        DicomHeader now = DicomFile.readInto(h.file(), h, all, 0);
-        for (int slot : slots) {
-          System.arraycopy(all, s.slices().get(slot).frame() * plane, voxels, slot * plane,
-              plane);
-        }
-        return now;
-      } catch (MalformedFileException e) {
-        if (!o.skipBadFiles()) throw e;
-        return e;
-      }
-    });
+    List<Object> decoded =
+        parallel(
+            jobs,
+            o.threads(),
+            job -> {
+              List<Integer> slots = job.getValue();
+              DicomHeader h = s.slices().get(slots.get(0)).header();
+              try {
+                if (h.frames() == 1) {
+                  return DicomFile.readInto(h.file(), h, voxels, slots.get(0) * plane);
+                }
+                short[] all = new short[h.frames() * plane];
+                DicomHeader now = DicomFile.readInto(h.file(), h, all, 0);
+                for (int slot : slots) {
+                  System.arraycopy(
+                      all, s.slices().get(slot).frame() * plane, voxels, slot * plane, plane);
+                }
+                return now;
+              } catch (MalformedFileException e) {
+                if (!o.skipBadFiles()) throw e;
+                return e;
+              }
+            });
     List<String> failed = new ArrayList<>();
     java.util.Set<Path> bad = new java.util.HashSet<>();
     for (Object d : decoded) {
@@ -342,33 +403,40 @@ public final class DicomSeriesReader {
       List<Slice> kept = new ArrayList<>();
       for (Slice sl : s.slices()) if (!bad.contains(sl.header().file())) kept.add(sl);
       if (kept.isEmpty()) {
-        throw new MalformedFileException(first.file(), "no slice of series "
-            + s.seriesInstanceUid() + " could be decoded: " + String.join("; ", failed));
+        throw new MalformedFileException(
+            first.file(),
+            "no slice of series "
+                + s.seriesInstanceUid()
+                + " could be decoded: "
+                + String.join("; ", failed));
       }
       List<String> notes = new ArrayList<>(skipped);
       notes.addAll(failed);
-      return assemble(new Series(s.seriesInstanceUid(), List.copyOf(kept), s.warnings()),
-          notes, o);
+      return assemble(new Series(s.seriesInstanceUid(), List.copyOf(kept), s.warnings()), notes, o);
     }
     // Rescale: one for the series, or per slice into float32.
     boolean uniform = true;
     for (Slice sl : s.slices()) {
       DicomHeader h = sl.header();
-      uniform &= h.slope() == first.slope() && h.intercept() == first.intercept()
-          && h.signed() == first.signed();
+      uniform &=
+          h.slope() == first.slope()
+              && h.intercept() == first.intercept()
+              && h.signed() == first.signed();
     }
     for (Object d : decoded) {
       for (String w : ((DicomHeader) d).warnings()) {
         warnings.add(((DicomHeader) d).file().getFileName() + ": " + w);
       }
     }
-    Volume.Builder b = Volume.builder(n, rows, cols)
-        .spacing(ps[0], ps[1], sliceSpacing)
-        .origin(origin[0], origin[1], origin[2])
-        .orientation(rowDir, colDir);
+    Volume.Builder b =
+        Volume.builder(n, rows, cols)
+            .spacing(ps[0], ps[1], sliceSpacing)
+            .origin(origin[0], origin[1], origin[2])
+            .orientation(rowDir, colDir);
     if (!uniform) {
-      warnings.add("slices differ in rescale slope/intercept or signedness; returned as float32"
-          + " modality values");
+      warnings.add(
+          "slices differ in rescale slope/intercept or signedness; returned as float32"
+              + " modality values");
     }
     if (uniform && !o.modality()) {
       b.shorts(voxels, first.signed(), first.slope(), first.intercept());
@@ -394,8 +462,13 @@ public final class DicomSeriesReader {
       sources.add(new SliceSource(h.file(), sl.frame(), h.instanceNumber(), sop));
     }
     b.sources(sources);
-    b.series(new SeriesInfo(nz(first.studyInstanceUid()), s.seriesInstanceUid(),
-        nz(first.seriesDescription()), nz(first.modality()), first.transferSyntaxUid()));
+    b.series(
+        new SeriesInfo(
+            nz(first.studyInstanceUid()),
+            s.seriesInstanceUid(),
+            nz(first.seriesDescription()),
+            nz(first.modality()),
+            first.transferSyntaxUid()));
     b.warnings(warnings);
     return b.build();
   }
@@ -413,10 +486,12 @@ public final class DicomSeriesReader {
   private static double spacingAlongNormal(Series s, double[] n, List<String> warnings) {
     List<Slice> sl = s.slices();
     DicomHeader first = s.first();
-    double fallback = Double.isFinite(first.spacingBetweenSlices())
-        && first.spacingBetweenSlices() > 0 ? first.spacingBetweenSlices()
-        : Double.isFinite(first.sliceThickness()) && first.sliceThickness() > 0
-            ? first.sliceThickness() : 1;
+    double fallback =
+        Double.isFinite(first.spacingBetweenSlices()) && first.spacingBetweenSlices() > 0
+            ? first.spacingBetweenSlices()
+            : Double.isFinite(first.sliceThickness()) && first.sliceThickness() > 0
+                ? first.sliceThickness()
+                : 1;
     if (sl.size() < 2 || sl.get(0).position() == null) return fallback;
     double[] steps = new double[sl.size() - 1];
     for (int i = 0; i + 1 < sl.size(); i++) {
@@ -431,11 +506,21 @@ public final class DicomSeriesReader {
       if (Math.abs(steps[i] - median) > tol) {
         if (reported < 5) {
           long missing = Math.round(steps[i] / median) - 1;
-          warnings.add("non-uniform slice spacing: " + fmt(steps[i]) + " mm between "
-              + name(sl.get(i)) + " (instance " + sl.get(i).header().instanceNumber() + ") and "
-              + name(sl.get(i + 1)) + " (instance " + sl.get(i + 1).header().instanceNumber()
-              + "), median " + fmt(median) + " mm"
-              + (missing >= 1 ? "; " + missing + " slice(s) missing?" : ""));
+          warnings.add(
+              "non-uniform slice spacing: "
+                  + fmt(steps[i])
+                  + " mm between "
+                  + name(sl.get(i))
+                  + " (instance "
+                  + sl.get(i).header().instanceNumber()
+                  + ") and "
+                  + name(sl.get(i + 1))
+                  + " (instance "
+                  + sl.get(i + 1).header().instanceNumber()
+                  + "), median "
+                  + fmt(median)
+                  + " mm"
+                  + (missing >= 1 ? "; " + missing + " slice(s) missing?" : ""));
         }
         reported++;
       }
@@ -451,8 +536,11 @@ public final class DicomSeriesReader {
       worst = Math.max(worst, off);
     }
     if (worst > 0.5) {
-      warnings.add("slice positions drift up to " + fmt(worst) + " mm off the slice normal"
-          + " (gantry tilt?); the volume assumes no shear");
+      warnings.add(
+          "slice positions drift up to "
+              + fmt(worst)
+              + " mm off the slice normal"
+              + " (gantry tilt?); the volume assumes no shear");
     }
     return median;
   }
@@ -462,8 +550,10 @@ public final class DicomSeriesReader {
     Object apply(T t) throws IOException;
   }
 
-  /** Runs {@code task} over {@code items} on {@code threads} threads, results in order; the
-   * first failure (in item order) is rethrown. */
+  /**
+   * Runs {@code task} over {@code items} on {@code threads} threads, results in order; the first
+   * failure (in item order) is rethrown.
+   */
   static <T> List<Object> parallel(List<T> items, int threads, Task<T> task) throws IOException {
     int t = Math.min(threads, Math.max(1, items.size()));
     if (t == 1) {
@@ -471,11 +561,14 @@ public final class DicomSeriesReader {
       for (T item : items) out.add(task.apply(item));
       return out;
     }
-    ExecutorService pool = Executors.newFixedThreadPool(t, r -> {
-      Thread th = new Thread(r, "spinekit-dicom-read");
-      th.setDaemon(true);
-      return th;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            t,
+            r -> {
+              Thread th = new Thread(r, "spinekit-dicom-read");
+              th.setDaemon(true);
+              return th;
+            });
     try {
       List<Future<Object>> fs = new ArrayList<>(items.size());
       for (T item : items) fs.add(pool.submit(() -> task.apply(item)));

@@ -58,12 +58,21 @@ final class DicomTag {
   static String implicitVr(int tag) {
     if ((tag & 0xffff) == 0) return "UL"; // group lengths
     switch (tag) {
-      case SAMPLES_PER_PIXEL: case PLANAR_CONFIGURATION: case ROWS: case COLUMNS:
-      case BITS_ALLOCATED: case BITS_STORED: case HIGH_BIT: case PIXEL_REPRESENTATION:
+      case SAMPLES_PER_PIXEL:
+      case PLANAR_CONFIGURATION:
+      case ROWS:
+      case COLUMNS:
+      case BITS_ALLOCATED:
+      case BITS_STORED:
+      case HIGH_BIT:
+      case PIXEL_REPRESENTATION:
         return "US";
-      case PLANE_POSITION_SEQUENCE: case PLANE_ORIENTATION_SEQUENCE:
-      case PIXEL_MEASURES_SEQUENCE: case PIXEL_VALUE_TRANSFORMATION_SEQUENCE:
-      case SHARED_FUNCTIONAL_GROUPS_SEQUENCE: case PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE:
+      case PLANE_POSITION_SEQUENCE:
+      case PLANE_ORIENTATION_SEQUENCE:
+      case PIXEL_MEASURES_SEQUENCE:
+      case PIXEL_VALUE_TRANSFORMATION_SEQUENCE:
+      case SHARED_FUNCTIONAL_GROUPS_SEQUENCE:
+      case PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE:
         return "SQ";
       case PIXEL_DATA:
         return "OW";

@@ -1,7 +1,5 @@
 package org.spinekit.io.dicom;
 
-import org.spinekit.io.AtomicFiles;
-import org.spinekit.io.Volume;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -13,54 +11,73 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.spinekit.io.AtomicFiles;
+import org.spinekit.io.Volume;
 
 /**
- * Writes a {@link Volume} of stored integers as a DICOM series, one single-frame file per
- * slice named {@code <instanceNumber>.dcm} (instance numbers 1..N in slice order), with
- * consistent study, series, SOP and frame-of-reference UIDs and the volume's geometry in
- * Image Position / Orientation (Patient), Pixel Spacing and Slice Thickness. Files are
- * Explicit VR Little Endian, or re-encoded losslessly by GDCM ({@link Compression}). Each file
- * appears atomically (temporary file, then rename).
+ * Writes a {@link Volume} of stored integers as a DICOM series, one single-frame file per slice
+ * named {@code <instanceNumber>.dcm} (instance numbers 1..N in slice order), with consistent study,
+ * series, SOP and frame-of-reference UIDs and the volume's geometry in Image Position / Orientation
+ * (Patient), Pixel Spacing and Slice Thickness. Files are Explicit VR Little Endian, or re-encoded
+ * losslessly by GDCM ({@link Compression}). Each file appears atomically (temporary file, then
+ * rename).
  */
 public final class DicomWriter {
   private DicomWriter() {}
 
   /** Identity of the series written. {@code modality} "CT" or "MR" selects the SOP class. */
-  public record Series(String patientId, String studyInstanceUid, String seriesInstanceUid,
-      int seriesNumber, String seriesDescription, String modality, String frameOfReferenceUid) {
+  public record Series(
+      String patientId,
+      String studyInstanceUid,
+      String seriesInstanceUid,
+      int seriesNumber,
+      String seriesDescription,
+      String modality,
+      String frameOfReferenceUid) {
     public Series {
       uid(studyInstanceUid, "studyInstanceUid");
       uid(seriesInstanceUid, "seriesInstanceUid");
       uid(frameOfReferenceUid, "frameOfReferenceUid");
       if (patientId == null || patientId.length() > 64) {
-        throw new IllegalArgumentException("patientId: expected at most 64 characters, got "
-            + (patientId == null ? "none" : "'" + patientId + "'"));
+        throw new IllegalArgumentException(
+            "patientId: expected at most 64 characters, got "
+                + (patientId == null ? "none" : "'" + patientId + "'"));
       }
       if (seriesDescription == null || seriesDescription.length() > 64) {
-        throw new IllegalArgumentException("seriesDescription: expected at most 64 characters,"
-            + " got " + (seriesDescription == null ? "none" : "'" + seriesDescription + "'"));
+        throw new IllegalArgumentException(
+            "seriesDescription: expected at most 64 characters,"
+                + " got "
+                + (seriesDescription == null ? "none" : "'" + seriesDescription + "'"));
       }
       if (modality == null || !modality.matches("[A-Z]{2,16}")) {
-        throw new IllegalArgumentException("modality: expected a code such as CT or MR, got "
-            + modality);
+        throw new IllegalArgumentException(
+            "modality: expected a code such as CT or MR, got " + modality);
       }
     }
   }
 
   /** Study, series and content date and time written into every file. */
   static final String STUDY_DATE = "20000101";
+
   static final String STUDY_TIME = "000000";
   static final String CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2";
   static final String MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4";
   static final String SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
+
   /** Implementation Class UID of files SpineKit writes (a UUID-derived 2.25 UID). */
   static final String IMPLEMENTATION_UID = "2.25.113059749145936325402354257176981405696";
 
   /** Checks a DICOM UID: 1-64 characters, digits and dots, no empty or zero-led component. */
   public static String uid(String s, String name) {
-    if (s == null || s.isEmpty() || s.length() > 64 || !s.matches("(0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*))*")) {
-      throw new IllegalArgumentException(name + ": expected a DICOM UID (digits and dots, at most"
-          + " 64 characters, no leading zeros), got " + (s == null ? "none" : "'" + s + "'"));
+    if (s == null
+        || s.isEmpty()
+        || s.length() > 64
+        || !s.matches("(0|[1-9][0-9]*)(\\.(0|[1-9][0-9]*))*")) {
+      throw new IllegalArgumentException(
+          name
+              + ": expected a DICOM UID (digits and dots, at most"
+              + " 64 characters, no leading zeros), got "
+              + (s == null ? "none" : "'" + s + "'"));
     }
     return s;
   }
@@ -69,8 +86,8 @@ public final class DicomWriter {
   public static List<Path> writeSeries(Volume v, Path dir, Series s, Compression c)
       throws IOException {
     if (v.kind() == Volume.Kind.FLOAT32) {
-      throw new IllegalArgumentException("volume: expected stored INT16 or UINT16 voxels with a"
-          + " rescale, got FLOAT32");
+      throw new IllegalArgumentException(
+          "volume: expected stored INT16 or UINT16 voxels with a" + " rescale, got FLOAT32");
     }
     String sopUidMax = s.seriesInstanceUid() + "." + v.slices();
     uid(sopUidMax, "seriesInstanceUid + \".\" + instance number");
@@ -155,8 +172,11 @@ public final class DicomWriter {
     ds.string(0x00200011, "IS", Integer.toString(s.seriesNumber()));
     ds.string(0x00200013, "IS", Integer.toString(instance));
     ds.string(0x00200032, "DS", ds(pos[0]) + "\\" + ds(pos[1]) + "\\" + ds(pos[2]));
-    ds.string(0x00200037, "DS", ds(r[0]) + "\\" + ds(r[1]) + "\\" + ds(r[2]) + "\\" + ds(c[0])
-        + "\\" + ds(c[1]) + "\\" + ds(c[2]));
+    ds.string(
+        0x00200037,
+        "DS",
+        ds(r[0]) + "\\" + ds(r[1]) + "\\" + ds(r[2]) + "\\" + ds(c[0]) + "\\" + ds(c[1]) + "\\"
+            + ds(c[2]));
     ds.string(0x00200052, "UI", s.frameOfReferenceUid());
     ds.us(0x00280002, 1);
     ds.string(0x00280004, "CS", "MONOCHROME2");
@@ -171,13 +191,15 @@ public final class DicomWriter {
     ds.string(0x00281053, "DS", ds(v.slope()));
     int n = v.rows() * v.columns();
     byte[] px = new byte[n * 2];
-    java.nio.ByteBuffer.wrap(px).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer()
+    java.nio.ByteBuffer.wrap(px)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .asShortBuffer()
         .put(v.shorts(), z * n, n);
     ds.bytes(0x7FE00010, "OW", px);
     byte[] dsBytes = ds.toByteArray();
 
-    ByteArrayOutputStream out = new ByteArrayOutputStream(132 + 12 + metaBytes.length
-        + dsBytes.length);
+    ByteArrayOutputStream out =
+        new ByteArrayOutputStream(132 + 12 + metaBytes.length + dsBytes.length);
     out.write(new byte[128], 0, 128);
     out.write('D');
     out.write('I');
@@ -213,7 +235,10 @@ public final class DicomWriter {
       u16(tag & 0xffff);
       out.write(vr.charAt(0));
       out.write(vr.charAt(1));
-      if (vr.equals("OB") || vr.equals("OW") || vr.equals("SQ") || vr.equals("UN")
+      if (vr.equals("OB")
+          || vr.equals("OW")
+          || vr.equals("SQ")
+          || vr.equals("UN")
           || vr.equals("UT")) {
         u16(0);
         u32(len);

@@ -1,13 +1,13 @@
 package org.spinekit.io.dicom;
 
-import org.spinekit.io.MalformedFileException;
 import java.nio.file.Path;
+import org.spinekit.io.MalformedFileException;
 
 /**
- * The only class that touches GDCM (Debian's libgdcm-java): decoding encapsulated pixel data
- * and re-encoding files into compressed transfer syntaxes. Each call builds and frees its own
- * GDCM objects, so calls from several threads do not share state; GDCM's {@code toString()}
- * (not thread-safe) is never called.
+ * The only class that touches GDCM (Debian's libgdcm-java): decoding encapsulated pixel data and
+ * re-encoding files into compressed transfer syntaxes. Each call builds and frees its own GDCM
+ * objects, so calls from several threads do not share state; GDCM's {@code toString()} (not
+ * thread-safe) is never called.
  */
 final class Gdcm {
   private Gdcm() {}
@@ -37,32 +37,41 @@ final class Gdcm {
           loadError = t;
         }
       }
-      throw new IllegalStateException("GDCM's Java binding is not available (" + loadError
-          + "); install it with apt-get install libgdcm-java (the jar /usr/share/java/gdcm.jar"
-          + " must be on the class path)", loadError);
+      throw new IllegalStateException(
+          "GDCM's Java binding is not available ("
+              + loadError
+              + "); install it with apt-get install libgdcm-java (the jar /usr/share/java/gdcm.jar"
+              + " must be on the class path)",
+          loadError);
     }
   }
 
   /** Decoded pixels: little-endian samples as GDCM produced them, and their format. */
-  record Decoded(byte[] bytes, int bitsAllocated, int bitsStored, int highBit, boolean signed,
+  record Decoded(
+      byte[] bytes,
+      int bitsAllocated,
+      int bitsStored,
+      int highBit,
+      boolean signed,
       int samplesPerPixel) {}
 
   /**
-   * Decodes encapsulated pixel data that {@link DicomParser} has already split into fragments.
-   * GDCM gets only an image built here in memory (size, pixel format, transfer syntax and the
-   * fragments' bytes), never the file: its own file parser asserts (aborting the process) on
-   * some malformed headers.
+   * Decodes encapsulated pixel data that {@link DicomParser} has already split into fragments. GDCM
+   * gets only an image built here in memory (size, pixel format, transfer syntax and the fragments'
+   * bytes), never the file: its own file parser asserts (aborting the process) on some malformed
+   * headers.
    */
-  static Decoded decode(Path file, byte[] buf, java.util.List<int[]> fragments,
-      TransferSyntax syntax, DicomHeader h) throws MalformedFileException {
+  static Decoded decode(
+      Path file, byte[] buf, java.util.List<int[]> fragments, TransferSyntax syntax, DicomHeader h)
+      throws MalformedFileException {
     ensureLoaded();
     gdcm.TransferSyntax.TSType type = gdcm.TransferSyntax.GetTSType(syntax.uid);
     gdcm.TransferSyntax ts = new gdcm.TransferSyntax(type);
     gdcm.Image image = new gdcm.Image();
-    gdcm.PixelFormat pf = new gdcm.PixelFormat(1, h.bitsAllocated(), h.bitsStored(),
-        h.highBit(), h.signed() ? 1 : 0);
-    gdcm.PhotometricInterpretation pi = new gdcm.PhotometricInterpretation(
-        gdcm.PhotometricInterpretation.PIType.MONOCHROME2);
+    gdcm.PixelFormat pf =
+        new gdcm.PixelFormat(1, h.bitsAllocated(), h.bitsStored(), h.highBit(), h.signed() ? 1 : 0);
+    gdcm.PhotometricInterpretation pi =
+        new gdcm.PhotometricInterpretation(gdcm.PhotometricInterpretation.PIType.MONOCHROME2);
     gdcm.SmartPtrFrag sq = gdcm.SequenceOfFragments.New();
     gdcm.Tag pixelTag = new gdcm.Tag(0x7fe0, 0x0010);
     gdcm.DataElement pixels = new gdcm.DataElement(pixelTag);
@@ -91,12 +100,22 @@ final class Gdcm {
       }
       byte[] out = new byte[(int) n];
       if (!image.GetBuffer(out)) {
-        throw new MalformedFileException(file, "the " + syntax.description + " pixel data could"
-            + " not be decoded (corrupt codestream)");
+        throw new MalformedFileException(
+            file,
+            "the "
+                + syntax.description
+                + " pixel data could"
+                + " not be decoded (corrupt codestream)");
       }
       gdcm.PixelFormat got = image.GetPixelFormat();
-      Decoded d = new Decoded(out, got.GetBitsAllocated(), got.GetBitsStored(),
-          got.GetHighBit(), got.GetPixelRepresentation() == 1, got.GetSamplesPerPixel());
+      Decoded d =
+          new Decoded(
+              out,
+              got.GetBitsAllocated(),
+              got.GetBitsStored(),
+              got.GetHighBit(),
+              got.GetPixelRepresentation() == 1,
+              got.GetSamplesPerPixel());
       got.delete();
       return d;
     } finally {
@@ -114,13 +133,14 @@ final class Gdcm {
   /** Re-encodes the uncompressed file {@code src} into {@code dst} with the given syntax. */
   static void transcode(Path src, Path dst, Compression c) throws java.io.IOException {
     ensureLoaded();
-    gdcm.TransferSyntax.TSType type = switch (c) {
-      case JPEG_LS -> gdcm.TransferSyntax.TSType.JPEGLSLossless;
-      case JPEG_LOSSLESS -> gdcm.TransferSyntax.TSType.JPEGLosslessProcess14_1;
-      case JPEG2000 -> gdcm.TransferSyntax.TSType.JPEG2000Lossless;
-      case RLE -> gdcm.TransferSyntax.TSType.RLELossless;
-      case NONE -> throw new IllegalArgumentException("compression: NONE needs no transcoding");
-    };
+    gdcm.TransferSyntax.TSType type =
+        switch (c) {
+          case JPEG_LS -> gdcm.TransferSyntax.TSType.JPEGLSLossless;
+          case JPEG_LOSSLESS -> gdcm.TransferSyntax.TSType.JPEGLosslessProcess14_1;
+          case JPEG2000 -> gdcm.TransferSyntax.TSType.JPEG2000Lossless;
+          case RLE -> gdcm.TransferSyntax.TSType.RLELossless;
+          case NONE -> throw new IllegalArgumentException("compression: NONE needs no transcoding");
+        };
     gdcm.ImageReader reader = new gdcm.ImageReader();
     gdcm.ImageChangeTransferSyntax change = new gdcm.ImageChangeTransferSyntax();
     gdcm.TransferSyntax ts = new gdcm.TransferSyntax(type);

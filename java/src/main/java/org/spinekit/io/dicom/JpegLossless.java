@@ -1,10 +1,10 @@
 package org.spinekit.io.dicom;
 
 /**
- * Lossless JPEG (ITU T.81 process 14, SOF3, Huffman coded; predictors 1-7, point transform,
- * restart intervals) decoding of one single-component frame of 2 to 16 bits. Every marker,
- * length and table is checked: corrupt data is an exception, never a read outside the buffer
- * or an endless loop (each sample consumes bits, and the bits are bounded by the buffer).
+ * Lossless JPEG (ITU T.81 process 14, SOF3, Huffman coded; predictors 1-7, point transform, restart
+ * intervals) decoding of one single-component frame of 2 to 16 bits. Every marker, length and table
+ * is checked: corrupt data is an exception, never a read outside the buffer or an endless loop
+ * (each sample consumes bits, and the bits are bounded by the buffer).
  */
 final class JpegLossless {
   private final byte[] b;
@@ -60,8 +60,9 @@ final class JpegLossless {
       if (marker == 0xD8 || marker >= 0xD0 && marker <= 0xD7 || marker == 0x01) continue;
       if (marker == 0xD9) throw bad("JPEG stream ends (EOI) before any scan");
       int len = u16();
-      if (len < 2 || p - 2 + len > end) throw bad("JPEG marker 0xFF" + hex(marker)
-          + " segment of " + len + " bytes overruns the stream");
+      if (len < 2 || p - 2 + len > end)
+        throw bad(
+            "JPEG marker 0xFF" + hex(marker) + " segment of " + len + " bytes overruns the stream");
       int segEnd = p - 2 + len;
       switch (marker) {
         case 0xC3 -> {
@@ -84,8 +85,15 @@ final class JpegLossless {
           if (precision < 0) throw bad("JPEG scan before the SOF3 frame header");
           if (precision < 2 || precision > 16) throw bad("JPEG precision " + precision);
           if (width != cols || height != rows) {
-            throw bad("JPEG frame is " + width + "x" + height + "; the DICOM header says "
-                + cols + "x" + rows);
+            throw bad(
+                "JPEG frame is "
+                    + width
+                    + "x"
+                    + height
+                    + "; the DICOM header says "
+                    + cols
+                    + "x"
+                    + rows);
           }
           int ns = u8();
           if (ns != 1) throw bad("JPEG scan with " + ns + " components; one expected");
@@ -104,7 +112,7 @@ final class JpegLossless {
           scan(rows, cols, precision, table, predictor, pt, out, off);
           return precision;
         }
-        default -> { }
+        default -> {}
       }
       p = segEnd;
     }
@@ -124,8 +132,8 @@ final class JpegLossless {
       counts[i] = u8();
       total += counts[i];
     }
-    if (total > 256 || p + total > segEnd) throw bad("JPEG Huffman table of " + total
-        + " symbols overruns its segment");
+    if (total > 256 || p + total > segEnd)
+      throw bad("JPEG Huffman table of " + total + " symbols overruns its segment");
     byte[] vals = new byte[total];
     System.arraycopy(b, p, vals, 0, total);
     p += total;
@@ -182,8 +190,8 @@ final class JpegLossless {
       } else {
         if (nbits >= 25) return;
         overrun += 8;
-        if (overrun > 1 << 16) throw bad("JPEG scan data ends early (no more entropy-coded"
-            + " data)");
+        if (overrun > 1 << 16)
+          throw bad("JPEG scan data ends early (no more entropy-coded" + " data)");
       }
       bits |= (long) v << (56 - nbits);
       nbits += 8;
@@ -239,8 +247,8 @@ final class JpegLossless {
     throw bad("JPEG restart marker missing at byte " + p);
   }
 
-  private void scan(int rows, int cols, int precision, int t, int predictor, int pt,
-      short[] out, int off) {
+  private void scan(
+      int rows, int cols, int precision, int t, int predictor, int pt, short[] out, int off) {
     int mask = 0xffff; // prediction and reconstruction are modulo 2^16 (T.81 H.2.1)
     int initial = 1 << (precision - pt - 1);
     int[] prev = new int[cols];
@@ -281,15 +289,16 @@ final class JpegLossless {
           int ra = cur[c - 1];
           int rb = prev[c];
           int rc = prev[c - 1];
-          pred = switch (predictor) {
-            case 1 -> ra;
-            case 2 -> rb;
-            case 3 -> rc;
-            case 4 -> ra + rb - rc;
-            case 5 -> ra + ((rb - rc) >> 1);
-            case 6 -> rb + ((ra - rc) >> 1);
-            default -> (ra + rb) >> 1;
-          };
+          pred =
+              switch (predictor) {
+                case 1 -> ra;
+                case 2 -> rb;
+                case 3 -> rc;
+                case 4 -> ra + rb - rc;
+                case 5 -> ra + ((rb - rc) >> 1);
+                case 6 -> rb + ((ra - rc) >> 1);
+                default -> (ra + rb) >> 1;
+              };
         }
         int v = (pred + diff) & mask;
         cur[c] = v;

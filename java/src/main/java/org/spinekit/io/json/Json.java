@@ -6,11 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Strict JSON (RFC 8259) for the project's small metadata files (checkpoint records, log
- * lines), on the parser that reads safetensors headers. Parsed values are
- * {@code Map<String, Object>} (insertion-ordered), {@code List<Object>}, {@code String},
- * {@code Long} (integer literals that fit), {@code Double} (other numbers), {@code Boolean} and
- * {@code null}.
+ * Strict JSON (RFC 8259) for the project's small metadata files (checkpoint records, log lines), on
+ * the parser that reads safetensors headers. Parsed values are {@code Map<String, Object>}
+ * (insertion-ordered), {@code List<Object>}, {@code String}, {@code Long} (integer literals that
+ * fit), {@code Double} (other numbers), {@code Boolean} and {@code null}.
  */
 public final class Json {
   private Json() {}
@@ -39,8 +38,8 @@ public final class Json {
   }
 
   /**
-   * {@code v} as a JSON number that reads back to the same double ({@link Double#toString}
-   * digits); non-finite values, which JSON lacks, as {@code null}.
+   * {@code v} as a JSON number that reads back to the same double ({@link Double#toString} digits);
+   * non-finite values, which JSON lacks, as {@code null}.
    */
   public static String number(double v) {
     if (!Double.isFinite(v)) return "null";

@@ -7,10 +7,9 @@ import java.util.Map;
 
 /**
  * A strict JSON (RFC 8259) parser and string writer: the tree under {@link Json} and the
- * safetensors header reader. Values are
- * {@code Map<String, Object>} (insertion-ordered; a repeated key is an error), {@code List},
- * {@code String}, {@link Num}, {@code Boolean} and {@link #NULL}. Nesting is limited so that a
- * hostile header cannot exhaust the stack.
+ * safetensors header reader. Values are {@code Map<String, Object>} (insertion-ordered; a repeated
+ * key is an error), {@code List}, {@code String}, {@link Num}, {@code Boolean} and {@link #NULL}.
+ * Nesting is limited so that a hostile header cannot exhaust the stack.
  */
 public final class StrictJson {
   private StrictJson() {}
@@ -18,12 +17,13 @@ public final class StrictJson {
   static final int MAX_DEPTH = 64;
 
   /** JSON {@code null}. */
-  public static final Object NULL = new Object() {
-    @Override
-    public String toString() {
-      return "null";
-    }
-  };
+  public static final Object NULL =
+      new Object() {
+        @Override
+        public String toString() {
+          return "null";
+        }
+      };
 
   /** A JSON number, kept as its literal text. */
   public record Num(String text) {
@@ -63,8 +63,8 @@ public final class StrictJson {
     Object v = p.value(0);
     p.space();
     if (p.at < s.length()) {
-      throw new SyntaxException("unexpected " + describe(s.charAt(p.at)) + " after the value",
-          p.at);
+      throw new SyntaxException(
+          "unexpected " + describe(s.charAt(p.at)) + " after the value", p.at);
     }
     return v;
   }
@@ -210,8 +210,8 @@ public final class StrictJson {
           case 'u' -> {
             char u = hex4();
             if (Character.isHighSurrogate(u)) {
-              if (!s.startsWith("\\u", at)) throw error("unpaired surrogate \\u"
-                  + Integer.toHexString(u));
+              if (!s.startsWith("\\u", at))
+                throw error("unpaired surrogate \\u" + Integer.toHexString(u));
               at += 2;
               char low = hex4();
               if (!Character.isLowSurrogate(low)) {

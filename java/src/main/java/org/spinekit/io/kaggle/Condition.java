@@ -3,15 +3,16 @@ package org.spinekit.io.kaggle;
 /** The five RSNA 2024 conditions, with their spellings in the CSV files. */
 public enum Condition {
   SPINAL_CANAL_STENOSIS("Spinal Canal Stenosis", "spinal_canal_stenosis"),
-  LEFT_NEURAL_FORAMINAL_NARROWING("Left Neural Foraminal Narrowing",
-      "left_neural_foraminal_narrowing"),
-  RIGHT_NEURAL_FORAMINAL_NARROWING("Right Neural Foraminal Narrowing",
-      "right_neural_foraminal_narrowing"),
+  LEFT_NEURAL_FORAMINAL_NARROWING(
+      "Left Neural Foraminal Narrowing", "left_neural_foraminal_narrowing"),
+  RIGHT_NEURAL_FORAMINAL_NARROWING(
+      "Right Neural Foraminal Narrowing", "right_neural_foraminal_narrowing"),
   LEFT_SUBARTICULAR_STENOSIS("Left Subarticular Stenosis", "left_subarticular_stenosis"),
   RIGHT_SUBARTICULAR_STENOSIS("Right Subarticular Stenosis", "right_subarticular_stenosis");
 
   /** As in train_label_coordinates.csv ("Spinal Canal Stenosis"). */
   public final String label;
+
   /** As in train.csv column names and submission row ids ("spinal_canal_stenosis"). */
   public final String key;
 

@@ -22,8 +22,8 @@ import org.spinekit.io.AtomicFiles;
 /**
  * The CSV dialect of the Kaggle files: RFC 4180 quoting (quoted fields may hold commas, doubled
  * quotes and line breaks), UTF-8 with or without a byte-order mark, CRLF or LF line ends, blank
- * lines skipped. The first line is the header; columns are found by name, in any order, and
- * columns nobody asks for are ignored. Every fault names the file, the line and the column.
+ * lines skipped. The first line is the header; columns are found by name, in any order, and columns
+ * nobody asks for are ignored. Every fault names the file, the line and the column.
  */
 final class Csv {
   private Csv() {}
@@ -39,9 +39,11 @@ final class Csv {
 
   /** Strict UTF-8; a leading byte-order mark is left for {@link #parse} to drop. */
   static String decode(Path file, byte[] bytes) throws CsvFormatException {
-    CharsetDecoder decoder = UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder decoder =
+        UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(bytes);
     CharBuffer out = CharBuffer.allocate(bytes.length);
     CoderResult r = decoder.decode(in, out, true);
@@ -52,8 +54,8 @@ final class Csv {
       for (int i = 0; i < at; i++) {
         if (bytes[i] == '\n') line++;
       }
-      throw new CsvFormatException(file, line, null, "not UTF-8 text (bad byte at offset "
-          + at + ")");
+      throw new CsvFormatException(
+          file, line, null, "not UTF-8 text (bad byte at offset " + at + ")");
     }
     out.flip();
     return out.toString();
@@ -86,7 +88,11 @@ final class Csv {
           i++;
           while (true) {
             if (i >= n) {
-              throw fieldError(file, openLine, header, field,
+              throw fieldError(
+                  file,
+                  openLine,
+                  header,
+                  field,
                   "quoted field has no closing quote before the end of the file");
             }
             char c = text.charAt(i);
@@ -106,7 +112,11 @@ final class Csv {
           if (i < n) {
             char c = text.charAt(i);
             if (c != ',' && c != '\n' && c != '\r') {
-              throw fieldError(file, line, header, field,
+              throw fieldError(
+                  file,
+                  line,
+                  header,
+                  field,
                   "unexpected '" + c + "' after the closing quote of a quoted field");
             }
           }
@@ -115,7 +125,11 @@ final class Csv {
             char c = text.charAt(i);
             if (c == ',' || c == '\n' || c == '\r') break;
             if (c == '"') {
-              throw fieldError(file, line, header, field,
+              throw fieldError(
+                  file,
+                  line,
+                  header,
+                  field,
                   "quote inside an unquoted field (quote the whole field and double the quote)");
             }
             f.append(c);
@@ -139,8 +153,11 @@ final class Csv {
         headerLine = recordLine;
       } else {
         if (record.length != header.length) {
-          throw new CsvFormatException(file, recordLine, null, record.length
-              + " fields where the header has " + header.length);
+          throw new CsvFormatException(
+              file,
+              recordLine,
+              null,
+              record.length + " fields where the header has " + header.length);
         }
         rows.add(new Row(file, recordLine, header, record));
       }
@@ -149,8 +166,8 @@ final class Csv {
     return new Table(file, headerLine, header, rows);
   }
 
-  private static CsvFormatException fieldError(Path file, int line, String[] header, int field,
-      String what) {
+  private static CsvFormatException fieldError(
+      Path file, int line, String[] header, int field, String what) {
     if (header != null && field < header.length) {
       return new CsvFormatException(file, line, header[field], what);
     }
@@ -175,8 +192,8 @@ final class Csv {
     Column column(String name) throws CsvFormatException {
       int at = header.indexOf(name);
       if (at < 0) {
-        throw new CsvFormatException(file, "missing column '" + name + "' (header has: "
-            + String.join(", ", header) + ")");
+        throw new CsvFormatException(
+            file, "missing column '" + name + "' (header has: " + String.join(", ", header) + ")");
       }
       if (header.lastIndexOf(name) != at) {
         throw new CsvFormatException(file, headerLine, name, "appears twice in the header");
@@ -265,8 +282,10 @@ final class Csv {
     String uid(Column c) throws CsvFormatException {
       String s = nonEmpty(c);
       if (!isDicomUid(s)) {
-        throw error(c, "not a DICOM UID (digits and dots, no empty or zero-led component, at most"
-            + " 64 characters)");
+        throw error(
+            c,
+            "not a DICOM UID (digits and dots, no empty or zero-led component, at most"
+                + " 64 characters)");
       }
       return s;
     }
@@ -343,8 +362,8 @@ final class Csv {
   }
 
   /**
-   * A finite double as the shortest decimal that parses back to exactly the same double, and
-   * of those the nearest, spelled as Python's {@code repr} (and so pandas) spells it:
+   * A finite double as the shortest decimal that parses back to exactly the same double, and of
+   * those the nearest, spelled as Python's {@code repr} (and so pandas) spells it:
    * "322.8316831683169", "309.0", "1e-05", "1.5e+16". Java 17's {@code Double.toString} also
    * round-trips but sometimes prints a longer or a different last digit than the real files.
    */

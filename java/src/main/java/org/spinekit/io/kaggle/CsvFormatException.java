@@ -4,9 +4,9 @@ import java.nio.file.Path;
 import org.spinekit.io.MalformedFileException;
 
 /**
- * A Kaggle CSV file that breaks its layout. The message is {@code <path>:<line>: column
- * '<name>': <what> (got '<value>')} for a bad value, {@code <path>:<line>: <what>} for a bad
- * line, and {@code <path>: <what>} for the file as a whole (a missing column, say).
+ * A Kaggle CSV file that breaks its layout. The message is {@code <path>:<line>: column '<name>':
+ * <what> (got '<value>')} for a bad value, {@code <path>:<line>: <what>} for a bad line, and {@code
+ * <path>: <what>} for the file as a whole (a missing column, say).
  */
 public final class CsvFormatException extends MalformedFileException {
   private static final long serialVersionUID = 1L;

@@ -8,8 +8,10 @@ public enum Grade {
 
   /** As in train.csv ("Normal/Mild"). */
   public final String label;
+
   /** As in the submission header ("normal_mild"). */
   public final String key;
+
   /** Row weight of the competition metric. */
   public final int weight;
 

@@ -10,6 +10,7 @@ public enum Level {
 
   /** As in train_label_coordinates.csv ("L1/L2"). */
   public final String label;
+
   /** As in train.csv column names and submission row ids ("l1_l2"). */
   public final String key;
 

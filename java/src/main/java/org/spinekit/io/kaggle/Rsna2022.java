@@ -19,13 +19,13 @@ import java.util.TreeMap;
 import org.spinekit.io.MalformedFileException;
 
 /**
- * The Kaggle layout of RSNA 2022 Cervical Spine Fracture Detection: {@code train.csv},
- * {@code train_bounding_boxes.csv}, {@code test.csv}, the submission, and a whole training
- * directory ({@code segmentations/<UID>.nii[.gz]}, {@code train_images/<UID>/}).
+ * The Kaggle layout of RSNA 2022 Cervical Spine Fracture Detection: {@code train.csv}, {@code
+ * train_bounding_boxes.csv}, {@code test.csv}, the submission, and a whole training directory
+ * ({@code segmentations/<UID>.nii[.gz]}, {@code train_images/<UID>/}).
  *
- * <p>Readers check every value and fail with a {@link CsvFormatException} naming the file, the
- * line and the column; writers refuse (with {@link IllegalArgumentException}) any row the
- * reader would refuse, and write through {@link org.spinekit.io.AtomicFiles}.
+ * <p>Readers check every value and fail with a {@link CsvFormatException} naming the file, the line
+ * and the column; writers refuse (with {@link IllegalArgumentException}) any row the reader would
+ * refuse, and write through {@link org.spinekit.io.AtomicFiles}.
  */
 public final class Rsna2022 {
   private Rsna2022() {}
@@ -39,8 +39,10 @@ public final class Rsna2022 {
 
   /** The seven vertebra column names, C1 to C7. */
   public static final List<String> VERTEBRAE = List.of("C1", "C2", "C3", "C4", "C5", "C6", "C7");
+
   /** The per-patient target. */
   public static final String PATIENT_OVERALL = "patient_overall";
+
   /** The eight prediction targets, in submission order: C1 to C7, then patient_overall. */
   public static final List<String> TARGETS =
       List.of("C1", "C2", "C3", "C4", "C5", "C6", "C7", PATIENT_OVERALL);
@@ -50,17 +52,17 @@ public final class Rsna2022 {
   // ---------------------------------------------------------------- records
 
   /**
-   * One row of train.csv: fracture of the patient and of each vertebra C1..C7 (index 0..6).
-   * {@code patientOverall} is true exactly when some vertebra is fractured (the readers and
-   * writers check it).
+   * One row of train.csv: fracture of the patient and of each vertebra C1..C7 (index 0..6). {@code
+   * patientOverall} is true exactly when some vertebra is fractured (the readers and writers check
+   * it).
    */
   public record CervicalLabel(String studyUid, boolean patientOverall, boolean[] vertebrae) {
     public CervicalLabel {
       Objects.requireNonNull(studyUid, "studyUid");
       Objects.requireNonNull(vertebrae, "vertebrae");
       if (vertebrae.length != 7) {
-        throw new IllegalArgumentException("vertebrae: expected 7 flags (C1..C7), got "
-            + vertebrae.length);
+        throw new IllegalArgumentException(
+            "vertebrae: expected 7 flags (C1..C7), got " + vertebrae.length);
       }
       vertebrae = vertebrae.clone();
     }
@@ -96,8 +98,10 @@ public final class Rsna2022 {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof CervicalLabel l && studyUid.equals(l.studyUid)
-          && patientOverall == l.patientOverall && Arrays.equals(vertebrae, l.vertebrae);
+      return o instanceof CervicalLabel l
+          && studyUid.equals(l.studyUid)
+          && patientOverall == l.patientOverall
+          && Arrays.equals(vertebrae, l.vertebrae);
     }
 
     @Override
@@ -107,8 +111,11 @@ public final class Rsna2022 {
 
     @Override
     public String toString() {
-      StringBuilder s = new StringBuilder("CervicalLabel[").append(studyUid)
-          .append(", patient_overall=").append(patientOverall ? 1 : 0);
+      StringBuilder s =
+          new StringBuilder("CervicalLabel[")
+              .append(studyUid)
+              .append(", patient_overall=")
+              .append(patientOverall ? 1 : 0);
       for (int k = 0; k < 7; k++) {
         s.append(", C").append(k + 1).append('=').append(vertebrae[k] ? 1 : 0);
       }
@@ -117,8 +124,8 @@ public final class Rsna2022 {
   }
 
   /** One row of train_bounding_boxes.csv: a fracture box in pixels on one axial slice. */
-  public record FractureBox(String studyUid, double x, double y, double width, double height,
-      int sliceNumber) {
+  public record FractureBox(
+      String studyUid, double x, double y, double width, double height, int sliceNumber) {
     public FractureBox {
       Objects.requireNonNull(studyUid, "studyUid");
     }
@@ -159,8 +166,12 @@ public final class Rsna2022 {
    * train_bounding_boxes.csv), the segmentation files by study and the image directory of every
    * study of train.csv, both maps in train.csv order.
    */
-  public record Dataset(Path root, List<CervicalLabel> train, List<FractureBox> boxes,
-      Map<String, Path> segmentations, Map<String, Path> imageDirs) {
+  public record Dataset(
+      Path root,
+      List<CervicalLabel> train,
+      List<FractureBox> boxes,
+      Map<String, Path> segmentations,
+      Map<String, Path> imageDirs) {
     public Dataset {
       Objects.requireNonNull(root, "root");
       train = List.copyOf(train);
@@ -226,8 +237,12 @@ public final class Rsna2022 {
         throw new IllegalArgumentException(at + ".studyUid: study repeated (" + l.studyUid() + ")");
       }
       if (l.patientOverall() != l.anyVertebraFractured()) {
-        throw new IllegalArgumentException(at + ".patientOverall: must be "
-            + l.anyVertebraFractured() + " (some vertebra fractured), got " + l.patientOverall());
+        throw new IllegalArgumentException(
+            at
+                + ".patientOverall: must be "
+                + l.anyVertebraFractured()
+                + " (some vertebra fractured), got "
+                + l.patientOverall());
       }
       String[] row = new String[9];
       row[0] = l.studyUid();
@@ -278,11 +293,16 @@ public final class Rsna2022 {
       Csv.checkNonNegative(at + ".width", b.width());
       Csv.checkNonNegative(at + ".height", b.height());
       if (b.sliceNumber() < 0) {
-        throw new IllegalArgumentException(at + ".sliceNumber: must be >= 0, got "
-            + b.sliceNumber());
+        throw new IllegalArgumentException(
+            at + ".sliceNumber: must be >= 0, got " + b.sliceNumber());
       }
-      w.row(b.studyUid(), Csv.number(b.x()), Csv.number(b.y()), Csv.number(b.width()),
-          Csv.number(b.height()), Integer.toString(b.sliceNumber()));
+      w.row(
+          b.studyUid(),
+          Csv.number(b.x()),
+          Csv.number(b.y()),
+          Csv.number(b.width()),
+          Csv.number(b.height()),
+          Integer.toString(b.sliceNumber()));
     }
     w.writeTo(file);
   }
@@ -290,8 +310,8 @@ public final class Rsna2022 {
   // ---------------------------------------------------------------- test.csv
 
   /**
-   * Reads test.csv; the row_id must be {@code <StudyInstanceUID>_<prediction_type>} and unique,
-   * the prediction type one of C1..C7, patient_overall.
+   * Reads test.csv; the row_id must be {@code <StudyInstanceUID>_<prediction_type>} and unique, the
+   * prediction type one of C1..C7, patient_overall.
    */
   public static List<TestRow> readTest(Path file) throws IOException {
     Csv.Table t = Csv.read(file);
@@ -326,8 +346,8 @@ public final class Rsna2022 {
       checkTarget(at + ".predictionType", row.predictionType());
       String expected = row.studyUid() + "_" + row.predictionType();
       if (!row.rowId().equals(expected)) {
-        throw new IllegalArgumentException(at + ".rowId: expected '" + expected + "', got '"
-            + row.rowId() + "'");
+        throw new IllegalArgumentException(
+            at + ".rowId: expected '" + expected + "', got '" + row.rowId() + "'");
       }
       if (!seen.add(row.rowId())) {
         throw new IllegalArgumentException(at + ".rowId: repeated ('" + row.rowId() + "')");
@@ -355,8 +375,7 @@ public final class Rsna2022 {
       String study = cut < 0 ? "" : id.substring(0, cut);
       String target = cut < 0 ? "" : id.substring(cut + 1);
       if (!Csv.isDicomUid(study) || !TARGETS.contains(target)) {
-        throw r.error(rowId, "expected <StudyInstanceUID>_<target> with target one of "
-            + TARGETS);
+        throw r.error(rowId, "expected <StudyInstanceUID>_<target> with target one of " + TARGETS);
       }
       Integer before = seen.putIfAbsent(id, r.line);
       if (before != null) throw r.error(rowId, "row id repeated (first on line " + before + ")");
@@ -377,8 +396,8 @@ public final class Rsna2022 {
       checkUid(at, p.studyUid());
       checkTarget(at + ".target", p.target());
       if (!(p.fractured() >= 0 && p.fractured() <= 1)) {
-        throw new IllegalArgumentException(at + ".fractured: expected a probability in [0, 1],"
-            + " got " + p.fractured());
+        throw new IllegalArgumentException(
+            at + ".fractured: expected a probability in [0, 1]," + " got " + p.fractured());
       }
       if (!seen.add(p.rowId())) {
         throw new IllegalArgumentException(at + ": row id repeated ('" + p.rowId() + "')");
@@ -392,16 +411,16 @@ public final class Rsna2022 {
 
   /**
    * Opens and checks a training directory: train.csv (required), train_bounding_boxes.csv
-   * (optional), {@code segmentations/<UID>.nii} or {@code .nii.gz} (optional) and
-   * {@code train_images/<UID>/} for every study of train.csv. Fails on a box or segmentation of
-   * a study that train.csv lacks, a study without an image directory, and on anything
-   * {@link #readTrain} and {@link #readBoundingBoxes} refuse.
+   * (optional), {@code segmentations/<UID>.nii} or {@code .nii.gz} (optional) and {@code
+   * train_images/<UID>/} for every study of train.csv. Fails on a box or segmentation of a study
+   * that train.csv lacks, a study without an image directory, and on anything {@link #readTrain}
+   * and {@link #readBoundingBoxes} refuse.
    */
   public static Dataset open(Path root) throws IOException {
     Path trainFile = root.resolve(TRAIN_CSV);
     if (!Files.isRegularFile(trainFile)) {
-      throw new NoSuchFileException(trainFile.toString(), null,
-          "an RSNA 2022 training directory needs " + TRAIN_CSV);
+      throw new NoSuchFileException(
+          trainFile.toString(), null, "an RSNA 2022 training directory needs " + TRAIN_CSV);
     }
     Csv.Lined<CervicalLabel> train = parseTrain(trainFile);
     Map<String, Integer> trainLine = new HashMap<>();
@@ -416,8 +435,8 @@ public final class Rsna2022 {
       for (int i = 0; i < b.values.size(); i++) {
         String study = b.values.get(i).studyUid();
         if (!trainLine.containsKey(study)) {
-          throw CsvFormatException.value(boxFile, b.lines.get(i), UID,
-              "study is not in " + trainFile, study);
+          throw CsvFormatException.value(
+              boxFile, b.lines.get(i), UID, "study is not in " + trainFile, study);
         }
       }
       boxes = b.values;
@@ -429,21 +448,23 @@ public final class Rsna2022 {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(segDir)) {
         for (Path f : files) {
           String name = f.getFileName().toString();
-          String stem = name.endsWith(".nii.gz") ? name.substring(0, name.length() - 7)
-              : name.endsWith(".nii") ? name.substring(0, name.length() - 4) : null;
+          String stem =
+              name.endsWith(".nii.gz")
+                  ? name.substring(0, name.length() - 7)
+                  : name.endsWith(".nii") ? name.substring(0, name.length() - 4) : null;
           if (stem == null || name.startsWith(".")) continue;
           if (!Csv.isDicomUid(stem)) {
-            throw new MalformedFileException(f,
-                "segmentation file name is not <StudyInstanceUID>.nii or .nii.gz");
+            throw new MalformedFileException(
+                f, "segmentation file name is not <StudyInstanceUID>.nii or .nii.gz");
           }
           if (!trainLine.containsKey(stem)) {
-            throw new MalformedFileException(f, "segmentation of study " + stem
-                + ", which is not in " + trainFile);
+            throw new MalformedFileException(
+                f, "segmentation of study " + stem + ", which is not in " + trainFile);
           }
           Path other = found.put(stem, f);
           if (other != null) {
-            throw new MalformedFileException(f, "second segmentation of study " + stem
-                + " (also " + other.getFileName() + ")");
+            throw new MalformedFileException(
+                f, "second segmentation of study " + stem + " (also " + other.getFileName() + ")");
           }
         }
       }
@@ -457,8 +478,8 @@ public final class Rsna2022 {
       if (seg != null) segmentations.put(study, seg);
       Path dir = images.resolve(study);
       if (!Files.isDirectory(dir)) {
-        throw CsvFormatException.value(trainFile, train.lines.get(i), UID,
-            "study has no image directory " + dir, study);
+        throw CsvFormatException.value(
+            trainFile, train.lines.get(i), UID, "study has no image directory " + dir, study);
       }
       imageDirs.put(study, dir);
     }
@@ -469,15 +490,19 @@ public final class Rsna2022 {
 
   private static void checkUid(String at, String uid) {
     if (!Csv.isDicomUid(uid)) {
-      throw new IllegalArgumentException(at + ".studyUid: expected a DICOM UID (digits and dots,"
-          + " at most 64 characters), got '" + uid + "'");
+      throw new IllegalArgumentException(
+          at
+              + ".studyUid: expected a DICOM UID (digits and dots,"
+              + " at most 64 characters), got '"
+              + uid
+              + "'");
     }
   }
 
   private static void checkTarget(String at, String target) {
     if (!TARGETS.contains(target)) {
-      throw new IllegalArgumentException(at + ": expected one of " + TARGETS + ", got '"
-          + target + "'");
+      throw new IllegalArgumentException(
+          at + ": expected one of " + TARGETS + ", got '" + target + "'");
     }
   }
 }

@@ -16,13 +16,13 @@ import java.util.Set;
 
 /**
  * The Kaggle layout of RSNA 2024 Lumbar Spine Degenerative Classification: {@code train.csv},
- * {@code train_label_coordinates.csv}, {@code train_series_descriptions.csv} (and
- * {@code test_series_descriptions.csv}, same layout), the submission, and a whole training
- * directory ({@code train_images/<study_id>/<series_id>/}).
+ * {@code train_label_coordinates.csv}, {@code train_series_descriptions.csv} (and {@code
+ * test_series_descriptions.csv}, same layout), the submission, and a whole training directory
+ * ({@code train_images/<study_id>/<series_id>/}).
  *
- * <p>Readers check every value and fail with a {@link CsvFormatException} naming the file, the
- * line and the column; writers refuse (with {@link IllegalArgumentException}) any row the
- * reader would refuse, and write through {@link org.spinekit.io.AtomicFiles}.
+ * <p>Readers check every value and fail with a {@link CsvFormatException} naming the file, the line
+ * and the column; writers refuse (with {@link IllegalArgumentException}) any row the reader would
+ * refuse, and write through {@link org.spinekit.io.AtomicFiles}.
  */
 public final class Rsna2024 {
   private Rsna2024() {}
@@ -37,6 +37,7 @@ public final class Rsna2024 {
   public static final String SAGITTAL_T1 = "Sagittal T1";
   public static final String SAGITTAL_T2_STIR = "Sagittal T2/STIR";
   public static final String AXIAL_T2 = "Axial T2";
+
   /** The three series descriptions of the data set. */
   public static final List<String> SERIES_DESCRIPTIONS =
       List.of(SAGITTAL_T1, SAGITTAL_T2_STIR, AXIAL_T2);
@@ -63,6 +64,7 @@ public final class Rsna2024 {
   public record ConditionLevel(Condition condition, Level level) {
     /** All 25, in train.csv column order: conditions in enum order, levels within each. */
     public static final List<ConditionLevel> ALL;
+
     private static final Map<String, ConditionLevel> BY_COLUMN;
 
     static {
@@ -84,7 +86,9 @@ public final class Rsna2024 {
       Objects.requireNonNull(level, "level");
     }
 
-    /** {@code <condition.key>_<level.key>}, the train.csv column ("spinal_canal_stenosis_l1_l2"). */
+    /**
+     * {@code <condition.key>_<level.key>}, the train.csv column ("spinal_canal_stenosis_l1_l2").
+     */
     public String column() {
       return condition.key + "_" + level.key;
     }
@@ -101,8 +105,8 @@ public final class Rsna2024 {
   }
 
   /**
-   * One row of train.csv: the study's grades. A blank cell (the real file has them) is a
-   * missing grade, absent from the map; the map iterates in column order.
+   * One row of train.csv: the study's grades. A blank cell (the real file has them) is a missing
+   * grade, absent from the map; the map iterates in column order.
    */
   public record LumbarLabel(long studyId, Map<ConditionLevel, Grade> grades) {
     public LumbarLabel {
@@ -125,11 +129,17 @@ public final class Rsna2024 {
   }
 
   /**
-   * One row of train_label_coordinates.csv: where a reader marked {@code condition} at
-   * {@code level}, in pixels (column x, row y) of instance {@code instanceNumber} of a series.
+   * One row of train_label_coordinates.csv: where a reader marked {@code condition} at {@code
+   * level}, in pixels (column x, row y) of instance {@code instanceNumber} of a series.
    */
-  public record LabelCoordinate(long studyId, long seriesId, int instanceNumber,
-      Condition condition, Level level, double x, double y) {
+  public record LabelCoordinate(
+      long studyId,
+      long seriesId,
+      int instanceNumber,
+      Condition condition,
+      Level level,
+      double x,
+      double y) {
     public LabelCoordinate {
       Objects.requireNonNull(condition, "condition");
       Objects.requireNonNull(level, "level");
@@ -144,11 +154,16 @@ public final class Rsna2024 {
   }
 
   /**
-   * One submission row: the three grade probabilities of {@code condition} at {@code level} of
-   * a study, as written (not renormalised).
+   * One submission row: the three grade probabilities of {@code condition} at {@code level} of a
+   * study, as written (not renormalised).
    */
-  public record Prediction(long studyId, Condition condition, Level level, double normalMild,
-      double moderate, double severe) {
+  public record Prediction(
+      long studyId,
+      Condition condition,
+      Level level,
+      double normalMild,
+      double moderate,
+      double severe) {
     public Prediction {
       Objects.requireNonNull(condition, "condition");
       Objects.requireNonNull(level, "level");
@@ -171,11 +186,15 @@ public final class Rsna2024 {
 
   /**
    * A checked training directory: the grades, the label coordinates (empty without
-   * train_label_coordinates.csv), the series and the image directory of every study of
-   * train.csv, in train.csv order.
+   * train_label_coordinates.csv), the series and the image directory of every study of train.csv,
+   * in train.csv order.
    */
-  public record Dataset(Path root, List<LumbarLabel> train, List<LabelCoordinate> coordinates,
-      List<SeriesDescription> series, Map<Long, Path> studyDirs) {
+  public record Dataset(
+      Path root,
+      List<LumbarLabel> train,
+      List<LabelCoordinate> coordinates,
+      List<SeriesDescription> series,
+      Map<Long, Path> studyDirs) {
     public Dataset {
       Objects.requireNonNull(root, "root");
       train = List.copyOf(train);
@@ -185,10 +204,10 @@ public final class Rsna2024 {
     }
 
     /**
-     * What is odd but found in the real data, one line each: a label coordinate on a series
-     * other than the one its condition is graded on (one spinal canal point of the real data
-     * sits on a Sagittal T1), a study of train.csv without any series description or without
-     * any label coordinate.
+     * What is odd but found in the real data, one line each: a label coordinate on a series other
+     * than the one its condition is graded on (one spinal canal point of the real data sits on a
+     * Sagittal T1), a study of train.csv without any series description or without any label
+     * coordinate.
      */
     public List<String> warnings() {
       Map<Long, String> description = new HashMap<>();
@@ -204,8 +223,19 @@ public final class Rsna2024 {
         String d = description.get(c.seriesId());
         String expected = seriesFor(c.condition());
         if (d != null && !d.equals(expected)) {
-          out.add("study " + c.studyId() + ": " + c.condition().label + " " + c.level().label
-              + " marked on series " + c.seriesId() + " (" + d + "), expected a " + expected);
+          out.add(
+              "study "
+                  + c.studyId()
+                  + ": "
+                  + c.condition().label
+                  + " "
+                  + c.level().label
+                  + " marked on series "
+                  + c.seriesId()
+                  + " ("
+                  + d
+                  + "), expected a "
+                  + expected);
         }
       }
       for (LumbarLabel l : train) {
@@ -223,8 +253,8 @@ public final class Rsna2024 {
   // ---------------------------------------------------------------- train.csv
 
   /**
-   * Reads train.csv: study_id and the 25 grade columns (Normal/Mild, Moderate, Severe, or blank
-   * for missing). Fails on a missing column, an unknown grade, a bad or repeated study id.
+   * Reads train.csv: study_id and the 25 grade columns (Normal/Mild, Moderate, Severe, or blank for
+   * missing). Fails on a missing column, an unknown grade, a bad or repeated study id.
    */
   public static List<LumbarLabel> readTrain(Path file) throws IOException {
     return parseTrain(file).values;
@@ -246,8 +276,9 @@ public final class Rsna2024 {
         String s = r.get(cols[k]);
         if (s.isEmpty()) continue;
         Grade g = gradeByLabel(s);
-        if (g == null) throw r.error(cols[k], "unknown grade, expected Normal/Mild, Moderate,"
-            + " Severe or blank");
+        if (g == null)
+          throw r.error(
+              cols[k], "unknown grade, expected Normal/Mild, Moderate," + " Severe or blank");
         grades.put(ConditionLevel.ALL.get(k), g);
       }
       out.add(new LumbarLabel(id, grades), r.line);
@@ -283,8 +314,8 @@ public final class Rsna2024 {
   // ---------------------------------------------------------------- train_label_coordinates.csv
 
   /**
-   * Reads train_label_coordinates.csv: ids, instance number, condition ("Spinal Canal
-   * Stenosis"), level ("L1/L2") and finite x, y.
+   * Reads train_label_coordinates.csv: ids, instance number, condition ("Spinal Canal Stenosis"),
+   * level ("L1/L2") and finite x, y.
    */
   public static List<LabelCoordinate> readCoordinates(Path file) throws IOException {
     return parseCoordinates(file).values;
@@ -307,8 +338,9 @@ public final class Rsna2024 {
       Condition c = conditionByLabel(r.get(condition));
       if (c == null) throw r.error(condition, "unknown condition, expected one of " + labels());
       Level l = levelByLabel(r.get(level));
-      if (l == null) throw r.error(level, "unknown level, expected one of L1/L2, L2/L3, L3/L4,"
-          + " L4/L5, L5/S1");
+      if (l == null)
+        throw r.error(
+            level, "unknown level, expected one of L1/L2, L2/L3, L3/L4," + " L4/L5, L5/S1");
       out.add(new LabelCoordinate(studyId, seriesId, n, c, l, r.real(x), r.real(y)), r.line);
     }
     return out;
@@ -316,22 +348,26 @@ public final class Rsna2024 {
 
   public static void writeCoordinates(Path file, List<LabelCoordinate> coordinates)
       throws IOException {
-    Csv.Writer w = new Csv.Writer(STUDY, SERIES, "instance_number", "condition", "level", "x",
-        "y");
+    Csv.Writer w = new Csv.Writer(STUDY, SERIES, "instance_number", "condition", "level", "x", "y");
     for (int i = 0; i < coordinates.size(); i++) {
       LabelCoordinate c = coordinates.get(i);
       String at = "coordinates[" + i + "]";
       checkId(at + ".studyId", c.studyId());
       checkId(at + ".seriesId", c.seriesId());
       if (c.instanceNumber() < 0) {
-        throw new IllegalArgumentException(at + ".instanceNumber: must be >= 0, got "
-            + c.instanceNumber());
+        throw new IllegalArgumentException(
+            at + ".instanceNumber: must be >= 0, got " + c.instanceNumber());
       }
       Csv.checkFinite(at + ".x", c.x());
       Csv.checkFinite(at + ".y", c.y());
-      w.row(Long.toString(c.studyId()), Long.toString(c.seriesId()),
-          Integer.toString(c.instanceNumber()), c.condition().label, c.level().label,
-          Csv.number(c.x()), Csv.number(c.y()));
+      w.row(
+          Long.toString(c.studyId()),
+          Long.toString(c.seriesId()),
+          Integer.toString(c.instanceNumber()),
+          c.condition().label,
+          c.level().label,
+          Csv.number(c.x()),
+          Csv.number(c.y()));
     }
     w.writeTo(file);
   }
@@ -339,8 +375,8 @@ public final class Rsna2024 {
   // ---------------------------------------------------------------- train_series_descriptions.csv
 
   /**
-   * Reads train_series_descriptions.csv (or test_series_descriptions.csv): ids and a
-   * description among {@link #SERIES_DESCRIPTIONS}; a series listed twice for a study fails.
+   * Reads train_series_descriptions.csv (or test_series_descriptions.csv): ids and a description
+   * among {@link #SERIES_DESCRIPTIONS}; a series listed twice for a study fails.
    */
   public static List<SeriesDescription> readSeriesDescriptions(Path file) throws IOException {
     return parseSeries(file).values;
@@ -358,8 +394,8 @@ public final class Rsna2024 {
       long seriesId = r.id(series);
       String d = r.get(description);
       if (!SERIES_DESCRIPTIONS.contains(d)) {
-        throw r.error(description, "unknown series description, expected one of "
-            + SERIES_DESCRIPTIONS);
+        throw r.error(
+            description, "unknown series description, expected one of " + SERIES_DESCRIPTIONS);
       }
       Integer before = seen.putIfAbsent(List.of(studyId, seriesId), r.line);
       if (before != null) {
@@ -380,12 +416,17 @@ public final class Rsna2024 {
       checkId(at + ".studyId", s.studyId());
       checkId(at + ".seriesId", s.seriesId());
       if (!SERIES_DESCRIPTIONS.contains(s.description())) {
-        throw new IllegalArgumentException(at + ".description: expected one of "
-            + SERIES_DESCRIPTIONS + ", got '" + s.description() + "'");
+        throw new IllegalArgumentException(
+            at
+                + ".description: expected one of "
+                + SERIES_DESCRIPTIONS
+                + ", got '"
+                + s.description()
+                + "'");
       }
       if (!seen.add(List.of(s.studyId(), s.seriesId()))) {
-        throw new IllegalArgumentException(at + ": series " + s.seriesId() + " of study "
-            + s.studyId() + " repeated");
+        throw new IllegalArgumentException(
+            at + ": series " + s.seriesId() + " of study " + s.studyId() + " repeated");
       }
       w.row(Long.toString(s.studyId()), Long.toString(s.seriesId()), s.description());
     }
@@ -395,9 +436,9 @@ public final class Rsna2024 {
   // ---------------------------------------------------------------- submission
 
   /**
-   * Reads a submission ({@code row_id,normal_mild,moderate,severe}): row ids
-   * {@code <study_id>_<condition>_<level>}, each once; probabilities finite and non-negative,
-   * returned as written (not renormalised).
+   * Reads a submission ({@code row_id,normal_mild,moderate,severe}): row ids {@code
+   * <study_id>_<condition>_<level>}, each once; probabilities finite and non-negative, returned as
+   * written (not renormalised).
    */
   public static List<Prediction> readSubmission(Path file) throws IOException {
     Csv.Table t = Csv.read(file);
@@ -420,8 +461,10 @@ public final class Rsna2024 {
         }
       }
       if (studyId < 0 || cl == null) {
-        throw r.error(rowId, "expected <study_id>_<condition>_<level> such as"
-            + " 4003253_spinal_canal_stenosis_l1_l2");
+        throw r.error(
+            rowId,
+            "expected <study_id>_<condition>_<level> such as"
+                + " 4003253_spinal_canal_stenosis_l1_l2");
       }
       Integer before = seen.putIfAbsent(id, r.line);
       if (before != null) throw r.error(rowId, "row id repeated (first on line " + before + ")");
@@ -437,8 +480,12 @@ public final class Rsna2024 {
 
   /** Writes a submission in the order given, probabilities as given at full precision. */
   public static void writeSubmission(Path file, List<Prediction> predictions) throws IOException {
-    Csv.Writer w = new Csv.Writer("row_id", SUBMISSION_COLUMNS.get(0), SUBMISSION_COLUMNS.get(1),
-        SUBMISSION_COLUMNS.get(2));
+    Csv.Writer w =
+        new Csv.Writer(
+            "row_id",
+            SUBMISSION_COLUMNS.get(0),
+            SUBMISSION_COLUMNS.get(1),
+            SUBMISSION_COLUMNS.get(2));
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < predictions.size(); i++) {
       Prediction p = predictions.get(i);
@@ -450,8 +497,8 @@ public final class Rsna2024 {
       if (!seen.add(p.rowId())) {
         throw new IllegalArgumentException(at + ": row id repeated ('" + p.rowId() + "')");
       }
-      w.row(p.rowId(), Csv.number(p.normalMild()), Csv.number(p.moderate()),
-          Csv.number(p.severe()));
+      w.row(
+          p.rowId(), Csv.number(p.normalMild()), Csv.number(p.moderate()), Csv.number(p.severe()));
     }
     w.writeTo(file);
   }
@@ -459,20 +506,22 @@ public final class Rsna2024 {
   // ---------------------------------------------------------------- the directory
 
   /**
-   * Opens and checks a training directory: train.csv and train_series_descriptions.csv
-   * (required), train_label_coordinates.csv (optional), and {@code train_images/<study_id>/}
-   * for every study of train.csv, {@code train_images/<study_id>/<series_id>/} for every
-   * described series. Fails on a series of a study that train.csv lacks, a coordinate whose
-   * study is not in train.csv or whose series is not described for that study, a missing image
-   * directory, and on anything the file readers refuse. What the real data does oddly but
-   * consistently is left to {@link Dataset#warnings()}.
+   * Opens and checks a training directory: train.csv and train_series_descriptions.csv (required),
+   * train_label_coordinates.csv (optional), and {@code train_images/<study_id>/} for every study of
+   * train.csv, {@code train_images/<study_id>/<series_id>/} for every described series. Fails on a
+   * series of a study that train.csv lacks, a coordinate whose study is not in train.csv or whose
+   * series is not described for that study, a missing image directory, and on anything the file
+   * readers refuse. What the real data does oddly but consistently is left to {@link
+   * Dataset#warnings()}.
    */
   public static Dataset open(Path root) throws IOException {
     Path trainFile = root.resolve(TRAIN_CSV);
     Path seriesFile = root.resolve(SERIES_CSV);
     for (Path f : List.of(trainFile, seriesFile)) {
       if (!Files.isRegularFile(f)) {
-        throw new NoSuchFileException(f.toString(), null,
+        throw new NoSuchFileException(
+            f.toString(),
+            null,
             "an RSNA 2024 training directory needs " + TRAIN_CSV + " and " + SERIES_CSV);
       }
     }
@@ -485,8 +534,12 @@ public final class Rsna2024 {
     for (int i = 0; i < series.values.size(); i++) {
       SeriesDescription s = series.values.get(i);
       if (!studies.contains(s.studyId())) {
-        throw CsvFormatException.value(seriesFile, series.lines.get(i), STUDY,
-            "study is not in " + trainFile, Long.toString(s.studyId()));
+        throw CsvFormatException.value(
+            seriesFile,
+            series.lines.get(i),
+            STUDY,
+            "study is not in " + trainFile,
+            Long.toString(s.studyId()));
       }
       described.add(List.of(s.studyId(), s.seriesId()));
     }
@@ -498,11 +551,18 @@ public final class Rsna2024 {
       for (int i = 0; i < c.values.size(); i++) {
         LabelCoordinate p = c.values.get(i);
         if (!studies.contains(p.studyId())) {
-          throw CsvFormatException.value(coordinateFile, c.lines.get(i), STUDY,
-              "study is not in " + trainFile, Long.toString(p.studyId()));
+          throw CsvFormatException.value(
+              coordinateFile,
+              c.lines.get(i),
+              STUDY,
+              "study is not in " + trainFile,
+              Long.toString(p.studyId()));
         }
         if (!described.contains(List.of(p.studyId(), p.seriesId()))) {
-          throw CsvFormatException.value(coordinateFile, c.lines.get(i), SERIES,
+          throw CsvFormatException.value(
+              coordinateFile,
+              c.lines.get(i),
+              SERIES,
               "series of study " + p.studyId() + " is not in " + seriesFile,
               Long.toString(p.seriesId()));
         }
@@ -516,8 +576,12 @@ public final class Rsna2024 {
       long id = train.values.get(i).studyId();
       Path dir = images.resolve(Long.toString(id));
       if (!Files.isDirectory(dir)) {
-        throw CsvFormatException.value(trainFile, train.lines.get(i), STUDY,
-            "study has no image directory " + dir, Long.toString(id));
+        throw CsvFormatException.value(
+            trainFile,
+            train.lines.get(i),
+            STUDY,
+            "study has no image directory " + dir,
+            Long.toString(id));
       }
       studyDirs.put(id, dir);
     }
@@ -525,8 +589,12 @@ public final class Rsna2024 {
       SeriesDescription s = series.values.get(i);
       Path dir = studyDirs.get(s.studyId()).resolve(Long.toString(s.seriesId()));
       if (!Files.isDirectory(dir)) {
-        throw CsvFormatException.value(seriesFile, series.lines.get(i), SERIES,
-            "series has no image directory " + dir, Long.toString(s.seriesId()));
+        throw CsvFormatException.value(
+            seriesFile,
+            series.lines.get(i),
+            SERIES,
+            "series has no image directory " + dir,
+            Long.toString(s.seriesId()));
       }
     }
     return new Dataset(root, train.values, coordinates, series.values, studyDirs);

@@ -1,7 +1,5 @@
 package org.spinekit.io.nifti;
 
-import org.spinekit.io.AtomicFiles;
-import org.spinekit.io.MalformedFileException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,31 +16,34 @@ import java.util.Objects;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipException;
+import org.spinekit.io.AtomicFiles;
+import org.spinekit.io.MalformedFileException;
 
 /**
  * Reads and writes single-file NIfTI images ({@code .nii}, and gzip-compressed {@code .nii.gz}):
- * NIfTI-1 ({@code "n+1"}) and NIfTI-2 ({@code "n+2"}) headers of either byte order, 3D images
- * and 4D ones holding a single volume. Header extensions are skipped on reading and not
- * written.
+ * NIfTI-1 ({@code "n+1"}) and NIfTI-2 ({@code "n+2"}) headers of either byte order, 3D images and
+ * 4D ones holding a single volume. Header extensions are skipped on reading and not written.
  */
 public final class Nifti {
   private Nifti() {}
 
   /** Deflate never expands more than 1032:1; a claim beyond that cannot be in the file. */
   private static final long MAX_DEFLATE_RATIO = 1032;
+
   /** Largest first buffer for gzip data, grown as data actually arrives. */
   private static final int FIRST_CHUNK = 64 << 20;
+
   /** gzip level: fastest, as nibabel writes; masks compress well at any level. */
   private static final int GZIP_LEVEL = 1;
 
   /**
-   * Reads a NIfTI-1 or NIfTI-2 single file, gzip-compressed or not (told by its first bytes,
-   * not its name).
+   * Reads a NIfTI-1 or NIfTI-2 single file, gzip-compressed or not (told by its first bytes, not
+   * its name).
    *
-   * @throws MalformedFileException naming the file and what is wrong: a truncated header, a
-   *     wrong {@code sizeof_hdr} or magic, dims that are not positive or describe more than one
-   *     volume, an unsupported datatype, voxel data shorter than the dims require, a gzip stream
-   *     cut short or corrupt
+   * @throws MalformedFileException naming the file and what is wrong: a truncated header, a wrong
+   *     {@code sizeof_hdr} or magic, dims that are not positive or describe more than one volume,
+   *     an unsupported datatype, voxel data shorter than the dims require, a gzip stream cut short
+   *     or corrupt
    */
   public static NiftiImage read(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
@@ -53,12 +54,12 @@ public final class Nifti {
         // fill
       }
       ch.position(0);
-      boolean gz = first.position() == 2 && (first.get(0) & 0xff) == 0x1f
-          && (first.get(1) & 0xff) == 0x8b;
+      boolean gz =
+          first.position() == 2 && (first.get(0) & 0xff) == 0x1f && (first.get(1) & 0xff) == 0x8b;
       InputStream raw = Channels.newInputStream(ch);
       if (!gz) return read(file, raw, size, false);
-      try (InputStream in = new GZIPInputStream(new java.io.BufferedInputStream(raw, 1 << 16),
-          1 << 16)) {
+      try (InputStream in =
+          new GZIPInputStream(new java.io.BufferedInputStream(raw, 1 << 16), 1 << 16)) {
         return read(file, in, size, true);
       } catch (EOFException e) {
         throw new MalformedFileException(file, "gzip stream ends early (truncated file)", e);
@@ -73,42 +74,61 @@ public final class Nifti {
     String where = gz ? " of the uncompressed stream" : "";
     byte[] first4 = in.readNBytes(4);
     if (first4.length < 4) {
-      throw new MalformedFileException(file, "header truncated: " + first4.length + " of at"
-          + " least 348 bytes" + where);
+      throw new MalformedFileException(
+          file, "header truncated: " + first4.length + " of at" + " least 348 bytes" + where);
     }
     ByteOrder order = NiftiHeader.orderOf(first4, file);
     int hdrSize = NiftiHeader.sizeOf(first4, order);
     byte[] hdr = Arrays.copyOf(first4, hdrSize);
     int got = 4 + in.readNBytes(hdr, 4, hdrSize - 4);
     if (got < hdrSize) {
-      throw new MalformedFileException(file, "header truncated: " + got + " of " + hdrSize
-          + " bytes" + where);
+      throw new MalformedFileException(
+          file, "header truncated: " + got + " of " + hdrSize + " bytes" + where);
     }
     NiftiHeader h = NiftiHeader.decode(hdr, order, file);
 
     int ndim = (int) h.dim[0];
     if (ndim < 1 || ndim > 7) {
-      throw new MalformedFileException(file, "dim[0] (number of dimensions) is " + h.dim[0]
-          + ", expected 1 to 7");
+      throw new MalformedFileException(
+          file, "dim[0] (number of dimensions) is " + h.dim[0] + ", expected 1 to 7");
     }
     long[] n = {1, 1, 1};
     for (int i = 1; i <= ndim; i++) {
       if (h.dim[i] <= 0) {
-        throw new MalformedFileException(file, "dim[" + i + "] is " + h.dim[i]
-            + ", expected a positive size (dim = " + Arrays.toString(h.dim) + ")");
+        throw new MalformedFileException(
+            file,
+            "dim["
+                + i
+                + "] is "
+                + h.dim[i]
+                + ", expected a positive size (dim = "
+                + Arrays.toString(h.dim)
+                + ")");
       }
       if (i <= 3) {
         n[i - 1] = h.dim[i];
       } else if (h.dim[i] != 1) {
-        throw new MalformedFileException(file, "dim[" + i + "] is " + h.dim[i] + ": only one"
-            + " volume per file is supported (dim = " + Arrays.toString(h.dim) + ")");
+        throw new MalformedFileException(
+            file,
+            "dim["
+                + i
+                + "] is "
+                + h.dim[i]
+                + ": only one"
+                + " volume per file is supported (dim = "
+                + Arrays.toString(h.dim)
+                + ")");
       }
     }
     NiftiImage.Datatype type = NiftiImage.Datatype.ofCode(h.datatype);
     if (type == null) {
-      throw new MalformedFileException(file, "unsupported datatype " + h.datatype
-          + typeName(h.datatype) + "; supported: "
-          + Arrays.toString(NiftiImage.Datatype.values()));
+      throw new MalformedFileException(
+          file,
+          "unsupported datatype "
+              + h.datatype
+              + typeName(h.datatype)
+              + "; supported: "
+              + Arrays.toString(NiftiImage.Datatype.values()));
     }
     long count;
     long nbytes;
@@ -118,32 +138,63 @@ public final class Nifti {
     } catch (ArithmeticException e) {
       throw new MalformedFileException(file, "dims " + Arrays.toString(n) + " overflow");
     }
-    if (n[0] > Integer.MAX_VALUE || n[1] > Integer.MAX_VALUE || n[2] > Integer.MAX_VALUE
+    if (n[0] > Integer.MAX_VALUE
+        || n[1] > Integer.MAX_VALUE
+        || n[2] > Integer.MAX_VALUE
         || nbytes > Integer.MAX_VALUE - 8) {
-      throw new MalformedFileException(file, "dims " + Arrays.toString(n) + " of " + type
-          + " make " + nbytes + " bytes, more than the 2 GiB one image holds");
+      throw new MalformedFileException(
+          file,
+          "dims "
+              + Arrays.toString(n)
+              + " of "
+              + type
+              + " make "
+              + nbytes
+              + " bytes, more than the 2 GiB one image holds");
     }
     if (h.sclSlope != 0 && Double.isFinite(h.sclSlope) && !Double.isFinite(h.sclInter)) {
-      throw new MalformedFileException(file, "scl_slope is " + h.sclSlope + " but scl_inter is "
-          + h.sclInter);
+      throw new MalformedFileException(
+          file, "scl_slope is " + h.sclSlope + " but scl_inter is " + h.sclInter);
     }
     if (h.sformCode > 0) {
       for (int r = 0; r < 3; r++) {
         for (double x : h.srow[r]) {
           if (!Double.isFinite(x)) {
-            throw new MalformedFileException(file, "sform_code is " + h.sformCode + " but srow_"
-                + "xyz".charAt(r) + " is " + Arrays.toString(h.srow[r]));
+            throw new MalformedFileException(
+                file,
+                "sform_code is "
+                    + h.sformCode
+                    + " but srow_"
+                    + "xyz".charAt(r)
+                    + " is "
+                    + Arrays.toString(h.srow[r]));
           }
         }
       }
     }
     if (h.qformCode > 0) {
-      double[] q = {h.quaternB, h.quaternC, h.quaternD, h.qoffsetX, h.qoffsetY, h.qoffsetZ,
-          h.pixdim[0], h.pixdim[1], h.pixdim[2], h.pixdim[3]};
+      double[] q = {
+        h.quaternB,
+        h.quaternC,
+        h.quaternD,
+        h.qoffsetX,
+        h.qoffsetY,
+        h.qoffsetZ,
+        h.pixdim[0],
+        h.pixdim[1],
+        h.pixdim[2],
+        h.pixdim[3]
+      };
       for (double x : q) {
         if (!Double.isFinite(x)) {
-          throw new MalformedFileException(file, "qform_code is " + h.qformCode + " but the"
-              + " quaternion, qoffset or pixdim[0..3] " + Arrays.toString(q) + " is not finite");
+          throw new MalformedFileException(
+              file,
+              "qform_code is "
+                  + h.qformCode
+                  + " but the"
+                  + " quaternion, qoffset or pixdim[0..3] "
+                  + Arrays.toString(q)
+                  + " is not finite");
         }
       }
       try {
@@ -154,26 +205,48 @@ public final class Nifti {
     }
     long voxOffset = h.voxOffset == 0 ? hdrSize + 4 : h.voxOffset;
     if (voxOffset < hdrSize) {
-      throw new MalformedFileException(file, "vox_offset " + h.voxOffset + " lies inside the "
-          + hdrSize + "-byte header");
+      throw new MalformedFileException(
+          file, "vox_offset " + h.voxOffset + " lies inside the " + hdrSize + "-byte header");
     }
     if (!gz && voxOffset + nbytes > fileSize) {
-      throw new MalformedFileException(file, "data shorter than dims: " + Arrays.toString(n)
-          + " of " + type + " need " + nbytes + " bytes from offset " + voxOffset + ", the file"
-          + " has " + Math.max(0, fileSize - voxOffset));
+      throw new MalformedFileException(
+          file,
+          "data shorter than dims: "
+              + Arrays.toString(n)
+              + " of "
+              + type
+              + " need "
+              + nbytes
+              + " bytes from offset "
+              + voxOffset
+              + ", the file"
+              + " has "
+              + Math.max(0, fileSize - voxOffset));
     }
     if (gz && voxOffset + nbytes > MAX_DEFLATE_RATIO * fileSize + (1 << 16)) {
-      throw new MalformedFileException(file, "data shorter than dims: " + Arrays.toString(n)
-          + " of " + type + " need " + nbytes + " bytes, more than a " + fileSize
-          + "-byte gzip file can hold");
+      throw new MalformedFileException(
+          file,
+          "data shorter than dims: "
+              + Arrays.toString(n)
+              + " of "
+              + type
+              + " need "
+              + nbytes
+              + " bytes, more than a "
+              + fileSize
+              + "-byte gzip file can hold");
     }
     long skip = voxOffset - hdrSize;
     while (skip > 0) {
       long s = in.skip(skip);
       if (s <= 0) {
         if (in.read() < 0) {
-          throw new MalformedFileException(file, "data shorter than dims: the" + (gz
-              ? " uncompressed stream" : " file") + " ends before vox_offset " + voxOffset);
+          throw new MalformedFileException(
+              file,
+              "data shorter than dims: the"
+                  + (gz ? " uncompressed stream" : " file")
+                  + " ends before vox_offset "
+                  + voxOffset);
         }
         s = 1;
       }
@@ -185,9 +258,20 @@ public final class Nifti {
       if (have == buf.length) buf = Arrays.copyOf(buf, (int) Math.min(nbytes, 2L * buf.length));
       int r = in.read(buf, have, buf.length - have);
       if (r < 0) {
-        throw new MalformedFileException(file, "data shorter than dims: " + Arrays.toString(n)
-            + " of " + type + " need " + nbytes + " bytes from offset " + voxOffset + ", the"
-            + (gz ? " uncompressed stream" : " file") + " has " + have);
+        throw new MalformedFileException(
+            file,
+            "data shorter than dims: "
+                + Arrays.toString(n)
+                + " of "
+                + type
+                + " need "
+                + nbytes
+                + " bytes from offset "
+                + voxOffset
+                + ", the"
+                + (gz ? " uncompressed stream" : " file")
+                + " has "
+                + have);
       }
       have += r;
     }
@@ -199,8 +283,8 @@ public final class Nifti {
       }
     }
     h.version = hdrSize == NiftiHeader.SIZE1 ? 1 : 2;
-    return new NiftiImage(h, type, (int) n[0], (int) n[1], (int) n[2],
-        ByteBuffer.wrap(buf).order(order));
+    return new NiftiImage(
+        h, type, (int) n[0], (int) n[1], (int) n[2], ByteBuffer.wrap(buf).order(order));
   }
 
   private static String typeName(int code) {
@@ -218,11 +302,10 @@ public final class Nifti {
   }
 
   /**
-   * Writes {@code image} as a NIfTI-1 single file, gzip-compressed when the name ends in
-   * {@code .gz}, little-endian, atomically (through {@link AtomicFiles}).
+   * Writes {@code image} as a NIfTI-1 single file, gzip-compressed when the name ends in {@code
+   * .gz}, little-endian, atomically (through {@link AtomicFiles}).
    *
-   * @throws IllegalArgumentException if a dimension exceeds NIfTI-1's 32767 (use
-   *     {@link #write2})
+   * @throws IllegalArgumentException if a dimension exceeds NIfTI-1's 32767 (use {@link #write2})
    */
   public static void write(NiftiImage image, Path file) throws IOException {
     write(image, file, 1);
@@ -240,8 +323,13 @@ public final class Nifti {
     if (version == 1) {
       for (int i = 0; i < 8; i++) {
         if (h.dim[i] > Short.MAX_VALUE) {
-          throw new IllegalArgumentException("image: dim[" + i + "] = " + h.dim[i] + " exceeds"
-              + " NIfTI-1's 32767; write it with write2 (NIfTI-2)");
+          throw new IllegalArgumentException(
+              "image: dim["
+                  + i
+                  + "] = "
+                  + h.dim[i]
+                  + " exceeds"
+                  + " NIfTI-1's 32767; write it with write2 (NIfTI-2)");
         }
       }
     }
@@ -250,18 +338,20 @@ public final class Nifti {
     ByteBuffer data = image.data();
     int elem = image.datatype().bytes();
     boolean gz = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
-    AtomicFiles.write(file, out -> {
-      OutputStream o = out;
-      LevelGzip z = gz ? new LevelGzip(out, GZIP_LEVEL) : null;
-      if (z != null) o = z;
-      try {
-        o.write(header);
-        writeLittleEndian(o, data, elem);
-        if (z != null) z.finish();
-      } finally {
-        if (z != null) z.release();
-      }
-    });
+    AtomicFiles.write(
+        file,
+        out -> {
+          OutputStream o = out;
+          LevelGzip z = gz ? new LevelGzip(out, GZIP_LEVEL) : null;
+          if (z != null) o = z;
+          try {
+            o.write(header);
+            writeLittleEndian(o, data, elem);
+            if (z != null) z.finish();
+          } finally {
+            if (z != null) z.release();
+          }
+        });
   }
 
   private static void writeLittleEndian(OutputStream o, ByteBuffer data, int elem)

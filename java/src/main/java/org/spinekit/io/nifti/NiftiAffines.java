@@ -1,11 +1,11 @@
 package org.spinekit.io.nifti;
 
 /**
- * The 4x4 affine arithmetic of NIfTI: qform quaternions to and from matrices, the closest
- * rotation to a matrix (polar decomposition through a 3x3 singular value decomposition), the
- * axis codes of an affine and 4x4 inverses. Follows nibabel ({@code quaternions.py},
- * {@code orientations.py}, {@code Nifti1Header.get_qform} and {@code set_qform}) so that both
- * read the same header the same way.
+ * The 4x4 affine arithmetic of NIfTI: qform quaternions to and from matrices, the closest rotation
+ * to a matrix (polar decomposition through a 3x3 singular value decomposition), the axis codes of
+ * an affine and 4x4 inverses. Follows nibabel ({@code quaternions.py}, {@code orientations.py},
+ * {@code Nifti1Header.get_qform} and {@code set_qform}) so that both read the same header the same
+ * way.
  */
 final class NiftiAffines {
   private NiftiAffines() {}
@@ -20,8 +20,8 @@ final class NiftiAffines {
   }
 
   /**
-   * One-sided Jacobi SVD of a 3x3 matrix. Columns of {@code u} that belong to zero singular
-   * values are left zero (callers drop them, as nibabel does).
+   * One-sided Jacobi SVD of a 3x3 matrix. Columns of {@code u} that belong to zero singular values
+   * are left zero (callers drop them, as nibabel does).
    */
   static Svd svd3(double[][] a) {
     double[][] w = new double[3][3];
@@ -110,8 +110,8 @@ final class NiftiAffines {
   }
 
   /**
-   * nibabel's {@code io_orientation}: for each voxel axis, the world axis it runs closest to
-   * (0, 1, 2) and the sign (+1 or -1); {@code {-1, 0}} where an axis has no direction.
+   * nibabel's {@code io_orientation}: for each voxel axis, the world axis it runs closest to (0, 1,
+   * 2) and the sign (+1 or -1); {@code {-1, 0}} where an axis has no direction.
    */
   static int[][] orientation(double[][] aff) {
     double[] z = zooms(aff);
@@ -188,8 +188,8 @@ final class NiftiAffines {
   }
 
   /**
-   * The quaternion (w, x, y, z), w >= 0, of a proper rotation matrix (Shepperd's method, on
-   * the largest of the four candidate pivots).
+   * The quaternion (w, x, y, z), w >= 0, of a proper rotation matrix (Shepperd's method, on the
+   * largest of the four candidate pivots).
    */
   static double[] matToQuat(double[][] r) {
     double tr = r[0][0] + r[1][1] + r[2][2];
@@ -232,8 +232,8 @@ final class NiftiAffines {
   }
 
   /**
-   * The qform affine of a header: rotation from the quaternion (b, c, d), a = sqrt(1 - b^2 -
-   * c^2 - d^2) (0 when that is slightly negative, as nibabel allows within 3 eps of the stored
+   * The qform affine of a header: rotation from the quaternion (b, c, d), a = sqrt(1 - b^2 - c^2 -
+   * d^2) (0 when that is slightly negative, as nibabel allows within 3 eps of the stored
    * precision), voxel sizes from pixdim[1..3] and qfac = sign of pixdim[0] (0 read as 1).
    *
    * @throws IllegalArgumentException when b^2 + c^2 + d^2 exceeds 1 beyond that tolerance
@@ -247,8 +247,16 @@ final class NiftiAffines {
     double a;
     if (w2 < 0) {
       if (w2 < -3 * eps) {
-        throw new IllegalArgumentException("qform quaternion (b, c, d) = (" + b + ", " + c + ", "
-            + d + ") has b^2 + c^2 + d^2 = " + (1 - w2) + " > 1");
+        throw new IllegalArgumentException(
+            "qform quaternion (b, c, d) = ("
+                + b
+                + ", "
+                + c
+                + ", "
+                + d
+                + ") has b^2 + c^2 + d^2 = "
+                + (1 - w2)
+                + " > 1");
       }
       a = 0;
     } else {
@@ -275,8 +283,8 @@ final class NiftiAffines {
   }
 
   /**
-   * nibabel's fallback affine when neither code is set ({@code shape_zoom_affine} with the x
-   * flip of ANALYZE): voxel sizes from pixdim, x negated, voxel centre of the grid at 0.
+   * nibabel's fallback affine when neither code is set ({@code shape_zoom_affine} with the x flip
+   * of ANALYZE): voxel sizes from pixdim, x negated, voxel centre of the grid at 0.
    */
   static double[][] base(NiftiHeader h) {
     int ndim = (int) Math.max(1, Math.min(7, h.dim[0]));
@@ -296,9 +304,9 @@ final class NiftiAffines {
   }
 
   /**
-   * Sets the qform fields of {@code h} to represent {@code aff} (nibabel's {@code set_qform}:
-   * voxel sizes from the column lengths, qfac -1 for a left-handed affine, the rotation from
-   * the closest orthogonal matrix).
+   * Sets the qform fields of {@code h} to represent {@code aff} (nibabel's {@code set_qform}: voxel
+   * sizes from the column lengths, qfac -1 for a left-handed affine, the rotation from the closest
+   * orthogonal matrix).
    */
   static void setQform(NiftiHeader h, double[][] aff) {
     double[] z = zooms(aff);

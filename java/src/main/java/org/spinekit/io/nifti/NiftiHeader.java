@@ -1,22 +1,22 @@
 package org.spinekit.io.nifti;
 
-import org.spinekit.io.MalformedFileException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.spinekit.io.MalformedFileException;
 
 /**
  * The fields of a NIfTI-1 (348 bytes) or NIfTI-2 (540 bytes) header, with their byte layout:
- * decoded from either byte order, encoded little-endian. Holds every field that
- * {@link NiftiImage} keeps; {@code data_type}, {@code db_name}, {@code extents},
- * {@code session_error}, {@code regular}, {@code glmax} and {@code glmin} (unused ANALYZE 7.5
- * leftovers) are written as zeros.
+ * decoded from either byte order, encoded little-endian. Holds every field that {@link NiftiImage}
+ * keeps; {@code data_type}, {@code db_name}, {@code extents}, {@code session_error}, {@code
+ * regular}, {@code glmax} and {@code glmin} (unused ANALYZE 7.5 leftovers) are written as zeros.
  */
 final class NiftiHeader {
   static final int SIZE1 = 348;
   static final int SIZE2 = 540;
+
   /** NIfTI-2 magic: "n+2\0" followed by the transfer check bytes "\r\n\032\n". */
   private static final byte[] MAGIC2 = {'n', '+', '2', 0, '\r', '\n', 032, '\n'};
 
@@ -90,16 +90,21 @@ final class NiftiHeader {
   }
 
   /**
-   * The header size and byte order announced by the first four bytes ({@code sizeof_hdr}):
-   * 348 (NIfTI-1) or 540 (NIfTI-2), little- or big-endian.
+   * The header size and byte order announced by the first four bytes ({@code sizeof_hdr}): 348
+   * (NIfTI-1) or 540 (NIfTI-2), little- or big-endian.
    */
   static ByteOrder orderOf(byte[] first4, Path file) throws MalformedFileException {
     int le = ByteBuffer.wrap(first4).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
     int be = ByteBuffer.wrap(first4).order(ByteOrder.BIG_ENDIAN).getInt(0);
     if (le == SIZE1 || le == SIZE2) return ByteOrder.LITTLE_ENDIAN;
     if (be == SIZE1 || be == SIZE2) return ByteOrder.BIG_ENDIAN;
-    throw new MalformedFileException(file, "sizeof_hdr is " + le + " (little-endian) or " + be
-        + " (big-endian); expected 348 (NIfTI-1) or 540 (NIfTI-2): not a NIfTI file");
+    throw new MalformedFileException(
+        file,
+        "sizeof_hdr is "
+            + le
+            + " (little-endian) or "
+            + be
+            + " (big-endian); expected 348 (NIfTI-1) or 540 (NIfTI-2): not a NIfTI file");
   }
 
   static int sizeOf(byte[] first4, ByteOrder order) {
@@ -116,8 +121,7 @@ final class NiftiHeader {
     } else if (bytes.length == SIZE2) {
       decode2(b, h, file);
     } else {
-      throw new IllegalArgumentException("header bytes: expected 348 or 540, got "
-          + bytes.length);
+      throw new IllegalArgumentException("header bytes: expected 348 or 540, got " + bytes.length);
     }
     return h;
   }
@@ -127,12 +131,17 @@ final class NiftiHeader {
     byte[] magic = new byte[4];
     b.get(344, magic);
     if (magic[0] == 'n' && magic[1] == 'i' && magic[2] == '1' && magic[3] == 0) {
-      throw new MalformedFileException(file, "magic \"ni1\": the header of a .hdr/.img pair;"
-          + " only single-file NIfTI (magic \"n+1\") is supported");
+      throw new MalformedFileException(
+          file,
+          "magic \"ni1\": the header of a .hdr/.img pair;"
+              + " only single-file NIfTI (magic \"n+1\") is supported");
     }
     if (!(magic[0] == 'n' && magic[1] == '+' && magic[2] == '1' && magic[3] == 0)) {
-      throw new MalformedFileException(file, "magic at byte 344 is " + quote(magic)
-          + ", expected \"n+1\\0\" (an ANALYZE 7.5 header is not NIfTI)");
+      throw new MalformedFileException(
+          file,
+          "magic at byte 344 is "
+              + quote(magic)
+              + ", expected \"n+1\\0\" (an ANALYZE 7.5 header is not NIfTI)");
     }
     h.version = 1;
     h.dimInfo = b.get(39) & 0xff;
@@ -145,8 +154,8 @@ final class NiftiHeader {
     for (int i = 0; i < 8; i++) h.pixdim[i] = b.getFloat(76 + 4 * i);
     float off = b.getFloat(108);
     if (!(off >= 0) || off != Math.rint(off) || off > Integer.MAX_VALUE) {
-      throw new MalformedFileException(file, "vox_offset is " + off
-          + ", expected a non-negative whole number of bytes");
+      throw new MalformedFileException(
+          file, "vox_offset is " + off + ", expected a non-negative whole number of bytes");
     }
     h.voxOffset = (long) off;
     h.sclSlope = b.getFloat(112);
@@ -179,17 +188,22 @@ final class NiftiHeader {
     byte[] magic = new byte[8];
     b.get(4, magic);
     if (magic[0] == 'n' && magic[1] == 'i' && magic[2] == '2' && magic[3] == 0) {
-      throw new MalformedFileException(file, "magic \"ni2\": the header of a .hdr/.img pair;"
-          + " only single-file NIfTI-2 (magic \"n+2\") is supported");
+      throw new MalformedFileException(
+          file,
+          "magic \"ni2\": the header of a .hdr/.img pair;"
+              + " only single-file NIfTI-2 (magic \"n+2\") is supported");
     }
     if (!(magic[0] == 'n' && magic[1] == '+' && magic[2] == '2' && magic[3] == 0)) {
-      throw new MalformedFileException(file, "magic at byte 4 is " + quote(magic)
-          + ", expected \"n+2\\0\"");
+      throw new MalformedFileException(
+          file, "magic at byte 4 is " + quote(magic) + ", expected \"n+2\\0\"");
     }
     if (!Arrays.equals(magic, MAGIC2)) {
-      throw new MalformedFileException(file, "NIfTI-2 transfer check bytes 8-11 are "
-          + Arrays.toString(Arrays.copyOfRange(magic, 4, 8)) + ", expected [13, 10, 26, 10]:"
-          + " the file was altered by a text-mode transfer");
+      throw new MalformedFileException(
+          file,
+          "NIfTI-2 transfer check bytes 8-11 are "
+              + Arrays.toString(Arrays.copyOfRange(magic, 4, 8))
+              + ", expected [13, 10, 26, 10]:"
+              + " the file was altered by a text-mode transfer");
     }
     h.version = 2;
     h.datatype = b.getShort(12);
@@ -199,8 +213,8 @@ final class NiftiHeader {
     for (int i = 0; i < 8; i++) h.pixdim[i] = b.getDouble(104 + 8 * i);
     h.voxOffset = b.getLong(168);
     if (h.voxOffset < 0) {
-      throw new MalformedFileException(file, "vox_offset is " + h.voxOffset
-          + ", expected a non-negative number of bytes");
+      throw new MalformedFileException(
+          file, "vox_offset is " + h.voxOffset + ", expected a non-negative number of bytes");
     }
     h.sclSlope = b.getDouble(176);
     h.sclInter = b.getDouble(184);
@@ -231,9 +245,9 @@ final class NiftiHeader {
   }
 
   /**
-   * This header as NIfTI-1 (version 1) or NIfTI-2 (version 2) bytes, little-endian, followed by
-   * the four-byte extension flag (no extensions): 352 or 544 bytes, {@code vox_offset} pointing
-   * just past them.
+   * This header as NIfTI-1 (version 1) or NIfTI-2 (version 2) bytes, little-endian, followed by the
+   * four-byte extension flag (no extensions): 352 or 544 bytes, {@code vox_offset} pointing just
+   * past them.
    */
   byte[] encode(int version) {
     int size = version == 1 ? SIZE1 : SIZE2;

@@ -1,28 +1,27 @@
 package org.spinekit.io.nifti;
 
-import org.spinekit.io.Volume;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import org.spinekit.io.Volume;
 
 /**
- * A 3D NIfTI image: voxels {@code (i, j, k)} in the file's order (i fastest, NIfTI's
- * column-major layout), the stored data type, the data scaling ({@code scl_slope},
- * {@code scl_inter}) and the header geometry (pixdim, qform, sform) that places the voxels in
- * RAS+ millimetres.
+ * A 3D NIfTI image: voxels {@code (i, j, k)} in the file's order (i fastest, NIfTI's column-major
+ * layout), the stored data type, the data scaling ({@code scl_slope}, {@code scl_inter}) and the
+ * header geometry (pixdim, qform, sform) that places the voxels in RAS+ millimetres.
  *
- * <p>Read and written by {@link Nifti}; made from a DICOM-derived {@link Volume} with
- * {@link #fromVolume}, turned back into one with {@link #toVolume}, and carried onto another
- * volume's grid (a mask onto its CT series) with {@link #resampleTo}. Instances are immutable.
+ * <p>Read and written by {@link Nifti}; made from a DICOM-derived {@link Volume} with {@link
+ * #fromVolume}, turned back into one with {@link #toVolume}, and carried onto another volume's grid
+ * (a mask onto its CT series) with {@link #resampleTo}. Instances are immutable.
  *
  * <p>The RSNA 2022 segmentations, for example, are (512, 512, N) files whose axes are "LAS"
- * relative to an axial series read in instance order (slice 0 most superior): the Kaggle
- * notebooks turn them with {@code seg[:, ::-1, ::-1].transpose(2, 1, 0)}. Here
- * {@code Nifti.read(mask).resampleTo(series)} gives the labels on the series' own
- * [slice][row][column] grid (an exact reindex), and {@code fromVolume(labels, "LAS")} writes
- * labels the same way the competition's files are laid out.
+ * relative to an axial series read in instance order (slice 0 most superior): the Kaggle notebooks
+ * turn them with {@code seg[:, ::-1, ::-1].transpose(2, 1, 0)}. Here {@code
+ * Nifti.read(mask).resampleTo(series)} gives the labels on the series' own [slice][row][column]
+ * grid (an exact reindex), and {@code fromVolume(labels, "LAS")} writes labels the same way the
+ * competition's files are laid out.
  */
 public final class NiftiImage {
   /** The NIfTI data types this class holds, with their header codes and sizes in bytes. */
@@ -42,6 +41,7 @@ public final class NiftiImage {
     private final int bytes;
     private final boolean integer;
     private final double min;
+
     /** Exclusive upper bound of the integer types. */
     private final double limit;
 
@@ -89,8 +89,10 @@ public final class NiftiImage {
   private final int nx;
   private final int ny;
   private final int nz;
+
   /** The voxel bytes in file order, in the byte order of the file they came from. */
   private final ByteBuffer data;
+
   private final boolean scaled;
   private final double slope;
   private final double inter;
@@ -164,8 +166,8 @@ public final class NiftiImage {
   }
 
   /**
-   * Whether voxel values are the stored values scaled: {@code scl_slope} finite and non-zero
-   * (and not the identity 1, 0), as the standard says.
+   * Whether voxel values are the stored values scaled: {@code scl_slope} finite and non-zero (and
+   * not the identity 1, 0), as the standard says.
    */
   public boolean isScaled() {
     return scaled;
@@ -200,9 +202,9 @@ public final class NiftiImage {
   }
 
   /**
-   * The 4x4 affine from voxel {@code (i, j, k, 1)} to RAS+ mm: the sform when
-   * {@code sform_code > 0}, else the qform when {@code qform_code > 0}, else the voxel sizes of
-   * pixdim with x flipped and the grid centred, as nibabel's {@code get_best_affine}.
+   * The 4x4 affine from voxel {@code (i, j, k, 1)} to RAS+ mm: the sform when {@code sform_code >
+   * 0}, else the qform when {@code qform_code > 0}, else the voxel sizes of pixdim with x flipped
+   * and the grid centred, as nibabel's {@code get_best_affine}.
    */
   public double[][] affineRas() {
     if (header.sformCode > 0) return NiftiAffines.sform(header);
@@ -211,9 +213,9 @@ public final class NiftiImage {
   }
 
   /**
-   * The directions in which i, j and k increase, as nibabel's {@code aff2axcodes} names them:
-   * one of R/L, A/P, S/I per axis (for example {@code "LAS"}); '?' for an axis without a
-   * direction (a zero column of the affine).
+   * The directions in which i, j and k increase, as nibabel's {@code aff2axcodes} names them: one
+   * of R/L, A/P, S/I per axis (for example {@code "LAS"}); '?' for an axis without a direction (a
+   * zero column of the affine).
    */
   public String axcodes() {
     return NiftiAffines.axcodes(affineRas());
@@ -252,10 +254,11 @@ public final class NiftiImage {
         return data.getInt(4 * n) & 0xffffffffL;
       case INT64:
         return data.getLong(8 * n);
-      case UINT64: {
-        long v = data.getLong(8 * n);
-        return v >= 0 ? v : ((v >>> 1) | (v & 1)) * 2.0;
-      }
+      case UINT64:
+        {
+          long v = data.getLong(8 * n);
+          return v >= 0 ? v : ((v >>> 1) | (v & 1)) * 2.0;
+        }
       case FLOAT32:
         return data.getFloat(4 * n);
       case FLOAT64:
@@ -286,40 +289,52 @@ public final class NiftiImage {
 
   @Override
   public String toString() {
-    return "NiftiImage[" + nx + "x" + ny + "x" + nz + " " + datatype + ", " + axcodes()
-        + ", pixdim " + Arrays.toString(Arrays.copyOfRange(header.pixdim, 1, 4))
-        + (scaled ? ", scl " + slope + "/" + inter : "") + "]";
+    return "NiftiImage["
+        + nx
+        + "x"
+        + ny
+        + "x"
+        + nz
+        + " "
+        + datatype
+        + ", "
+        + axcodes()
+        + ", pixdim "
+        + Arrays.toString(Arrays.copyOfRange(header.pixdim, 1, 4))
+        + (scaled ? ", scl " + slope + "/" + inter : "")
+        + "]";
   }
 
   // ---------------------------------------------------------------- from and to Volume
 
   /**
-   * The voxels of {@code v} laid out so that i, j and k point along {@code axcodes} (for
-   * example {@code "LAS"}: i towards the patient's left, j anterior, k superior), with the
-   * exact affine as sform and qform (code {@link #XFORM_SCANNER}). The stored type follows the
-   * volume: INT16 and UINT16 volumes keep their stored integers (their rescale becomes
-   * {@code scl_slope}/{@code scl_inter} unless it is 1, 0), FLOAT32 volumes give float32.
+   * The voxels of {@code v} laid out so that i, j and k point along {@code axcodes} (for example
+   * {@code "LAS"}: i towards the patient's left, j anterior, k superior), with the exact affine as
+   * sform and qform (code {@link #XFORM_SCANNER}). The stored type follows the volume: INT16 and
+   * UINT16 volumes keep their stored integers (their rescale becomes {@code scl_slope}/{@code
+   * scl_inter} unless it is 1, 0), FLOAT32 volumes give float32.
    *
-   * @throws IllegalArgumentException if {@code axcodes} is not one of R/L, A/P, S/I per axis,
-   *     or the volume's axes are not aligned with the patient axes within 1e-3
+   * @throws IllegalArgumentException if {@code axcodes} is not one of R/L, A/P, S/I per axis, or
+   *     the volume's axes are not aligned with the patient axes within 1e-3
    */
   public static NiftiImage fromVolume(Volume v, String axcodes) {
-    Datatype t = switch (v.kind()) {
-      case INT16 -> Datatype.INT16;
-      case UINT16 -> Datatype.UINT16;
-      case FLOAT32 -> Datatype.FLOAT32;
-    };
+    Datatype t =
+        switch (v.kind()) {
+          case INT16 -> Datatype.INT16;
+          case UINT16 -> Datatype.UINT16;
+          case FLOAT32 -> Datatype.FLOAT32;
+        };
     return fromVolume(v, axcodes, t);
   }
 
   /**
-   * As {@link #fromVolume(Volume, String)}, stored as {@code type}. Integer types take the
-   * volume's stored integers with its rescale as {@code scl_slope}/{@code scl_inter} (each
-   * stored value must fit the type), or, for FLOAT32 volumes, its values, which must be whole
-   * numbers in the type's range; float types take the modality values unscaled.
+   * As {@link #fromVolume(Volume, String)}, stored as {@code type}. Integer types take the volume's
+   * stored integers with its rescale as {@code scl_slope}/{@code scl_inter} (each stored value must
+   * fit the type), or, for FLOAT32 volumes, its values, which must be whole numbers in the type's
+   * range; float types take the modality values unscaled.
    *
-   * @throws IllegalArgumentException as above, or naming the first voxel that {@code type}
-   *     cannot hold
+   * @throws IllegalArgumentException as above, or naming the first voxel that {@code type} cannot
+   *     hold
    */
   public static NiftiImage fromVolume(Volume v, String axcodes, Datatype type) {
     Objects.requireNonNull(v, "v");
@@ -369,11 +384,11 @@ public final class NiftiImage {
 
     long count = (long) n[0] * n[1] * n[2];
     if (count * type.bytes() > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("v: " + count + " voxels of " + type + " exceed the"
-          + " 2 GiB an image holds");
+      throw new IllegalArgumentException(
+          "v: " + count + " voxels of " + type + " exceed the" + " 2 GiB an image holds");
     }
-    ByteBuffer out = ByteBuffer.allocate((int) (count * type.bytes()))
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate((int) (count * type.bytes())).order(ByteOrder.LITTLE_ENDIAN);
     short[] shorts = intSource ? v.shorts() : null;
     float[] floats = intSource ? null : v.floats();
     boolean unsigned = v.kind() == Volume.Kind.UINT16;
@@ -391,9 +406,15 @@ public final class NiftiImage {
             val = floats[(int) src];
           }
           if (type.isInteger() && !type.holds(val)) {
-            throw new IllegalArgumentException("type: " + type + " cannot hold the "
-                + (keepScale ? "stored value " : "value ") + val + " of voxel (slice, row,"
-                + " column) " + Arrays.toString(volumeIndex(src, v)));
+            throw new IllegalArgumentException(
+                "type: "
+                    + type
+                    + " cannot hold the "
+                    + (keepScale ? "stored value " : "value ")
+                    + val
+                    + " of voxel (slice, row,"
+                    + " column) "
+                    + Arrays.toString(volumeIndex(src, v)));
           }
           put(out, at, type, val);
         }
@@ -422,8 +443,8 @@ public final class NiftiImage {
   }
 
   /**
-   * For each NIfTI axis (i, j, k): the volume axis it runs along (0 slice, 1 row, 2 column)
-   * and +1, or -1 when it runs against it.
+   * For each NIfTI axis (i, j, k): the volume axis it runs along (0 slice, 1 row, 2 column) and +1,
+   * or -1 when it runs against it.
    */
   private static int[][] axisMap(Volume v, String axcodes) {
     Objects.requireNonNull(axcodes, "axcodes");
@@ -446,8 +467,11 @@ public final class NiftiImage {
       signOf[ax] = pos.indexOf(c) >= 0 ? 1 : -1;
     }
     if (!valid) {
-      throw new IllegalArgumentException("axcodes: expected one of R/L, one of A/P and one of"
-          + " S/I in any order (for example \"LAS\"), got \"" + axcodes + "\"");
+      throw new IllegalArgumentException(
+          "axcodes: expected one of R/L, one of A/P and one of"
+              + " S/I in any order (for example \"LAS\"), got \""
+              + axcodes
+              + "\"");
     }
     // World RAS axis and sign of each volume axis (slice, row, column).
     double[][] dirs = {v.sliceDirection(), v.columnDirection(), v.rowDirection()};
@@ -466,21 +490,32 @@ public final class NiftiImage {
         }
       }
       if (w < 0) {
-        throw new IllegalArgumentException("v: not aligned with the patient axes within 1e-3:"
-            + " rowDirection " + Arrays.toString(v.rowDirection()) + ", columnDirection "
-            + Arrays.toString(v.columnDirection()) + ", sliceDirection "
-            + Arrays.toString(v.sliceDirection()) + " (LPS); " + names[a] + " is oblique");
+        throw new IllegalArgumentException(
+            "v: not aligned with the patient axes within 1e-3:"
+                + " rowDirection "
+                + Arrays.toString(v.rowDirection())
+                + ", columnDirection "
+                + Arrays.toString(v.columnDirection())
+                + ", sliceDirection "
+                + Arrays.toString(v.sliceDirection())
+                + " (LPS); "
+                + names[a]
+                + " is oblique");
       }
       volWorld[a] = w;
       double ras = w < 2 ? -d[w] : d[w];
       volSign[a] = ras > 0 ? 1 : -1;
     }
-    if (volWorld[0] == volWorld[1] || volWorld[0] == volWorld[2]
-        || volWorld[1] == volWorld[2]) {
-      throw new IllegalArgumentException("v: two axes run along the same patient axis:"
-          + " rowDirection " + Arrays.toString(v.rowDirection()) + ", columnDirection "
-          + Arrays.toString(v.columnDirection()) + ", sliceDirection "
-          + Arrays.toString(v.sliceDirection()) + " (LPS)");
+    if (volWorld[0] == volWorld[1] || volWorld[0] == volWorld[2] || volWorld[1] == volWorld[2]) {
+      throw new IllegalArgumentException(
+          "v: two axes run along the same patient axis:"
+              + " rowDirection "
+              + Arrays.toString(v.rowDirection())
+              + ", columnDirection "
+              + Arrays.toString(v.columnDirection())
+              + ", sliceDirection "
+              + Arrays.toString(v.sliceDirection())
+              + " (LPS)");
     }
     int[][] map = new int[3][2];
     for (int ax = 0; ax < 3; ax++) {
@@ -497,9 +532,9 @@ public final class NiftiImage {
   /**
    * This image as a {@link Volume} whose axes are the file's: slice = k, row = j, column = i;
    * spacing, origin and directions from {@link #affineRas()} turned from RAS to LPS. Voxels are
-   * INT16 (slope 1, intercept 0) when the type is an integer one and every value is a whole
-   * number that fits; otherwise INT16/UINT16 files keep their stored integers with the
-   * scaling as rescale, and anything else becomes FLOAT32 values.
+   * INT16 (slope 1, intercept 0) when the type is an integer one and every value is a whole number
+   * that fits; otherwise INT16/UINT16 files keep their stored integers with the scaling as rescale,
+   * and anything else becomes FLOAT32 values.
    *
    * @throws IllegalStateException if the affine has a zero column or i and j that are not
    *     orthogonal (a Volume cannot hold a sheared grid in-plane)
@@ -512,18 +547,29 @@ public final class NiftiImage {
       for (int w = 0; w < 3; w++) lps[c][w] = w < 2 ? -a[w][c] : a[w][c];
       len[c] = Math.sqrt(lps[c][0] * lps[c][0] + lps[c][1] * lps[c][1] + lps[c][2] * lps[c][2]);
       if (!(len[c] > 0) || !Double.isFinite(len[c])) {
-        throw new IllegalStateException("affine column " + c + " " + Arrays.toString(lps[c])
-            + " has no length: a Volume needs a positive voxel size along each axis");
+        throw new IllegalStateException(
+            "affine column "
+                + c
+                + " "
+                + Arrays.toString(lps[c])
+                + " has no length: a Volume needs a positive voxel size along each axis");
       }
       for (int w = 0; w < 3; w++) lps[c][w] /= len[c];
     }
     Volume.Builder b = Volume.builder(nz, ny, nx);
     try {
-      b.spacing(len[1], len[0], len[2]).origin(-a[0][3], -a[1][3], a[2][3])
-          .orientation(lps[0], lps[1]).sliceDirection(lps[2]);
+      b.spacing(len[1], len[0], len[2])
+          .origin(-a[0][3], -a[1][3], a[2][3])
+          .orientation(lps[0], lps[1])
+          .sliceDirection(lps[2]);
     } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("affine " + Arrays.deepToString(a) + " cannot be a"
-          + " Volume's geometry: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "affine "
+              + Arrays.deepToString(a)
+              + " cannot be a"
+              + " Volume's geometry: "
+              + e.getMessage(),
+          e);
     }
     int count = (int) voxelCount();
     if (fitsInt16()) {
@@ -545,8 +591,10 @@ public final class NiftiImage {
   /** Whether the type is an integer one and every (scaled) value is a whole int16. */
   boolean fitsInt16() {
     if (!datatype.isInteger()) return false;
-    if (!scaled && (datatype == Datatype.INT16 || datatype == Datatype.UINT8
-        || datatype == Datatype.INT8)) {
+    if (!scaled
+        && (datatype == Datatype.INT16
+            || datatype == Datatype.UINT8
+            || datatype == Datatype.INT8)) {
       return true;
     }
     int count = (int) voxelCount();
@@ -559,11 +607,11 @@ public final class NiftiImage {
 
   /**
    * The values of this image on the grid of {@code reference} (same slices, rows and columns),
-   * nearest neighbour through both affines; reference voxels outside the image get 0. When
-   * the mapping from reference voxels to image voxels is an axis permutation with flips and
-   * whole-voxel offsets (a mask stored in another axis order than its DICOM series, as the
-   * RSNA 2022 segmentations), the result is an exact reindex. INT16 values (slope 1) when
-   * {@link #toVolume()} would give INT16, else FLOAT32; geometry is the reference's.
+   * nearest neighbour through both affines; reference voxels outside the image get 0. When the
+   * mapping from reference voxels to image voxels is an axis permutation with flips and whole-voxel
+   * offsets (a mask stored in another axis order than its DICOM series, as the RSNA 2022
+   * segmentations), the result is an exact reindex. INT16 values (slope 1) when {@link #toVolume()}
+   * would give INT16, else FLOAT32; geometry is the reference's.
    *
    * @throws IllegalStateException if this image's affine is singular
    */

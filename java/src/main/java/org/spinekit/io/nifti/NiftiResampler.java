@@ -1,12 +1,12 @@
 package org.spinekit.io.nifti;
 
-import org.spinekit.io.Volume;
 import java.util.Arrays;
+import org.spinekit.io.Volume;
 
 /**
  * Puts a {@link NiftiImage}'s values on a {@link Volume}'s grid: an exact reindex when the
- * voxel-to-voxel map is an axis permutation with flips and whole-voxel offsets, nearest
- * neighbour otherwise.
+ * voxel-to-voxel map is an axis permutation with flips and whole-voxel offsets, nearest neighbour
+ * otherwise.
  */
 final class NiftiResampler {
   private NiftiResampler() {}
@@ -15,14 +15,16 @@ final class NiftiResampler {
   static final double REINDEX_TOLERANCE = 1e-3;
 
   /**
-   * The map from reference voxel (slice, row, column, 1) to continuous image voxel
-   * (i, j, k, 1): inverse image affine x (LPS to RAS) x reference affine.
+   * The map from reference voxel (slice, row, column, 1) to continuous image voxel (i, j, k, 1):
+   * inverse image affine x (LPS to RAS) x reference affine.
    */
   static double[][] voxelMap(NiftiImage image, Volume reference) {
     double[][] inv = NiftiAffines.invert(image.affineRas());
     if (inv == null) {
-      throw new IllegalStateException("image affine " + Arrays.deepToString(image.affineRas())
-          + " is singular: its voxels have no place to map to");
+      throw new IllegalStateException(
+          "image affine "
+              + Arrays.deepToString(image.affineRas())
+              + " is singular: its voxels have no place to map to");
     }
     double[][] ref = reference.affine();
     for (int c = 0; c < 4; c++) {
@@ -33,8 +35,8 @@ final class NiftiResampler {
   }
 
   /**
-   * For each reference axis (slice, row, column): the image axis it runs along, its sign and
-   * the image index of reference index 0; null when the map is not such a reindex.
+   * For each reference axis (slice, row, column): the image axis it runs along, its sign and the
+   * image index of reference index 0; null when the map is not such a reindex.
    */
   static int[][] reindex(double[][] m, int[] refSize) {
     int[][] plan = new int[3][3];
@@ -148,7 +150,8 @@ final class NiftiResampler {
     Volume.Builder b = Volume.builder(ref.slices(), ref.rows(), ref.columns());
     double[] sp = ref.spacing();
     double[] o = ref.origin();
-    b.spacing(sp[0], sp[1], sp[2]).origin(o[0], o[1], o[2])
+    b.spacing(sp[0], sp[1], sp[2])
+        .origin(o[0], o[1], o[2])
         .orientation(ref.rowDirection(), ref.columnDirection())
         .sliceDirection(ref.sliceDirection());
     if (labels) {

@@ -1,8 +1,5 @@
 package org.spinekit.io.npy;
 
-import org.spinekit.io.AtomicFiles;
-import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.Volume;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,21 +20,25 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.spinekit.io.AtomicFiles;
+import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.Volume;
 import org.spinekit.tensor.Outputs;
 
 /**
- * NumPy {@code .npy} files. Writes format 1.0, C order, little endian, atomically. Reads
- * formats 1.0, 2.0 and 3.0, C order, little or big endian, of float32, float64, int16, uint16,
- * int32, int64 and uint8; Fortran-order, object, structured and other dtypes are refused with
- * a {@link MalformedFileException} naming the file. A header is checked against the file's
- * size before anything is allocated, so a hostile header cannot make the reader allocate
- * more than the file holds.
+ * NumPy {@code .npy} files. Writes format 1.0, C order, little endian, atomically. Reads formats
+ * 1.0, 2.0 and 3.0, C order, little or big endian, of float32, float64, int16, uint16, int32, int64
+ * and uint8; Fortran-order, object, structured and other dtypes are refused with a {@link
+ * MalformedFileException} naming the file. A header is checked against the file's size before
+ * anything is allocated, so a hostile header cannot make the reader allocate more than the file
+ * holds.
  */
 public final class Npy {
   private Npy() {}
 
   /** The largest header accepted (numpy's own headers are a few hundred bytes). */
   public static final int MAX_HEADER_BYTES = 1 << 20;
+
   /** Bytes read from the file per step. */
   private static final int CHUNK = 1 << 20;
 
@@ -53,6 +54,7 @@ public final class Npy {
 
     /** numpy's type code without the byte-order character, e.g. "f4". */
     public final String code;
+
     /** Bytes per element. */
     public final int size;
 
@@ -109,8 +111,8 @@ public final class Npy {
 
     private <T> T get(Class<T> type, Dtype... kinds) {
       for (Dtype k : kinds) if (k == dtype) return type.cast(data);
-      throw new IllegalStateException("the array holds " + dtype + ", not "
-          + Arrays.toString(kinds));
+      throw new IllegalStateException(
+          "the array holds " + dtype + ", not " + Arrays.toString(kinds));
     }
 
     /** FLOAT32 values (the array's own storage). */
@@ -190,9 +192,9 @@ public final class Npy {
   /**
    * The whole array in a Java array of its type.
    *
-   * @throws MalformedFileException naming the file: not a .npy file, a bad or unsupported
-   *     header (Fortran order, object or other dtypes), data cut short, or more elements than
-   *     a Java array holds
+   * @throws MalformedFileException naming the file: not a .npy file, a bad or unsupported header
+   *     (Fortran order, object or other dtypes), data cut short, or more elements than a Java array
+   *     holds
    */
   public static Array read(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
@@ -200,37 +202,42 @@ public final class Npy {
       Header h = header(file, ch);
       long count = h.count();
       if (count > Integer.MAX_VALUE - 8) {
-        throw new MalformedFileException(file, "holds " + count + " elements, more than a Java"
-            + " array can (use readTensor)");
+        throw new MalformedFileException(
+            file, "holds " + count + " elements, more than a Java" + " array can (use readTensor)");
       }
       int n = (int) count;
-      Object data = switch (h.dtype()) {
-        case FLOAT32 -> new float[n];
-        case FLOAT64 -> new double[n];
-        case INT16, UINT16 -> new short[n];
-        case INT32 -> new int[n];
-        case INT64 -> new long[n];
-        case UINT8 -> new byte[n];
-      };
-      stream(file, ch, h, (bb, at, len) -> {
-        switch (h.dtype()) {
-          case FLOAT32 -> bb.asFloatBuffer().get((float[]) data, (int) at, len);
-          case FLOAT64 -> bb.asDoubleBuffer().get((double[]) data, (int) at, len);
-          case INT16, UINT16 -> bb.asShortBuffer().get((short[]) data, (int) at, len);
-          case INT32 -> bb.asIntBuffer().get((int[]) data, (int) at, len);
-          case INT64 -> bb.asLongBuffer().get((long[]) data, (int) at, len);
-          case UINT8 -> bb.get((byte[]) data, (int) at, len);
-          default -> throw new IllegalStateException(h.dtype().toString());
-        }
-      });
+      Object data =
+          switch (h.dtype()) {
+            case FLOAT32 -> new float[n];
+            case FLOAT64 -> new double[n];
+            case INT16, UINT16 -> new short[n];
+            case INT32 -> new int[n];
+            case INT64 -> new long[n];
+            case UINT8 -> new byte[n];
+          };
+      stream(
+          file,
+          ch,
+          h,
+          (bb, at, len) -> {
+            switch (h.dtype()) {
+              case FLOAT32 -> bb.asFloatBuffer().get((float[]) data, (int) at, len);
+              case FLOAT64 -> bb.asDoubleBuffer().get((double[]) data, (int) at, len);
+              case INT16, UINT16 -> bb.asShortBuffer().get((short[]) data, (int) at, len);
+              case INT32 -> bb.asIntBuffer().get((int[]) data, (int) at, len);
+              case INT64 -> bb.asLongBuffer().get((long[]) data, (int) at, len);
+              case UINT8 -> bb.get((byte[]) data, (int) at, len);
+              default -> throw new IllegalStateException(h.dtype().toString());
+            }
+          });
       return new Array(h.dtype(), h.shape(), data);
     }
   }
 
   /**
    * The array as a new float32 CPU tensor of its shape (values converted as {@link
-   * Array#toFloats}), read in chunks straight into the tensor's memory; it belongs to the
-   * caller (attached to the caller's innermost scope when there is one).
+   * Array#toFloats}), read in chunks straight into the tensor's memory; it belongs to the caller
+   * (attached to the caller's innermost scope when there is one).
    *
    * @throws MalformedFileException as {@link #read}
    */
@@ -239,15 +246,19 @@ public final class Npy {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         PointerScope scope = new PointerScope()) {
       Header h = header(file, ch);
-      Tensor t = torch.empty(h.shape(), new TensorOptions(ScalarType.Float),
-          new MemoryFormatOptional());
+      Tensor t =
+          torch.empty(h.shape(), new TensorOptions(ScalarType.Float), new MemoryFormatOptional());
       if (h.count() > 0) {
         FloatPointer dst = t.data_ptr_float();
         float[] buf = new float[CHUNK / h.dtype().size];
-        stream(file, ch, h, (bb, at, len) -> {
-          toFloats(h.dtype(), bb, buf, len);
-          dst.position(at).put(buf, 0, len);
-        });
+        stream(
+            file,
+            ch,
+            h,
+            (bb, at, len) -> {
+              toFloats(h.dtype(), bb, buf, len);
+              dst.position(at).put(buf, 0, len);
+            });
       }
       return Outputs.handOut(scope, t);
     }
@@ -285,20 +296,19 @@ public final class Npy {
   }
 
   /** Reads the data of a checked header in chunks of whole elements, in the file's order. */
-  private static void stream(Path file, FileChannel ch, Header h, Chunks sink)
-      throws IOException {
+  private static void stream(Path file, FileChannel ch, Header h, Chunks sink) throws IOException {
     int size = h.dtype().size;
     long count = h.count();
-    ByteBuffer bb = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(size, count * size)))
-        .order(h.order());
+    ByteBuffer bb =
+        ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(size, count * size))).order(h.order());
     long pos = h.dataOffset();
     for (long at = 0; at < count; ) {
       int len = (int) Math.min(count - at, bb.capacity() / size);
       bb.clear().limit(len * size);
       while (bb.hasRemaining()) {
         if (ch.read(bb, pos + bb.position()) < 0) {
-          throw new MalformedFileException(file, "the file ends at byte " + (pos + bb.position())
-              + ", inside the array data");
+          throw new MalformedFileException(
+              file, "the file ends at byte " + (pos + bb.position()) + ", inside the array data");
         }
       }
       bb.flip();
@@ -312,8 +322,8 @@ public final class Npy {
   static Header header(Path file, FileChannel ch) throws IOException {
     long size = ch.size();
     if (size < 10) {
-      throw new MalformedFileException(file, "has " + size + " bytes, fewer than a .npy"
-          + " preamble (10)");
+      throw new MalformedFileException(
+          file, "has " + size + " bytes, fewer than a .npy" + " preamble (10)");
     }
     ByteBuffer pre = ByteBuffer.allocate((int) Math.min(12, size)).order(ByteOrder.LITTLE_ENDIAN);
     readFully(file, ch, pre, 0);
@@ -332,76 +342,91 @@ public final class Npy {
       preamble = 10;
     } else if ((major == 2 || major == 3) && minor == 0) {
       if (size < 12) {
-        throw new MalformedFileException(file, "has " + size + " bytes, fewer than a version "
-            + major + " preamble (12)");
+        throw new MalformedFileException(
+            file, "has " + size + " bytes, fewer than a version " + major + " preamble (12)");
       }
       headerLen = pre.getInt(8) & 0xffffffffL;
       preamble = 12;
     } else {
-      throw new MalformedFileException(file, "unsupported .npy format version " + major + "."
-          + minor + " (supported: 1.0, 2.0, 3.0)");
+      throw new MalformedFileException(
+          file,
+          "unsupported .npy format version " + major + "." + minor + " (supported: 1.0, 2.0, 3.0)");
     }
     if (headerLen > size - preamble) {
-      throw new MalformedFileException(file, "header length " + headerLen + " runs past the end"
-          + " of the file (" + size + " bytes)");
+      throw new MalformedFileException(
+          file,
+          "header length "
+              + headerLen
+              + " runs past the end"
+              + " of the file ("
+              + size
+              + " bytes)");
     }
     if (headerLen > MAX_HEADER_BYTES) {
-      throw new MalformedFileException(file, "header length " + headerLen + " exceeds the "
-          + MAX_HEADER_BYTES + "-byte limit");
+      throw new MalformedFileException(
+          file, "header length " + headerLen + " exceeds the " + MAX_HEADER_BYTES + "-byte limit");
     }
     ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
     readFully(file, ch, hb, preamble);
-    String text = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8
-        : StandardCharsets.ISO_8859_1);
+    String text =
+        new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Map<String, Object> dict = new HeaderParser(file, text).dict();
     if (!dict.keySet().equals(java.util.Set.of("descr", "fortran_order", "shape"))) {
-      throw new MalformedFileException(file, "header keys " + dict.keySet() + ", expected"
-          + " descr, fortran_order and shape");
+      throw new MalformedFileException(
+          file, "header keys " + dict.keySet() + ", expected" + " descr, fortran_order and shape");
     }
     Object descr = dict.get("descr");
     if (!(descr instanceof String d)) {
-      throw new MalformedFileException(file, "structured dtype " + descr + " is not supported"
-          + " (supported: " + supported() + ")");
+      throw new MalformedFileException(
+          file,
+          "structured dtype " + descr + " is not supported" + " (supported: " + supported() + ")");
     }
     if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
-      throw new MalformedFileException(file, "fortran_order is " + dict.get("fortran_order")
-          + ", expected True or False");
+      throw new MalformedFileException(
+          file, "fortran_order is " + dict.get("fortran_order") + ", expected True or False");
     }
     Dtype dtype = null;
     ByteOrder order = null;
     if (d.length() >= 2) {
       char o = d.charAt(0);
       dtype = Dtype.of(d.substring(1));
-      order = switch (o) {
-        case '<' -> ByteOrder.LITTLE_ENDIAN;
-        case '>' -> ByteOrder.BIG_ENDIAN;
-        case '=' -> ByteOrder.nativeOrder();
-        case '|' -> dtype != null && dtype.size == 1 ? ByteOrder.LITTLE_ENDIAN : null;
-        default -> null;
-      };
+      order =
+          switch (o) {
+            case '<' -> ByteOrder.LITTLE_ENDIAN;
+            case '>' -> ByteOrder.BIG_ENDIAN;
+            case '=' -> ByteOrder.nativeOrder();
+            case '|' -> dtype != null && dtype.size == 1 ? ByteOrder.LITTLE_ENDIAN : null;
+            default -> null;
+          };
       if (d.substring(1).startsWith("O")) {
-        throw new MalformedFileException(file, "object arrays (dtype '" + d + "') are not"
-            + " supported: they hold pickled Python objects");
+        throw new MalformedFileException(
+            file,
+            "object arrays (dtype '"
+                + d
+                + "') are not"
+                + " supported: they hold pickled Python objects");
       }
     }
     if (dtype == null || order == null) {
-      throw new MalformedFileException(file, "unsupported dtype '" + d + "' (supported: "
-          + supported() + ")");
+      throw new MalformedFileException(
+          file, "unsupported dtype '" + d + "' (supported: " + supported() + ")");
     }
     if (fortran) {
-      throw new MalformedFileException(file, "Fortran-order arrays are not supported"
-          + " (fortran_order True); save a C-order copy (numpy.ascontiguousarray)");
+      throw new MalformedFileException(
+          file,
+          "Fortran-order arrays are not supported"
+              + " (fortran_order True); save a C-order copy (numpy.ascontiguousarray)");
     }
     if (!(dict.get("shape") instanceof Tuple t)) {
-      throw new MalformedFileException(file, "shape is " + dict.get("shape")
-          + ", expected a tuple of integers");
+      throw new MalformedFileException(
+          file, "shape is " + dict.get("shape") + ", expected a tuple of integers");
     }
     long[] shape = new long[t.items().size()];
     long count = 1;
     for (int i = 0; i < shape.length; i++) {
       if (!(t.items().get(i) instanceof Long v) || v < 0) {
-        throw new MalformedFileException(file, "shape " + t + " holds " + t.items().get(i)
-            + ", expected non-negative integers");
+        throw new MalformedFileException(
+            file, "shape " + t + " holds " + t.items().get(i) + ", expected non-negative integers");
       }
       shape[i] = v;
       try {
@@ -415,13 +440,21 @@ public final class Npy {
     try {
       need = Math.multiplyExact(count, dtype.size);
     } catch (ArithmeticException x) {
-      throw new MalformedFileException(file, "shape " + Arrays.toString(shape) + " of " + dtype
-          + " overflows");
+      throw new MalformedFileException(
+          file, "shape " + Arrays.toString(shape) + " of " + dtype + " overflows");
     }
     if (need > size - dataOffset) {
-      throw new MalformedFileException(file, "shape " + Arrays.toString(shape) + " of " + dtype
-          + " needs " + need + " data bytes, the file holds " + (size - dataOffset)
-          + " after the header (truncated?)");
+      throw new MalformedFileException(
+          file,
+          "shape "
+              + Arrays.toString(shape)
+              + " of "
+              + dtype
+              + " needs "
+              + need
+              + " data bytes, the file holds "
+              + (size - dataOffset)
+              + " after the header (truncated?)");
     }
     return new Header(dtype, order, shape, dataOffset);
   }
@@ -454,8 +487,7 @@ public final class Npy {
 
   /**
    * The Python dict literal of a header: string keys; values are strings, True/False/None,
-   * integers, tuples and lists (a list is returned as a {@link List}, a tuple as a {@link
-   * Tuple}).
+   * integers, tuples and lists (a list is returned as a {@link List}, a tuple as a {@link Tuple}).
    */
   private static final class HeaderParser {
     private final Path file;
@@ -468,8 +500,15 @@ public final class Npy {
     }
 
     private MalformedFileException bad(String what) {
-      return new MalformedFileException(file, "header " + what + " at character " + i + " of '"
-          + (s.length() > 200 ? s.substring(0, 200) + "..." : s.strip()) + "'");
+      return new MalformedFileException(
+          file,
+          "header "
+              + what
+              + " at character "
+              + i
+              + " of '"
+              + (s.length() > 200 ? s.substring(0, 200) + "..." : s.strip())
+              + "'");
     }
 
     private void ws() {
@@ -529,8 +568,8 @@ public final class Npy {
         return c == '(' ? new Tuple(items) : items;
       }
       int start = i;
-      while (i < s.length() && (Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '-'
-          || s.charAt(i) == '_')) {
+      while (i < s.length()
+          && (Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '-' || s.charAt(i) == '_')) {
         i++;
       }
       String word = s.substring(start, i);
@@ -559,31 +598,39 @@ public final class Npy {
   public static void write(Path file, short[] data, boolean signed, long... shape)
       throws IOException {
     check(data.length, shape);
-    write(file, signed ? "<i2" : "<u2", shape, out -> {
-      ByteBuffer bb = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < data.length; ) {
-        int n = Math.min(data.length - i, bb.capacity() / 2);
-        bb.clear();
-        bb.asShortBuffer().put(data, i, n);
-        out.write(bb.array(), 0, n * 2);
-        i += n;
-      }
-    });
+    write(
+        file,
+        signed ? "<i2" : "<u2",
+        shape,
+        out -> {
+          ByteBuffer bb = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+          for (int i = 0; i < data.length; ) {
+            int n = Math.min(data.length - i, bb.capacity() / 2);
+            bb.clear();
+            bb.asShortBuffer().put(data, i, n);
+            out.write(bb.array(), 0, n * 2);
+            i += n;
+          }
+        });
   }
 
   /** float32 ({@code <f4}) samples. */
   public static void write(Path file, float[] data, long... shape) throws IOException {
     check(data.length, shape);
-    write(file, "<f4", shape, out -> {
-      ByteBuffer bb = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < data.length; ) {
-        int n = Math.min(data.length - i, bb.capacity() / 4);
-        bb.clear();
-        bb.asFloatBuffer().put(data, i, n);
-        out.write(bb.array(), 0, n * 4);
-        i += n;
-      }
-    });
+    write(
+        file,
+        "<f4",
+        shape,
+        out -> {
+          ByteBuffer bb = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+          for (int i = 0; i < data.length; ) {
+            int n = Math.min(data.length - i, bb.capacity() / 4);
+            bb.clear();
+            bb.asFloatBuffer().put(data, i, n);
+            out.write(bb.array(), 0, n * 4);
+            i += n;
+          }
+        });
   }
 
   /** A volume's voxels as {@code [slices, rows, columns]} in its stored type. */
@@ -599,17 +646,19 @@ public final class Npy {
   private static void check(int n, long[] shape) {
     long count = 1;
     for (long s : shape) {
-      if (s < 0) throw new IllegalArgumentException("shape: negative size in "
-          + java.util.Arrays.toString(shape));
+      if (s < 0)
+        throw new IllegalArgumentException(
+            "shape: negative size in " + java.util.Arrays.toString(shape));
       count *= s;
     }
     if (count != n) {
-      throw new IllegalArgumentException("shape: " + java.util.Arrays.toString(shape)
-          + " holds " + count + " values, got " + n);
+      throw new IllegalArgumentException(
+          "shape: " + java.util.Arrays.toString(shape) + " holds " + count + " values, got " + n);
     }
   }
 
-  private static void write(Path file, String descr, long[] shape, AtomicFiles.Body body) throws IOException {
+  private static void write(Path file, String descr, long[] shape, AtomicFiles.Body body)
+      throws IOException {
     StringBuilder sh = new StringBuilder("(");
     for (int i = 0; i < shape.length; i++) {
       sh.append(shape[i]);
@@ -621,12 +670,14 @@ public final class Npy {
     int pad = (64 - total % 64) % 64;
     String header = dict + " ".repeat(pad) + "\n";
     byte[] h = header.getBytes(StandardCharsets.US_ASCII);
-    AtomicFiles.write(file, out -> {
-      out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
-      out.write(h.length & 0xff);
-      out.write((h.length >>> 8) & 0xff);
-      out.write(h);
-      body.write(out);
-    });
+    AtomicFiles.write(
+        file,
+        out -> {
+          out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+          out.write(h.length & 0xff);
+          out.write((h.length >>> 8) & 0xff);
+          out.write(h);
+          body.write(out);
+        });
   }
 }

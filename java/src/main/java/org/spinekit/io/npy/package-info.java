@@ -1,4 +1,2 @@
-/**
- * NumPy .npy arrays: written atomically, read with headers checked against the file.
- */
+/** NumPy .npy arrays: written atomically, read with headers checked against the file. */
 package org.spinekit.io.npy;

@@ -1,8 +1,5 @@
 package org.spinekit.io.safetensors;
 
-import org.spinekit.io.AtomicFiles;
-import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.json.StrictJson;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -27,6 +24,9 @@ import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.io.AtomicFiles;
+import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.json.StrictJson;
 
 /**
  * Reads and writes safetensors files, the format PyTorch weights are published in: an 8-byte
@@ -35,19 +35,21 @@ import org.bytedeco.pytorch.global.torch;
  * little-endian and row-major, back to back.
  *
  * <p>Tensors are CPU libtorch tensors. Reading allocates each with {@code torch.empty} and reads
- * its bytes from the file straight into the tensor's memory: one copy from disk, no Java
- * arrays in between. Dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL.
+ * its bytes from the file straight into the tensor's memory: one copy from disk, no Java arrays in
+ * between. Dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL.
  *
  * <p>Ownership: tensors returned by {@link #read} belong to the caller; they are attached to the
- * caller's innermost {@link PointerScope} when there is one. {@link #write} keeps no reference
- * to the caller's tensors.
+ * caller's innermost {@link PointerScope} when there is one. {@link #write} keeps no reference to
+ * the caller's tensors.
  */
 public final class SafeTensors {
   private SafeTensors() {}
 
   /** The largest header accepted, as the reference implementation (100 MB). */
   public static final long MAX_HEADER_BYTES = 100_000_000L;
+
   private static final String METADATA = "__metadata__";
+
   /** Largest span handed to one ByteBuffer (they index with int). */
   static final int CHUNK = 1 << 30;
 
@@ -61,8 +63,8 @@ public final class SafeTensors {
    * Every tensor of the file, in the order of their data in the file, as new CPU tensors.
    *
    * @throws MalformedFileException naming the file (and the tensor) when the header length, the
-   *     JSON, a dtype, shape or data offsets are wrong, tensors overlap or leave gaps, or the
-   *     data is cut short
+   *     JSON, a dtype, shape or data offsets are wrong, tensors overlap or leave gaps, or the data
+   *     is cut short
    */
   public static Map<String, Tensor> read(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
@@ -72,8 +74,9 @@ public final class SafeTensors {
       try (PointerScope scope = new PointerScope()) {
         List<Tensor> made = new ArrayList<>(h.tensors().size());
         for (Entry e : h.tensors()) {
-          Tensor t = torch.empty(e.shape(), new TensorOptions(e.dtype().torch),
-              new MemoryFormatOptional());
+          Tensor t =
+              torch.empty(
+                  e.shape(), new TensorOptions(e.dtype().torch), new MemoryFormatOptional());
           long nbytes = e.end() - e.begin();
           if (nbytes > 0) {
             readInto(file, e, ch, h.dataStart() + e.begin(), t.data_ptr(), nbytes, CHUNK);
@@ -97,19 +100,26 @@ public final class SafeTensors {
 
   /**
    * Reads {@code nbytes} from {@code ch} at {@code pos} into native memory at {@code base}, in
-   * spans of at most {@code chunk} bytes, then checks BOOL bytes and puts multi-byte values in
-   * the machine's order.
+   * spans of at most {@code chunk} bytes, then checks BOOL bytes and puts multi-byte values in the
+   * machine's order.
    */
-  static void readInto(Path file, Entry e, FileChannel ch, long pos, Pointer base, long nbytes,
-      int chunk) throws IOException {
+  static void readInto(
+      Path file, Entry e, FileChannel ch, long pos, Pointer base, long nbytes, int chunk)
+      throws IOException {
     for (long off = 0; off < nbytes; ) {
       int len = (int) Math.min(nbytes - off, chunk);
       ByteBuffer bb = base.getPointer(off).capacity(len).asByteBuffer();
       while (bb.hasRemaining()) {
         int r = ch.read(bb, pos + off + bb.position());
         if (r < 0) {
-          throw new MalformedFileException(file, "tensor \"" + e.name() + "\": the file ends at"
-              + " byte " + (pos + off + bb.position()) + ", inside its data");
+          throw new MalformedFileException(
+              file,
+              "tensor \""
+                  + e.name()
+                  + "\": the file ends at"
+                  + " byte "
+                  + (pos + off + bb.position())
+                  + ", inside its data");
         }
       }
       bb.flip();
@@ -117,8 +127,15 @@ public final class SafeTensors {
         for (int i = 0; i < len; i++) {
           int b = bb.get(i);
           if (b != 0 && b != 1) {
-            throw new MalformedFileException(file, "tensor \"" + e.name() + "\": BOOL element "
-                + (off + i) + " is byte " + (b & 0xff) + ", expected 0 or 1");
+            throw new MalformedFileException(
+                file,
+                "tensor \""
+                    + e.name()
+                    + "\": BOOL element "
+                    + (off + i)
+                    + " is byte "
+                    + (b & 0xff)
+                    + ", expected 0 or 1");
           }
         }
       }
@@ -154,23 +171,28 @@ public final class SafeTensors {
   static Header header(Path file, FileChannel ch) throws IOException {
     long size = ch.size();
     if (size < 8) {
-      throw new MalformedFileException(file, "the file has " + size + " bytes, fewer than the"
-          + " 8-byte header length");
+      throw new MalformedFileException(
+          file, "the file has " + size + " bytes, fewer than the" + " 8-byte header length");
     }
     ByteBuffer nb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     readFully(file, ch, nb, 0);
     long n = nb.getLong(0);
     if (n < 0 || n > size - 8) {
-      throw new MalformedFileException(file, "header length " + Long.toUnsignedString(n)
-          + " runs past the end of the file (" + size + " bytes)");
+      throw new MalformedFileException(
+          file,
+          "header length "
+              + Long.toUnsignedString(n)
+              + " runs past the end of the file ("
+              + size
+              + " bytes)");
     }
     if (n > MAX_HEADER_BYTES) {
-      throw new MalformedFileException(file, "header length " + n + " exceeds the "
-          + MAX_HEADER_BYTES + "-byte limit");
+      throw new MalformedFileException(
+          file, "header length " + n + " exceeds the " + MAX_HEADER_BYTES + "-byte limit");
     }
     if (n < 2) {
-      throw new MalformedFileException(file, "header length " + n + " is too short for a JSON"
-          + " object");
+      throw new MalformedFileException(
+          file, "header length " + n + " is too short for a JSON" + " object");
     }
     ByteBuffer hb = ByteBuffer.allocate((int) n);
     readFully(file, ch, hb, 8);
@@ -180,11 +202,16 @@ public final class SafeTensors {
     }
     String json;
     try {
-      json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(hb).toString();
+      json =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(hb)
+              .toString();
     } catch (CharacterCodingException x) {
-      throw new MalformedFileException(file, "header is not valid UTF-8 (near byte "
-          + (8 + hb.position()) + ")", x);
+      throw new MalformedFileException(
+          file, "header is not valid UTF-8 (near byte " + (8 + hb.position()) + ")", x);
     }
     Object root;
     try {
@@ -206,8 +233,13 @@ public final class SafeTensors {
         }
         for (Map.Entry<?, ?> m : md.entrySet()) {
           if (!(m.getValue() instanceof String v)) {
-            throw new MalformedFileException(file, "\"__metadata__\" value of \"" + m.getKey()
-                + "\" is " + m.getValue() + ", expected a string");
+            throw new MalformedFileException(
+                file,
+                "\"__metadata__\" value of \""
+                    + m.getKey()
+                    + "\" is "
+                    + m.getValue()
+                    + ", expected a string");
           }
           metadata.put((String) m.getKey(), v);
         }
@@ -220,22 +252,49 @@ public final class SafeTensors {
     Entry previous = null;
     for (Entry e : tensors) {
       if (e.begin() < expect) {
-        throw new MalformedFileException(file, "tensor \"" + e.name() + "\": data_offsets ["
-            + e.begin() + ", " + e.end() + "] overlap tensor \"" + previous.name() + "\" ["
-            + previous.begin() + ", " + previous.end() + "]");
+        throw new MalformedFileException(
+            file,
+            "tensor \""
+                + e.name()
+                + "\": data_offsets ["
+                + e.begin()
+                + ", "
+                + e.end()
+                + "] overlap tensor \""
+                + previous.name()
+                + "\" ["
+                + previous.begin()
+                + ", "
+                + previous.end()
+                + "]");
       }
       if (e.begin() > expect) {
-        throw new MalformedFileException(file, "tensor \"" + e.name() + "\": data_offsets ["
-            + e.begin() + ", " + e.end() + "] leave bytes [" + expect + ", " + e.begin()
-            + ") of the data buffer to no tensor");
+        throw new MalformedFileException(
+            file,
+            "tensor \""
+                + e.name()
+                + "\": data_offsets ["
+                + e.begin()
+                + ", "
+                + e.end()
+                + "] leave bytes ["
+                + expect
+                + ", "
+                + e.begin()
+                + ") of the data buffer to no tensor");
       }
       expect = e.end();
       previous = e;
     }
     if (expect != dataLen) {
-      throw new MalformedFileException(file, "the data buffer has " + dataLen + " bytes but"
-          + " the tensors cover " + expect + (previous == null ? "" : " (the last is \""
-          + previous.name() + "\")"));
+      throw new MalformedFileException(
+          file,
+          "the data buffer has "
+              + dataLen
+              + " bytes but"
+              + " the tensors cover "
+              + expect
+              + (previous == null ? "" : " (the last is \"" + previous.name() + "\")"));
     }
     return new Header(tensors, metadata, 8 + n);
   }
@@ -255,13 +314,19 @@ public final class SafeTensors {
       if (!info.containsKey(k)) throw new MalformedFileException(file, t + "no \"" + k + "\"");
     }
     if (!(info.get("dtype") instanceof String dt)) {
-      throw new MalformedFileException(file, t + "dtype is " + info.get("dtype")
-          + ", expected a string");
+      throw new MalformedFileException(
+          file, t + "dtype is " + info.get("dtype") + ", expected a string");
     }
     SafeTensorsDtype dtype = SafeTensorsDtype.of(dt);
     if (dtype == null) {
-      throw new MalformedFileException(file, t + "unsupported dtype \"" + dt + "\" (supported: "
-          + Arrays.toString(SafeTensorsDtype.values()) + ")");
+      throw new MalformedFileException(
+          file,
+          t
+              + "unsupported dtype \""
+              + dt
+              + "\" (supported: "
+              + Arrays.toString(SafeTensorsDtype.values())
+              + ")");
     }
     long[] shape = longs(file, t + "shape", info.get("shape"), -1);
     long[] offsets = longs(file, t + "data_offsets", info.get("data_offsets"), 2);
@@ -271,21 +336,36 @@ public final class SafeTensors {
       for (long s : shape) numel = Math.multiplyExact(numel, s);
       nbytes = Math.multiplyExact(numel, dtype.size);
     } catch (ArithmeticException x) {
-      throw new MalformedFileException(file, t + "shape " + Arrays.toString(shape)
-          + " overflows");
+      throw new MalformedFileException(file, t + "shape " + Arrays.toString(shape) + " overflows");
     }
     if (offsets[1] < offsets[0]) {
-      throw new MalformedFileException(file, t + "data_offsets " + Arrays.toString(offsets)
-          + " end before they begin");
+      throw new MalformedFileException(
+          file, t + "data_offsets " + Arrays.toString(offsets) + " end before they begin");
     }
     if (offsets[1] > dataLen) {
-      throw new MalformedFileException(file, t + "data_offsets " + Arrays.toString(offsets)
-          + " run past the " + dataLen + "-byte data buffer (truncated file?)");
+      throw new MalformedFileException(
+          file,
+          t
+              + "data_offsets "
+              + Arrays.toString(offsets)
+              + " run past the "
+              + dataLen
+              + "-byte data buffer (truncated file?)");
     }
     if (offsets[1] - offsets[0] != nbytes) {
-      throw new MalformedFileException(file, t + "shape " + Arrays.toString(shape) + " of "
-          + dtype + " needs " + nbytes + " bytes, data_offsets " + Arrays.toString(offsets)
-          + " hold " + (offsets[1] - offsets[0]));
+      throw new MalformedFileException(
+          file,
+          t
+              + "shape "
+              + Arrays.toString(shape)
+              + " of "
+              + dtype
+              + " needs "
+              + nbytes
+              + " bytes, data_offsets "
+              + Arrays.toString(offsets)
+              + " hold "
+              + (offsets[1] - offsets[0]));
     }
     return new Entry(name, dtype, shape, offsets[0], offsets[1]);
   }
@@ -294,15 +374,21 @@ public final class SafeTensors {
   private static long[] longs(Path file, String what, Object v, int count)
       throws MalformedFileException {
     if (!(v instanceof List<?> l) || (count >= 0 && l.size() != count)) {
-      throw new MalformedFileException(file, what + " is " + v + ", expected "
-          + (count >= 0 ? count + " " : "an array of ") + "non-negative integers");
+      throw new MalformedFileException(
+          file,
+          what
+              + " is "
+              + v
+              + ", expected "
+              + (count >= 0 ? count + " " : "an array of ")
+              + "non-negative integers");
     }
     long[] out = new long[l.size()];
     for (int i = 0; i < out.length; i++) {
       Long x = l.get(i) instanceof StrictJson.Num num ? num.asLong() : null;
       if (x == null || x < 0) {
-        throw new MalformedFileException(file, what + " element " + i + " is " + l.get(i)
-            + ", expected a non-negative integer");
+        throw new MalformedFileException(
+            file, what + " element " + i + " is " + l.get(i) + ", expected a non-negative integer");
       }
       out[i] = x;
     }
@@ -319,15 +405,15 @@ public final class SafeTensors {
   }
 
   /**
-   * Writes {@code tensors} (any device, any strides: they are copied to contiguous CPU memory
-   * when they are not already) and {@code metadata} (may be null) as a safetensors file,
-   * atomically. As the reference implementation: tensors laid out by dtype (widest first) then
-   * name, so each is aligned to its element size; the header padded with spaces to a multiple
-   * of 8 bytes; {@code __metadata__} first when there is any.
+   * Writes {@code tensors} (any device, any strides: they are copied to contiguous CPU memory when
+   * they are not already) and {@code metadata} (may be null) as a safetensors file, atomically. As
+   * the reference implementation: tensors laid out by dtype (widest first) then name, so each is
+   * aligned to its element size; the header padded with spaces to a multiple of 8 bytes; {@code
+   * __metadata__} first when there is any.
    *
-   * @throws IllegalArgumentException naming the tensor when one is null or undefined, of a
-   *     dtype safetensors lacks (complex, quantized, unsigned beyond 8 bits) or not strided, and
-   *     when a name is {@code __metadata__} or a name or metadata string is not valid Unicode
+   * @throws IllegalArgumentException naming the tensor when one is null or undefined, of a dtype
+   *     safetensors lacks (complex, quantized, unsigned beyond 8 bits) or not strided, and when a
+   *     name is {@code __metadata__} or a name or metadata string is not valid Unicode
    */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
       throws IOException {
@@ -336,8 +422,7 @@ public final class SafeTensors {
     Map<String, String> md = metadata == null ? Map.of() : metadata;
     for (Map.Entry<String, String> m : md.entrySet()) {
       if (m.getKey() == null || m.getValue() == null) {
-        throw new IllegalArgumentException("metadata: null key or value (key " + m.getKey()
-            + ")");
+        throw new IllegalArgumentException("metadata: null key or value (key " + m.getKey() + ")");
       }
       checkUnicode("metadata key", m.getKey());
       checkUnicode("metadata value of \"" + m.getKey() + "\"", m.getValue());
@@ -350,22 +435,31 @@ public final class SafeTensors {
         Tensor t = kv.getValue();
         if (name == null) throw new IllegalArgumentException("tensors: a null name");
         if (name.equals(METADATA)) {
-          throw new IllegalArgumentException("tensors: \"__metadata__\" is reserved for"
-              + " metadata, not a tensor name");
+          throw new IllegalArgumentException(
+              "tensors: \"__metadata__\" is reserved for" + " metadata, not a tensor name");
         }
         checkUnicode("tensor name", name);
         if (t == null || t.isNull() || !t.defined()) {
           throw new IllegalArgumentException("tensors: \"" + name + "\" is null or undefined");
         }
         if (t.is_sparse() || t.is_mkldnn() || t.is_quantized()) {
-          throw new IllegalArgumentException("tensors: \"" + name + "\" has layout "
-              + t.layout() + (t.is_quantized() ? " (quantized)" : "") + ", expected strided");
+          throw new IllegalArgumentException(
+              "tensors: \""
+                  + name
+                  + "\" has layout "
+                  + t.layout()
+                  + (t.is_quantized() ? " (quantized)" : "")
+                  + ", expected strided");
         }
         SafeTensorsDtype dtype = SafeTensorsDtype.of(t.scalar_type());
         if (dtype == null) {
-          throw new IllegalArgumentException("tensors: \"" + name + "\" has dtype "
-              + t.scalar_type() + ", expected one of "
-              + Arrays.toString(SafeTensorsDtype.values()));
+          throw new IllegalArgumentException(
+              "tensors: \""
+                  + name
+                  + "\" has dtype "
+                  + t.scalar_type()
+                  + ", expected one of "
+                  + Arrays.toString(SafeTensorsDtype.values()));
         }
         Tensor c = t.is_cpu() ? t : t.cpu();
         if (c.is_conj()) c = c.resolve_conj();
@@ -375,9 +469,13 @@ public final class SafeTensors {
         for (int d = 0; d < shape.length; d++) shape[d] = c.size(d);
         outs.add(new Out(name, dtype, shape, c.numel() * dtype.size, c));
       }
-      outs.sort(Comparator.comparingInt((Out o) -> o.dtype().ordinal())
-          .thenComparing((a, b) -> Arrays.compareUnsigned(a.name().getBytes(StandardCharsets.UTF_8),
-              b.name().getBytes(StandardCharsets.UTF_8))));
+      outs.sort(
+          Comparator.comparingInt((Out o) -> o.dtype().ordinal())
+              .thenComparing(
+                  (a, b) ->
+                      Arrays.compareUnsigned(
+                          a.name().getBytes(StandardCharsets.UTF_8),
+                          b.name().getBytes(StandardCharsets.UTF_8))));
       StringBuilder json = new StringBuilder("{");
       if (!md.isEmpty()) {
         json.append(StrictJson.quote(METADATA)).append(":{");
@@ -385,7 +483,8 @@ public final class SafeTensors {
         for (Map.Entry<String, String> m : md.entrySet()) {
           if (!first) json.append(',');
           first = false;
-          json.append(StrictJson.quote(m.getKey())).append(':')
+          json.append(StrictJson.quote(m.getKey()))
+              .append(':')
               .append(StrictJson.quote(m.getValue()));
         }
         json.append('}');
@@ -393,14 +492,19 @@ public final class SafeTensors {
       long offset = 0;
       for (Out o : outs) {
         if (json.length() > 1) json.append(',');
-        json.append(StrictJson.quote(o.name())).append(":{\"dtype\":\"")
-            .append(o.dtype().name()).append("\",\"shape\":[");
+        json.append(StrictJson.quote(o.name()))
+            .append(":{\"dtype\":\"")
+            .append(o.dtype().name())
+            .append("\",\"shape\":[");
         for (int d = 0; d < o.shape().length; d++) {
           if (d > 0) json.append(',');
           json.append(o.shape()[d]);
         }
-        json.append("],\"data_offsets\":[").append(offset).append(',')
-            .append(offset + o.nbytes()).append("]}");
+        json.append("],\"data_offsets\":[")
+            .append(offset)
+            .append(',')
+            .append(offset + o.nbytes())
+            .append("]}");
         offset += o.nbytes();
       }
       json.append('}');
@@ -408,19 +512,21 @@ public final class SafeTensors {
       int padded = (hj.length + 7) / 8 * 8;
       byte[] header = Arrays.copyOf(hj, padded);
       Arrays.fill(header, hj.length, padded, (byte) ' ');
-      AtomicFiles.write(file, out -> {
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        len.putLong(0, padded);
-        out.write(len.array());
-        out.write(header);
-        byte[] chunk = new byte[1 << 20];
-        for (Out o : outs) writeData(out, o.t().data_ptr(), o.nbytes(), o.dtype().size, chunk);
-      });
+      AtomicFiles.write(
+          file,
+          out -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            len.putLong(0, padded);
+            out.write(len.array());
+            out.write(header);
+            byte[] chunk = new byte[1 << 20];
+            for (Out o : outs) writeData(out, o.t().data_ptr(), o.nbytes(), o.dtype().size, chunk);
+          });
     }
   }
 
-  private static void writeData(OutputStream out, Pointer base, long nbytes, int size,
-      byte[] chunk) throws IOException {
+  private static void writeData(OutputStream out, Pointer base, long nbytes, int size, byte[] chunk)
+      throws IOException {
     boolean swap = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
     for (long off = 0; off < nbytes; ) {
       int len = (int) Math.min(nbytes - off, CHUNK);
@@ -437,11 +543,14 @@ public final class SafeTensors {
 
   private static void checkUnicode(String what, String s) {
     try {
-      StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).encode(CharBuffer.wrap(s));
+      StandardCharsets.UTF_8
+          .newEncoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .encode(CharBuffer.wrap(s));
     } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException(what + ": \"" + s + "\" is not valid Unicode (an"
-          + " unpaired surrogate)");
+      throw new IllegalArgumentException(
+          what + ": \"" + s + "\" is not valid Unicode (an" + " unpaired surrogate)");
     }
   }
 }

@@ -4,8 +4,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The safetensors dtypes read and written, with their element sizes and libtorch types, in the
- * order the reference implementation lays tensors out (its dtype order, descending), so that
- * every tensor of a written file starts at a multiple of its element size.
+ * order the reference implementation lays tensors out (its dtype order, descending), so that every
+ * tensor of a written file starts at a multiple of its element size.
  */
 enum SafeTensorsDtype {
   I64(8, ScalarType.Long),

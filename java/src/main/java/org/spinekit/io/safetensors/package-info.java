@@ -1,4 +1,2 @@
-/**
- * safetensors weights read straight into libtorch tensors and written atomically.
- */
+/** safetensors weights read straight into libtorch tensors and written atomically. */
 package org.spinekit.io.safetensors;

@@ -1,7 +1,5 @@
 package org.spinekit.io.dicom;
 
-import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.Volume;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.Volume;
 
 /**
  * Truncated, non-DICOM, pixel-less, padded and corrupted files: each is read or refused with a
@@ -27,13 +27,13 @@ class DicomBadInputTest {
   private Path writeOne(Compression c) throws IOException {
     Volume v = DicomSeriesTest.ct(1, 24, 20, 42);
     Path d = dir.resolve("src-" + c);
-    return DicomWriter.writeSeries(v, d, DicomSeriesTest.series(DicomSeriesTest.STUDY + ".77",
-        1), c).get(0);
+    return DicomWriter.writeSeries(
+            v, d, DicomSeriesTest.series(DicomSeriesTest.STUDY + ".77", 1), c)
+        .get(0);
   }
 
   private static MalformedFileException refused(Path f) {
-    MalformedFileException e = assertThrows(MalformedFileException.class,
-        () -> DicomFile.read(f));
+    MalformedFileException e = assertThrows(MalformedFileException.class, () -> DicomFile.read(f));
     assertTrue(e.getMessage().startsWith(f.toString()), "names the file: " + e.getMessage());
     assertEquals(f, e.file());
     return e;
@@ -49,8 +49,12 @@ class DicomBadInputTest {
       Files.write(cut, Arrays.copyOf(whole, n));
       MalformedFileException e = refused(cut);
       String m = e.getMessage();
-      assertTrue(m.contains("truncated") || m.contains("not a DICOM file")
-          || m.contains("no pixel data") || m.contains("has no") || m.contains("ends"),
+      assertTrue(
+          m.contains("truncated")
+              || m.contains("not a DICOM file")
+              || m.contains("no pixel data")
+              || m.contains("has no")
+              || m.contains("ends"),
           "cut at " + n + ": " + m);
     }
   }
@@ -83,8 +87,10 @@ class DicomBadInputTest {
     Files.write(padded, concat(whole, junk));
     DicomImage img = DicomFile.read(padded);
     assertTrue(Arrays.equals(good.pixels(), img.pixels()));
-    assertTrue(img.header().warnings().stream().anyMatch(w -> w.contains("333 bytes after the"
-        + " pixel data")), img.header().warnings().toString());
+    assertTrue(
+        img.header().warnings().stream()
+            .anyMatch(w -> w.contains("333 bytes after the" + " pixel data")),
+        img.header().warnings().toString());
   }
 
   @Test
@@ -104,9 +110,9 @@ class DicomBadInputTest {
   }
 
   /**
-   * Random bytes flipped anywhere in a compressed or plain file: the result is an image or a
-   * {@link MalformedFileException}; nothing else escapes and the JVM survives. (A corrupted
-   * codestream can decode to wrong pixels; no format-level check can see that.)
+   * Random bytes flipped anywhere in a compressed or plain file: the result is an image or a {@link
+   * MalformedFileException}; nothing else escapes and the JVM survives. (A corrupted codestream can
+   * decode to wrong pixels; no format-level check can see that.)
    */
   @ParameterizedTest
   @EnumSource(Compression.class)

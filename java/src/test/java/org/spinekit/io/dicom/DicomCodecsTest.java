@@ -1,6 +1,5 @@
 package org.spinekit.io.dicom;
 
-import org.spinekit.io.ExternalTools;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -17,11 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.spinekit.io.ExternalTools;
 
 /**
  * Decodes files that Debian's dcmtk and GDCM tools made, in every transfer syntax the RSNA data
- * uses, and compares every pixel with the same tools' own decoding (decompressed by the tool,
- * pixel bytes extracted by gdcmraw). No file here is written by SpineKit.
+ * uses, and compares every pixel with the same tools' own decoding (decompressed by the tool, pixel
+ * bytes extracted by gdcmraw). No file here is written by SpineKit.
  */
 class DicomCodecsTest {
   @TempDir static Path dir;
@@ -31,13 +31,14 @@ class DicomCodecsTest {
 
   static final int ROWS = 48;
   static final int COLS = 56;
-  static final List<Base> BASES = List.of(
-      new Base("u8", 8, 8, false, 1),
-      new Base("s16", 16, 16, true, 1),
-      new Base("u16", 16, 16, false, 1),
-      new Base("s12", 16, 12, true, 1),
-      new Base("u12", 16, 12, false, 1),
-      new Base("s16mf", 16, 16, true, 3));
+  static final List<Base> BASES =
+      List.of(
+          new Base("u8", 8, 8, false, 1),
+          new Base("s16", 16, 16, true, 1),
+          new Base("u16", 16, 16, false, 1),
+          new Base("s12", 16, 12, true, 1),
+          new Base("u12", 16, 12, false, 1),
+          new Base("s16mf", 16, 16, true, 3));
 
   @BeforeAll
   static void makeBases() throws IOException {
@@ -51,8 +52,8 @@ class DicomCodecsTest {
         int r = (i / COLS) % ROWS;
         int c = i % COLS;
         // Smooth ramps (so lossy codecs have structure to keep), full-range corners, noise.
-        long v = min + (long) ((r * 7 + c * 13 + (i / (ROWS * COLS)) * 101) * (range / 1024.0))
-            % range;
+        long v =
+            min + (long) ((r * 7 + c * 13 + (i / (ROWS * COLS)) * 101) * (range / 1024.0)) % range;
         if (i % 97 == 0) v = min;
         if (i % 89 == 0) v = min + range - 1;
         v += rnd.nextInt(5) - 2;
@@ -62,9 +63,16 @@ class DicomCodecsTest {
       }
       Path rawFile = dir.resolve(b.name() + ".raw");
       Files.write(rawFile, raw.array());
-      List<String> cmd = new ArrayList<>(List.of("gdcmimg", "--depth",
-          Integer.toString(b.allocated()), "--sign", b.signed() ? "1" : "0", "--size",
-          COLS + "," + ROWS + (b.frames() > 1 ? "," + b.frames() : "")));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  "gdcmimg",
+                  "--depth",
+                  Integer.toString(b.allocated()),
+                  "--sign",
+                  b.signed() ? "1" : "0",
+                  "--size",
+                  COLS + "," + ROWS + (b.frames() > 1 ? "," + b.frames() : "")));
       if (b.stored() != b.allocated()) {
         cmd.addAll(List.of("--pf", b.allocated() + "," + b.stored() + "," + (b.stored() - 1)));
       }
@@ -96,10 +104,10 @@ class DicomCodecsTest {
         a.add(Arguments.of(b.name(), e[0], e[1], e[2], e[3]));
       }
     }
-    a.add(Arguments.of("u8", "jpeg-baseline", "dcmcjpeg +eb", "dcmdjpeg",
-        "1.2.840.10008.1.2.4.50"));
-    a.add(Arguments.of("u12", "jpeg-extended", "dcmcjpeg +ee", "dcmdjpeg",
-        "1.2.840.10008.1.2.4.51"));
+    a.add(
+        Arguments.of("u8", "jpeg-baseline", "dcmcjpeg +eb", "dcmdjpeg", "1.2.840.10008.1.2.4.50"));
+    a.add(
+        Arguments.of("u12", "jpeg-extended", "dcmcjpeg +ee", "dcmdjpeg", "1.2.840.10008.1.2.4.51"));
     return a.stream();
   }
 
@@ -121,8 +129,8 @@ class DicomCodecsTest {
     String name = base + "-" + enc;
     ExternalTools.run(dir, cmd(encoder, base + ".dcm", name + ".dcm"));
     ExternalTools.run(dir, cmd(decoder, name + ".dcm", name + ".ref.dcm"));
-    ExternalTools.run(dir, "gdcmraw", "-t", "7fe0,0010", "-i", name + ".ref.dcm", "-o",
-        name + ".ref.raw");
+    ExternalTools.run(
+        dir, "gdcmraw", "-t", "7fe0,0010", "-i", name + ".ref.dcm", "-o", name + ".ref.raw");
     byte[] ref = Files.readAllBytes(dir.resolve(name + ".ref.raw"));
 
     DicomImage img = DicomFile.read(dir.resolve(name + ".dcm"));
@@ -136,8 +144,8 @@ class DicomCodecsTest {
     int[] expected = new int[n];
     int mask = (1 << b.stored()) - 1;
     for (int i = 0; i < n; i++) {
-      int raw = b.allocated() == 8 ? ref[i] & 0xff
-          : (ref[2 * i] & 0xff) | ((ref[2 * i + 1] & 0xff) << 8);
+      int raw =
+          b.allocated() == 8 ? ref[i] & 0xff : (ref[2 * i] & 0xff) | ((ref[2 * i + 1] & 0xff) << 8);
       int v = raw & mask;
       if (b.signed() && (v & (1 << (b.stored() - 1))) != 0) v -= 1 << b.stored();
       expected[i] = v;
@@ -150,15 +158,18 @@ class DicomCodecsTest {
         }
       }
     }
-    assertArrayEquals(expected, actual, name + ": pixels differ from " + decoder
-        + "'s decoding");
+    assertArrayEquals(expected, actual, name + ": pixels differ from " + decoder + "'s decoding");
     // The lossless syntaxes give back the very samples gdcmimg stored.
-    if (!enc.contains("lossy") && !enc.contains("near") && !enc.contains("baseline")
+    if (!enc.contains("lossy")
+        && !enc.contains("near")
+        && !enc.contains("baseline")
         && !enc.contains("extended")) {
       byte[] orig = Files.readAllBytes(dir.resolve(base + ".raw"));
       for (int i = 0; i < n; i++) {
-        int raw = b.allocated() == 8 ? orig[i] & 0xff
-            : (short) ((orig[2 * i] & 0xff) | ((orig[2 * i + 1] & 0xff) << 8));
+        int raw =
+            b.allocated() == 8
+                ? orig[i] & 0xff
+                : (short) ((orig[2 * i] & 0xff) | ((orig[2 * i + 1] & 0xff) << 8));
         if (!b.signed()) raw &= 0xffff;
         assertEquals(raw, actual[i], name + ": sample " + i + " of the original");
       }

@@ -25,10 +25,14 @@ class CsvTest {
 
   @Test
   void quotedFieldsHoldCommasQuotesAndLineBreaksAndLinesStayCounted() throws IOException {
-    Path f = write(dir, "q.csv", "a,b,c\n"
-        + "\"x,y\",\"say \"\"hi\"\"\",3\n"
-        + "\"two\nlines\",\"\",5\n"
-        + "after,,7\n");
+    Path f =
+        write(
+            dir,
+            "q.csv",
+            "a,b,c\n"
+                + "\"x,y\",\"say \"\"hi\"\"\",3\n"
+                + "\"two\nlines\",\"\",5\n"
+                + "after,,7\n");
     Csv.Table t = Csv.read(f);
     Csv.Column a = t.column("a");
     Csv.Column b = t.column("b");
@@ -72,9 +76,10 @@ class CsvTest {
   void missingColumnListsTheHeader() throws IOException {
     Path f = write(dir, "m.csv", "\uFEFFstudy_id,series_id\n1,2\n");
     Csv.Table t = Csv.read(f);
-    CsvFormatException e = assertCsvError(
-        f + ": missing column 'series_description' (header has: study_id, series_id)",
-        () -> t.column("series_description"));
+    CsvFormatException e =
+        assertCsvError(
+            f + ": missing column 'series_description' (header has: study_id, series_id)",
+            () -> t.column("series_description"));
     assertEquals(0, e.line());
   }
 
@@ -92,20 +97,26 @@ class CsvTest {
     assertCsvError(count + ":3: 3 fields where the header has 2", () -> Csv.read(count));
 
     Path open = write(dir, "open.csv", "a,b\n1,2\n3,\"never\nclosed\n");
-    assertCsvError(open + ":3: column 'b': quoted field has no closing quote before the end of"
-        + " the file", () -> Csv.read(open));
+    assertCsvError(
+        open + ":3: column 'b': quoted field has no closing quote before the end of" + " the file",
+        () -> Csv.read(open));
 
     Path after = write(dir, "after.csv", "a,b\n\"1\"x,2\n");
-    assertCsvError(after + ":2: column 'a': unexpected 'x' after the closing quote of a quoted"
-        + " field", () -> Csv.read(after));
+    assertCsvError(
+        after + ":2: column 'a': unexpected 'x' after the closing quote of a quoted" + " field",
+        () -> Csv.read(after));
 
     Path bare = write(dir, "bare.csv", "a,b\n1,2 \"in\" 3\n");
-    assertCsvError(bare + ":2: column 'b': quote inside an unquoted field (quote the whole field"
-        + " and double the quote)", () -> Csv.read(bare));
+    assertCsvError(
+        bare
+            + ":2: column 'b': quote inside an unquoted field (quote the whole field"
+            + " and double the quote)",
+        () -> Csv.read(bare));
 
     Path beyond = write(dir, "beyond.csv", "a,b\n1,2,\"3\n");
-    assertCsvError(beyond + ":2: field 3: quoted field has no closing quote before the end of"
-        + " the file", () -> Csv.read(beyond));
+    assertCsvError(
+        beyond + ":2: field 3: quoted field has no closing quote before the end of" + " the file",
+        () -> Csv.read(beyond));
 
     Path empty = write(dir, "empty.csv", "\n\n");
     assertCsvError(empty + ": empty file, expected a header line", () -> Csv.read(empty));
@@ -121,8 +132,12 @@ class CsvTest {
 
   @Test
   void numbersAreStrict() throws IOException {
-    Path f = write(dir, "n.csv", "v\n1e-05\n.5\n-0\n0x10\n1.5f\nNaN\n 1\n1e999\n-1\n"
-        + "99999999999999999999\n2147483648\n\n");
+    Path f =
+        write(
+            dir,
+            "n.csv",
+            "v\n1e-05\n.5\n-0\n0x10\n1.5f\nNaN\n 1\n1e999\n-1\n"
+                + "99999999999999999999\n2147483648\n\n");
     Csv.Table t = Csv.read(f);
     Csv.Column v = t.column("v");
     List<Csv.Row> r = t.rows;
@@ -135,8 +150,8 @@ class CsvTest {
     assertValueError(f, 8, "v", "not a decimal number", " 1", () -> r.get(6).real(v));
     assertValueError(f, 9, "v", "number out of range", "1e999", () -> r.get(7).real(v));
     assertValueError(f, 10, "v", "not a non-negative integer id", "-1", () -> r.get(8).id(v));
-    assertValueError(f, 11, "v", "integer id out of range", "99999999999999999999",
-        () -> r.get(9).id(v));
+    assertValueError(
+        f, 11, "v", "integer id out of range", "99999999999999999999", () -> r.get(9).id(v));
     assertEquals(2147483648L, r.get(10).id(v));
     assertValueError(f, 12, "v", "integer out of range", "2147483648", () -> r.get(10).count(v));
     assertValueError(f, 3, "v", "not a non-negative integer", ".5", () -> r.get(1).count(v));
@@ -162,9 +177,9 @@ class CsvTest {
   @Test
   void writerQuotesWhatNeedsQuotingAndReadsBackTheSameFields() throws IOException {
     String[][] rows = {
-        {"plain", "with,comma", "say \"hi\""},
-        {"two\nlines", "", "crlf\r\ninside"},
-        {" spaced ", "\u00e9\u4e2d", "\"\""},
+      {"plain", "with,comma", "say \"hi\""},
+      {"two\nlines", "", "crlf\r\ninside"},
+      {" spaced ", "\u00e9\u4e2d", "\"\""},
     };
     Csv.Writer w = new Csv.Writer("a", "b", "c");
     for (String[] r : rows) w.row(r);
@@ -179,7 +194,9 @@ class CsvTest {
       for (int k = 0; k < 3; k++) got[k] = t.rows.get(i).get(t.column("abc".substring(k, k + 1)));
       assertArrayEquals(rows[i], got, "row " + i);
     }
-    assertEquals(List.of(2, 3, 6), t.rows.stream().map(r -> r.line).toList(),
+    assertEquals(
+        List.of(2, 3, 6),
+        t.rows.stream().map(r -> r.line).toList(),
         "a row after one with two quoted line breaks");
     try (var files = Files.list(dir)) {
       assertEquals(List.of(f), files.toList(), "no temporary file left behind");
@@ -208,8 +225,10 @@ class CsvTest {
     Csv.Table t = Csv.read(f);
     Csv.Column c = t.column("v");
     for (int i = 0; i < v.length; i++) {
-      assertEquals(Double.doubleToRawLongBits(v[i]),
-          Double.doubleToRawLongBits(t.rows.get(i).real(c)), "value " + i + " = " + v[i]);
+      assertEquals(
+          Double.doubleToRawLongBits(v[i]),
+          Double.doubleToRawLongBits(t.rows.get(i).real(c)),
+          "value " + i + " = " + v[i]);
     }
   }
 
@@ -219,10 +238,36 @@ class CsvTest {
     Path python = Path.of("/usr/bin/python3");
     assertTrue(Files.isExecutable(python), "this test needs " + python);
     Random rnd = new Random(11);
-    List<Double> values = new ArrayList<>(List.of(0.0, -0.0, 1.0, 309.0, 0.5, 1e-5, 1.5e-7,
-        1e-4, 1e15, 1e16, 1.2345e20, 123456789012345678.0, Double.MIN_VALUE, Double.MAX_VALUE,
-        Double.MIN_NORMAL, 0.1 + 0.2, 322.8316831683169, 227.96435643564357, 2.0 / 3, -1e-300,
-        5e-324, 9007199254740993.0, 4.35, 2.82879384806159e17, 1.0e23, 2e23, 8.41e21));
+    List<Double> values =
+        new ArrayList<>(
+            List.of(
+                0.0,
+                -0.0,
+                1.0,
+                309.0,
+                0.5,
+                1e-5,
+                1.5e-7,
+                1e-4,
+                1e15,
+                1e16,
+                1.2345e20,
+                123456789012345678.0,
+                Double.MIN_VALUE,
+                Double.MAX_VALUE,
+                Double.MIN_NORMAL,
+                0.1 + 0.2,
+                322.8316831683169,
+                227.96435643564357,
+                2.0 / 3,
+                -1e-300,
+                5e-324,
+                9007199254740993.0,
+                4.35,
+                2.82879384806159e17,
+                1.0e23,
+                2e23,
+                8.41e21));
     for (int i = 0; i < 1500; i++) {
       double d = Double.longBitsToDouble(rnd.nextLong());
       if (Double.isFinite(d)) values.add(d);
@@ -230,18 +275,28 @@ class CsvTest {
       values.add(Math.round(rnd.nextDouble() * 512 * 101) / 101.0);
     }
     StringBuilder bits = new StringBuilder();
-    for (double d : values) bits.append(Long.toHexString(Double.doubleToRawLongBits(d))).append('\n');
+    for (double d : values)
+      bits.append(Long.toHexString(Double.doubleToRawLongBits(d))).append('\n');
     Path in = write(dir, "bits.txt", bits.toString());
-    String out = Subprocess.run(List.of(python.toString(), "-c",
-        "import struct,sys\n"
-            + "for h in open(sys.argv[1]).read().split():\n"
-            + "    print(repr(struct.unpack('<d', int(h, 16).to_bytes(8, 'little'))[0]))\n",
-        in.toString()), Duration.ofSeconds(60)).succeeded().stdout();
+    String out =
+        Subprocess.run(
+                List.of(
+                    python.toString(),
+                    "-c",
+                    "import struct,sys\n"
+                        + "for h in open(sys.argv[1]).read().split():\n"
+                        + "    print(repr(struct.unpack('<d', int(h, 16).to_bytes(8, 'little'))[0]))\n",
+                    in.toString()),
+                Duration.ofSeconds(60))
+            .succeeded()
+            .stdout();
     List<String> expected = List.of(out.split("\n"));
     assertEquals(values.size(), expected.size(), out);
     for (int i = 0; i < values.size(); i++) {
-      assertEquals(expected.get(i), Csv.number(values.get(i)), "bits "
-          + Long.toHexString(Double.doubleToRawLongBits(values.get(i))));
+      assertEquals(
+          expected.get(i),
+          Csv.number(values.get(i)),
+          "bits " + Long.toHexString(Double.doubleToRawLongBits(values.get(i))));
     }
   }
 
@@ -251,8 +306,8 @@ class CsvTest {
     Path f = write(dir, "long.csv", "a,b\n" + longValue + ",\"1\n2\"\n");
     Csv.Table t = Csv.read(f);
     Csv.Row r = t.rows.get(0);
-    assertValueError(f, 2, "a", "not a decimal number", "x".repeat(80) + "...",
-        () -> r.real(t.column("a")));
+    assertValueError(
+        f, 2, "a", "not a decimal number", "x".repeat(80) + "...", () -> r.real(t.column("a")));
     assertValueError(f, 2, "b", "not a decimal number", "1\\n2", () -> r.real(t.column("b")));
   }
 }

@@ -29,10 +29,12 @@ final class Fixtures {
   }
 
   /** Expects a bad value at {@code file:line} in {@code column}; returns the exception. */
-  static CsvFormatException assertValueError(Path file, int line, String column, String what,
-      String got, Executable call) {
-    CsvFormatException e = assertCsvError(
-        file + ":" + line + ": column '" + column + "': " + what + " (got '" + got + "')", call);
+  static CsvFormatException assertValueError(
+      Path file, int line, String column, String what, String got, Executable call) {
+    CsvFormatException e =
+        assertCsvError(
+            file + ":" + line + ": column '" + column + "': " + what + " (got '" + got + "')",
+            call);
     assertEquals(line, e.line());
     assertEquals(column, e.column());
     assertEquals(file, e.file());

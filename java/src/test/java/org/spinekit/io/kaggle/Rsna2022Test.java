@@ -35,16 +35,25 @@ class Rsna2022Test {
   static final String C = "1.2.826.0.1.3680043.12351";
   static final String D = "1.2.826.0.1.3680043.10051";
 
-  static final String TRAIN = "StudyInstanceUID,patient_overall,C1,C2,C3,C4,C5,C6,C7\n"
-      + A + ",1,1,1,0,0,0,0,0\n"
-      + B + ",1,0,1,0,0,0,0,0\n"
-      + C + ",0,0,0,0,0,0,0,0\n"
-      + D + ",1,0,0,0,0,1,1,0\n";
+  static final String TRAIN =
+      "StudyInstanceUID,patient_overall,C1,C2,C3,C4,C5,C6,C7\n"
+          + A
+          + ",1,1,1,0,0,0,0,0\n"
+          + B
+          + ",1,0,1,0,0,0,0,0\n"
+          + C
+          + ",0,0,0,0,0,0,0,0\n"
+          + D
+          + ",1,0,0,0,0,1,1,0\n";
 
-  static final String BOXES = "StudyInstanceUID,x,y,width,height,slice_number\n"
-      + D + ",219.27715,216.71419,17.3044,20.38517,133\n"
-      + D + ",221.5646,216.71419,17.87844,25.24362,134\n"
-      + A + ",183.0,120.5,40.25,33.0,12\n";
+  static final String BOXES =
+      "StudyInstanceUID,x,y,width,height,slice_number\n"
+          + D
+          + ",219.27715,216.71419,17.3044,20.38517,133\n"
+          + D
+          + ",221.5646,216.71419,17.87844,25.24362,134\n"
+          + A
+          + ",183.0,120.5,40.25,33.0,12\n";
 
   @Test
   void readsTrainInTheRealFilesStyle() throws IOException {
@@ -52,8 +61,8 @@ class Rsna2022Test {
     assertEquals(4, t.size());
     assertEquals(A, t.get(0).studyUid());
     assertTrue(t.get(0).patientOverall());
-    assertArrayEquals(new boolean[] {true, true, false, false, false, false, false}, t.get(0)
-        .vertebrae());
+    assertArrayEquals(
+        new boolean[] {true, true, false, false, false, false, false}, t.get(0).vertebrae());
     assertFalse(t.get(2).patientOverall());
     assertTrue(t.get(3).fractured(5));
     assertTrue(t.get(3).fractured(6));
@@ -70,7 +79,8 @@ class Rsna2022Test {
     l.vertebrae()[2] = true;
     assertFalse(l.fractured(3));
     assertEquals(l, CervicalLabel.of(B, false, true, false, false, false, false, false));
-    assertEquals(l.hashCode(),
+    assertEquals(
+        l.hashCode(),
         CervicalLabel.of(B, false, true, false, false, false, false, false).hashCode());
     assertNotEquals(l, CervicalLabel.of(B, true, true, false, false, false, false, false));
     assertThrows(IllegalArgumentException.class, () -> new CervicalLabel(B, true, new boolean[6]));
@@ -87,38 +97,69 @@ class Rsna2022Test {
 
   @Test
   void trainWithBomCrlfQuotesReorderedAndExtraColumns() throws IOException {
-    String text = "\uFEFFC7,C6,C5,C4,C3,C2,C1,patient_overall,\"StudyInstanceUID\",note\r\n"
-        + "0,0,0,0,0,1,1,1,\"" + A + "\",\"fractures C1, C2\"\r\n"
-        + "0,0,0,0,0,0,0,0," + C + ",\"said \"\"none\"\"\"\r\n";
+    String text =
+        "\uFEFFC7,C6,C5,C4,C3,C2,C1,patient_overall,\"StudyInstanceUID\",note\r\n"
+            + "0,0,0,0,0,1,1,1,\""
+            + A
+            + "\",\"fractures C1, C2\"\r\n"
+            + "0,0,0,0,0,0,0,0,"
+            + C
+            + ",\"said \"\"none\"\"\"\r\n";
     List<CervicalLabel> t = Rsna2022.readTrain(write(dir, "train.csv", text));
-    assertEquals(List.of(CervicalLabel.of(A, true, true, false, false, false, false, false),
-        CervicalLabel.of(C, false, false, false, false, false, false, false)), t);
+    assertEquals(
+        List.of(
+            CervicalLabel.of(A, true, true, false, false, false, false, false),
+            CervicalLabel.of(C, false, false, false, false, false, false, false)),
+        t);
   }
 
   @Test
   void trainErrorsNameFileLineAndColumn() throws IOException {
     Path missing = write(dir, "m.csv", "StudyInstanceUID,patient_overall,C1,C2,C3,C4,C5,C6\n");
-    assertCsvError(missing + ": missing column 'C7' (header has: StudyInstanceUID,"
-        + " patient_overall, C1, C2, C3, C4, C5, C6)", () -> Rsna2022.readTrain(missing));
+    assertCsvError(
+        missing
+            + ": missing column 'C7' (header has: StudyInstanceUID,"
+            + " patient_overall, C1, C2, C3, C4, C5, C6)",
+        () -> Rsna2022.readTrain(missing));
 
     Path bit = write(dir, "bit.csv", TRAIN.replace(B + ",1,0,1,", B + ",1,0,yes,"));
     assertValueError(bit, 3, "C2", "expected 0 or 1", "yes", () -> Rsna2022.readTrain(bit));
 
     Path uid = write(dir, "uid.csv", TRAIN.replace(C, "1.2.826.0.1.3680043.x"));
-    assertValueError(uid, 4, "StudyInstanceUID", "not a DICOM UID (digits and dots, no empty or"
-        + " zero-led component, at most 64 characters)", "1.2.826.0.1.3680043.x",
+    assertValueError(
+        uid,
+        4,
+        "StudyInstanceUID",
+        "not a DICOM UID (digits and dots, no empty or"
+            + " zero-led component, at most 64 characters)",
+        "1.2.826.0.1.3680043.x",
         () -> Rsna2022.readTrain(uid));
 
     Path dup = write(dir, "dup.csv", TRAIN + A + ",0,0,0,0,0,0,0,0\n");
-    assertValueError(dup, 6, "StudyInstanceUID", "study repeated (first on line 2)", A,
+    assertValueError(
+        dup,
+        6,
+        "StudyInstanceUID",
+        "study repeated (first on line 2)",
+        A,
         () -> Rsna2022.readTrain(dup));
 
     Path overall0 = write(dir, "o0.csv", TRAIN.replace(D + ",1,", D + ",0,"));
-    assertValueError(overall0, 5, "patient_overall", "is 0 but C5 is 1", "0",
+    assertValueError(
+        overall0,
+        5,
+        "patient_overall",
+        "is 0 but C5 is 1",
+        "0",
         () -> Rsna2022.readTrain(overall0));
 
     Path overall1 = write(dir, "o1.csv", TRAIN.replace(C + ",0,", C + ",1,"));
-    assertValueError(overall1, 4, "patient_overall", "is 1 but none of C1..C7 is 1", "1",
+    assertValueError(
+        overall1,
+        4,
+        "patient_overall",
+        "is 1 but none of C1..C7 is 1",
+        "1",
         () -> Rsna2022.readTrain(overall1));
   }
 
@@ -135,22 +176,33 @@ class Rsna2022Test {
     assertTrue(Files.readString(out).startsWith(BOXES), "real values written as they were read");
 
     Path nan = write(dir, "nan.csv", BOXES.replace("17.3044", "nan"));
-    assertValueError(nan, 2, "width", "not a decimal number", "nan",
-        () -> Rsna2022.readBoundingBoxes(nan));
+    assertValueError(
+        nan, 2, "width", "not a decimal number", "nan", () -> Rsna2022.readBoundingBoxes(nan));
     Path neg = write(dir, "neg.csv", BOXES.replace("40.25", "-40.25"));
-    assertValueError(neg, 4, "width", "negative width", "-40.25",
-        () -> Rsna2022.readBoundingBoxes(neg));
+    assertValueError(
+        neg, 4, "width", "negative width", "-40.25", () -> Rsna2022.readBoundingBoxes(neg));
     Path slice = write(dir, "slice.csv", BOXES.replace(",134\n", ",134.5\n"));
-    assertValueError(slice, 3, "slice_number", "not a non-negative integer", "134.5",
+    assertValueError(
+        slice,
+        3,
+        "slice_number",
+        "not a non-negative integer",
+        "134.5",
         () -> Rsna2022.readBoundingBoxes(slice));
     Path col = write(dir, "col.csv", BOXES.replace(",height,", ",h,"));
-    assertCsvError(col + ": missing column 'height' (header has: StudyInstanceUID, x, y, width,"
-        + " h, slice_number)", () -> Rsna2022.readBoundingBoxes(col));
+    assertCsvError(
+        col
+            + ": missing column 'height' (header has: StudyInstanceUID, x, y, width,"
+            + " h, slice_number)",
+        () -> Rsna2022.readBoundingBoxes(col));
 
-    assertThrows(IllegalArgumentException.class, () -> Rsna2022.writeBoundingBoxes(out,
-        List.of(new FractureBox(D, Double.NaN, 1, 1, 1, 1))));
-    assertThrows(IllegalArgumentException.class, () -> Rsna2022.writeBoundingBoxes(out,
-        List.of(new FractureBox(D, 1, 1, -1, 1, 1))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            Rsna2022.writeBoundingBoxes(out, List.of(new FractureBox(D, Double.NaN, 1, 1, 1, 1))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Rsna2022.writeBoundingBoxes(out, List.of(new FractureBox(D, 1, 1, -1, 1, 1))));
     assertEquals(odd, Rsna2022.readBoundingBoxes(out), "a refused write leaves the file as it was");
   }
 
@@ -159,8 +211,14 @@ class Rsna2022Test {
     String uid = "1.2.826.0.1.3680043.10197";
     StringBuilder text = new StringBuilder("row_id,StudyInstanceUID,prediction_type\n");
     for (String target : Rsna2022.TARGETS) {
-      text.append(uid).append('_').append(target).append(',').append(uid).append(',')
-          .append(target).append('\n');
+      text.append(uid)
+          .append('_')
+          .append(target)
+          .append(',')
+          .append(uid)
+          .append(',')
+          .append(target)
+          .append('\n');
     }
     List<TestRow> rows = Rsna2022.readTest(write(dir, "test.csv", text.toString()));
     assertEquals(8, rows.size());
@@ -172,24 +230,44 @@ class Rsna2022Test {
     assertEquals(rows, Rsna2022.readTest(out));
 
     Path mismatch = write(dir, "mm.csv", text.toString().replace(uid + "_C3,", uid + "_C4,"));
-    assertValueError(mismatch, 4, "row_id", "expected '" + uid + "_C3' from StudyInstanceUID"
-        + " and prediction_type", uid + "_C4", () -> Rsna2022.readTest(mismatch));
-    Path type = write(dir, "type.csv", text.toString().replace(uid + "_C3," + uid + ",C3",
-        uid + "_C8," + uid + ",C8"));
-    assertValueError(type, 4, "prediction_type", "expected one of " + Rsna2022.TARGETS, "C8",
+    assertValueError(
+        mismatch,
+        4,
+        "row_id",
+        "expected '" + uid + "_C3' from StudyInstanceUID" + " and prediction_type",
+        uid + "_C4",
+        () -> Rsna2022.readTest(mismatch));
+    Path type =
+        write(
+            dir,
+            "type.csv",
+            text.toString().replace(uid + "_C3," + uid + ",C3", uid + "_C8," + uid + ",C8"));
+    assertValueError(
+        type,
+        4,
+        "prediction_type",
+        "expected one of " + Rsna2022.TARGETS,
+        "C8",
         () -> Rsna2022.readTest(type));
     Path dup = write(dir, "dup.csv", text + uid + "_C1," + uid + ",C1\n");
-    assertValueError(dup, 10, "row_id", "row id repeated (first on line 2)", uid + "_C1",
+    assertValueError(
+        dup,
+        10,
+        "row_id",
+        "row id repeated (first on line 2)",
+        uid + "_C1",
         () -> Rsna2022.readTest(dup));
-    assertThrows(IllegalArgumentException.class, () -> Rsna2022.writeTest(out,
-        List.of(new TestRow(uid + "_C2", uid, "C1"))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Rsna2022.writeTest(out, List.of(new TestRow(uid + "_C2", uid, "C1"))));
   }
 
   @Test
   void submissionRoundTripsFullPrecision() throws IOException {
     List<Prediction> p = new ArrayList<>();
-    double[] values = {0.5, 0.1 + 0.2, 1.0 / 3, Double.MIN_VALUE, Math.nextDown(1.0), 0.0, 1.0,
-        1e-17};
+    double[] values = {
+      0.5, 0.1 + 0.2, 1.0 / 3, Double.MIN_VALUE, Math.nextDown(1.0), 0.0, 1.0, 1e-17
+    };
     for (int i = 0; i < Rsna2022.TARGETS.size(); i++) {
       p.add(new Prediction(A, Rsna2022.TARGETS.get(i), values[i]));
       p.add(new Prediction(B, Rsna2022.TARGETS.get(i), 1 - values[i]));
@@ -203,7 +281,8 @@ class Rsna2022Test {
     List<Prediction> back = Rsna2022.readSubmission(f);
     assertEquals(p, back);
     for (int i = 0; i < p.size(); i++) {
-      assertEquals(Double.doubleToLongBits(p.get(i).fractured()),
+      assertEquals(
+          Double.doubleToLongBits(p.get(i).fractured()),
           Double.doubleToLongBits(back.get(i).fractured()));
     }
   }
@@ -212,53 +291,85 @@ class Rsna2022Test {
   void submissionErrors() throws IOException {
     String head = "row_id,fractured\n" + A + "_C1,0.5\n";
     Path noTarget = write(dir, "s1.csv", head + A + "_C8,0.5\n");
-    String rowIdWhat = "expected <StudyInstanceUID>_<target> with target one of "
-        + Rsna2022.TARGETS;
-    assertValueError(noTarget, 3, "row_id", rowIdWhat, A + "_C8",
-        () -> Rsna2022.readSubmission(noTarget));
+    String rowIdWhat =
+        "expected <StudyInstanceUID>_<target> with target one of " + Rsna2022.TARGETS;
+    assertValueError(
+        noTarget, 3, "row_id", rowIdWhat, A + "_C8", () -> Rsna2022.readSubmission(noTarget));
     Path noUid = write(dir, "s2.csv", head + "abc_C1,0.5\n");
-    assertValueError(noUid, 3, "row_id", rowIdWhat, "abc_C1",
-        () -> Rsna2022.readSubmission(noUid));
+    assertValueError(noUid, 3, "row_id", rowIdWhat, "abc_C1", () -> Rsna2022.readSubmission(noUid));
     Path noSep = write(dir, "s3.csv", head + A + ",0.5\n");
     assertValueError(noSep, 3, "row_id", rowIdWhat, A, () -> Rsna2022.readSubmission(noSep));
     Path high = write(dir, "s4.csv", head + A + "_C2,1.0000001\n");
-    assertValueError(high, 3, "fractured", "probability outside [0, 1]", "1.0000001",
+    assertValueError(
+        high,
+        3,
+        "fractured",
+        "probability outside [0, 1]",
+        "1.0000001",
         () -> Rsna2022.readSubmission(high));
     Path nan = write(dir, "s5.csv", head + A + "_C2,NaN\n");
-    assertValueError(nan, 3, "fractured", "not a decimal number", "NaN",
-        () -> Rsna2022.readSubmission(nan));
+    assertValueError(
+        nan, 3, "fractured", "not a decimal number", "NaN", () -> Rsna2022.readSubmission(nan));
     Path dup = write(dir, "s6.csv", head + B + "_C1,0.5\n" + A + "_C1,0.25\n");
-    assertValueError(dup, 4, "row_id", "row id repeated (first on line 2)", A + "_C1",
+    assertValueError(
+        dup,
+        4,
+        "row_id",
+        "row id repeated (first on line 2)",
+        A + "_C1",
         () -> Rsna2022.readSubmission(dup));
     Path col = write(dir, "s7.csv", "row_id,probability\n" + A + "_C1,0.5\n");
-    assertCsvError(col + ": missing column 'fractured' (header has: row_id, probability)",
+    assertCsvError(
+        col + ": missing column 'fractured' (header has: row_id, probability)",
         () -> Rsna2022.readSubmission(col));
 
     Path out = dir.resolve("out.csv");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Rsna2022.writeSubmission(out, List.of(new Prediction(A, "C1", 0.5),
-            new Prediction(A, "C2", Double.NaN))));
-    assertEquals("predictions[1].fractured: expected a probability in [0, 1], got NaN",
-        e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> Rsna2022.writeSubmission(out,
-        List.of(new Prediction(A, "C1", 0.5), new Prediction(A, "C1", 0.5))));
-    assertThrows(IllegalArgumentException.class, () -> Rsna2022.writeSubmission(out,
-        List.of(new Prediction(A, "c1", 0.5))));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Rsna2022.writeSubmission(
+                    out,
+                    List.of(new Prediction(A, "C1", 0.5), new Prediction(A, "C2", Double.NaN))));
+    assertEquals(
+        "predictions[1].fractured: expected a probability in [0, 1], got NaN", e.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            Rsna2022.writeSubmission(
+                out, List.of(new Prediction(A, "C1", 0.5), new Prediction(A, "C1", 0.5))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Rsna2022.writeSubmission(out, List.of(new Prediction(A, "c1", 0.5))));
     assertFalse(Files.exists(out), "a refused submission is not written");
   }
 
   @Test
   void writeTrainRefusesWhatReadTrainRefuses() {
     Path out = dir.resolve("train.csv");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Rsna2022.writeTrain(out, List.of(new CervicalLabel(A, false,
-            new boolean[] {false, false, true, false, false, false, false}))));
-    assertEquals("labels[0].patientOverall: must be true (some vertebra fractured), got false",
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Rsna2022.writeTrain(
+                    out,
+                    List.of(
+                        new CervicalLabel(
+                            A,
+                            false,
+                            new boolean[] {false, false, true, false, false, false, false}))));
+    assertEquals(
+        "labels[0].patientOverall: must be true (some vertebra fractured), got false",
         e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> Rsna2022.writeTrain(out,
-        List.of(CervicalLabel.of(A, new boolean[7]), CervicalLabel.of(A, new boolean[7]))));
-    assertThrows(IllegalArgumentException.class, () -> Rsna2022.writeTrain(out,
-        List.of(CervicalLabel.of("study-1", new boolean[7]))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            Rsna2022.writeTrain(
+                out,
+                List.of(CervicalLabel.of(A, new boolean[7]), CervicalLabel.of(A, new boolean[7]))));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Rsna2022.writeTrain(out, List.of(CervicalLabel.of("study-1", new boolean[7]))));
     assertFalse(Files.exists(out));
   }
 
@@ -284,8 +395,7 @@ class Rsna2022Test {
     assertEquals(root, d.root());
     assertEquals(4, d.train().size());
     assertEquals(3, d.boxes().size());
-    assertEquals(List.of(A, D), new ArrayList<>(d.segmentations().keySet()),
-        "in train.csv order");
+    assertEquals(List.of(A, D), new ArrayList<>(d.segmentations().keySet()), "in train.csv order");
     assertEquals(root.resolve("segmentations/" + A + ".nii.gz"), d.segmentations().get(A));
     assertEquals(root.resolve("segmentations/" + D + ".nii"), d.segmentations().get(D));
     assertEquals(List.of(A, B, C, D), new ArrayList<>(d.imageDirs().keySet()));
@@ -304,8 +414,13 @@ class Rsna2022Test {
     Path root = layout();
     String other = "1.2.826.0.1.3680043.99999";
     Path boxes = write(root, "train_bounding_boxes.csv", BOXES + other + ",1,2,3,4,5\n");
-    assertValueError(boxes, 5, "StudyInstanceUID", "study is not in "
-        + root.resolve("train.csv"), other, () -> Rsna2022.open(root));
+    assertValueError(
+        boxes,
+        5,
+        "StudyInstanceUID",
+        "study is not in " + root.resolve("train.csv"),
+        other,
+        () -> Rsna2022.open(root));
   }
 
   @Test
@@ -313,10 +428,11 @@ class Rsna2022Test {
     Path root = layout();
     String other = "1.2.826.0.1.3680043.99999";
     Path seg = write(root, "segmentations/" + other + ".nii.gz", "");
-    MalformedFileException e = assertThrows(MalformedFileException.class,
-        () -> Rsna2022.open(root));
-    assertEquals(seg + ": segmentation of study " + other + ", which is not in "
-        + root.resolve("train.csv"), e.getMessage());
+    MalformedFileException e =
+        assertThrows(MalformedFileException.class, () -> Rsna2022.open(root));
+    assertEquals(
+        seg + ": segmentation of study " + other + ", which is not in " + root.resolve("train.csv"),
+        e.getMessage());
     Files.delete(seg);
 
     write(root, "segmentations/" + D + ".nii.gz", "");
@@ -326,8 +442,8 @@ class Rsna2022Test {
 
     Path bad = write(root, "segmentations/C1-mask.nii", "");
     e = assertThrows(MalformedFileException.class, () -> Rsna2022.open(root));
-    assertEquals(bad + ": segmentation file name is not <StudyInstanceUID>.nii or .nii.gz",
-        e.getMessage());
+    assertEquals(
+        bad + ": segmentation file name is not <StudyInstanceUID>.nii or .nii.gz", e.getMessage());
   }
 
   @Test
@@ -336,16 +452,21 @@ class Rsna2022Test {
     Path images = root.resolve("train_images/" + C);
     Files.delete(images.resolve("1.dcm"));
     Files.delete(images);
-    assertValueError(root.resolve("train.csv"), 4, "StudyInstanceUID",
-        "study has no image directory " + images, C, () -> Rsna2022.open(root));
+    assertValueError(
+        root.resolve("train.csv"),
+        4,
+        "StudyInstanceUID",
+        "study has no image directory " + images,
+        C,
+        () -> Rsna2022.open(root));
   }
 
   @Test
   void inconsistentOrMissingTrainFailsTheDirectory() throws IOException {
     Path root = layout();
     Path train = write(root, "train.csv", TRAIN.replace(B + ",1,", B + ",0,"));
-    assertValueError(train, 3, "patient_overall", "is 0 but C2 is 1", "0",
-        () -> Rsna2022.open(root));
+    assertValueError(
+        train, 3, "patient_overall", "is 0 but C2 is 1", "0", () -> Rsna2022.open(root));
     Files.delete(train);
     NoSuchFileException e = assertThrows(NoSuchFileException.class, () -> Rsna2022.open(root));
     assertEquals(train.toString(), e.getFile());

@@ -1,6 +1,5 @@
 package org.spinekit.io.nifti;
 
-import org.spinekit.io.Volume;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -22,18 +21,18 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.io.Volume;
 import org.spinekit.testing.Subprocess;
 
 /**
- * NIfTI files checked against nibabel (Debian's python3-nibabel at /usr/bin/python3): Java
- * reads what nibabel writes, nibabel reads what Java writes, and an RSNA 2022 style mask lines
- * up with its DICOM slices under the Kaggle transform.
+ * NIfTI files checked against nibabel (Debian's python3-nibabel at /usr/bin/python3): Java reads
+ * what nibabel writes, nibabel reads what Java writes, and an RSNA 2022 style mask lines up with
+ * its DICOM slices under the Kaggle transform.
  */
 public class NiftiNibabelTest {
   public static final Path PYTHON = Path.of("/usr/bin/python3");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   public static Path script(String name) {
     try {
@@ -80,7 +79,8 @@ public class NiftiNibabelTest {
   }
 
   static void same(double want, double got, String what) {
-    if (Double.isNaN(want) ? !Double.isNaN(got)
+    if (Double.isNaN(want)
+        ? !Double.isNaN(got)
         : Double.doubleToLongBits(want) != Double.doubleToLongBits(got) && want != got) {
       fail(what + ": " + got + ", expected " + want);
     }
@@ -126,8 +126,14 @@ public class NiftiNibabelTest {
   }
 
   /** Writes the image and what nibabel should read from it. */
-  static void expectWritten(Path dir, String name, NiftiImage img, String fileName,
-      boolean nifti2, boolean qformMatchesSform) throws IOException {
+  static void expectWritten(
+      Path dir,
+      String name,
+      NiftiImage img,
+      String fileName,
+      boolean nifti2,
+      boolean qformMatchesSform)
+      throws IOException {
     Path f = dir.resolve(fileName);
     if (nifti2) {
       Nifti.write2(img, f);
@@ -136,8 +142,13 @@ public class NiftiNibabelTest {
     }
     StringBuilder s = new StringBuilder();
     s.append("file ").append(fileName).append('\n');
-    s.append("dims ").append(img.nx()).append(' ').append(img.ny()).append(' ')
-        .append(img.nz()).append('\n');
+    s.append("dims ")
+        .append(img.nx())
+        .append(' ')
+        .append(img.ny())
+        .append(' ')
+        .append(img.nz())
+        .append('\n');
     s.append("affine");
     for (double[] row : img.affineRas()) {
       for (double v : row) s.append(' ').append(v);
@@ -149,8 +160,7 @@ public class NiftiNibabelTest {
     if (qformMatchesSform) s.append("qform_matches_sform yes\n");
     s.append("values ").append(name).append(".f64\n");
     Files.writeString(dir.resolve(name + ".expect"), s);
-    ByteBuffer b = ByteBuffer.allocate((int) img.voxelCount() * 8)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = ByteBuffer.allocate((int) img.voxelCount() * 8).order(ByteOrder.LITTLE_ENDIAN);
     for (int k = 0; k < img.nz(); k++) {
       for (int j = 0; j < img.ny(); j++) {
         for (int i = 0; i < img.nx(); i++) b.putDouble(img.value(i, j, k));
@@ -171,19 +181,37 @@ public class NiftiNibabelTest {
       expectWritten(out, "int16_" + codes, img, "int16_" + codes + ".nii", false, true);
       cases++;
     }
-    expectWritten(out, "uint8_gz", NiftiImage.fromVolume(axial, "LAS",
-        NiftiImage.Datatype.UINT8), "uint8_gz.nii.gz", false, true);
+    expectWritten(
+        out,
+        "uint8_gz",
+        NiftiImage.fromVolume(axial, "LAS", NiftiImage.Datatype.UINT8),
+        "uint8_gz.nii.gz",
+        false,
+        true);
     cases++;
     short[] big = new short[6 * 7 * 8];
     for (int i = 0; i < big.length; i++) big[i] = (short) (i * 1237);
-    Volume u16 = Volume.builder(6, 7, 8).shorts(big, false, 1, 0).spacing(0.4, 0.6, 1.2)
-        .origin(3.5, -4.25, 17.0).orientation(new double[] {0, 1, 0}, new double[] {0, 0, -1})
-        .build();
-    expectWritten(out, "uint16_sagittal_gz", NiftiImage.fromVolume(u16, "PIR"),
-        "uint16_sagittal_gz.nii.gz", false, true);
+    Volume u16 =
+        Volume.builder(6, 7, 8)
+            .shorts(big, false, 1, 0)
+            .spacing(0.4, 0.6, 1.2)
+            .origin(3.5, -4.25, 17.0)
+            .orientation(new double[] {0, 1, 0}, new double[] {0, 0, -1})
+            .build();
+    expectWritten(
+        out,
+        "uint16_sagittal_gz",
+        NiftiImage.fromVolume(u16, "PIR"),
+        "uint16_sagittal_gz.nii.gz",
+        false,
+        true);
     cases++;
-    Volume ct = Volume.builder(6, 7, 8).shorts(big, true, 0.5, -1024).spacing(0.5, 0.5, 1.0)
-        .origin(-120.5, -130.25, -400.0).build();
+    Volume ct =
+        Volume.builder(6, 7, 8)
+            .shorts(big, true, 0.5, -1024)
+            .spacing(0.5, 0.5, 1.0)
+            .origin(-120.5, -130.25, -400.0)
+            .build();
     NiftiImage scaled = NiftiImage.fromVolume(ct, "LPS");
     assertTrue(scaled.isScaled());
     expectWritten(out, "int16_scaled", scaled, "int16_scaled.nii", false, true);
@@ -196,10 +224,20 @@ public class NiftiNibabelTest {
     f[6] = Float.MIN_VALUE;
     Volume fv = ct.toBuilder().floats(f).build();
     expectWritten(out, "float32", NiftiImage.fromVolume(fv, "LAS"), "float32.nii", false, true);
-    expectWritten(out, "float64_nifti2", NiftiImage.fromVolume(fv, "RPI",
-        NiftiImage.Datatype.FLOAT64), "float64_nifti2.nii.gz", true, true);
-    expectWritten(out, "int32_nifti2", NiftiImage.fromVolume(ct, "ILA",
-        NiftiImage.Datatype.INT32), "int32_nifti2.nii", true, true);
+    expectWritten(
+        out,
+        "float64_nifti2",
+        NiftiImage.fromVolume(fv, "RPI", NiftiImage.Datatype.FLOAT64),
+        "float64_nifti2.nii.gz",
+        true,
+        true);
+    expectWritten(
+        out,
+        "int32_nifti2",
+        NiftiImage.fromVolume(ct, "ILA", NiftiImage.Datatype.INT32),
+        "int32_nifti2.nii",
+        true,
+        true);
     cases += 3;
 
     // What nibabel wrote, rewritten by Java: sheared sform, qform only, both, big-endian, 4D,
@@ -211,8 +249,8 @@ public class NiftiNibabelTest {
         String name = p.getFileName().toString().replace(".expect", "");
         NiftiImage img = Nifti.read(nib.resolve(expectation(p).get("file")));
         boolean two = name.contains("nifti2");
-        expectWritten(out, "re_" + name, img, "re_" + name + (two ? ".nii" : ".nii.gz"), two,
-            false);
+        expectWritten(
+            out, "re_" + name, img, "re_" + name + (two ? ".nii" : ".nii.gz"), two, false);
         cases++;
       }
     }
@@ -230,10 +268,14 @@ public class NiftiNibabelTest {
     int r = 12;
     int c = 10;
     short[] lab = NiftiTest.labels(s, r, c);
-    Volume v = Volume.builder(s, r, c).shorts(lab, true, 1, 0).spacing(0.7, 0.8, 1.25)
-        .origin(-80.5, -60.25, 100.0)
-        .orientation(new double[] {1, 0, 0}, new double[] {0, 1, 0})
-        .sliceDirection(new double[] {0, 0, -1}).build();
+    Volume v =
+        Volume.builder(s, r, c)
+            .shorts(lab, true, 1, 0)
+            .spacing(0.7, 0.8, 1.25)
+            .origin(-80.5, -60.25, 100.0)
+            .orientation(new double[] {1, 0, 0}, new double[] {0, 1, 0})
+            .sliceDirection(new double[] {0, 0, -1})
+            .build();
     NiftiImage mask = NiftiImage.fromVolume(v, "LAS", NiftiImage.Datatype.UINT8);
     assertEquals("LAS", mask.axcodes());
     assertEquals(c, mask.nx());
@@ -245,12 +287,19 @@ public class NiftiNibabelTest {
     for (short x : lab) b.putShort(x);
     Path labels = dir.resolve("labels.i16");
     Files.write(labels, b.array());
-    String out = python("nifti_rsna_check.py", file.toString(), labels.toString(),
-        String.valueOf(s), String.valueOf(r), String.valueOf(c));
+    String out =
+        python(
+            "nifti_rsna_check.py",
+            file.toString(),
+            labels.toString(),
+            String.valueOf(s),
+            String.valueOf(r),
+            String.valueOf(c));
     assertTrue(out.startsWith("OK LAS"), out);
 
     NiftiImage read = Nifti.read(file);
-    assertNotNull(NiftiResampler.reindex(NiftiResampler.voxelMap(read, v), new int[] {s, r, c}),
+    assertNotNull(
+        NiftiResampler.reindex(NiftiResampler.voxelMap(read, v), new int[] {s, r, c}),
         "mask to series should be an exact reindex");
     Volume back = read.resampleTo(v);
     assertEquals(Volume.Kind.INT16, back.kind());

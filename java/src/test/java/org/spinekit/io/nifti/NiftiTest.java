@@ -1,7 +1,5 @@
 package org.spinekit.io.nifti;
 
-import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.Volume;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -22,27 +20,35 @@ import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.Volume;
 
 /** NIfTI reading, writing, axis layouts and resampling, checked without outside tools. */
 class NiftiTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   /** An axial volume like a CT series in instance order: slice 0 most superior. */
   static Volume axial(int slices, int rows, int columns, short[] labels) {
-    return Volume.builder(slices, rows, columns).shorts(labels, true, 1, 0)
-        .spacing(0.75, 0.5, 2.5).origin(-80.5, -60.25, 100.0)
+    return Volume.builder(slices, rows, columns)
+        .shorts(labels, true, 1, 0)
+        .spacing(0.75, 0.5, 2.5)
+        .origin(-80.5, -60.25, 100.0)
         .orientation(new double[] {1, 0, 0}, new double[] {0, 1, 0})
-        .sliceDirection(new double[] {0, 0, -1}).build();
+        .sliceDirection(new double[] {0, 0, -1})
+        .build();
   }
 
   /** Distinct float values: the value of voxel (s, r, c) is its linear index. */
-  static Volume indexed(int slices, int rows, int columns, double[] rowDir, double[] colDir,
-      double[] sliceDir) {
+  static Volume indexed(
+      int slices, int rows, int columns, double[] rowDir, double[] colDir, double[] sliceDir) {
     float[] v = new float[slices * rows * columns];
     for (int i = 0; i < v.length; i++) v[i] = i;
-    return Volume.builder(slices, rows, columns).floats(v).spacing(0.7, 1.3, 2.0)
-        .origin(12.5, -7.25, 40.0).orientation(rowDir, colDir).sliceDirection(sliceDir)
+    return Volume.builder(slices, rows, columns)
+        .floats(v)
+        .spacing(0.7, 1.3, 2.0)
+        .origin(12.5, -7.25, 40.0)
+        .orientation(rowDir, colDir)
+        .sliceDirection(sliceDir)
         .build();
   }
 
@@ -107,8 +113,24 @@ class NiftiTest {
               double[] want = ras(v.toPatient(s, r, c));
               double[] got = apply(aff, i, j, k);
               for (int a = 0; a < 3; a++) {
-                assertEquals(want[a], got[a], 1e-9, codes + ": voxel (" + i + "," + j + "," + k
-                    + ") holds volume voxel (" + s + "," + r + "," + c + ")");
+                assertEquals(
+                    want[a],
+                    got[a],
+                    1e-9,
+                    codes
+                        + ": voxel ("
+                        + i
+                        + ","
+                        + j
+                        + ","
+                        + k
+                        + ") holds volume voxel ("
+                        + s
+                        + ","
+                        + r
+                        + ","
+                        + c
+                        + ")");
               }
             }
           }
@@ -119,8 +141,9 @@ class NiftiTest {
           assertArrayEquals(aff[r], q[r], 1e-9, codes + ": qform row " + r);
         }
         // Back onto the volume's own grid: an exact reindex, every value in place.
-        assertNotNull(NiftiResampler.reindex(NiftiResampler.voxelMap(img, v),
-            new int[] {4, 5, 6}), codes + ": the map should be a reindex");
+        assertNotNull(
+            NiftiResampler.reindex(NiftiResampler.voxelMap(img, v), new int[] {4, 5, 6}),
+            codes + ": the map should be a reindex");
         Volume back = img.resampleTo(v);
         assertEquals(Volume.Kind.FLOAT32, back.kind());
         assertArrayEquals(v.floats(), back.floats(), codes + ": resampleTo(v)");
@@ -192,8 +215,12 @@ class NiftiTest {
   void everyDatatypeRoundTripsThroughNifti1Nifti2AndGzip() throws IOException {
     float[] vals = new float[4 * 3 * 2];
     for (int i = 0; i < vals.length; i++) vals[i] = (i * 7) % 23 + 100;
-    Volume v = Volume.builder(2, 3, 4).floats(vals).spacing(0.5, 0.25, 3.0)
-        .origin(-10.5, 20.25, -30.125).build();
+    Volume v =
+        Volume.builder(2, 3, 4)
+            .floats(vals)
+            .spacing(0.5, 0.25, 3.0)
+            .origin(-10.5, 20.25, -30.125)
+            .build();
     for (NiftiImage.Datatype t : NiftiImage.Datatype.values()) {
       NiftiImage img = NiftiImage.fromVolume(v, "LPI", t);
       assertEquals(t, img.datatype());
@@ -259,8 +286,8 @@ class NiftiTest {
       for (int i = 0; i < 3; i++) {
         double stored = new double[] {-2, 0, 7}[i];
         assertEquals(stored, img.storedValue(i, 0, 0));
-        assertEquals(scaled ? stored * c[0] + c[1] : stored, img.value(i, 0, 0),
-            Arrays.toString(c));
+        assertEquals(
+            scaled ? stored * c[0] + c[1] : stored, img.value(i, 0, 0), Arrays.toString(c));
       }
     }
   }
@@ -269,36 +296,46 @@ class NiftiTest {
   void fromVolumeChecksItsArguments() {
     Volume v = axial(2, 2, 2, labels(2, 2, 2));
     for (String bad : new String[] {"LAX", "LLS", "LA", "RASR", "PAS", ""}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> NiftiImage.fromVolume(v, bad));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> NiftiImage.fromVolume(v, bad));
       assertTrue(e.getMessage().startsWith("axcodes"), e.getMessage());
     }
     assertEquals("LAS", NiftiImage.fromVolume(v, "las").axcodes());
     double c = Math.cos(0.1);
     double s = Math.sin(0.1);
-    Volume oblique = Volume.builder(2, 2, 2).shorts(labels(2, 2, 2), true, 1, 0)
-        .orientation(new double[] {c, s, 0}, new double[] {-s, c, 0}).build();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> NiftiImage.fromVolume(oblique, "LAS"));
-    assertTrue(e.getMessage().contains("rowDirection [" + c + ", " + s + ", 0.0]"),
-        e.getMessage());
+    Volume oblique =
+        Volume.builder(2, 2, 2)
+            .shorts(labels(2, 2, 2), true, 1, 0)
+            .orientation(new double[] {c, s, 0}, new double[] {-s, c, 0})
+            .build();
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> NiftiImage.fromVolume(oblique, "LAS"));
+    assertTrue(e.getMessage().contains("rowDirection [" + c + ", " + s + ", 0.0]"), e.getMessage());
     // Within 1e-3 is aligned enough; the affine keeps the true directions.
     double tiny = 5e-4;
-    Volume nearly = Volume.builder(2, 2, 2).shorts(labels(2, 2, 2), true, 1, 0)
-        .orientation(new double[] {Math.sqrt(1 - tiny * tiny), tiny, 0},
-            new double[] {-tiny, Math.sqrt(1 - tiny * tiny), 0}).build();
+    Volume nearly =
+        Volume.builder(2, 2, 2)
+            .shorts(labels(2, 2, 2), true, 1, 0)
+            .orientation(
+                new double[] {Math.sqrt(1 - tiny * tiny), tiny, 0},
+                new double[] {-tiny, Math.sqrt(1 - tiny * tiny), 0})
+            .build();
     NiftiImage img = NiftiImage.fromVolume(nearly, "LPS");
     assertEquals(-tiny, img.affineRas()[1][0], 1e-12);
     Volume big = Volume.builder(1, 1, 2).shorts(new short[] {3, 300}, true, 1, 0).build();
-    e = assertThrows(IllegalArgumentException.class,
-        () -> NiftiImage.fromVolume(big, "RAS", NiftiImage.Datatype.UINT8));
-    assertTrue(e.getMessage().contains("300") && e.getMessage().contains("[0, 0, 1]"),
-        e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NiftiImage.fromVolume(big, "RAS", NiftiImage.Datatype.UINT8));
+    assertTrue(
+        e.getMessage().contains("300") && e.getMessage().contains("[0, 0, 1]"), e.getMessage());
     Volume frac = Volume.builder(1, 1, 2).floats(new float[] {1, 2.5f}).build();
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> NiftiImage.fromVolume(frac, "RAS", NiftiImage.Datatype.INT16));
     Volume neg = Volume.builder(1, 1, 2).shorts(new short[] {-1, 3}, true, 1, 0).build();
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> NiftiImage.fromVolume(neg, "RAS", NiftiImage.Datatype.UINT16));
   }
 
@@ -318,12 +355,16 @@ class NiftiTest {
     assertArrayEquals(v.origin(), back.origin());
     // A reference grid larger than the mask: outside voxels are 0, the rest shift by whole
     // voxels.
-    Volume wider = Volume.builder(9, 11, 10).shorts(new short[9 * 11 * 10], true, 1, 0)
-        .spacing(0.75, 0.5, 2.5).origin(-80.5 - 0.5, -60.25 - 0.75, 100.0 + 2.5)
-        .orientation(new double[] {1, 0, 0}, new double[] {0, 1, 0})
-        .sliceDirection(new double[] {0, 0, -1}).build();
-    assertNotNull(NiftiResampler.reindex(NiftiResampler.voxelMap(mask, wider),
-        new int[] {9, 11, 10}));
+    Volume wider =
+        Volume.builder(9, 11, 10)
+            .shorts(new short[9 * 11 * 10], true, 1, 0)
+            .spacing(0.75, 0.5, 2.5)
+            .origin(-80.5 - 0.5, -60.25 - 0.75, 100.0 + 2.5)
+            .orientation(new double[] {1, 0, 0}, new double[] {0, 1, 0})
+            .sliceDirection(new double[] {0, 0, -1})
+            .build();
+    assertNotNull(
+        NiftiResampler.reindex(NiftiResampler.voxelMap(mask, wider), new int[] {9, 11, 10}));
     Volume w = mask.resampleTo(wider);
     for (int s = 0; s < 9; s++) {
       for (int r = 0; r < 11; r++) {
@@ -360,24 +401,36 @@ class NiftiTest {
     double s = Math.sin(0.3);
     Volume[] refs = {
       // Axial, finer and coarser spacing, shifted by a fraction of a voxel.
-      Volume.builder(20, 9, 11).shorts(new short[20 * 9 * 11], true, 1, 0)
-          .spacing(1.1, 0.33, 1.3).origin(-81.13, -61.07, 101.9)
+      Volume.builder(20, 9, 11)
+          .shorts(new short[20 * 9 * 11], true, 1, 0)
+          .spacing(1.1, 0.33, 1.3)
+          .origin(-81.13, -61.07, 101.9)
           .orientation(new double[] {1, 0, 0}, new double[] {0, 1, 0})
-          .sliceDirection(new double[] {0, 0, -1}).build(),
+          .sliceDirection(new double[] {0, 0, -1})
+          .build(),
       // Sagittal.
-      Volume.builder(10, 13, 15).shorts(new short[10 * 13 * 15], true, 1, 0)
-          .spacing(1.9, 0.77, 0.61).origin(-79.93, -61.11, 98.03)
+      Volume.builder(10, 13, 15)
+          .shorts(new short[10 * 13 * 15], true, 1, 0)
+          .spacing(1.9, 0.77, 0.61)
+          .origin(-79.93, -61.11, 98.03)
           .orientation(new double[] {0, 1, 0}, new double[] {0, 0, -1})
-          .sliceDirection(new double[] {1, 0, 0}).build(),
+          .sliceDirection(new double[] {1, 0, 0})
+          .build(),
       // Oblique: rotated about z.
-      Volume.builder(8, 12, 12).shorts(new short[8 * 12 * 12], true, 1, 0)
-          .spacing(0.61, 0.59, 3.1).origin(-78.07, -59.93, 99.11)
+      Volume.builder(8, 12, 12)
+          .shorts(new short[8 * 12 * 12], true, 1, 0)
+          .spacing(0.61, 0.59, 3.1)
+          .origin(-78.07, -59.93, 99.11)
           .orientation(new double[] {c, s, 0}, new double[] {-s, c, 0})
-          .sliceDirection(new double[] {0, 0, -1}).build(),
+          .sliceDirection(new double[] {0, 0, -1})
+          .build(),
     };
     for (Volume ref : refs) {
-      assertNull(NiftiResampler.reindex(NiftiResampler.voxelMap(mask, ref),
-          new int[] {ref.slices(), ref.rows(), ref.columns()}), "not a reindex: " + ref);
+      assertNull(
+          NiftiResampler.reindex(
+              NiftiResampler.voxelMap(mask, ref),
+              new int[] {ref.slices(), ref.rows(), ref.columns()}),
+          "not a reindex: " + ref);
       Volume out = mask.resampleTo(ref);
       assertEquals(Volume.Kind.INT16, out.kind());
       int inside = 0;
@@ -462,28 +515,40 @@ class NiftiTest {
     malformed(patched(ok, "dimneg.nii", 40 + 2 * 1, le16(-5)), "dim[1] is -5");
     malformed(patched(ok, "ndim.nii", 40, le16(9)), "dim[0]");
     Path fourD = patched(ok, "4d.nii", 40, le16(4));
-    malformed(patched(fourD, "4d3.nii", 40 + 2 * 4, le16(3)), "dim[4] is 3",
-        "only one volume");
+    malformed(patched(fourD, "4d3.nii", 40 + 2 * 4, le16(3)), "dim[4] is 3", "only one volume");
     // dim[4] = 1: a 4D file with one volume reads like the 3D one.
     NiftiImage one = Nifti.read(patched(fourD, "4d1.nii", 40 + 2 * 4, le16(1)));
     assertEquals(Nifti.read(ok).value(4, 3, 2), one.value(4, 3, 2));
     Path cut = dir.resolve("cut.nii");
     Files.write(cut, Arrays.copyOf(all, all.length - 10));
     malformed(cut, "data shorter than dims", "need 120 bytes", "the file has 110");
-    malformed(patched(ok, "offset.nii", 108, ByteBuffer.allocate(4)
-        .order(ByteOrder.LITTLE_ENDIAN).putFloat(100).array()), "vox_offset");
-    malformed(patched(ok, "offsetfrac.nii", 108, ByteBuffer.allocate(4)
-        .order(ByteOrder.LITTLE_ENDIAN).putFloat(352.5f).array()), "vox_offset");
-    byte[] nan = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN)
-        .array();
+    malformed(
+        patched(
+            ok,
+            "offset.nii",
+            108,
+            ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(100).array()),
+        "vox_offset");
+    malformed(
+        patched(
+            ok,
+            "offsetfrac.nii",
+            108,
+            ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(352.5f).array()),
+        "vox_offset");
+    byte[] nan = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN).array();
     malformed(patched(ok, "srow.nii", 296 + 12, nan), "srow_y");
     malformed(patched(ok, "qoffset.nii", 268, nan), "qform_code is 1");
-    byte[] bcd = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putFloat(0.8f)
-        .putFloat(0.8f).putFloat(0).array();
+    byte[] bcd =
+        ByteBuffer.allocate(12)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putFloat(0.8f)
+            .putFloat(0.8f)
+            .putFloat(0)
+            .array();
     malformed(patched(ok, "quatern.nii", 256, bcd), "b^2 + c^2 + d^2");
     Path ok2 = valid("ok-2.nii");
-    malformed(patched(ok2, "magic2.nii", 8, new byte[] {'\n', '\n', 032, '\n'}),
-        "transfer check");
+    malformed(patched(ok2, "magic2.nii", 8, new byte[] {'\n', '\n', 032, '\n'}), "transfer check");
     malformed(patched(ok2, "dim2.nii", 16 + 8 * 3, le64(-1)), "dim[3] is -1");
   }
 
@@ -496,16 +561,19 @@ class NiftiTest {
     Path q = patched(ok, "large.nii", 40, concat(le16(3), le16(30000), le16(30000), le16(1)));
     malformed(q, "data shorter than dims");
     Path ok2 = valid("ok-2.nii");
-    malformed(patched(ok2, "huge2.nii", 16, concat(le64(3), le64(1L << 40), le64(1L << 40),
-        le64(1L << 40))), "overflow");
+    malformed(
+        patched(
+            ok2, "huge2.nii", 16, concat(le64(3), le64(1L << 40), le64(1L << 40), le64(1L << 40))),
+        "overflow");
     // gzip: the claim exceeds what the compressed size can expand to.
     byte[] raw = Files.readAllBytes(q);
     Path gz = dir.resolve("large.nii.gz");
     Files.write(gz, gzip(raw));
     malformed(gz, "data shorter than dims", "gzip file can hold");
     // A claim the compressed size could hold, but the stream ends early: no 1.8 GB buffer.
-    byte[] raw2 = Files.readAllBytes(patched(ok, "l2.nii", 40,
-        concat(le16(3), le16(30000), le16(30000), le16(1))));
+    byte[] raw2 =
+        Files.readAllBytes(
+            patched(ok, "l2.nii", 40, concat(le16(3), le16(30000), le16(30000), le16(1))));
     byte[] noise = new byte[2_000_000];
     new java.util.Random(1).nextBytes(noise);
     byte[] padded = concat(raw2, noise);
@@ -536,8 +604,8 @@ class NiftiTest {
     Path p = dir.resolve("corrupt.nii.gz");
     Files.write(p, bad);
     MalformedFileException e = malformed(p);
-    assertTrue(e.getMessage().contains("gzip") || e.getMessage().contains("data shorter"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().contains("gzip") || e.getMessage().contains("data shorter"), e.getMessage());
   }
 
   @Test
@@ -552,8 +620,9 @@ class NiftiTest {
     // A NIfTI-1 header cannot hold a size over 32767.
     Volume wide = Volume.builder(1, 1, 40000).shorts(new short[40000], true, 1, 0).build();
     NiftiImage img = NiftiImage.fromVolume(wide, "RAS");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Nifti.write(img, dir.resolve("wide.nii")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Nifti.write(img, dir.resolve("wide.nii")));
     assertTrue(e.getMessage().contains("write2"), e.getMessage());
     Nifti.write2(img, dir.resolve("wide.nii"));
     assertEquals(40000, Nifti.read(dir.resolve("wide.nii")).nx());
@@ -567,8 +636,7 @@ class NiftiTest {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     b.write(raw, 0, 348);
     b.write(new byte[] {1, 0, 0, 0});
-    b.write(ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(16).putInt(6)
-        .array());
+    b.write(ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(16).putInt(6).array());
     b.write(raw, 352, raw.length - 352);
     byte[] ext = b.toByteArray();
     ByteBuffer.wrap(ext).order(ByteOrder.LITTLE_ENDIAN).putFloat(108, 368);
@@ -612,14 +680,14 @@ class NiftiTest {
     t0 = System.nanoTime();
     NiftiImage img = Nifti.read(p);
     double sec = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("read %d MB of uint8 voxels from a %d kB .nii.gz in %.3f s (bulk"
-        + " decompression alone %.3f s)%n", img.voxelCount() >> 20, Files.size(p) >> 10, sec,
-        base);
+    System.out.printf(
+        "read %d MB of uint8 voxels from a %d kB .nii.gz in %.3f s (bulk"
+            + " decompression alone %.3f s)%n",
+        img.voxelCount() >> 20, Files.size(p) >> 10, sec, base);
     assertEquals(352 + img.voxelCount(), bytes);
     assertEquals(c, img.nx());
     assertEquals(7, img.value(512 - 1 - 200, 512 - 1 - 200, 0));
-    assertTrue(sec < 4 * base + 0.25, "reading took " + sec + " s, decompressing " + base
-        + " s");
+    assertTrue(sec < 4 * base + 0.25, "reading took " + sec + " s, decompressing " + base + " s");
     Volume back = img.resampleTo(v);
     assertArrayEquals(lab, back.shorts());
   }

@@ -1,7 +1,5 @@
 package org.spinekit.io.npy;
 
-import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.nifti.NiftiNibabelTest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,12 +17,13 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.nifti.NiftiNibabelTest;
 import org.spinekit.tensor.Tensors;
 
 /** Reading .npy files that numpy wrote (npy_numpy_write.py), and refusing bad ones. */
 class NpyTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   @BeforeAll
   static void writeWithNumpy() throws Exception {
@@ -64,8 +63,8 @@ class NpyTest {
       assertArrayEquals(new long[] {2, 2}, a.shape());
       assertArrayEquals(new float[] {0, 1, 65535, 40000}, a.toFloats(), name);
     }
-    assertArrayEquals(new int[] {Integer.MIN_VALUE, 7, Integer.MAX_VALUE},
-        read("i4_be.npy").ints());
+    assertArrayEquals(
+        new int[] {Integer.MIN_VALUE, 7, Integer.MAX_VALUE}, read("i4_be.npy").ints());
     for (String name : new String[] {"i8_le.npy", "i8_be.npy"}) {
       assertArrayEquals(new long[] {-(1L << 62), -1, 0, 1L << 40}, read(name).longs(), name);
     }
@@ -82,8 +81,8 @@ class NpyTest {
     assertArrayEquals(new long[] {3, 70000}, big.shape());
     for (int i = 0; i < big.count(); i += 997) assertEquals(i * 0.25f, big.floats()[i]);
     assertEquals((3 * 70000 - 1) * 0.25f, big.floats()[3 * 70000 - 1]);
-    IllegalStateException wrongKind = assertThrows(IllegalStateException.class,
-        () -> read("i2_le.npy").floats());
+    IllegalStateException wrongKind =
+        assertThrows(IllegalStateException.class, () -> read("i2_le.npy").floats());
     assertTrue(wrongKind.getMessage().contains("INT16"), wrongKind.getMessage());
   }
 
@@ -96,9 +95,11 @@ class NpyTest {
       float[] want = new float[10];
       for (int i = 0; i < 10; i++) want[i] = (float) (i / 3.0);
       assertArrayEquals(want, Tensors.floats(t));
-      assertArrayEquals(new float[] {0, 1, 65535, 40000},
+      assertArrayEquals(
+          new float[] {0, 1, 65535, 40000},
           Tensors.floats(Npy.readTensor(dir.resolve("u2_be.npy"))));
-      assertArrayEquals(new float[] {-32768, -1, 0, 1, 32767},
+      assertArrayEquals(
+          new float[] {-32768, -1, 0, 1, 32767},
           Tensors.floats(Npy.readTensor(dir.resolve("i2_be.npy"))));
       Tensor big = Npy.readTensor(dir.resolve("big_v2.npy"));
       assertArrayEquals(read("big_v2.npy").floats(), Tensors.floats(big));
@@ -122,14 +123,14 @@ class NpyTest {
   }
 
   private static void assertRefused(String name, String... fragments) {
-    MalformedFileException e = assertThrows(MalformedFileException.class,
-        () -> Npy.read(dir.resolve(name)));
+    MalformedFileException e =
+        assertThrows(MalformedFileException.class, () -> Npy.read(dir.resolve(name)));
     assertTrue(e.getMessage().startsWith(dir.resolve(name).toString()), e.getMessage());
     for (String f : fragments) {
       assertTrue(e.getMessage().contains(f), "'" + f + "' in: " + e.getMessage());
     }
-    MalformedFileException t = assertThrows(MalformedFileException.class,
-        () -> Npy.readTensor(dir.resolve(name)));
+    MalformedFileException t =
+        assertThrows(MalformedFileException.class, () -> Npy.readTensor(dir.resolve(name)));
     assertEquals(e.getMessage(), t.getMessage());
   }
 
@@ -142,8 +143,7 @@ class NpyTest {
   }
 
   /** A .npy file with the given header dict and data bytes. */
-  private static Path crafted(String name, int major, String dict, byte[] data)
-      throws Exception {
+  private static Path crafted(String name, int major, String dict, byte[] data) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
     byte[] h = (dict + "\n").getBytes(StandardCharsets.US_ASCII);
@@ -160,22 +160,37 @@ class NpyTest {
 
   @Test
   void hostileHeadersAllocateNothingBeyondTheFile() throws Exception {
-    crafted("huge.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }",
+    crafted(
+        "huge.npy",
+        1,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }",
         new byte[64]);
     assertRefused("huge.npy", "needs 4000000000000 data bytes", "holds 64", "truncated");
-    crafted("huge2d.npy", 2, "{'descr': '<f8', 'fortran_order': False, 'shape': (60000, 60000), }",
+    crafted(
+        "huge2d.npy",
+        2,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (60000, 60000), }",
         new byte[16]);
     assertRefused("huge2d.npy", "needs 28800000000 data bytes");
-    crafted("overflow.npy", 1, "{'descr': '<i8', 'fortran_order': False, 'shape': "
-        + "(4611686018427387904, 4), }", new byte[8]);
+    crafted(
+        "overflow.npy",
+        1,
+        "{'descr': '<i8', 'fortran_order': False, 'shape': " + "(4611686018427387904, 4), }",
+        new byte[8]);
     assertRefused("overflow.npy", "overflows");
-    crafted("short.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (10,), }",
-        new byte[39]);
+    crafted(
+        "short.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (10,), }", new byte[39]);
     assertRefused("short.npy", "needs 40 data bytes", "holds 39");
-    crafted("keys.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}",
+    crafted(
+        "keys.npy",
+        1,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}",
         new byte[4]);
     assertRefused("keys.npy", "header keys");
-    crafted("negative.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }",
+    crafted(
+        "negative.npy",
+        1,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }",
         new byte[4]);
     assertRefused("negative.npy", "non-negative");
     crafted("syntax.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,", new byte[4]);
@@ -183,8 +198,8 @@ class NpyTest {
     // A version 2.0 header length of 4 GiB - 1 in a small file.
     Path longHeader = dir.resolve("longheader.npy");
     byte[] b = new byte[64];
-    System.arraycopy(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, -1, -1, -1, -1}, 0,
-        b, 0, 12);
+    System.arraycopy(
+        new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, -1, -1, -1, -1}, 0, b, 0, 12);
     Files.write(longHeader, b);
     assertRefused("longheader.npy", "header length 4294967295 runs past the end", "64 bytes");
     Files.write(dir.resolve("text.npy"), "not numpy at all".getBytes(StandardCharsets.US_ASCII));

@@ -1,7 +1,5 @@
 package org.spinekit.io.safetensors;
 
-import org.spinekit.io.MalformedFileException;
-import org.spinekit.io.json.StrictJson;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,13 +30,14 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.json.StrictJson;
 import org.spinekit.tensor.Tensors;
 import org.spinekit.testing.NativeMemory;
 
 /** safetensors reading, writing, validation and native memory ownership. */
 class SafeTensorsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   // ---------------------------------------------------------------- tensor helpers
   // Callers hold a PointerScope; these make tensors in it.
@@ -70,15 +69,17 @@ class SafeTensorsTest {
       strides[i] = acc;
       acc *= shape[i];
     }
-    return torch.from_blob(new DoublePointer(v), shape, strides,
-        new TensorOptions(ScalarType.Double)).clone();
+    return torch
+        .from_blob(new DoublePointer(v), shape, strides, new TensorOptions(ScalarType.Double))
+        .clone();
   }
 
   /** One tensor of every dtype, a 0-d one, empty ones, a non-contiguous one, an odd name. */
   static Map<String, Tensor> allDtypes() {
     Map<String, Tensor> m = new LinkedHashMap<>();
-    m.put("w.f64", ofDoubles(new double[] {1e300, -2.5, 1.0 / 3, Double.NaN, -0.0,
-        Double.MIN_VALUE}, 2, 3));
+    m.put(
+        "w.f64",
+        ofDoubles(new double[] {1e300, -2.5, 1.0 / 3, Double.NaN, -0.0, Double.MIN_VALUE}, 2, 3));
     float[] f = new float[60];
     for (int i = 0; i < f.length; i++) f[i] = (float) Math.sin(i) * 100;
     f[0] = Float.NaN;
@@ -92,41 +93,52 @@ class SafeTensorsTest {
     h[0] = 65504;
     h[1] = 6e-8f;
     m.put("half", Tensors.of(h, 7, 3).to(ScalarType.Half));
-    m.put("brain", Tensors.of(f, 6, 10).mul(new org.bytedeco.pytorch.Scalar(7.0))
-        .to(ScalarType.BFloat16));
-    m.put("steps", Tensors.of(new long[] {Long.MIN_VALUE, Long.MAX_VALUE, 0, -1,
-        (1L << 53) + 1}, 5));
-    m.put("i32", Tensors.of(new long[] {Integer.MIN_VALUE, Integer.MAX_VALUE, 7, -7}, 2, 2)
-        .to(ScalarType.Int));
-    m.put("i16", Tensors.of(new long[] {Short.MIN_VALUE, Short.MAX_VALUE, 3}, 3)
-        .to(ScalarType.Short));
+    m.put(
+        "brain",
+        Tensors.of(f, 6, 10).mul(new org.bytedeco.pytorch.Scalar(7.0)).to(ScalarType.BFloat16));
+    m.put(
+        "steps", Tensors.of(new long[] {Long.MIN_VALUE, Long.MAX_VALUE, 0, -1, (1L << 53) + 1}, 5));
+    m.put(
+        "i32",
+        Tensors.of(new long[] {Integer.MIN_VALUE, Integer.MAX_VALUE, 7, -7}, 2, 2)
+            .to(ScalarType.Int));
+    m.put(
+        "i16",
+        Tensors.of(new long[] {Short.MIN_VALUE, Short.MAX_VALUE, 3}, 3).to(ScalarType.Short));
     m.put("i8", Tensors.of(new long[] {-128, 127, 0, 5, -5}, 5).to(ScalarType.Char));
     m.put("u8", Tensors.of(new long[] {0, 255, 17, 128, 1, 2}, 1, 2, 3).to(ScalarType.Byte));
     m.put("mask", Tensors.of(new long[] {1, 0, 0, 1, 1}, 5).to(ScalarType.Bool));
     m.put("scalar", Tensors.of(new float[] {3.25f}, 1).view());
-    m.put("empty", torch.empty(new long[] {0, 4}, new TensorOptions(ScalarType.Float),
-        new MemoryFormatOptional()));
-    m.put("empty_i64", torch.empty(new long[] {2, 0, 3}, new TensorOptions(ScalarType.Long),
-        new MemoryFormatOptional()));
+    m.put(
+        "empty",
+        torch.empty(
+            new long[] {0, 4}, new TensorOptions(ScalarType.Float), new MemoryFormatOptional()));
+    m.put(
+        "empty_i64",
+        torch.empty(
+            new long[] {2, 0, 3}, new TensorOptions(ScalarType.Long), new MemoryFormatOptional()));
     Tensor tr = Tensors.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).t();
     assertFalse(tr.is_contiguous());
     m.put("transposed", tr);
-    m.put("caf\u00e9/\u0394 \"q\"\n\ud83d\ude00", Tensors.of(new long[] {7}, 1)
-        .to(ScalarType.Short));
+    m.put(
+        "caf\u00e9/\u0394 \"q\"\n\ud83d\ude00", Tensors.of(new long[] {7}, 1).to(ScalarType.Short));
     return m;
   }
 
   static void assertSameTensor(Tensor want, Tensor got, String name) {
     assertEquals(want.scalar_type().value, got.scalar_type().value, name + " dtype");
     assertArrayEquals(shape(want), shape(got), name + " shape");
-    boolean floating = SafeTensorsDtype.of(want.scalar_type()).name().startsWith("F")
-        || SafeTensorsDtype.of(want.scalar_type()) == SafeTensorsDtype.BF16;
+    boolean floating =
+        SafeTensorsDtype.of(want.scalar_type()).name().startsWith("F")
+            || SafeTensorsDtype.of(want.scalar_type()) == SafeTensorsDtype.BF16;
     if (floating) {
       double[] a = doubles(want);
       double[] b = doubles(got);
       for (int i = 0; i < a.length; i++) {
-        boolean same = Double.isNaN(a[i]) ? Double.isNaN(b[i])
-            : Double.doubleToLongBits(a[i]) == Double.doubleToLongBits(b[i]);
+        boolean same =
+            Double.isNaN(a[i])
+                ? Double.isNaN(b[i])
+                : Double.doubleToLongBits(a[i]) == Double.doubleToLongBits(b[i]);
         assertTrue(same, name + " element " + i + ": " + b[i] + ", expected " + a[i]);
       }
     } else {
@@ -152,9 +164,24 @@ class SafeTensorsTest {
       assertEquals(0, out.get("scalar").dim());
       assertEquals(md, SafeTensors.metadata(p));
       // Laid out as the reference orders them: dtype (widest first), then name.
-      assertEquals(List.of("empty_i64", "steps", "w.f64", "empty", "scalar", "transposed",
-          "w.f32", "i32", "brain", "half", "caf\u00e9/\u0394 \"q\"\n\ud83d\ude00", "i16", "i8",
-          "u8", "mask"), new ArrayList<>(out.keySet()));
+      assertEquals(
+          List.of(
+              "empty_i64",
+              "steps",
+              "w.f64",
+              "empty",
+              "scalar",
+              "transposed",
+              "w.f32",
+              "i32",
+              "brain",
+              "half",
+              "caf\u00e9/\u0394 \"q\"\n\ud83d\ude00",
+              "i16",
+              "i8",
+              "u8",
+              "mask"),
+          new ArrayList<>(out.keySet()));
     }
   }
 
@@ -168,14 +195,19 @@ class SafeTensorsTest {
     long n = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     assertEquals(0, n % 8, "header length " + n);
     String header = new String(raw, 8, (int) n, StandardCharsets.UTF_8);
-    assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"pt\"},\"empty_i64\":"
-        + "{\"dtype\":\"I64\",\"shape\":[2,0,3],\"data_offsets\":[0,0]},\"steps\":{\"dtype\":"
-        + "\"I64\",\"shape\":[5],\"data_offsets\":[0,40]},"), header);
+    assertTrue(
+        header.startsWith(
+            "{\"__metadata__\":{\"format\":\"pt\"},\"empty_i64\":"
+                + "{\"dtype\":\"I64\",\"shape\":[2,0,3],\"data_offsets\":[0,0]},\"steps\":{\"dtype\":"
+                + "\"I64\",\"shape\":[5],\"data_offsets\":[0,40]},"),
+        header);
     String trimmed = header.stripTrailing();
     assertTrue(trimmed.endsWith("}"));
     assertTrue(header.length() - trimmed.length() < 8);
-    assertEquals(header.length() - trimmed.length(),
-        header.chars().skip(trimmed.length()).filter(c -> c == ' ').count(), "space padding");
+    assertEquals(
+        header.length() - trimmed.length(),
+        header.chars().skip(trimmed.length()).filter(c -> c == ' ').count(),
+        "space padding");
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       SafeTensors.Header h = SafeTensors.header(p, ch);
       assertEquals(15, h.tensors().size());
@@ -189,8 +221,7 @@ class SafeTensorsTest {
       SafeTensors.write(q, Map.of("x", Tensors.of(new float[] {1, 2}, 2)), null);
     }
     assertEquals(Map.of(), SafeTensors.metadata(q));
-    assertFalse(new String(Files.readAllBytes(q), StandardCharsets.UTF_8)
-        .contains("__metadata__"));
+    assertFalse(new String(Files.readAllBytes(q), StandardCharsets.UTF_8).contains("__metadata__"));
     // Nothing at all is a valid file too.
     Path e = dir.resolve("empty.safetensors");
     SafeTensors.write(e, Map.of(), Map.of());
@@ -208,13 +239,13 @@ class SafeTensorsTest {
       SafeTensors.write(p, Map.of("a", Tensors.of(new long[] {1, 2, 3}, 3), "b", t), null);
       try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
         SafeTensors.Header h = SafeTensors.header(p, ch);
-        SafeTensors.Entry b = h.tensors().stream().filter(x -> x.name().equals("b"))
-            .findFirst().orElseThrow();
-        Tensor into = torch.empty(b.shape(), new TensorOptions(ScalarType.Float),
-            new MemoryFormatOptional());
+        SafeTensors.Entry b =
+            h.tensors().stream().filter(x -> x.name().equals("b")).findFirst().orElseThrow();
+        Tensor into =
+            torch.empty(b.shape(), new TensorOptions(ScalarType.Float), new MemoryFormatOptional());
         // 7-byte spans: every element straddles some span boundary.
-        SafeTensors.readInto(p, b, ch, h.dataStart() + b.begin(), into.data_ptr(),
-            b.end() - b.begin(), 7);
+        SafeTensors.readInto(
+            p, b, ch, h.dataStart() + b.begin(), into.data_ptr(), b.end() - b.begin(), 7);
         assertSameTensor(t, into, "b read in 7-byte spans");
       }
     }
@@ -252,14 +283,15 @@ class SafeTensorsTest {
       m.put("small", Tensors.of(new long[] {1, 2, 3}, 3));
       SafeTensors.write(p, m, Map.of("k", "v"));
     }
-    Runnable round = () -> {
-      try (PointerScope scope = new PointerScope()) {
-        Map<String, Tensor> m = SafeTensors.read(p);
-        if (m.get("big").numel() != 65536) throw new AssertionError("numel");
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    };
+    Runnable round =
+        () -> {
+          try (PointerScope scope = new PointerScope()) {
+            Map<String, Tensor> m = SafeTensors.read(p);
+            if (m.get("big").numel() != 65536) throw new AssertionError("numel");
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        };
     for (int i = 0; i < 300; i++) round.run();
     NativeMemory.Reading before = NativeMemory.settled();
     // 2,000 reads of a 256 kB tensor: a leaked tensor per read would add 512 MB.
@@ -271,9 +303,10 @@ class SafeTensorsTest {
     }
     NativeMemory.Reading after = NativeMemory.settled();
     long grown = after.rss() - before.rss();
-    System.out.printf("native memory: JavaCPP-tracked %d -> %d bytes, RSS growth %d kB over"
-        + " 2,000 reads and 50 writes%n", before.trackedBytes(), after.trackedBytes(),
-        grown >> 10);
+    System.out.printf(
+        "native memory: JavaCPP-tracked %d -> %d bytes, RSS growth %d kB over"
+            + " 2,000 reads and 50 writes%n",
+        before.trackedBytes(), after.trackedBytes(), grown >> 10);
     NativeMemory.assertTrackedFlat(before, after, "after 2,000 reads and 50 writes");
     assertTrue(grown < 64L << 20, "RSS grew by " + grown + " bytes");
   }
@@ -283,8 +316,8 @@ class SafeTensorsTest {
   private Path file(String name, byte[] header, byte[] data) throws IOException {
     Path p = dir.resolve(name);
     ByteArrayOutputStream b = new ByteArrayOutputStream();
-    b.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length)
-        .array());
+    b.writeBytes(
+        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
     b.writeBytes(header);
     b.writeBytes(data);
     Files.write(p, b.toByteArray());
@@ -296,8 +329,8 @@ class SafeTensorsTest {
   }
 
   private static MalformedFileException malformed(Path p, String... expected) {
-    MalformedFileException e = assertThrows(MalformedFileException.class,
-        () -> SafeTensors.read(p));
+    MalformedFileException e =
+        assertThrows(MalformedFileException.class, () -> SafeTensors.read(p));
     assertTrue(e.getMessage().startsWith(p.toString() + ": "), e.getMessage());
     for (String x : expected) {
       assertTrue(e.getMessage().contains(x), "expected \"" + x + "\" in: " + e.getMessage());
@@ -310,27 +343,43 @@ class SafeTensorsTest {
   }
 
   private static String t(String name, String dtype, String shape, long b, long e) {
-    return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape
-        + ",\"data_offsets\":[" + b + "," + e + "]}";
+    return "\""
+        + name
+        + "\":{\"dtype\":\""
+        + dtype
+        + "\",\"shape\":"
+        + shape
+        + ",\"data_offsets\":["
+        + b
+        + ","
+        + e
+        + "]}";
   }
 
   @Test
   void truncatedAndOverlappingDataAreMalformedNamingTheTensor() throws IOException {
     String ab = "{" + t("a", "F32", "[2]", 0, 8) + "," + t("b", "F32", "[3]", 8, 20) + "}";
     assertEquals(2, SafeTensors.read(file("ok", ab, 20)).size());
-    malformed(file("trunc", ab, 14), "tensor \"b\"", "data_offsets [8, 20]",
-        "14-byte data buffer");
+    malformed(file("trunc", ab, 14), "tensor \"b\"", "data_offsets [8, 20]", "14-byte data buffer");
     malformed(file("extra", ab, 24), "data buffer has 24 bytes", "cover 20", "\"b\"");
     String overlap = "{" + t("a", "F32", "[2]", 0, 8) + "," + t("b", "F32", "[2]", 4, 12) + "}";
     malformed(file("overlap", overlap, 12), "tensor \"b\"", "overlap tensor \"a\" [0, 8]");
     String gap = "{" + t("a", "F32", "[1]", 0, 4) + "," + t("b", "F32", "[1]", 8, 12) + "}";
     malformed(file("gap", gap, 12), "tensor \"b\"", "bytes [4, 8)");
-    malformed(file("count", "{" + t("a", "F32", "[2,2]", 0, 12) + "}", 12), "tensor \"a\"",
-        "needs 16 bytes", "hold 12");
-    malformed(file("backwards", "{" + t("a", "U8", "[0]", 4, 0) + "}", 4), "tensor \"a\"",
+    malformed(
+        file("count", "{" + t("a", "F32", "[2,2]", 0, 12) + "}", 12),
+        "tensor \"a\"",
+        "needs 16 bytes",
+        "hold 12");
+    malformed(
+        file("backwards", "{" + t("a", "U8", "[0]", 4, 0) + "}", 4),
+        "tensor \"a\"",
         "end before they begin");
-    Path badBool = file("bool2", ("{" + t("m", "BOOL", "[3]", 0, 3) + "}")
-        .getBytes(StandardCharsets.UTF_8), new byte[] {1, 0, 2});
+    Path badBool =
+        file(
+            "bool2",
+            ("{" + t("m", "BOOL", "[3]", 0, 3) + "}").getBytes(StandardCharsets.UTF_8),
+            new byte[] {1, 0, 2});
     malformed(badBool, "tensor \"m\"", "BOOL element 2 is byte 2");
   }
 
@@ -340,19 +389,16 @@ class SafeTensorsTest {
     Files.write(tiny, new byte[] {1, 2, 3, 4, 5});
     malformed(tiny, "fewer than the 8-byte header length");
     Path past = dir.resolve("past");
-    Files.write(past, ByteBuffer.allocate(50).order(ByteOrder.LITTLE_ENDIAN).putLong(1000)
-        .array());
+    Files.write(past, ByteBuffer.allocate(50).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).array());
     malformed(past, "header length 1000 runs past the end of the file (50 bytes)");
     Path neg = dir.resolve("neg");
-    Files.write(neg, ByteBuffer.allocate(50).order(ByteOrder.LITTLE_ENDIAN).putLong(-2)
-        .array());
+    Files.write(neg, ByteBuffer.allocate(50).order(ByteOrder.LITTLE_ENDIAN).putLong(-2).array());
     malformed(neg, "header length 18446744073709551614 runs past");
     // A header over the 100 MB limit (a sparse file: no 100 MB written).
     Path huge = dir.resolve("huge");
     try (RandomAccessFile f = new RandomAccessFile(huge.toFile(), "rw")) {
       f.setLength(100_000_200L);
-      f.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(100_000_001L)
-          .array());
+      f.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(100_000_001L).array());
     }
     malformed(huge, "exceeds the 100000000-byte limit");
     malformed(file("one", "{", 0), "too short");
@@ -364,16 +410,19 @@ class SafeTensorsTest {
     malformed(file("open", "{" + ok, 4), "header JSON", "unexpected end");
     malformed(file("comma", "{" + ok + ",}", 4), "header JSON");
     malformed(file("quotes", "{'a':{}}", 0), "header JSON");
-    malformed(file("lead0", "{\"a\":{\"dtype\":\"F32\",\"shape\":[01],\"data_offsets\":[0,4]}}",
-        4), "header JSON");
+    malformed(
+        file("lead0", "{\"a\":{\"dtype\":\"F32\",\"shape\":[01],\"data_offsets\":[0,4]}}", 4),
+        "header JSON");
     malformed(file("ctrl", "{\"a\u0001\":{}}", 0), "header JSON", "control character");
     malformed(file("surrogate", "{\"\\ud800\":{}}", 0), "unpaired surrogate");
-    malformed(file("deep", "{\"a\":" + "[".repeat(200) + "]".repeat(200) + "}", 0),
+    malformed(
+        file("deep", "{\"a\":" + "[".repeat(200) + "]".repeat(200) + "}", 0),
         "nesting deeper than 64");
     malformed(file("after", "{" + ok + "} x", 4), "after the value");
     malformed(file("space", " {" + ok + "}", 4), "does not start with '{'");
     malformed(file("array", "[1,2]", 0), "does not start with '{'");
-    malformed(file("utf8", new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'}, new byte[0]),
+    malformed(
+        file("utf8", new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'}, new byte[0]),
         "not valid UTF-8");
     malformed(file("dup", "{" + ok + "," + ok + "}", 4), "duplicate key \"a\"");
   }
@@ -381,26 +430,48 @@ class SafeTensorsTest {
   @Test
   void badTensorEntriesAreMalformedNamingTheTensor() throws IOException {
     malformed(file("notobj", "{\"a\":5}", 0), "tensor \"a\"", "expected an object");
-    malformed(file("unknown", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],"
-        + "\"x\":1}}", 4), "tensor \"a\"", "unknown field \"x\"");
-    malformed(file("nodtype", "{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
-        "tensor \"a\"", "no \"dtype\"");
-    malformed(file("dtypenum", "{\"a\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
-        "tensor \"a\"", "dtype is 4");
-    malformed(file("u16", "{" + t("a", "U16", "[2]", 0, 4) + "}", 4), "tensor \"a\"",
+    malformed(
+        file(
+            "unknown",
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]," + "\"x\":1}}",
+            4),
+        "tensor \"a\"",
+        "unknown field \"x\"");
+    malformed(
+        file("nodtype", "{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+        "tensor \"a\"",
+        "no \"dtype\"");
+    malformed(
+        file("dtypenum", "{\"a\":{\"dtype\":4,\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+        "tensor \"a\"",
+        "dtype is 4");
+    malformed(
+        file("u16", "{" + t("a", "U16", "[2]", 0, 4) + "}", 4),
+        "tensor \"a\"",
         "unsupported dtype \"U16\"");
-    malformed(file("negshape", "{" + t("a", "F32", "[-1]", 0, 4) + "}", 4), "tensor \"a\"",
+    malformed(
+        file("negshape", "{" + t("a", "F32", "[-1]", 0, 4) + "}", 4),
+        "tensor \"a\"",
         "shape element 0 is -1");
-    malformed(file("fracshape", "{" + t("a", "F32", "[1.0]", 0, 4) + "}", 4), "tensor \"a\"",
+    malformed(
+        file("fracshape", "{" + t("a", "F32", "[1.0]", 0, 4) + "}", 4),
+        "tensor \"a\"",
         "shape element 0 is 1.0");
-    malformed(file("bigshape", "{" + t("a", "F32", "[99999999999999999999]", 0, 4) + "}", 4),
-        "tensor \"a\"", "shape element 0");
-    malformed(file("overflow", "{" + t("a", "F32", "[4294967296,4294967296]", 0, 4) + "}", 4),
-        "tensor \"a\"", "overflows");
-    malformed(file("offs3", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}",
-        4), "tensor \"a\"", "data_offsets");
-    malformed(file("mdnum", "{\"__metadata__\":{\"k\":1}," + t("a", "F32", "[1]", 0, 4) + "}",
-        4), "\"__metadata__\" value of \"k\" is 1");
+    malformed(
+        file("bigshape", "{" + t("a", "F32", "[99999999999999999999]", 0, 4) + "}", 4),
+        "tensor \"a\"",
+        "shape element 0");
+    malformed(
+        file("overflow", "{" + t("a", "F32", "[4294967296,4294967296]", 0, 4) + "}", 4),
+        "tensor \"a\"",
+        "overflows");
+    malformed(
+        file("offs3", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 4),
+        "tensor \"a\"",
+        "data_offsets");
+    malformed(
+        file("mdnum", "{\"__metadata__\":{\"k\":1}," + t("a", "F32", "[1]", 0, 4) + "}", 4),
+        "\"__metadata__\" value of \"k\" is 1");
     malformed(file("mdarr", "{\"__metadata__\":[]}", 0), "\"__metadata__\" is not an object");
   }
 
@@ -409,24 +480,32 @@ class SafeTensorsTest {
     try (PointerScope scope = new PointerScope()) {
       Path p = dir.resolve("w.safetensors");
       Tensor ok = Tensors.of(new float[] {1}, 1);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> SafeTensors.write(p, Map.of("__metadata__", ok), null));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> SafeTensors.write(p, Map.of("__metadata__", ok), null));
       assertTrue(e.getMessage().contains("reserved"), e.getMessage());
       Map<String, Tensor> withNull = new LinkedHashMap<>();
       withNull.put("n", null);
-      e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.write(p, withNull,
-          null));
+      e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.write(p, withNull, null));
       assertTrue(e.getMessage().contains("\"n\""), e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> SafeTensors.write(p, Map.of("u", new Tensor()), null));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> SafeTensors.write(p, Map.of("u", new Tensor()), null));
       assertTrue(e.getMessage().contains("\"u\""), e.getMessage());
       Tensor complex = Tensors.of(new float[] {1, 2}, 2).to(ScalarType.ComplexFloat);
-      e = assertThrows(IllegalArgumentException.class,
-          () -> SafeTensors.write(p, Map.of("c", complex), null));
-      assertTrue(e.getMessage().contains("\"c\"") && e.getMessage().contains("ComplexFloat"),
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> SafeTensors.write(p, Map.of("c", complex), null));
+      assertTrue(
+          e.getMessage().contains("\"c\"") && e.getMessage().contains("ComplexFloat"),
           e.getMessage());
-      e = assertThrows(IllegalArgumentException.class,
-          () -> SafeTensors.write(p, Map.of("bad\ud800", ok), null));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> SafeTensors.write(p, Map.of("bad\ud800", ok), null));
       assertTrue(e.getMessage().contains("tensor name"), e.getMessage());
       assertFalse(Files.exists(p), "nothing written on bad arguments");
     }
@@ -434,8 +513,10 @@ class SafeTensorsTest {
 
   @Test
   void jsonParserIsStrictAndEscapesRoundTrip() throws Exception {
-    Object v = StrictJson.parse(" {\"a\\u00e9\\n\\\"\\\\\\/\\ud83d\\ude00\": [1, -0, 2.5e-3,"
-        + " true, false, null, {}, []]} ");
+    Object v =
+        StrictJson.parse(
+            " {\"a\\u00e9\\n\\\"\\\\\\/\\ud83d\\ude00\": [1, -0, 2.5e-3,"
+                + " true, false, null, {}, []]} ");
     assertInstanceOf(Map.class, v);
     Map<?, ?> m = (Map<?, ?>) v;
     List<?> l = (List<?>) m.get("a\u00e9\n\"\\/\ud83d\ude00");
@@ -445,11 +526,29 @@ class SafeTensorsTest {
     assertEquals(null, ((StrictJson.Num) l.get(2)).asLong());
     assertEquals(Boolean.TRUE, l.get(3));
     assertEquals(StrictJson.NULL, l.get(5));
-    for (String bad : new String[] {"", "{", "[1,]", "[01]", "[1.]", "[.5]", "[1e]", "[+1]",
-        "[\"\\x\"]", "[\"\\u12\"]", "[tru]", "{\"a\" 1}", "{1:2}", "[1 2]", "\"a", "[]]",
-        "[\"\t\"]", "[-]", "{\"a\":1,\"a\":2}"}) {
-      assertThrows(StrictJson.SyntaxException.class, () -> StrictJson.parse(bad),
-          bad);
+    for (String bad :
+        new String[] {
+          "",
+          "{",
+          "[1,]",
+          "[01]",
+          "[1.]",
+          "[.5]",
+          "[1e]",
+          "[+1]",
+          "[\"\\x\"]",
+          "[\"\\u12\"]",
+          "[tru]",
+          "{\"a\" 1}",
+          "{1:2}",
+          "[1 2]",
+          "\"a",
+          "[]]",
+          "[\"\t\"]",
+          "[-]",
+          "{\"a\":1,\"a\":2}"
+        }) {
+      assertThrows(StrictJson.SyntaxException.class, () -> StrictJson.parse(bad), bad);
     }
     String weird = "q\"\\\n\r\t\b\f\u0001\u001f \u00e9\ud83d\ude00/";
     assertEquals(weird, StrictJson.parse(StrictJson.quote(weird)));
