@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 
 /**
@@ -122,7 +123,7 @@ public final class BinaryCrossEntropy implements Loss {
    */
   public Tensor apply(Tensor prediction, Tensor target, Tensor weights) {
     LossChecks.prediction(prediction, "prediction", 1, "logits [N, ...]");
-    long[] ps = LossChecks.shape(prediction);
+    long[] ps = Checks.shape(prediction);
     long last = ps[ps.length - 1];
     lastAxis(posWeight, "posWeight", last);
     lastAxis(negTargetWeights, "targetWeights", last);
@@ -132,7 +133,7 @@ public final class BinaryCrossEntropy implements Loss {
       throw new IllegalArgumentException(
           "prediction: ROW_WEIGHTS needs rows [N, K, ...], got"
               + " shape "
-              + LossChecks.shapeString(prediction));
+              + Checks.shapeString(prediction));
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor y = LossChecks.dense(target, "target", prediction);

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 
 /**
@@ -96,7 +97,7 @@ public final class CrossEntropy implements Loss {
   public Tensor apply(Tensor prediction, Tensor target, Tensor sampleWeights) {
     LossChecks.prediction(prediction, "prediction", 2, "logits [N, C, ...]");
     long c = prediction.size(1);
-    long[] ps = LossChecks.shape(prediction);
+    long[] ps = Checks.shape(prediction);
     long[] ts = new long[ps.length - 1];
     ts[0] = ps[0];
     System.arraycopy(ps, 2, ts, 1, ps.length - 2);

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 import org.spinekit.tensor.Tensors;
 
@@ -127,7 +128,7 @@ public final class DiceLoss implements Loss {
       Tensor p;
       Tensor t;
       if (mode == Mode.MULTICLASS) {
-        long[] ps = LossChecks.shape(prediction);
+        long[] ps = Checks.shape(prediction);
         long[] ts = new long[ps.length - 1];
         ts[0] = ps[0];
         System.arraycopy(ps, 2, ts, 1, ps.length - 2);

@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 
 /**
@@ -140,7 +141,7 @@ public final class FocalLoss implements Loss {
   private Tensor multiclass(Tensor x, Tensor target) {
     LossChecks.prediction(x, "prediction", 2, "logits [N, C, ...]");
     long c = x.size(1);
-    long[] ps = LossChecks.shape(x);
+    long[] ps = Checks.shape(x);
     long[] ts = new long[ps.length - 1];
     ts[0] = ps[0];
     System.arraycopy(ps, 2, ts, 1, ps.length - 2);

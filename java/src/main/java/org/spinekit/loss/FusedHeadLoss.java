@@ -5,6 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.ops.HeadLoss;
 import org.spinekit.ops.NonFinitePolicy;
+import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 
 /**
@@ -55,8 +56,8 @@ public final class FusedHeadLoss implements Loss {
    * @return the scalar loss, differentiable w.r.t. heat and grade
    */
   public Tensor apply(Tensor heat, Tensor grade, Tensor points, Tensor grades) {
-    LossChecks.defined(heat, "heat");
-    LossChecks.defined(grade, "grade");
+    Checks.defined(heat, "heat");
+    Checks.defined(grade, "grade");
     try (PointerScope scope = new PointerScope()) {
       Tensor h = heat.detach().contiguous();
       Tensor g = grade.detach().contiguous();
@@ -71,13 +72,13 @@ public final class FusedHeadLoss implements Loss {
   @Override
   public Tensor apply(Tensor prediction, Tensor target) {
     LossChecks.prediction(prediction, "prediction", 4, "packed logits [N, K + C, ...spatial]");
-    LossChecks.defined(target, "target");
+    Checks.defined(target, "target");
     long c = fused.classWeights().length;
     if (target.dim() != 3) {
       throw new IllegalArgumentException(
           "target: expected packed points and grades [N, K,"
               + " ndim + 1], got shape "
-              + LossChecks.shapeString(target));
+              + Checks.shapeString(target));
     }
     long k = target.size(1);
     if (prediction.size(1) != k + c) {
@@ -89,7 +90,7 @@ public final class FusedHeadLoss implements Loss {
               + " heatmaps from the target, then C = "
               + c
               + " grade classes), got shape "
-              + LossChecks.shapeString(prediction));
+              + Checks.shapeString(prediction));
     }
     long ndim = target.size(2) - 1;
     if (ndim != prediction.dim() - 2) {
@@ -99,7 +100,7 @@ public final class FusedHeadLoss implements Loss {
               + "] (points of a "
               + (prediction.dim() - 2)
               + "D map, then the grade), got shape "
-              + LossChecks.shapeString(target));
+              + Checks.shapeString(target));
     }
     if (!target.is_floating_point()) {
       throw new IllegalArgumentException(

@@ -6,6 +6,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.spinekit.ops.GaussianTargets;
+import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 
 /**
@@ -62,22 +63,22 @@ public final class JsDivergence implements Loss {
       throw new IllegalArgumentException(
           "prediction: expected heatmap logits [N, K, H, W] or"
               + " [N, K, D, H, W], got shape "
-              + LossChecks.shapeString(prediction));
+              + Checks.shapeString(prediction));
     }
     long n = prediction.size(0);
     long k = prediction.size(1);
     int ndim = (int) prediction.dim() - 2;
-    LossChecks.defined(target, "target");
+    Checks.defined(target, "target");
     long[] pointShape = {n, k, ndim};
-    boolean points = Arrays.equals(LossChecks.shape(target), pointShape);
-    if (!points && !Arrays.equals(LossChecks.shape(target), LossChecks.shape(prediction))) {
+    boolean points = Arrays.equals(Checks.shape(target), pointShape);
+    if (!points && !Arrays.equals(Checks.shape(target), Checks.shape(prediction))) {
       throw new IllegalArgumentException(
           "target: expected a target distribution of shape "
-              + LossChecks.shapeString(prediction)
+              + Checks.shapeString(prediction)
               + " or points "
               + Arrays.toString(pointShape)
               + ", got "
-              + LossChecks.shapeString(target));
+              + Checks.shapeString(target));
     }
     try (PointerScope scope = new PointerScope()) {
       Tensor t;

@@ -8,30 +8,15 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.spinekit.tensor.Checks;
 
 /** Preconditions of the losses, checked before any computation; each names the argument. */
 final class LossChecks {
   private LossChecks() {}
 
-  static long[] shape(Tensor t) {
-    long[] s = new long[(int) t.dim()];
-    for (int i = 0; i < s.length; i++) s[i] = t.size(i);
-    return s;
-  }
-
-  static String shapeString(Tensor t) {
-    return Arrays.toString(shape(t));
-  }
-
-  static void defined(Tensor t, String name) {
-    if (t == null || t.isNull() || !t.defined()) {
-      throw new IllegalArgumentException(name + ": expected a tensor, got none");
-    }
-  }
-
   /** A defined, non-empty floating-point tensor of rank >= {@code minRank}. */
   static void prediction(Tensor t, String name, int minRank, String layout) {
-    defined(t, name);
+    Checks.defined(t, name);
     if (!t.is_floating_point()) {
       throw new IllegalArgumentException(
           name
@@ -47,11 +32,11 @@ final class LossChecks {
               + " (rank >= "
               + minRank
               + "), got shape "
-              + shapeString(t));
+              + Checks.shapeString(t));
     }
     if (t.numel() == 0) {
       throw new IllegalArgumentException(
-          name + ": expected a non-empty tensor, got shape " + shapeString(t));
+          name + ": expected a non-empty tensor, got shape " + Checks.shapeString(t));
     }
   }
 
@@ -82,7 +67,7 @@ final class LossChecks {
 
   /** Class indices: an integer tensor, on the prediction's device, as int64. */
   static Tensor classIndices(Tensor t, String name, Tensor prediction, long[] expectedShape) {
-    defined(t, name);
+    Checks.defined(t, name);
     if (!integral(t)) {
       throw new IllegalArgumentException(
           name
@@ -91,32 +76,32 @@ final class LossChecks {
               + t.scalar_type());
     }
     sameDevice(t, name, prediction);
-    if (!Arrays.equals(shape(t), expectedShape)) {
+    if (!Arrays.equals(Checks.shape(t), expectedShape)) {
       throw new IllegalArgumentException(
           name
               + ": expected shape "
               + Arrays.toString(expectedShape)
               + " (the prediction's without the class axis), got "
-              + shapeString(t));
+              + Checks.shapeString(t));
     }
     return t.scalar_type().value == ScalarType.Long.value ? t : t.to(ScalarType.Long);
   }
 
   /** A numeric target of the prediction's shape, converted to the prediction's dtype. */
   static Tensor dense(Tensor t, String name, Tensor prediction) {
-    defined(t, name);
+    Checks.defined(t, name);
     if (!t.is_floating_point() && !integral(t) && t.scalar_type().value != ScalarType.Bool.value) {
       throw new IllegalArgumentException(
           name + ": expected a real-valued tensor, got " + t.scalar_type());
     }
     sameDevice(t, name, prediction);
-    if (!Arrays.equals(shape(t), shape(prediction))) {
+    if (!Arrays.equals(Checks.shape(t), Checks.shape(prediction))) {
       throw new IllegalArgumentException(
           name
               + ": expected shape "
-              + shapeString(prediction)
+              + Checks.shapeString(prediction)
               + " (as the prediction), got "
-              + shapeString(t));
+              + Checks.shapeString(t));
     }
     return t.scalar_type().value == prediction.scalar_type().value
         ? t
@@ -129,12 +114,12 @@ final class LossChecks {
    */
   static Tensor weights(Tensor w, String name, Tensor prediction, long[] shape) {
     if (w == null) return null;
-    defined(w, name);
+    Checks.defined(w, name);
     if (!w.is_floating_point() && !integral(w)) {
       throw new IllegalArgumentException(name + ": expected real weights, got " + w.scalar_type());
     }
     sameDevice(w, name, prediction);
-    long[] ws = shape(w);
+    long[] ws = Checks.shape(w);
     Tensor out;
     if (Arrays.equals(ws, shape)) {
       out = w;
@@ -151,7 +136,7 @@ final class LossChecks {
               + "] (one weight per sample) or "
               + Arrays.toString(shape)
               + " (one per element), got "
-              + shapeString(w));
+              + Checks.shapeString(w));
     }
     return out.scalar_type().value == prediction.scalar_type().value
         ? out
@@ -216,11 +201,5 @@ final class LossChecks {
             + v.item_long()
             + " at "
             + Arrays.toString(at));
-  }
-
-  static void finite(double v, String name) {
-    if (!Double.isFinite(v)) {
-      throw new IllegalArgumentException(name + ": expected a finite value, got " + v);
-    }
   }
 }

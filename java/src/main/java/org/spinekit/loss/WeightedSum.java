@@ -8,6 +8,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 
 /**
@@ -43,7 +44,7 @@ public final class WeightedSum implements Loss {
     if (name == null || name.isEmpty()) {
       throw new IllegalArgumentException("name: expected a term name, got none");
     }
-    LossChecks.finite(weight, "weight of " + name);
+    Checks.finite(weight, "weight of " + name);
     if (loss == null)
       throw new IllegalArgumentException("loss: expected a Loss for " + name + ", got null");
     for (Term t : terms) {
@@ -77,7 +78,7 @@ public final class WeightedSum implements Loss {
               "loss '"
                   + t.name()
                   + "': expected a scalar, got "
-                  + (v == null ? "null" : "shape " + LossChecks.shapeString(v)));
+                  + (v == null ? "null" : "shape " + Checks.shapeString(v)));
         }
         each.put(t.name(), v);
         Tensor wv = v.mul(new Scalar(t.weight()));
