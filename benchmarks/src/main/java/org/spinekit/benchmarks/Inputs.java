@@ -48,7 +48,7 @@ final class Inputs implements AutoCloseable {
   Inputs(MapShape sh, long seed) {
     this.shape = sh;
     long c = CLASS_WEIGHTS.length;
-    torch.manual_seed(seed);
+    NativeRuntime.seed(seed);
     Random rnd = new Random(seed);
     try (PointerScope scope = new PointerScope()) {
       long[] spatial = sh.spatial();

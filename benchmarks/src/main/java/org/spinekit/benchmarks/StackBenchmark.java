@@ -22,6 +22,7 @@ import org.openjdk.jmh.infra.Blackhole;
 import org.spinekit.ops.Stack25d;
 import org.spinekit.ops.StackComposite;
 import org.spinekit.ops.Window;
+import org.spinekit.runtime.NativeRuntime;
 
 /**
  * 2.5D stacking of a CT volume: {@code slices} x 512 x 512 int16 stored values (HU = stored - 1024,
@@ -91,7 +92,7 @@ public class StackBenchmark {
     Inputs.setThreads(threads);
     options = Stack25d.Options.defaults().withWindow(Window.SOFT_TISSUE);
     try (PointerScope scope = new PointerScope()) {
-      torch.manual_seed(7);
+      NativeRuntime.seed(7);
       volume =
           torch.randint(24, 4024, new long[] {slices, H, W}, new TensorOptions(ScalarType.Short));
       volume.retainReference();

@@ -8,7 +8,7 @@ import org.bytedeco.pytorch.Tensor;
  * Stochastic depth ("drop path", torchvision's {@code StochasticDepth(p, "row")}, timm's {@code
  * DropPath}): in training each sample's residual branch is zeroed with probability {@code p} and
  * the survivors are scaled by {@code 1 / (1 - p)}. The mask is drawn from libtorch's default
- * generator (seed it with {@code torch.manual_seed}), in the input's dtype and on its device; in
+ * generator (seed it with {@code NativeRuntime.seed}), in the input's dtype and on its device; in
  * eval mode, or with {@code p == 0}, the input is returned as is.
  */
 public final class DropPath {

@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Weight initialisers, drawn from libtorch's default CPU generator (seed it with {@code
- * torch.manual_seed}) so a seeded build is repeatable. Formulas follow {@code torch.nn.init}.
+ * NativeRuntime.seed}) so a seeded build is repeatable. Formulas follow {@code torch.nn.init}.
  */
 public final class Init {
   private Init() {}
