@@ -25,15 +25,15 @@ import org.junit.jupiter.api.Test;
  *   cli                      the command line: may use everything
  *   synth                    the generator: generic packages only
  *   cervical, lumbar, serve  one system each (serve: the server), on the generic packages
- *   generic                  augment, nn, loss, train, metrics, ops, io.*, tensor, runtime, jni
+ *   generic                  augment, nn, loss, train, metrics, ops, io.*, tensor, runtime, internal.jni
  * </pre>
  *
  * No package cycles; generic packages never name a system, the generator or the command line;
- * nothing but the command line uses the generator; the native peers ({@code jni}) are reached
- * through {@code ops}, {@code augment}, {@code io} and {@code runtime} only; process-wide settings
- * (threads, seeds, oneDNN) are made by {@code runtime} alone; the libtorch-composite references of
- * the kernels ({@code ops.Composite}, {@code ops.StackComposite}) are for tests, benchmarks and the
- * demo, not for library code.
+ * nothing but the command line uses the generator; the native peers ({@code internal.jni}) are
+ * reached through {@code ops}, {@code augment}, {@code io} and {@code runtime} only; process-wide
+ * settings (threads, seeds, oneDNN) are made by {@code runtime} alone; the libtorch-composite
+ * references of the kernels ({@code ops.Composite}, {@code ops.StackComposite}) are for tests,
+ * benchmarks and the demo, not for library code.
  */
 class LayeringTest {
   static final String ROOT = "org.spinekit";
@@ -47,7 +47,7 @@ class LayeringTest {
     "org.spinekit.io..",
     "org.spinekit.tensor..",
     "org.spinekit.runtime..",
-    "org.spinekit.jni.."
+    "org.spinekit.internal.jni.."
   };
   static final String[] SYSTEMS = {
     "org.spinekit.cervical..", "org.spinekit.lumbar..", "org.spinekit.serve.."
@@ -115,11 +115,11 @@ class LayeringTest {
             .as("the server never trains nor generates"),
         classes()
             .that()
-            .resideInAPackage("org.spinekit.jni..")
+            .resideInAPackage("org.spinekit.internal.jni..")
             .should()
             .onlyBeAccessed()
             .byAnyPackage(
-                "org.spinekit.jni..",
+                "org.spinekit.internal.jni..",
                 "org.spinekit.ops..",
                 "org.spinekit.augment..",
                 "org.spinekit.io..",
@@ -153,8 +153,8 @@ class LayeringTest {
             "org.bytedeco.pytorch.Context.setUserEnabledMkldnn",
             "org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads",
             "org.bytedeco.openblas.global.openblas.openblas_set_num_threads",
-            "org.spinekit.jni.Kernels.setNumThreads",
-            "org.spinekit.jni.Kernels.keepAllocatorWarm");
+            "org.spinekit.internal.jni.Kernels.setNumThreads",
+            "org.spinekit.internal.jni.Kernels.keepAllocatorWarm");
     return DescribedPredicate.describe(
         "a process-wide setter (" + targets + ")",
         call ->

@@ -9,7 +9,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.spinekit.cli.Converters;
 import org.spinekit.cli.RuntimeOptions;
-import org.spinekit.jni.Kernels;
+import org.spinekit.internal.jni.Kernels;
 import org.spinekit.ops.Composite;
 import org.spinekit.ops.HeatmapPool;
 import picocli.CommandLine.Command;

@@ -3,7 +3,7 @@ package org.spinekit.augment;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.spinekit.jni.Warp;
+import org.spinekit.internal.jni.Warp;
 import org.spinekit.tensor.Tensors;
 
 /**

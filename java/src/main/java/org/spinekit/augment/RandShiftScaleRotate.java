@@ -1,7 +1,7 @@
 package org.spinekit.augment;
 
 import java.util.SplittableRandom;
-import org.spinekit.jni.Warp;
+import org.spinekit.internal.jni.Warp;
 
 /**
  * Shift, scale and rotation about the image centre, as albumentations' ShiftScaleRotate: angle

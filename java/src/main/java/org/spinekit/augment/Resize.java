@@ -1,7 +1,7 @@
 package org.spinekit.augment;
 
 import java.util.SplittableRandom;
-import org.spinekit.jni.Warp;
+import org.spinekit.internal.jni.Warp;
 
 /**
  * Resize to a fixed size (not random), as OpenCV's resize: pixel centres aligned (x' = (x + 0.5)

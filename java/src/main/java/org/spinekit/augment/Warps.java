@@ -2,7 +2,7 @@ package org.spinekit.augment;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.spinekit.jni.Warp;
+import org.spinekit.internal.jni.Warp;
 import org.spinekit.tensor.Outputs;
 
 /** The warps of a whole sample through the native kernels; 2x3 matrices are row major. */

@@ -5,8 +5,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.spinekit.internal.jni.Resampling;
 import org.spinekit.io.Volume;
-import org.spinekit.jni.Resampling;
 import org.spinekit.tensor.Outputs;
 
 /**

@@ -3,7 +3,7 @@ package org.spinekit.ops;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.spinekit.jni.Kernels;
+import org.spinekit.internal.jni.Kernels;
 import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 

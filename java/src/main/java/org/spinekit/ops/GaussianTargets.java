@@ -7,7 +7,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.spinekit.jni.Kernels;
+import org.spinekit.internal.jni.Kernels;
 import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 

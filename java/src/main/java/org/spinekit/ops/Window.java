@@ -5,7 +5,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.spinekit.jni.Resampling;
+import org.spinekit.internal.jni.Resampling;
 import org.spinekit.tensor.Checks;
 import org.spinekit.tensor.Outputs;
 

@@ -3,7 +3,7 @@ package org.spinekit.runtime;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.jni.Kernels;
+import org.spinekit.internal.jni.Kernels;
 
 /**
  * The one object through which SpineKit's process-wide native settings are made: libtorch's intra-

@@ -192,7 +192,7 @@ class AugmentOpenCvTest {
       try (PointerScope scope = new PointerScope()) {
         Sample s = sample(img, mask, null);
         double[] m = RandShiftScaleRotate.matrix(p[0], p[1], p[2], p[3], H, W);
-        Sample out = Warps.affine(s, m, H, W, org.spinekit.jni.Warp.BORDER_CONSTANT);
+        Sample out = Warps.affine(s, m, H, W, org.spinekit.internal.jni.Warp.BORDER_CONSTANT);
         double[] inv = Warps.invert(m);
         float[] cv =
             Fixtures.cvWarpAffine(

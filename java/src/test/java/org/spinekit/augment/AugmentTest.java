@@ -16,9 +16,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 import org.spinekit.cervical.CervicalAugment;
+import org.spinekit.internal.jni.Kernels;
+import org.spinekit.internal.jni.Warp;
 import org.spinekit.io.kaggle.Condition;
-import org.spinekit.jni.Kernels;
-import org.spinekit.jni.Warp;
 import org.spinekit.tensor.Tensors;
 import org.spinekit.testing.NativeMemory;
 

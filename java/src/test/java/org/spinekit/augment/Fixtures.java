@@ -12,7 +12,7 @@ import org.bytedeco.opencv.opencv_core.Size;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.spinekit.jni.Kernels;
+import org.spinekit.internal.jni.Kernels;
 import org.spinekit.tensor.Tensors;
 
 /** Test inputs and the OpenCV reference, one channel plane at a time. */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.spinekit.jni.Kernels;
+import org.spinekit.internal.jni.Kernels;
 
 /**
  * The CUDA kernels run on libtorch's current stream of their tensors' device. Made current here: a

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.spinekit.jni.Kernels;
+import org.spinekit.internal.jni.Kernels;
 import org.spinekit.tensor.Tensors;
 
 /** Shared helpers of the kernel tests. */

@@ -577,17 +577,19 @@ public final class DicomFile {
       case JPEG2000, JPEG2000_LOSSLESS, JPEG_LS_LOSSLESS, JPEG_LS_NEAR_LOSSLESS -> {
         boolean j2k = ts == TransferSyntax.JPEG2000 || ts == TransferSyntax.JPEG2000_LOSSLESS;
         if (j2k
-            ? !org.spinekit.jni.Codecs.j2kAvailable()
-            : !org.spinekit.jni.Codecs.jpeglsAvailable()) {
+            ? !org.spinekit.internal.jni.Codecs.j2kAvailable()
+            : !org.spinekit.internal.jni.Codecs.jpeglsAvailable()) {
           return false;
         }
         List<byte[]> frames = frames(file, buf, fragments, h.frames(), j2k ? 0x4F : 0xD8);
         short[] tmp = new short[plane];
         for (int f = 0; f < frames.size(); f++) {
-          org.spinekit.jni.Codecs.Result r =
+          org.spinekit.internal.jni.Codecs.Result r =
               j2k
-                  ? org.spinekit.jni.Codecs.j2kDecode(frames.get(f), h.rows(), h.columns(), tmp)
-                  : org.spinekit.jni.Codecs.jpeglsDecode(frames.get(f), h.rows(), h.columns(), tmp);
+                  ? org.spinekit.internal.jni.Codecs.j2kDecode(
+                      frames.get(f), h.rows(), h.columns(), tmp)
+                  : org.spinekit.internal.jni.Codecs.jpeglsDecode(
+                      frames.get(f), h.rows(), h.columns(), tmp);
           if (!r.ok()) {
             throw new MalformedFileException(
                 file, ts.description + " frame " + (f + 1) + " could not be decoded: " + r.error());

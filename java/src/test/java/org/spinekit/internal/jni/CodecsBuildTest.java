@@ -1,4 +1,4 @@
-package org.spinekit.jni;
+package org.spinekit.internal.jni;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +24,7 @@ class CodecsBuildTest {
     try (InputStream in = Codecs.class.getResourceAsStream("spinekit-build.properties")) {
       assertNotNull(
           in,
-          "org/spinekit/jni/spinekit-build.properties is missing: the native"
+          "org/spinekit/internal/jni/spinekit-build.properties is missing: the native"
               + " build (cppbuild/cppbuild.sh, run by Maven) records what it found there");
       Properties p = new Properties();
       p.load(in);

@@ -1,4 +1,4 @@
-package org.spinekit.jni;
+package org.spinekit.internal.jni;
 
 import java.util.Locale;
 import java.util.Map;

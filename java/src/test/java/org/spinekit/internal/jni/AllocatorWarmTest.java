@@ -1,4 +1,4 @@
-package org.spinekit.jni;
+package org.spinekit.internal.jni;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package org.spinekit.jni;
+package org.spinekit.internal.jni;
 
 import org.bytedeco.pytorch.Tensor;
 
