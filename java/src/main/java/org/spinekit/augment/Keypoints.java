@@ -6,9 +6,9 @@ import java.util.function.IntUnaryOperator;
 /**
  * Keypoints of a sample: (x, y) in pixels (the centre of pixel (row i, column j) is (j, i)), an
  * integer label each, and whether the point is still in frame. A point is in frame while it lies on
- * the image area, -0.5 <= x < W - 0.5 and -0.5 <= y < H - 0.5, after every transform so far: once a
- * transform moves it out it stays out (its content is gone), but its coordinates keep being
- * transformed exactly.
+ * the image area, {@code -0.5 <= x < W - 0.5} and {@code -0.5 <= y < H - 0.5}, after every
+ * transform so far: once a transform moves it out it stays out (its content is gone), but its
+ * coordinates keep being transformed exactly.
  *
  * <p>Left/right pairing: {@code mirror} maps a label to the label of its mirror image (the left
  * foramen of a level to the right one). A horizontal flip replaces every label by its mirror;

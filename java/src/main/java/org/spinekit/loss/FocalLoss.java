@@ -14,7 +14,7 @@ import org.spinekit.tensor.Outputs;
  * <p>{@link Mode#BINARY}: torchvision's {@code sigmoid_focal_loss}: prediction logits and target
  * labels of the same shape, {@code p = sigmoid(x)}, {@code ce} the binary cross entropy, {@code p_t
  * = p y + (1 - p)(1 - y)}, {@code l = ce (1 - p_t)^gamma}, times {@code alpha y + (1 - alpha)(1 -
- * y)} when alpha >= 0 (alpha < 0: no weighting). Mean over all elements.
+ * y)} when {@code alpha >= 0} ({@code alpha < 0}: no weighting). Mean over all elements.
  *
  * <p>{@link Mode#MULTICLASS}: prediction logits [N, C, ...], target class indices [N, ...]; {@code
  * l = -alpha_y (1 - p_y)^gamma log p_y} with {@code p_y} the softmax probability of the target

@@ -28,8 +28,8 @@ import org.spinekit.tensor.Outputs;
  *   <li>n larger than len repeats slices, as linspace then does (e.g. len 3, n 5: slices 0, 0, 1,
  *       1, 2).
  *   <li>NaN voxels propagate to the output pixels that give them a non-zero bilinear weight.
- *   <li>An empty box (z1 <= z0, y1 <= y0 or x1 <= x0), n < 1 or a negative margin is an {@link
- *       IllegalArgumentException} naming the argument.
+ *   <li>An empty box ({@code z1 <= z0}, {@code y1 <= y0} or {@code x1 <= x0}), {@code n < 1} or a
+ *       negative margin is an {@link IllegalArgumentException} naming the argument.
  * </ul>
  */
 public final class CropSample {

@@ -105,7 +105,7 @@ public record Window(double center, double width) {
    * same shape, {@code clamp((x - p_lo) / (p_hi - p_lo), 0, 1)} where p_q is the q-th percentile of
    * all of x with numpy's default linear interpolation (between the sorted values at ranks floor
    * and ceil of q/100 * (n - 1)). Defaults are (1, 99). An image whose two percentiles are equal
-   * (e.g. constant) maps to 0 where x <= p and 1 above it.
+   * (e.g. constant) maps to 0 where {@code x <= p} and 1 above it.
    */
   public static Tensor percentile(Tensor x, double lowPercent, double highPercent) {
     Checks.defined(x, "x");

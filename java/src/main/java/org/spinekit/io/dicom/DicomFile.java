@@ -24,13 +24,15 @@ import org.spinekit.io.MalformedFileException;
  * that fail cleanly on corrupt data, after the file's structure has been checked here: lossless
  * JPEG and RLE in Java, 8-bit JPEG through the JDK, JPEG 2000 and JPEG-LS through
  * libspinekit_codecs (OpenJPEG, CharLS). Only 12-bit lossy JPEG (and the others when
- * libspinekit_codecs lacks a decoder) goes to GDCM, given an image built in memory, never the file.
+ * libspinekit_codecs lacks a decoder) goes to the {@link ExternalCodec} (GDCM, from spinekit-gdcm),
+ * given the checked fragments, never the file; without one those files fail with a {@link
+ * MissingCodecException}.
  *
  * <p>Every problem is an {@link MalformedFileException} naming the file: a file that is not DICOM,
  * is truncated, has no pixel data or an unsupported pixel format. Parsing and the decoders of our
- * own are linear in the file size; a GDCM decode is also bounded in time (system property {@code
- * spinekit.dicom.decodeTimeoutSeconds}, default 60) and reported as an error for that file when it
- * overruns. Safe to call from several threads.
+ * own are linear in the file size; an external decode is also bounded in time (system property
+ * {@code spinekit.dicom.decodeTimeoutSeconds}, default 60) and reported as an error for that file
+ * when it overruns. Safe to call from several threads.
  */
 public final class DicomFile {
   private DicomFile() {}
@@ -46,7 +48,7 @@ public final class DicomFile {
   private static final ExecutorService DECODERS =
       Executors.newCachedThreadPool(
           r -> {
-            Thread t = new Thread(r, "spinekit-gdcm-decode");
+            Thread t = new Thread(r, "spinekit-external-decode");
             t.setDaemon(true);
             return t;
           });
@@ -517,8 +519,8 @@ public final class DicomFile {
   /**
    * Decoders that never take the process down on corrupt data: lossless JPEG and RLE in Java, 8-bit
    * JPEG through the JDK's image I/O, JPEG 2000 and JPEG-LS through libspinekit_codecs (OpenJPEG,
-   * CharLS). Only 12-bit lossy JPEG goes to GDCM (and the others when libspinekit_codecs was built
-   * without OpenJPEG or CharLS). Returns false when none applies.
+   * CharLS). Only 12-bit lossy JPEG goes to the {@link ExternalCodec} (and the others when
+   * libspinekit_codecs was built without OpenJPEG or CharLS). Returns false when none applies.
    */
   private static boolean decodeOwn(
       Path file,
@@ -700,9 +702,11 @@ public final class DicomFile {
       Path file, DicomParser.Parsed p, DicomDataset.Element px, DicomHeader h, short[] out, int off)
       throws IOException {
     if (decodeOwn(file, p.syntax(), p.data().buf, px.fragments(), h, out, off)) return;
-    Future<Gdcm.Decoded> f =
-        DECODERS.submit(() -> Gdcm.decode(file, p.data().buf, px.fragments(), p.syntax(), h));
-    Gdcm.Decoded d;
+    ExternalCodec codec =
+        ExternalCodecs.require(file, "decoding " + p.syntax().description + " pixel data");
+    Future<ExternalCodec.DecodedPixels> f =
+        DECODERS.submit(() -> codec.decode(file, p.data().buf, px.fragments(), h));
+    ExternalCodec.DecodedPixels d;
     try {
       d = f.get(DECODE_TIMEOUT_S, TimeUnit.SECONDS);
     } catch (TimeoutException e) {

@@ -19,8 +19,8 @@ import org.spinekit.io.Volume;
  * named {@code <instanceNumber>.dcm} (instance numbers 1..N in slice order), with consistent study,
  * series, SOP and frame-of-reference UIDs and the volume's geometry in Image Position / Orientation
  * (Patient), Pixel Spacing and Slice Thickness. Files are Explicit VR Little Endian, or re-encoded
- * losslessly by GDCM ({@link Compression}). Each file appears atomically (temporary file, then
- * rename).
+ * losslessly ({@link Compression}) by the {@link ExternalCodec} (spinekit-gdcm), which compression
+ * needs. Each file appears atomically (temporary file, then rename).
  */
 public final class DicomWriter {
   private DicomWriter() {}
@@ -108,11 +108,12 @@ public final class DicomWriter {
       AtomicFiles.write(target, bytes);
       return target;
     }
+    ExternalCodec codec = ExternalCodecs.require(null, "writing " + c + " compressed DICOM");
     Path raw = Files.createTempFile(dir, "." + instance + ".", ".raw.dcm");
     Path enc = Files.createTempFile(dir, "." + instance + ".", ".enc.dcm");
     try {
       Files.write(raw, bytes);
-      Gdcm.transcode(raw, enc, c);
+      codec.transcode(raw, enc, c);
       Files.move(enc, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(raw);

@@ -181,7 +181,10 @@ public final class Rsna2022 {
     }
   }
 
-  /** Whether {@code s} is a DICOM UID: dot-separated numbers without leading zeros, <= 64 chars. */
+  /**
+   * Whether {@code s} is a DICOM UID: dot-separated numbers without leading zeros, at most 64
+   * chars.
+   */
   public static boolean isDicomUid(String s) {
     return Csv.isDicomUid(s);
   }

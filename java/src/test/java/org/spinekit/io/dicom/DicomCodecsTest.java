@@ -2,6 +2,9 @@ package org.spinekit.io.dicom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -106,8 +111,13 @@ class DicomCodecsTest {
     }
     a.add(
         Arguments.of("u8", "jpeg-baseline", "dcmcjpeg +eb", "dcmdjpeg", "1.2.840.10008.1.2.4.50"));
-    a.add(
-        Arguments.of("u12", "jpeg-extended", "dcmcjpeg +ee", "dcmdjpeg", "1.2.840.10008.1.2.4.51"));
+    // 12-bit lossy JPEG is the one syntax left to the external codec (ExternalCodecAbsentTest
+    // checks the error without one).
+    if (CodecSupport.EXTERNAL) {
+      a.add(
+          Arguments.of(
+              "u12", "jpeg-extended", "dcmcjpeg +ee", "dcmdjpeg", "1.2.840.10008.1.2.4.51"));
+    }
     return a.stream();
   }
 
@@ -122,6 +132,7 @@ class DicomCodecsTest {
   }
 
   @ParameterizedTest(name = "{0} {1}")
+  @Tag("codec")
   @MethodSource("cases")
   void decodesLikeTheTools(String base, String enc, String encoder, String decoder, String ts)
       throws IOException {
@@ -176,5 +187,25 @@ class DicomCodecsTest {
     }
     boolean encapsulated = ts.startsWith("1.2.840.10008.1.2.4") || ts.equals("1.2.840.10008.1.2.5");
     assertEquals(encapsulated, h.compressed(), name + ": compressed flag");
+  }
+
+  /**
+   * Without an external codec (never on this module's class path) 12-bit lossy JPEG is the one
+   * syntax that cannot be decoded: a {@link MissingCodecException} naming the file and what to
+   * install, which a reader that skips bad files does not skip (every such file would fail alike).
+   */
+  @Test
+  void twelveBitLossyJpegWithoutACodecSaysWhatToInstall() throws IOException {
+    assertFalse(CodecSupport.EXTERNAL, "this module's tests run without an external codec");
+    Path sub = Files.createDirectories(dir.resolve("extended-only"));
+    ExternalTools.run(dir, cmd("dcmcjpeg +ee", "u12.dcm", "extended-only/1.dcm"));
+    Path f = sub.resolve("1.dcm");
+    assertEquals("1.2.840.10008.1.2.4.51", DicomFile.readHeader(f).transferSyntaxUid());
+    MissingCodecException e = assertThrows(MissingCodecException.class, () -> DicomFile.read(f));
+    assertTrue(e.getMessage().startsWith(f + ": decoding JPEG"), e.getMessage());
+    assertTrue(e.getMessage().contains("org.spinekit:spinekit-gdcm"), e.getMessage());
+    assertTrue(e.getMessage().contains("apt-get install libgdcm-java"), e.getMessage());
+    DicomSeriesReader.Options skip = DicomSeriesReader.Options.defaults().withSkipBadFiles(true);
+    assertThrows(MissingCodecException.class, () -> DicomSeriesReader.read(sub, skip));
   }
 }

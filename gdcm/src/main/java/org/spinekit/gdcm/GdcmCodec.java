@@ -1,27 +1,43 @@
-package org.spinekit.io.dicom;
+package org.spinekit.gdcm;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.spinekit.io.MalformedFileException;
+import org.spinekit.io.dicom.Compression;
+import org.spinekit.io.dicom.DicomHeader;
+import org.spinekit.io.dicom.ExternalCodec;
+import org.spinekit.io.dicom.MissingCodecException;
 
 /**
- * The only class that touches GDCM (Debian's libgdcm-java): decoding encapsulated pixel data and
- * re-encoding files into compressed transfer syntaxes. Each call builds and frees its own GDCM
- * objects, so calls from several threads do not share state; GDCM's {@code toString()} (not
- * thread-safe) is never called.
+ * SpineKit's {@link ExternalCodec} over GDCM (Debian's libgdcm-java): decoding encapsulated pixel
+ * data that SpineKit's own decoders leave (12-bit lossy JPEG) and re-encoding files into compressed
+ * transfer syntaxes for {@code DicomWriter}. Found through {@link java.util.ServiceLoader}; GDCM's
+ * JNI library is loaded on first use, and its absence is a clear error naming the package. Each
+ * call builds and frees its own GDCM objects, so calls from several threads do not share state;
+ * GDCM's {@code toString()} (not thread-safe) is never called.
  */
-final class Gdcm {
-  private Gdcm() {}
+public final class GdcmCodec implements ExternalCodec {
+  /** For {@link java.util.ServiceLoader}. */
+  public GdcmCodec() {}
+
+  @Override
+  public String name() {
+    return "GDCM (libgdcm-java)";
+  }
 
   private static final String JNI = "/usr/lib/x86_64-linux-gnu/jni/libgdcmjni.so";
   // The load failure, kept as the cause of every later refusal (the load is tried once).
   private static volatile Throwable loadError;
   private static volatile boolean loaded;
 
-  /** Loads the JNI library once; throws a clear error when GDCM's binding is missing. */
+  /** Loads the JNI library once; a clear error when GDCM's binding is missing. */
   @SuppressWarnings("StaticAssignmentOfThrowable") // the first failure is every refusal's cause
-  static void ensureLoaded() {
+  private static void ensureLoaded() throws MissingCodecException {
     if (loaded) return;
-    synchronized (Gdcm.class) {
+    synchronized (GdcmCodec.class) {
       if (loaded) return;
       if (loadError == null) {
         try {
@@ -37,35 +53,28 @@ final class Gdcm {
           loadError = t;
         }
       }
-      throw new IllegalStateException(
-          "GDCM's Java binding is not available ("
-              + loadError
-              + "); install it with apt-get install libgdcm-java (the jar /usr/share/java/gdcm.jar"
-              + " must be on the class path)",
-          loadError);
+      MissingCodecException e =
+          new MissingCodecException(
+              "GDCM's Java binding is not available ("
+                  + loadError
+                  + "); install it with apt-get install libgdcm-java (the jar"
+                  + " /usr/share/java/gdcm.jar must be on the class path)");
+      e.initCause(loadError);
+      throw e;
     }
   }
 
-  /** Decoded pixels: little-endian samples as GDCM produced them, and their format. */
-  record Decoded(
-      byte[] bytes,
-      int bitsAllocated,
-      int bitsStored,
-      int highBit,
-      boolean signed,
-      int samplesPerPixel) {}
-
   /**
-   * Decodes encapsulated pixel data that {@link DicomParser} has already split into fragments. GDCM
+   * Decodes encapsulated pixel data that SpineKit's parser has already split into fragments. GDCM
    * gets only an image built here in memory (size, pixel format, transfer syntax and the fragments'
    * bytes), never the file: its own file parser asserts (aborting the process) on some malformed
    * headers.
    */
-  static Decoded decode(
-      Path file, byte[] buf, java.util.List<int[]> fragments, TransferSyntax syntax, DicomHeader h)
-      throws MalformedFileException {
+  @Override
+  public DecodedPixels decode(Path file, byte[] buf, List<int[]> fragments, DicomHeader h)
+      throws IOException {
     ensureLoaded();
-    gdcm.TransferSyntax.TSType type = gdcm.TransferSyntax.GetTSType(syntax.uid);
+    gdcm.TransferSyntax.TSType type = gdcm.TransferSyntax.GetTSType(h.transferSyntaxUid());
     gdcm.TransferSyntax ts = new gdcm.TransferSyntax(type);
     gdcm.Image image = new gdcm.Image();
     gdcm.PixelFormat pf =
@@ -75,7 +84,7 @@ final class Gdcm {
     gdcm.SmartPtrFrag sq = gdcm.SequenceOfFragments.New();
     gdcm.Tag pixelTag = new gdcm.Tag(0x7fe0, 0x0010);
     gdcm.DataElement pixels = new gdcm.DataElement(pixelTag);
-    java.util.List<gdcm.Fragment> frags = new java.util.ArrayList<>();
+    List<gdcm.Fragment> frags = new ArrayList<>();
     try {
       image.SetNumberOfDimensions(h.frames() > 1 ? 3 : 2);
       image.SetDimension(0, h.columns());
@@ -87,7 +96,7 @@ final class Gdcm {
       for (int[] f : fragments) {
         gdcm.Fragment frag = new gdcm.Fragment();
         frags.add(frag);
-        byte[] bytes = java.util.Arrays.copyOfRange(buf, f[0], f[0] + f[1]);
+        byte[] bytes = Arrays.copyOfRange(buf, f[0], f[0] + f[1]);
         frag.SetArray(bytes, bytes.length);
         sq.AddFragment(frag);
       }
@@ -103,13 +112,13 @@ final class Gdcm {
         throw new MalformedFileException(
             file,
             "the "
-                + syntax.description
+                + h.transferSyntaxName()
                 + " pixel data could"
                 + " not be decoded (corrupt codestream)");
       }
       gdcm.PixelFormat got = image.GetPixelFormat();
-      Decoded d =
-          new Decoded(
+      DecodedPixels d =
+          new DecodedPixels(
               out,
               got.GetBitsAllocated(),
               got.GetBitsStored(),
@@ -131,7 +140,8 @@ final class Gdcm {
   }
 
   /** Re-encodes the uncompressed file {@code src} into {@code dst} with the given syntax. */
-  static void transcode(Path src, Path dst, Compression c) throws java.io.IOException {
+  @Override
+  public void transcode(Path src, Path dst, Compression c) throws IOException {
     ensureLoaded();
     gdcm.TransferSyntax.TSType type =
         switch (c) {
@@ -151,12 +161,12 @@ final class Gdcm {
       change.SetTransferSyntax(ts);
       change.SetInput(reader.GetImage());
       if (!change.Change()) {
-        throw new java.io.IOException(src + ": GDCM could not encode it as " + c);
+        throw new IOException(src + ": GDCM could not encode it as " + c);
       }
       writer.SetFileName(dst.toString());
       writer.SetFile(reader.GetFile());
       writer.SetImage(change.GetOutput());
-      if (!writer.Write()) throw new java.io.IOException(dst + ": GDCM could not write it");
+      if (!writer.Write()) throw new IOException(dst + ": GDCM could not write it");
     } finally {
       writer.delete();
       ts.delete();
