@@ -3,9 +3,12 @@ package org.spinekit.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.spinekit.io.Volume;
+import org.spinekit.io.dicom.BadFilesException;
 import org.spinekit.io.dicom.DicomHeader;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.npy.Npy;
@@ -34,7 +37,8 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
       description = {
         "lists each series: UIDs, description, modality,"
             + " size, spacing, transfer syntax, and what was odd (missing slices, skipped files)."
-            + " Exits 1 when no series is found."
+            + " Exits 1 when no series is found, 2 when a file is bad (all of them named)"
+            + " unless --skip-bad."
       })
   static final class Info implements Callable<Integer>, Cli.NoLibtorch {
     @Spec CommandSpec spec;
@@ -44,9 +48,12 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
         description = "a DICOM file, or a directory searched" + " recursively")
     Path in;
 
+    @Option(names = "--skip-bad", description = SKIP_BAD)
+    boolean skipBad;
+
     @Override
     public Integer call() throws IOException {
-      return info(Cli.existing("dicom info", in), readOptions(spec));
+      return info(Cli.existing("dicom info", in), readOptions(spec, skipBad));
     }
   }
 
@@ -56,7 +63,8 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
         "writes the pixel data as a"
             + " NumPy array: a series becomes [slices, rows, cols] in slice order (sorted along the"
             + " slice normal); stored values (int16/uint16) by default, float32 modality values"
-            + " (rescale applied) with --rescale"
+            + " (rescale applied) with --rescale. Bad files are an error naming them all unless"
+            + " --skip-bad."
       })
   static final class Export implements Callable<Integer>, Cli.NoLibtorch {
     @Spec CommandSpec spec;
@@ -78,19 +86,42 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
         description = "float32 modality values (slope and intercept" + " applied)")
     boolean rescale;
 
+    @Option(names = "--skip-bad", description = SKIP_BAD)
+    boolean skipBad;
+
     @Override
     public Integer call() throws IOException {
-      return export(Cli.existing("dicom export", in), out, readOptions(spec).withModality(rescale));
+      return export(
+          Cli.existing("dicom export", in), out, readOptions(spec, skipBad).withModality(rescale));
     }
   }
 
-  private static DicomSeriesReader.Options readOptions(CommandSpec spec) {
-    return DicomSeriesReader.Options.defaults().withThreads(RuntimeOptions.of(spec).workers());
+  private static final String SKIP_BAD =
+      "leave bad files out (that fail to parse or decode, a second slice at one position, a size"
+          + " or orientation the rest of the series does not have), each named with the reason";
+
+  private static DicomSeriesReader.Options readOptions(CommandSpec spec, boolean skipBad) {
+    return DicomSeriesReader.Options.defaults()
+        .withThreads(RuntimeOptions.of(spec).workers())
+        .withSkipBadFiles(skipBad);
+  }
+
+  /** The reader's error, with what the command line can do about it. */
+  private static BadFilesException withHint(BadFilesException e) {
+    return new BadFilesException(
+        e.file(),
+        e.failures(),
+        "--skip-bad leaves " + (e.files().size() == 1 ? "it" : "them") + " out");
   }
 
   private static int info(Path in, DicomSeriesReader.Options o) throws IOException {
     long t0 = System.nanoTime();
-    DicomSeriesReader.Scan scan = DicomSeriesReader.scan(in, o);
+    DicomSeriesReader.Scan scan;
+    try {
+      scan = DicomSeriesReader.scan(in, o);
+    } catch (BadFilesException e) {
+      throw withHint(e);
+    }
     double secs = (System.nanoTime() - t0) / 1e9;
     int files = 0;
     for (DicomSeriesReader.Series s : scan.series()) {
@@ -172,13 +203,23 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
 
   private static int export(Path in, Path out, DicomSeriesReader.Options o) throws IOException {
     long t0 = System.nanoTime();
-    Volume v = DicomSeriesReader.read(in, o);
+    DicomSeriesReader.Read r;
+    try {
+      r = DicomSeriesReader.readReporting(in, o);
+    } catch (BadFilesException e) {
+      throw withHint(e);
+    }
+    Volume v = r.volume();
     double read = (System.nanoTime() - t0) / 1e9;
     Npy.write(out, v);
-    for (String w : v.warnings()) System.err.println("warning: " + w);
+    Set<String> skipped = new HashSet<>(r.skipped());
+    for (String w : r.skipped()) System.err.println("warning: skipped " + w);
+    for (String w : v.warnings()) {
+      if (!skipped.contains(w)) System.err.println("warning: " + w);
+    }
     System.out.printf(
         Locale.ROOT,
-        "%s: [%d, %d, %d] %s, read in %.2f s (%.0f slices/s)%n",
+        "%s: [%d, %d, %d] %s, read in %.2f s (%.0f slices/s), %d skipped%n",
         out,
         v.slices(),
         v.rows(),
@@ -189,7 +230,8 @@ final class DicomCommand implements Callable<Integer>, Cli.NoLibtorch {
           case FLOAT32 -> "float32";
         },
         read,
-        v.slices() / read);
+        v.slices() / read,
+        r.skipped().size());
     return Cli.OK;
   }
 

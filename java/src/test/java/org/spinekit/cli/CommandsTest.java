@@ -13,12 +13,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spinekit.io.Volume;
+import org.spinekit.io.dicom.Compression;
 import org.spinekit.io.dicom.DicomSeriesReader;
+import org.spinekit.io.dicom.DicomWriter;
 import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.testing.Subprocess;
 import picocli.CommandLine;
@@ -201,6 +204,77 @@ class CommandsTest {
             "0"),
         "spinekit: " + file);
     expectError(2, args("bench", "--quick"), "./spinekit");
+  }
+
+  /** Six 8x8 slices written as 1.dcm..6.dcm, 3.dcm cut in half and 5.dcm garbage after "DICM". */
+  private Path seriesWithTwoBadFiles() throws Exception {
+    short[] vox = new short[6 * 8 * 8];
+    SplittableRandom r = new SplittableRandom(1);
+    for (int i = 0; i < vox.length; i++) vox[i] = (short) r.nextInt(0, 4096);
+    Volume v =
+        Volume.builder(6, 8, 8)
+            .shorts(vox, false, 1, -1024)
+            .spacing(0.7, 0.8, 1.25)
+            .origin(-80.5, -60.25, 300)
+            .orientation(new double[] {1, 0, 0}, new double[] {0, 1, 0})
+            .build();
+    String study = "1.2.826.0.1.3680043.10003";
+    Path series = dir.resolve("series");
+    DicomWriter.writeSeries(
+        v,
+        series,
+        new DicomWriter.Series("P1", study, study + ".1", 1, "bad", "CT", study + ".9"),
+        Compression.NONE);
+    byte[] b = Files.readAllBytes(series.resolve("3.dcm"));
+    Files.write(series.resolve("3.dcm"), Arrays.copyOf(b, b.length / 2));
+    b = Files.readAllBytes(series.resolve("5.dcm"));
+    for (int i = 132; i < b.length; i++) b[i] = (byte) r.nextInt(256);
+    Files.write(series.resolve("5.dcm"), b);
+    return series;
+  }
+
+  @Test
+  void badDicomFilesAreAllNamedAndSkippedWithSkipBad() throws Exception {
+    Path series = seriesWithTwoBadFiles();
+    String three = series.resolve("3.dcm").toString();
+    String five = series.resolve("5.dcm").toString();
+    Path npy = dir.resolve("v.npy");
+    // Without --skip-bad: bad input (2), both files named with their reasons, and the way out.
+    expectError(
+        2,
+        args("dicom", "info", series.toString()),
+        "spinekit: " + series + ": 2 files are bad:",
+        "\n  " + three + ": ",
+        "\n  " + five + ": ",
+        "--skip-bad leaves them out");
+    expectError(
+        2,
+        args("dicom", "export", series.toString(), "--out", npy.toString()),
+        "spinekit: " + series + ": 2 files are bad:",
+        "\n  " + three + ": ",
+        "\n  " + five + ": ",
+        "--skip-bad leaves them out");
+    assertTrue(!Files.exists(npy));
+    // With it: left out, one line each, and counted.
+    String info = capture("dicom", "info", series.toString(), "--skip-bad");
+    assertTrue(
+        info.contains("\nskipped " + three + ": ")
+            && info.contains("\nskipped " + five + ": ")
+            && info.contains("4 slices x 8 rows x 8 columns, 4 file(s)")
+            && info.contains("1 series, 4 files, 2 skipped"),
+        info);
+    CliRun export =
+        CliRun.of("dicom", "export", series.toString(), "--out", npy.toString(), "--skip-bad");
+    assertEquals(0, export.rc(), export.toString());
+    assertTrue(
+        export.err().contains("warning: skipped " + three + ": ")
+            && export.err().contains("warning: skipped " + five + ": "),
+        export.toString());
+    assertTrue(
+        export.out().startsWith(npy + ": [4, 8, 8] uint16, read in ")
+            && export.out().contains(", 2 skipped"),
+        export.toString());
+    assertTrue(Files.exists(npy));
   }
 
   @Test

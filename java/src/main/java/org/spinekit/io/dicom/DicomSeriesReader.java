@@ -26,11 +26,15 @@ import org.spinekit.io.Volume;
  * Number when positions are missing), and the rescale kept beside the stored integers (or applied,
  * with {@link Options#modality()}).
  *
- * <p>Mixed image sizes or orientations and duplicate slice positions in one series are errors
- * naming the files; non-uniform slice spacing (a missing slice, say) and positions off the slice
- * normal are warnings on the volume naming the slices around the gap. Files are parsed and decoded
- * in parallel on {@link Options#threads()} threads, straight into the volume's array. Stateless:
- * safe to call from several threads at once.
+ * <p>Bad files are errors naming them: files that fail to parse or decode, a second slice at a
+ * position already taken, a file whose image size or orientation differs from the rest of its
+ * series (from most of its files). Every file is read before the error, a {@link BadFilesException}
+ * that lists them all; with {@link Options#skipBadFiles()} they are left out instead, each named
+ * with its reason in {@link Scan#skipped()} and the volume's warnings. Files that are not DICOM at
+ * all are left out of a directory either way. Non-uniform slice spacing (a missing slice, say) and
+ * positions off the slice normal are warnings on the volume naming the slices around the gap. Files
+ * are parsed and decoded in parallel on {@link Options#threads()} threads, straight into the
+ * volume's array. Stateless: safe to call from several threads at once.
  */
 public final class DicomSeriesReader {
   private DicomSeriesReader() {}
@@ -39,8 +43,9 @@ public final class DicomSeriesReader {
    * @param threads decoding threads (at least 1)
    * @param modality true: float32 modality values (rescale applied); false: stored integers with
    *     their rescale (float32 anyway when slices disagree on the rescale)
-   * @param skipBadFiles true: files that fail to parse or decode are left out with a warning;
-   *     false: the first such file is an error
+   * @param skipBadFiles true: bad files (that fail to parse or decode, a second slice at one
+   *     position, a size or orientation the rest of the series does not have) are left out with a
+   *     warning naming each; false: they are an error, a {@link BadFilesException} naming them all
    */
   public record Options(int threads, boolean modality, boolean skipBadFiles) {
     public Options {
@@ -83,17 +88,41 @@ public final class DicomSeriesReader {
     }
   }
 
-  /** What a scan found: the series, and the files it left out with the reason. */
+  /**
+   * What a scan found: the series, and the files it left out, each as "path: reason" (files that
+   * are not DICOM; with {@link Options#skipBadFiles()}, bad files).
+   */
   public record Scan(List<Series> series, List<String> skipped) {}
+
+  /**
+   * A series read by {@link #readReporting}: the volume, and the files left out of it, each as
+   * "path: reason" (also among the volume's warnings).
+   */
+  public record Read(Volume volume, List<String> skipped) {}
 
   /** The one series in a file or directory (an error if there are several or none). */
   public static Volume read(Path fileOrDir) throws IOException {
     return read(fileOrDir, Options.defaults());
   }
 
+  /**
+   * The one series in a file or directory.
+   *
+   * @throws BadFilesException naming every bad file, after all were read (unless {@link
+   *     Options#skipBadFiles()})
+   * @throws MalformedFileException when there are several series or none, or a file named alone is
+   *     bad
+   */
   public static Volume read(Path fileOrDir, Options o) throws IOException {
-    Scan scan = scan(fileOrDir, o);
+    return readReporting(fileOrDir, o).volume();
+  }
+
+  /** As {@link #read(Path, Options)}, with the files left out (and why) beside the volume. */
+  public static Read readReporting(Path fileOrDir, Options o) throws IOException {
+    List<MalformedFileException> bad = new ArrayList<>();
+    Scan scan = scan(fileOrDir, o, bad);
     if (scan.series().size() != 1) {
+      throwIfBad(fileOrDir, bad);
       throw new MalformedFileException(
           fileOrDir,
           scan.series().isEmpty()
@@ -105,7 +134,10 @@ public final class DicomSeriesReader {
                   + "); read them with"
                   + " readAll");
     }
-    return assemble(scan.series().get(0), scan.skipped(), o);
+    List<String> leftOut = new ArrayList<>(scan.skipped());
+    Volume v = assemble(scan.series().get(0), scan.skipped(), o, bad, leftOut);
+    throwIfBad(fileOrDir, bad);
+    return new Read(v, List.copyOf(leftOut));
   }
 
   /** Every series under a directory (recursively), ordered by Series Number, then UID. */
@@ -113,11 +145,30 @@ public final class DicomSeriesReader {
     return readAll(dir, Options.defaults());
   }
 
+  /**
+   * Every series under a directory.
+   *
+   * @throws BadFilesException naming every bad file of every series, after all were read (unless
+   *     {@link Options#skipBadFiles()})
+   */
   public static List<Volume> readAll(Path dir, Options o) throws IOException {
-    Scan scan = scan(dir, o);
+    List<MalformedFileException> bad = new ArrayList<>();
+    Scan scan = scan(dir, o, bad);
     List<Volume> out = new ArrayList<>();
-    for (Series s : scan.series()) out.add(assemble(s, scan.skipped(), o));
+    for (Series s : scan.series()) {
+      out.add(assemble(s, scan.skipped(), o, bad, new ArrayList<>()));
+    }
+    throwIfBad(dir, bad);
     return out;
+  }
+
+  /** One exception for every bad file found, in file order. */
+  private static void throwIfBad(Path where, List<MalformedFileException> bad)
+      throws BadFilesException {
+    if (bad.isEmpty()) return;
+    List<MalformedFileException> sorted = new ArrayList<>(bad);
+    sorted.sort(Comparator.comparing(MalformedFileException::file));
+    throw new BadFilesException(where, sorted);
   }
 
   private static String uids(Scan s) {
@@ -130,8 +181,25 @@ public final class DicomSeriesReader {
     return s.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", s.skipped());
   }
 
-  /** Reads the headers of a file or of every file under a directory, groups and sorts them. */
+  /**
+   * Reads the headers of a file or of every file under a directory, groups and sorts them.
+   *
+   * @throws BadFilesException naming every bad file, after all were read (unless {@link
+   *     Options#skipBadFiles()})
+   */
   public static Scan scan(Path fileOrDir, Options o) throws IOException {
+    List<MalformedFileException> bad = new ArrayList<>();
+    Scan s = scan(fileOrDir, o, bad);
+    throwIfBad(fileOrDir, bad);
+    return s;
+  }
+
+  /**
+   * {@link #scan(Path, Options)}, with the bad files gathered in {@code bad} (when not skipped)
+   * rather than thrown; a file named alone that is bad is thrown.
+   */
+  private static Scan scan(Path fileOrDir, Options o, List<MalformedFileException> bad)
+      throws IOException {
     List<Path> files;
     boolean single = Files.isRegularFile(fileOrDir);
     if (single) {
@@ -161,15 +229,17 @@ public final class DicomSeriesReader {
                 if (single) throw e;
                 return e;
               } catch (MalformedFileException e) {
-                if (!o.skipBadFiles()) throw e;
+                if (single && !o.skipBadFiles()) throw e;
                 return e;
               }
             });
     for (Object r : results) {
       if (r instanceof DicomHeader h) {
         headers.add(h);
-      } else {
+      } else if (r instanceof NotDicomException || o.skipBadFiles()) {
         skipped.add(((Exception) r).getMessage());
+      } else {
+        bad.add((MalformedFileException) r);
       }
     }
     Map<String, List<DicomHeader>> groups = new LinkedHashMap<>();
@@ -179,7 +249,7 @@ public final class DicomSeriesReader {
     }
     List<Series> series = new ArrayList<>();
     for (Map.Entry<String, List<DicomHeader>> e : groups.entrySet()) {
-      series.add(sortSeries(e.getKey(), e.getValue(), o));
+      series.add(sortSeries(e.getKey(), e.getValue(), o, skipped, bad));
     }
     series.sort(
         Comparator.comparingInt((Series s) -> s.first().seriesNumber())
@@ -197,40 +267,58 @@ public final class DicomSeriesReader {
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
   }
 
-  private static Series sortSeries(String uid, List<DicomHeader> hs, Options o)
-      throws MalformedFileException {
+  /**
+   * Sorts the files of one series into slices. Files whose size or orientation differs from the
+   * series' (that of most of its files, of the first on a tie) and second slices at one position
+   * are bad: noted in {@code skipped} with {@link Options#skipBadFiles()}, added to {@code bad}
+   * otherwise, and left out either way.
+   */
+  private static Series sortSeries(
+      String uid,
+      List<DicomHeader> all,
+      Options o,
+      List<String> skipped,
+      List<MalformedFileException> bad) {
     List<String> warnings = new ArrayList<>();
-    DicomHeader ref = hs.get(0);
-    for (DicomHeader h : hs) {
+    DicomHeader ref = mostCommonGeometry(all);
+    List<DicomHeader> hs = new ArrayList<>();
+    for (DicomHeader h : all) {
+      MalformedFileException odd = null;
       if (h.rows() != ref.rows() || h.columns() != ref.columns()) {
-        throw new MalformedFileException(
-            h.file(),
-            "series "
-                + uid
-                + " mixes image sizes: "
-                + h.rows()
-                + "x"
-                + h.columns()
-                + " here, "
-                + ref.rows()
-                + "x"
-                + ref.columns()
-                + " in "
-                + ref.file());
+        odd =
+            new MalformedFileException(
+                h.file(),
+                "series "
+                    + uid
+                    + " mixes image sizes: "
+                    + h.rows()
+                    + "x"
+                    + h.columns()
+                    + " here, "
+                    + ref.rows()
+                    + "x"
+                    + ref.columns()
+                    + " in "
+                    + ref.file());
+      } else if (!sameOrientation(h, ref)) {
+        odd =
+            new MalformedFileException(
+                h.file(),
+                "series "
+                    + uid
+                    + " mixes orientations: "
+                    + Arrays.toString(h.imageOrientation())
+                    + " here, "
+                    + Arrays.toString(ref.imageOrientation())
+                    + " in "
+                    + ref.file());
       }
-      double[] a = h.imageOrientation();
-      double[] b = ref.imageOrientation();
-      if ((a == null) != (b == null) || a != null && maxDiff(a, b) > 1e-3) {
-        throw new MalformedFileException(
-            h.file(),
-            "series "
-                + uid
-                + " mixes orientations: "
-                + Arrays.toString(a)
-                + " here, "
-                + Arrays.toString(b)
-                + " in "
-                + ref.file());
+      if (odd == null) {
+        hs.add(h);
+      } else if (o.skipBadFiles()) {
+        skipped.add(odd.getMessage() + "; left out");
+      } else {
+        bad.add(odd);
       }
     }
     double[] iop = ref.imageOrientation();
@@ -285,8 +373,12 @@ public final class DicomSeriesReader {
                     + name(prev)
                     + " and "
                     + name(s);
-            if (!o.skipBadFiles()) throw new MalformedFileException(s.header().file(), what);
-            warnings.add(what + "; kept the first");
+            MalformedFileException dup = new MalformedFileException(s.header().file(), what);
+            if (o.skipBadFiles()) {
+              skipped.add(dup.getMessage() + "; kept the first");
+            } else {
+              bad.add(dup);
+            }
             continue;
           }
         }
@@ -305,6 +397,35 @@ public final class DicomSeriesReader {
     return new Series(uid, List.copyOf(slices), List.copyOf(warnings));
   }
 
+  private static boolean sameOrientation(DicomHeader a, DicomHeader b) {
+    double[] x = a.imageOrientation();
+    double[] y = b.imageOrientation();
+    return x == null ? y == null : y != null && maxDiff(x, y) <= 1e-3;
+  }
+
+  /** A file of the image size and orientation most files have (the first such on a tie). */
+  private static DicomHeader mostCommonGeometry(List<DicomHeader> hs) {
+    List<DicomHeader> kinds = new ArrayList<>();
+    List<Integer> counts = new ArrayList<>();
+    for (DicomHeader h : hs) {
+      int k = 0;
+      while (k < kinds.size()
+          && !(kinds.get(k).rows() == h.rows()
+              && kinds.get(k).columns() == h.columns()
+              && sameOrientation(kinds.get(k), h))) {
+        k++;
+      }
+      if (k == kinds.size()) {
+        kinds.add(h);
+        counts.add(0);
+      }
+      counts.set(k, counts.get(k) + 1);
+    }
+    int best = 0;
+    for (int k = 1; k < kinds.size(); k++) if (counts.get(k) > counts.get(best)) best = k;
+    return kinds.get(best);
+  }
+
   private static String name(Slice s) {
     String f = s.header().file().getFileName().toString();
     return s.header().frames() > 1 ? f + " frame " + (s.frame() + 1) : f;
@@ -320,8 +441,34 @@ public final class DicomSeriesReader {
     return m;
   }
 
-  /** Decodes a scanned series into a volume. */
+  /**
+   * Decodes a scanned series into a volume.
+   *
+   * @param skipped notes for the volume's warnings (the scan's {@link Scan#skipped()})
+   * @throws BadFilesException naming every file that failed to decode, after all were tried (unless
+   *     {@link Options#skipBadFiles()})
+   */
   public static Volume assemble(Series s, List<String> skipped, Options o) throws IOException {
+    List<MalformedFileException> bad = new ArrayList<>();
+    Volume v = assemble(s, skipped, o, bad, new ArrayList<>());
+    if (!bad.isEmpty()) {
+      Path where = s.first().file().getParent();
+      throwIfBad(where == null ? s.first().file() : where, bad);
+    }
+    return v;
+  }
+
+  /**
+   * {@link #assemble(Series, List, Options)}: files that fail to decode are added to {@code bad}
+   * (null returned) or, with {@link Options#skipBadFiles()}, left out and noted in {@code leftOut}.
+   */
+  private static Volume assemble(
+      Series s,
+      List<String> skipped,
+      Options o,
+      List<MalformedFileException> bad,
+      List<String> leftOut)
+      throws IOException {
     List<String> warnings = new ArrayList<>(s.warnings());
     warnings.addAll(skipped);
     DicomHeader first = s.first();
@@ -386,22 +533,23 @@ public final class DicomSeriesReader {
                 }
                 return now;
               } catch (MalformedFileException e) {
-                if (!o.skipBadFiles()) throw e;
                 return e;
               }
             });
     List<String> failed = new ArrayList<>();
-    java.util.Set<Path> bad = new java.util.HashSet<>();
+    java.util.Set<Path> undecoded = new java.util.HashSet<>();
     for (Object d : decoded) {
       if (d instanceof MalformedFileException e) {
         failed.add(e.getMessage());
-        bad.add(e.file());
+        undecoded.add(e.file());
+        if (!o.skipBadFiles()) bad.add(e);
       }
     }
-    if (!bad.isEmpty()) {
+    if (!bad.isEmpty()) return null; // an error follows: no need to build the volume
+    if (!undecoded.isEmpty()) {
       // Leave the files that failed to decode out, and assemble the rest again.
       List<Slice> kept = new ArrayList<>();
-      for (Slice sl : s.slices()) if (!bad.contains(sl.header().file())) kept.add(sl);
+      for (Slice sl : s.slices()) if (!undecoded.contains(sl.header().file())) kept.add(sl);
       if (kept.isEmpty()) {
         throw new MalformedFileException(
             first.file(),
@@ -412,7 +560,13 @@ public final class DicomSeriesReader {
       }
       List<String> notes = new ArrayList<>(skipped);
       notes.addAll(failed);
-      return assemble(new Series(s.seriesInstanceUid(), List.copyOf(kept), s.warnings()), notes, o);
+      leftOut.addAll(failed);
+      return assemble(
+          new Series(s.seriesInstanceUid(), List.copyOf(kept), s.warnings()),
+          notes,
+          o,
+          bad,
+          new ArrayList<>());
     }
     // Rescale: one for the series, or per slice into float32.
     boolean uniform = true;
