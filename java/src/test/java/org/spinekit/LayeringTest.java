@@ -8,10 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaCall;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaCodeUnit;
+import com.tngtech.archunit.core.domain.JavaField;
+import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,7 +41,8 @@ import org.junit.jupiter.api.Test;
  * reached through {@code ops}, {@code augment}, {@code io} and {@code runtime} only; process-wide
  * settings (threads, seeds, oneDNN) are made by {@code runtime} alone; the libtorch-composite
  * references of the kernels ({@code ops.Composite}, {@code ops.StackComposite}) are for tests,
- * benchmarks and the demo, not for library code.
+ * benchmarks and the demo, not for library code; the public API (public classes outside {@code
+ * org.spinekit.internal}) names no internal type, so applications cannot come to depend on one.
  */
 class LayeringTest {
   static final String ROOT = "org.spinekit";
@@ -140,7 +149,66 @@ class LayeringTest {
             .orShould()
             .dependOnClassesThat()
             .haveFullyQualifiedName("org.spinekit.ops.StackComposite")
-            .as("library code does not call the kernels' test references"));
+            .as("library code does not call the kernels' test references"),
+        classes()
+            .that()
+            .resideOutsideOfPackage(INTERNAL)
+            .should(exposeNoInternalType())
+            .as("the public API shows no internal type (org.spinekit.internal is not API)"),
+        noClasses()
+            .that()
+            .resideOutsideOfPackage("org.spinekit.cli..")
+            .and()
+            .doNotHaveFullyQualifiedName("org.spinekit.train.ProgressBar")
+            .should()
+            .accessField(System.class, "out")
+            .orShould()
+            .accessField(System.class, "err")
+            .orShould()
+            .callMethod(Throwable.class, "printStackTrace")
+            .as(
+                "library code never prints (System.Logger or returned warnings; the progress bar"
+                    + " only on the stream it is given)"));
+  }
+
+  static final String INTERNAL = "org.spinekit.internal..";
+
+  /**
+   * Public classes outside {@code internal} name no internal type in what an application sees:
+   * supertypes, and the types of public or protected fields, methods and constructors (return,
+   * parameters, exceptions). Applications then cannot come to depend on internal classes.
+   */
+  static ArchCondition<JavaClass> exposeNoInternalType() {
+    return new ArchCondition<>("expose no internal type") {
+      @Override
+      public void check(JavaClass c, ConditionEvents events) {
+        if (!c.getModifiers().contains(JavaModifier.PUBLIC)) return;
+        List<String> leaks = new ArrayList<>();
+        c.getRawSuperclass().ifPresent(t -> leak(leaks, c.getName() + " extends", t));
+        for (JavaClass i : c.getRawInterfaces()) leak(leaks, c.getName() + " implements", i);
+        for (JavaField f : c.getFields()) {
+          if (visible(f.getModifiers())) leak(leaks, f.getFullName(), f.getRawType());
+        }
+        for (JavaCodeUnit m : c.getCodeUnits()) {
+          if (!visible(m.getModifiers())) continue;
+          leak(leaks, m.getFullName() + " returns", m.getRawReturnType());
+          for (JavaClass p : m.getRawParameterTypes()) leak(leaks, m.getFullName() + " takes", p);
+          for (JavaClass t : m.getExceptionTypes()) leak(leaks, m.getFullName() + " throws", t);
+        }
+        for (String l : leaks) events.add(SimpleConditionEvent.violated(c, l));
+      }
+    };
+  }
+
+  private static boolean visible(Set<JavaModifier> m) {
+    return m.contains(JavaModifier.PUBLIC) || m.contains(JavaModifier.PROTECTED);
+  }
+
+  private static void leak(List<String> leaks, String where, JavaClass type) {
+    JavaClass t = type.isArray() ? type.getBaseComponentType() : type;
+    if (t.getPackageName().startsWith("org.spinekit.internal")) {
+      leaks.add(where + " " + t.getName() + ", an internal type");
+    }
   }
 
   /** Calls that change state every user of the process shares. */
@@ -175,14 +243,25 @@ class LayeringTest {
     assertTrue(failures.length() == 0, failures.toString());
   }
 
-  /** The rules see violations: a class of the test tree that breaks two of them. */
+  /** The rules see violations: classes of the test tree that break four of them. */
   @Test
   void theRulesCatchAViolation() {
     JavaClasses bad = new ClassFileImporter().importClasses(org.spinekit.nn.ViolationAccess.type());
-    for (int i : new int[] {2, 8}) {
+    for (int i : new int[] {2, 8, 11}) {
       ArchRule rule = rules().get(i);
       assertThrows(AssertionError.class, () -> rule.check(bad), rule.getDescription());
     }
+    ArchRule api = rules().get(10);
+    AssertionError e =
+        assertThrows(
+            AssertionError.class,
+            () -> api.check(new ClassFileImporter().importClasses(org.spinekit.nn.LeakyApi.class)));
+    assertTrue(
+        e.getMessage().contains("LeakyApi.leak(org.spinekit.internal.jni.Kernels) takes"),
+        e.getMessage());
+    assertTrue(
+        e.getMessage().contains("1 times"),
+        "the package-private method is not API: " + e.getMessage());
   }
 
   private static String[] concat(String[] a, String... b) {

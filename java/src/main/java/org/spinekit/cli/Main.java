@@ -31,7 +31,33 @@ public final class Main implements Callable<Integer>, Cli.NoLibtorch {
   @Mixin RuntimeOptions runtime;
 
   public static void main(String[] args) {
+    logWarningsToStderr();
     System.exit(execute(args));
+  }
+
+  /**
+   * The library reports through {@link System.Logger}; on the command line its warnings become
+   * one-line messages on stderr and the rest is dropped ({@code spinekit info} shows the runtime's
+   * findings), unless {@code java.util.logging.config.file} configures logging.
+   */
+  static void logWarningsToStderr() {
+    if (System.getProperty("java.util.logging.config.file") != null) return;
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    for (java.util.logging.Handler h : root.getHandlers()) root.removeHandler(h);
+    java.util.logging.Handler h = new java.util.logging.ConsoleHandler();
+    h.setLevel(java.util.logging.Level.WARNING);
+    h.setFormatter(
+        new java.util.logging.Formatter() {
+          @Override
+          public String format(java.util.logging.LogRecord r) {
+            return "spinekit: "
+                + r.getLevel().getName().toLowerCase(java.util.Locale.ROOT)
+                + ": "
+                + formatMessage(r)
+                + System.lineSeparator();
+          }
+        });
+    root.addHandler(h);
   }
 
   /**

@@ -91,6 +91,7 @@ public final class ConvGuard {
 
   private static volatile Pads active = new Pads(false, false);
   private static Report report;
+  private static final System.Logger LOG = System.getLogger(ConvGuard.class.getName());
 
   /** Whether dense float32 CPU convolutions of {@code spatialDims} (2 or 3) take the detour. */
   public static boolean active(int spatialDims) {
@@ -117,6 +118,15 @@ public final class ConvGuard {
       default -> r = check();
     }
     report = r;
+    // Applications see what was found through their logging (System.Logger: java.util.logging
+    // unless they route it elsewhere); the library never prints.
+    if (r.action() == Action.ONEDNN_OFF) {
+      LOG.log(System.Logger.Level.WARNING, "convolution guard: {0}", r.describe());
+    } else if (r.action() == Action.DETOUR && r.mode() == Mode.AUTO) {
+      LOG.log(System.Logger.Level.INFO, "convolution guard: {0}", r.describe());
+    } else {
+      LOG.log(System.Logger.Level.DEBUG, "convolution guard: {0}", r.describe());
+    }
     return r;
   }
 

@@ -155,7 +155,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     private boolean resume;
     private Path logDir;
     private boolean plot = true;
-    private ProgressBar progress = ProgressBar.console();
+    private ProgressBar progress;
     private long seed;
     private int threads;
     private Consumer<History.StepRow> onStep;
@@ -230,6 +230,10 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The progress bar: none by default (a library does not write to the console unasked); {@link
+     * ProgressBar#console()} for a terminal, or a bar on any stream.
+     */
     public Builder progress(ProgressBar v) {
       progress = v;
       return this;

@@ -334,6 +334,8 @@ class CommandsTest {
       assertTrue(info.contains("OpenBLAS threads: 1"), info);
       assertTrue(info.contains("convolution guard: off"), info);
       assertTrue(info.contains("CUDA kernels compiled: "), info);
+      // This module's tests run without spinekit-gdcm.
+      assertTrue(info.contains("DICOM external codec: none (12-bit lossy JPEG"), info);
       // After the command as well; --kernel-threads apart from --threads.
       info = capture("info", "--threads", "2", "--kernel-threads", "1", "--conv-guard", "on");
       assertTrue(
