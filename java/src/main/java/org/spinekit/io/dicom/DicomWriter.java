@@ -91,16 +91,21 @@ public final class DicomWriter {
     }
     String sopUidMax = s.seriesInstanceUid() + "." + v.slices();
     uid(sopUidMax, "seriesInstanceUid + \".\" + instance number");
+    // The codec is looked up before anything is written: without one, nothing is.
+    ExternalCodec codec =
+        c == Compression.NONE
+            ? null
+            : ExternalCodecs.require(null, "writing " + c + " compressed DICOM");
     Files.createDirectories(dir);
     List<Path> out = new ArrayList<>(v.slices());
     for (int z = 0; z < v.slices(); z++) {
-      out.add(writeSlice(v, z, dir, s, c));
+      out.add(writeSlice(v, z, dir, s, c, codec));
     }
     return out;
   }
 
-  private static Path writeSlice(Volume v, int z, Path dir, Series s, Compression c)
-      throws IOException {
+  private static Path writeSlice(
+      Volume v, int z, Path dir, Series s, Compression c, ExternalCodec codec) throws IOException {
     int instance = z + 1;
     Path target = dir.resolve(instance + ".dcm");
     byte[] bytes = encode(v, z, s, instance);
@@ -108,7 +113,6 @@ public final class DicomWriter {
       AtomicFiles.write(target, bytes);
       return target;
     }
-    ExternalCodec codec = ExternalCodecs.require(null, "writing " + c + " compressed DICOM");
     Path raw = Files.createTempFile(dir, "." + instance + ".", ".raw.dcm");
     Path enc = Files.createTempFile(dir, "." + instance + ".", ".enc.dcm");
     try {
