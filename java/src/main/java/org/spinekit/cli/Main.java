@@ -21,6 +21,7 @@ import picocli.CommandLine.Unmatched;
       Demo.class,
       InfoCommand.class,
       DicomCommand.class,
+      CervicalCommand.class,
       SynthCommand.class,
       ModelCommand.class,
       Main.Bench.class
