@@ -471,13 +471,16 @@ class CervicalMetricTest {
                     c.predCsv().toString(),
                     Double.toString(o.eps()),
                     o.averaging().label()),
-                Duration.ofSeconds(120))
+                Duration.ofMinutes(2))
             .succeeded();
     Map<String, String> out = new HashMap<>();
-    for (String line : r.stdout().strip().split("\n")) {
-      int cut = line.lastIndexOf(' ');
-      out.put(line.substring(0, cut), line.substring(cut + 1));
-    }
+    r.stdout()
+        .lines()
+        .forEach(
+            line ->
+                out.put(
+                    line.substring(0, line.lastIndexOf(' ')),
+                    line.substring(line.lastIndexOf(' ') + 1)));
     return out;
   }
 
@@ -503,7 +506,7 @@ class CervicalMetricTest {
     assumeTrue(
         Files.isExecutable(PYTHON), PYTHON + " is missing (install python3 and python3-numpy)");
     Subprocess.Result numpy =
-        Subprocess.run(List.of(PYTHON.toString(), "-c", "import numpy"), Duration.ofSeconds(60));
+        Subprocess.run(List.of(PYTHON.toString(), "-c", "import numpy"), Duration.ofMinutes(1));
     assumeTrue(
         numpy.exitCode() == 0, "numpy is missing for " + PYTHON + " (install python3-numpy)");
 
