@@ -674,7 +674,17 @@ public final class VertebraBoxes {
   }
 
   /** The fields of one data line, parsed with errors naming file, line and column. */
-  private record Field(Path file, int line, String[] f) {
+  private static final class Field {
+    private final Path file;
+    private final int line;
+    private final String[] f;
+
+    Field(Path file, int line, String[] f) {
+      this.file = file;
+      this.line = line;
+      this.f = f;
+    }
+
     private MalformedFileException error(int c, String what) {
       return new MalformedFileException(
           file,
