@@ -18,7 +18,12 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "cervical",
     description = "the cervical fracture system (RSNA 2022): train, predict, score",
-    subcommands = {CervicalCommand.Score.class})
+    subcommands = {
+      CervicalRun.Train.class,
+      CervicalRun.Predict.class,
+      CervicalCommand.Score.class,
+      CervicalRun.Demo.class
+    })
 final class CervicalCommand implements Callable<Integer>, Cli.NoLibtorch {
   @Spec CommandSpec spec;
 

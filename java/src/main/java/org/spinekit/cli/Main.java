@@ -21,9 +21,9 @@ import picocli.CommandLine.Unmatched;
       Demo.class,
       InfoCommand.class,
       DicomCommand.class,
-      CervicalCommand.class,
       SynthCommand.class,
       ModelCommand.class,
+      CervicalCommand.class,
       Main.Bench.class
     })
 public final class Main implements Callable<Integer>, Cli.NoLibtorch {

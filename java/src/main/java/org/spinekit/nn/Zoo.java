@@ -31,6 +31,11 @@ public final class Zoo {
     // ResNet family
     ARCHS.put("resnet18", (c, k) -> new ResNet(ResNet.Config.resnet18(c, k)));
     ARCHS.put("resnet50", (c, k) -> new ResNet(ResNet.Config.resnet50(c, k)));
+    // One basic block per stage at half width: a small encoder for CPU presets (no published
+    // weights).
+    ARCHS.put(
+        "resnet10_w32",
+        (c, k) -> new ResNet(new ResNet.Config(new int[] {1, 1, 1, 1}, false, 32, c, k)));
     // ResNeSt family (timm's split-attention ResNets)
     ARCHS.put("resnest14d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest14d(c, k)));
     ARCHS.put("resnest26d", (c, k) -> new ResNeSt(ResNeSt.Config.resnest26d(c, k)));

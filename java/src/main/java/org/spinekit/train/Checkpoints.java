@@ -45,6 +45,7 @@ final class Checkpoints {
 
   /** A test hook of {@link #save}. */
   interface Hook {
+    /** {@code tensors}: the path of the checkpoint's tensors file. */
     void at(String point, String tensors);
   }
 
@@ -112,7 +113,7 @@ final class Checkpoints {
     Path file = dir.resolve(name);
     SafeTensors.write(file, tensors, Map.of("format", FORMAT));
     Hook h = hook;
-    if (h != null) h.at("tensors", name);
+    if (h != null) h.at("tensors", file.toString());
     Map<String, Object> rec = new LinkedHashMap<>();
     rec.put("format", FORMAT);
     rec.put("tensors", name);
@@ -120,7 +121,7 @@ final class Checkpoints {
     rec.putAll(meta);
     byte[] json = (toJson(rec) + "\n").getBytes(StandardCharsets.UTF_8);
     AtomicFiles.write(dir.resolve(LAST), json);
-    if (h != null) h.at("last", name);
+    if (h != null) h.at("last", file.toString());
     if (best) AtomicFiles.write(dir.resolve(BEST), json);
     clean();
     return new Saved(dir.resolve(LAST), file, rec);
@@ -159,40 +160,6 @@ final class Checkpoints {
 
   /** A JSON text of a value made of maps, lists, strings, numbers, booleans and nulls. */
   static String toJson(Object v) {
-    StringBuilder b = new StringBuilder();
-    write(b, v);
-    return b.toString();
-  }
-
-  private static void write(StringBuilder b, Object v) {
-    if (v == null) {
-      b.append("null");
-    } else if (v instanceof String s) {
-      b.append(Json.quote(s));
-    } else if (v instanceof Double || v instanceof Float) {
-      b.append(Json.number(((Number) v).doubleValue()));
-    } else if (v instanceof Number || v instanceof Boolean) {
-      b.append(v);
-    } else if (v instanceof Map<?, ?> m) {
-      b.append('{');
-      boolean first = true;
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        if (!first) b.append(',');
-        first = false;
-        b.append(Json.quote(String.valueOf(e.getKey()))).append(':');
-        write(b, e.getValue());
-      }
-      b.append('}');
-    } else if (v instanceof List<?> l) {
-      b.append('[');
-      for (int i = 0; i < l.size(); i++) {
-        if (i > 0) b.append(',');
-        write(b, l.get(i));
-      }
-      b.append(']');
-    } else {
-      throw new IllegalArgumentException(
-          "meta: " + v.getClass().getSimpleName() + " is not a JSON value");
-    }
+    return Json.write(v);
   }
 }

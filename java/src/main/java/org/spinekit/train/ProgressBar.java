@@ -20,6 +20,7 @@ public final class ProgressBar {
   private long lastDraw;
   private int lastLine;
   private boolean drawn;
+  private String label;
 
   /**
    * @param out where to print
@@ -44,6 +45,7 @@ public final class ProgressBar {
    * Epoch {@code epoch} (from 0) of {@code epochs} starts at batch {@code first} of {@code total}.
    */
   public void start(int epoch, int epochs, int total, int first) {
+    this.label = null;
     this.epoch = epoch;
     this.epochs = epochs;
     this.total = total;
@@ -52,6 +54,15 @@ public final class ProgressBar {
     this.lastDraw = 0;
     this.lastLine = first;
     this.drawn = false;
+  }
+
+  /**
+   * A task other than an epoch starts: {@code total} items (studies, files), shown after {@code
+   * label} in place of the epoch; {@link #update} with a NaN loss prints no loss.
+   */
+  public void start(String label, int total) {
+    start(0, 1, total, 0);
+    this.label = label;
   }
 
   /** {@code done} batches of the epoch are done, the last with this loss. */
@@ -83,12 +94,16 @@ public final class ProgressBar {
     double rate = (done - first) / secs;
     int filled = total == 0 ? WIDTH : (int) ((long) WIDTH * done / total);
     StringBuilder b = new StringBuilder();
-    b.append("epoch ").append(epoch + 1).append('/').append(epochs).append(" [");
+    if (label != null) {
+      b.append(label).append(" [");
+    } else {
+      b.append("epoch ").append(epoch + 1).append('/').append(epochs).append(" [");
+    }
     for (int i = 0; i < WIDTH; i++) b.append(i < filled ? '#' : '-');
     b.append("] ").append(done).append('/').append(total);
     b.append(String.format(" %.1f it/s", rate));
     b.append(" ETA ").append(rate > 0 ? clock((total - done) / rate) : "?");
-    b.append(String.format(" loss %.4f", loss));
+    if (!Double.isNaN(loss)) b.append(String.format(" loss %.4f", loss));
     return b.toString();
   }
 

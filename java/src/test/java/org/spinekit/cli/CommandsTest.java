@@ -166,7 +166,9 @@ class CommandsTest {
         2, args("--conv-guard", "maybe", "info"), "'--conv-guard'", "auto, on or off", "maybe");
     CliRun none =
         expectError(
-            2, args(), "spinekit: expected a command: demo, info, dicom," + " synth, model, bench");
+            2,
+            args(),
+            "spinekit: expected a command: demo, info, dicom, synth, model, cervical, bench");
     assertTrue(none.err().contains("Usage: spinekit"), none.toString());
     expectError(2, args("synth"), "expected a command: cervical, lumbar");
   }

@@ -48,4 +48,22 @@ class ProgressBarTest {
     assertEquals("2:03", ProgressBar.clock(123));
     assertEquals("1:00:01", ProgressBar.clock(3601));
   }
+
+  @Test
+  void aTaskOtherThanAnEpochShowsItsLabelAndNoLoss() {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    ProgressBar p = new ProgressBar(new PrintStream(b, true, StandardCharsets.UTF_8), false);
+    p.start("segment", 4);
+    for (int i = 1; i <= 4; i++) p.update(i, Double.NaN);
+    p.end("done");
+    String[] lines = b.toString(StandardCharsets.UTF_8).split(System.lineSeparator());
+    assertEquals(5, lines.length, String.join("\n", lines));
+    assertTrue(lines[3].startsWith("segment [########################] 4/4 "), lines[3]);
+    assertTrue(lines[3].endsWith(" ETA 0:00"), lines[3]);
+    // An epoch started afterwards is an epoch again.
+    p.start(0, 2, 10, 0);
+    p.update(10, 0.25);
+    String last = b.toString(StandardCharsets.UTF_8).strip();
+    assertTrue(last.endsWith("loss 0.2500") && last.contains("epoch 1/2 ["), last);
+  }
 }

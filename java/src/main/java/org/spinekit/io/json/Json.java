@@ -65,4 +65,46 @@ public final class Json {
     }
     return v;
   }
+
+  /**
+   * A JSON text of a value made of maps (keys as strings), lists, strings, numbers (non-finite
+   * doubles as null), booleans and nulls.
+   */
+  public static String write(Object v) {
+    StringBuilder b = new StringBuilder();
+    write(b, v);
+    return b.toString();
+  }
+
+  private static void write(StringBuilder b, Object v) {
+    if (v == null) {
+      b.append("null");
+    } else if (v instanceof String s) {
+      b.append(quote(s));
+    } else if (v instanceof Double || v instanceof Float) {
+      b.append(number(((Number) v).doubleValue()));
+    } else if (v instanceof Number || v instanceof Boolean) {
+      b.append(v);
+    } else if (v instanceof Map<?, ?> m) {
+      b.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!first) b.append(',');
+        first = false;
+        b.append(quote(String.valueOf(e.getKey()))).append(':');
+        write(b, e.getValue());
+      }
+      b.append('}');
+    } else if (v instanceof List<?> l) {
+      b.append('[');
+      for (int i = 0; i < l.size(); i++) {
+        if (i > 0) b.append(',');
+        write(b, l.get(i));
+      }
+      b.append(']');
+    } else {
+      throw new IllegalArgumentException(
+          "JSON: " + v.getClass().getSimpleName() + " is not a JSON value");
+    }
+  }
 }
