@@ -29,6 +29,7 @@ import org.spinekit.nn.StateDict;
 import org.spinekit.nn.Unet;
 import org.spinekit.ops.CropSample;
 import org.spinekit.ops.Window;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.train.Adam;
 import org.spinekit.train.Batch;
 import org.spinekit.train.DataLoader;
@@ -256,6 +257,9 @@ public final class CervicalTraining {
             train, c.segSliceStep(), c.segAugment() ? CervicalAugment.pipeline() : null);
     Dataset validSet = new SegmentationSlices(valid, c.segSliceStep(), null);
     long t0 = System.nanoTime();
+    // The initial weights depend on the seed and the fold only, not on what drew from
+    // libtorch's generator before (the convolution guard's checks do, a varying number of times).
+    NativeRuntime.seed(c.seed() * 1000 + fold);
     Unet net = CervicalModels.unet(c);
     int size = c.segSize();
     double vw = c.segVertebraWeight();
@@ -558,6 +562,7 @@ public final class CervicalTraining {
         new CervicalCrops(train, crop, c.clsAugment() ? CervicalAugment.pipeline() : null);
     Dataset validSet = new CervicalCrops(valid, crop, null);
     long t0 = System.nanoTime();
+    NativeRuntime.seed(c.seed() * 1000 + 500 + fold);
     CervicalClassifier net = CervicalModels.classifier(c);
     BinaryCrossEntropy bce =
         new BinaryCrossEntropy()
