@@ -226,12 +226,22 @@ public final class CervicalPredictor implements AutoCloseable {
         Tensor x = torch.stack(crops);
         if (device != null) x = x.to(device, x.scalar_type());
         long c1 = System.nanoTime();
-        Tensor sum = null;
-        for (CervicalClassifier net : clsNets) {
-          Tensor q = torch.sigmoid(net.forward(x));
-          sum = sum == null ? q : sum.add(q);
+        // In batches of clsBatch crops: all seven at once would hold 7 x 24 slices'
+        // activations (gigabytes at the seed preset's 224 px).
+        float[] q = new float[found.size()];
+        int step = Math.max(1, config.clsBatch());
+        for (int a = 0; a < found.size(); a += step) {
+          try (PointerScope chunk = new PointerScope()) {
+            int n = Math.min(step, found.size() - a);
+            Tensor part = x.narrow(0, a, n);
+            Tensor sum = null;
+            for (CervicalClassifier net : clsNets) {
+              Tensor pr = torch.sigmoid(net.forward(part));
+              sum = sum == null ? pr : sum.add(pr);
+            }
+            System.arraycopy(Tensors.floats(sum), 0, q, a, n);
+          }
         }
-        float[] q = Tensors.floats(sum);
         long c2 = System.nanoTime();
         for (int i = 0; i < found.size(); i++) {
           p[found.get(i).vertebra() - 1] = q[i] / clsNets.size();

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,33 +65,28 @@ class CervicalResumeTest {
 
   private static Subprocess.Result child(String halt, Path data, Path out, String stage)
       throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd =
-        new ArrayList<>(List.of(java, "-Xmx1g", "-cp", System.getProperty("java.class.path")));
-    String lib = System.getProperty("java.library.path");
-    if (lib != null) cmd.add("-Djava.library.path=" + lib);
-    cmd.addAll(
-        List.of(
+    ProcessBuilder pb =
+        Subprocess.java(
+            List.of("-Xmx1g"),
             HaltingMain.class.getName(),
-            halt,
-            "--threads",
-            "2",
-            "cervical",
-            "train",
-            "--data",
-            data.toString(),
-            "--out",
-            out.toString(),
-            "--folds",
-            "2",
-            "--max-steps",
-            "2",
-            "--checkpoint-every",
-            "1",
-            "--stage",
-            stage));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("OMP_NUM_THREADS", "2");
+            List.of(
+                halt,
+                "--threads",
+                "2",
+                "cervical",
+                "train",
+                "--data",
+                data.toString(),
+                "--out",
+                out.toString(),
+                "--folds",
+                "2",
+                "--max-steps",
+                "2",
+                "--checkpoint-every",
+                "1",
+                "--stage",
+                stage));
     return Subprocess.run(pb, Duration.ofMinutes(5));
   }
 }

@@ -75,21 +75,13 @@ class CervicalSeedPresetTest {
   }
 
   private static Subprocess.Result child(String... args) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                java,
-                "-Xmx1g",
-                "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0",
-                "-cp",
-                System.getProperty("java.class.path")));
-    String lib = System.getProperty("java.library.path");
-    if (lib != null) cmd.add("-Djava.library.path=" + lib);
-    cmd.addAll(List.of(HaltingMain.class.getName(), "none", "--threads", "2"));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().put("OMP_NUM_THREADS", "2");
+    List<String> all = new ArrayList<>(List.of("none", "--threads", "2"));
+    all.addAll(List.of(args));
+    ProcessBuilder pb =
+        Subprocess.java(
+            List.of("-Xmx1g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0"),
+            HaltingMain.class.getName(),
+            all);
     return Subprocess.run(pb, Duration.ofMinutes(10));
   }
 }

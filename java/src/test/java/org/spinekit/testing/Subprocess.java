@@ -80,6 +80,24 @@ public final class Subprocess {
     return new Subprocess(command, pb.start());
   }
 
+  /**
+   * A child JVM on this JVM's class path and library path: {@code java OPTIONS MAIN ARGS}, with
+   * OMP_NUM_THREADS=2 so that its threads match the tests'.
+   */
+  public static ProcessBuilder java(List<String> options, String mainClass, List<String> args) {
+    String exe = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new java.util.ArrayList<>(List.of(exe));
+    cmd.addAll(options);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+    String lib = System.getProperty("java.library.path");
+    if (lib != null) cmd.add("-Djava.library.path=" + lib);
+    cmd.add(mainClass);
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("OMP_NUM_THREADS", "2");
+    return pb;
+  }
+
   /** Starts {@code pb} and waits for it: {@link #start} then {@link #await}. */
   public static Result run(ProcessBuilder pb, Duration timeout) throws IOException {
     return start(pb).await(timeout);
