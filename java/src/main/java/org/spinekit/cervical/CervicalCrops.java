@@ -275,46 +275,27 @@ public final class CervicalCrops implements Dataset {
       Path seg = d.segmentations().get(label.studyUid());
       if (seg == null) continue;
       Volume ct = DicomSeriesReader.read(d.imageDirs().get(label.studyUid()));
-      Volume mask = Nifti.read(seg).resampleTo(ct);
-      int[][] bounds = labelBounds(mask);
+      short[] labels = VertebraBoxes.remap(Nifti.read(seg).resampleTo(ct));
       Series s = new Series(ct.sources(), ct.rows(), ct.columns());
-      for (int v = 1; v <= 7; v++) {
-        int[] bb = bounds[v];
-        if (bb[1] < 0) continue;
+      for (VertebraBoxes.Entry e :
+          VertebraBoxes.boxes(
+              label.studyUid(), labels, ct.slices(), ct.rows(), ct.columns(), ct.sources())) {
+        if (!e.found()) continue;
         out.add(
             s.record(
                 label,
-                v,
-                new CropSample.Box(bb[0], bb[1] + 1L, bb[2], bb[3] + 1L, bb[4], bb[5] + 1L),
+                e.vertebra(),
+                new CropSample.Box(
+                    e.sliceMin(),
+                    e.sliceMax() + 1L,
+                    e.rowMin(),
+                    e.rowMax() + 1L,
+                    e.columnMin(),
+                    e.columnMax() + 1L),
                 marginZ));
       }
     }
     return out;
-  }
-
-  /** Inclusive [slice, row, column] min/max of labels 1..7 ({@code [1] = -1}: absent). */
-  static int[][] labelBounds(Volume mask) {
-    int[][] b = new int[8][];
-    for (int l = 0; l < 8; l++) {
-      b[l] = new int[] {Integer.MAX_VALUE, -1, Integer.MAX_VALUE, -1, Integer.MAX_VALUE, -1};
-    }
-    int rows = mask.rows(), cols = mask.columns();
-    for (int z = 0; z < mask.slices(); z++) {
-      for (int y = 0; y < rows; y++) {
-        for (int x = 0; x < cols; x++) {
-          int l = (int) Math.round(mask.value(z, y, x));
-          if (l < 1 || l > 7) continue;
-          int[] q = b[l];
-          q[0] = Math.min(q[0], z);
-          q[1] = Math.max(q[1], z);
-          q[2] = Math.min(q[2], y);
-          q[3] = Math.max(q[3], y);
-          q[4] = Math.min(q[4], x);
-          q[5] = Math.max(q[5], x);
-        }
-      }
-    }
-    return b;
   }
 
   /** The slice ids of a series in volume order, and its image size. */

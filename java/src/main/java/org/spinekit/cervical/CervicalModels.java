@@ -121,11 +121,16 @@ final class CervicalModels {
 
   /** The eight submission rows of a study: C1..C7 then patient_overall. */
   static List<Rsna2022.Prediction> rows(String uid, double[] p, String rule) {
+    return rows(uid, p, patient(p, rule));
+  }
+
+  /** The eight submission rows of a study with its patient_overall given. */
+  static List<Rsna2022.Prediction> rows(String uid, double[] p, double patient) {
     List<Rsna2022.Prediction> out = new ArrayList<>();
     for (int v = 0; v < 7; v++) {
       out.add(new Rsna2022.Prediction(uid, Rsna2022.VERTEBRAE.get(v), p[v]));
     }
-    out.add(new Rsna2022.Prediction(uid, Rsna2022.PATIENT_OVERALL, patient(p, rule)));
+    out.add(new Rsna2022.Prediction(uid, Rsna2022.PATIENT_OVERALL, patient));
     return out;
   }
 }

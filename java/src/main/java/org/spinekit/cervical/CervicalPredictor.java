@@ -264,7 +264,7 @@ public final class CervicalPredictor implements AutoCloseable {
 
   /** The eight submission rows of a prediction (C1..C7, patient_overall). */
   public static List<Rsna2022.Prediction> rows(StudyPrediction p) {
-    return rows(p.studyUid(), p.vertebrae(), p.patient());
+    return CervicalModels.rows(p.studyUid(), p.vertebrae(), p.patient());
   }
 
   /**
@@ -272,16 +272,7 @@ public final class CervicalPredictor implements AutoCloseable {
    * patient_overall.
    */
   public List<Rsna2022.Prediction> priorRows(String studyUid) {
-    return rows(studyUid, priors, patientPrior);
-  }
-
-  private static List<Rsna2022.Prediction> rows(String uid, double[] v, double patient) {
-    List<Rsna2022.Prediction> out = new ArrayList<>();
-    for (int i = 0; i < 7; i++) {
-      out.add(new Rsna2022.Prediction(uid, Rsna2022.VERTEBRAE.get(i), v[i]));
-    }
-    out.add(new Rsna2022.Prediction(uid, Rsna2022.PATIENT_OVERALL, patient));
-    return out;
+    return CervicalModels.rows(studyUid, priors, patientPrior);
   }
 
   @Override
