@@ -18,7 +18,6 @@ import org.spinekit.io.dicom.DicomFile;
 import org.spinekit.io.dicom.DicomImage;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.kaggle.Rsna2022;
-import org.spinekit.io.nifti.Nifti;
 import org.spinekit.ops.CropSample;
 import org.spinekit.tensor.Outputs;
 import org.spinekit.train.Dataset;
@@ -275,7 +274,12 @@ public final class CervicalCrops implements Dataset {
       Path seg = d.segmentations().get(label.studyUid());
       if (seg == null) continue;
       Volume ct = DicomSeriesReader.read(d.imageDirs().get(label.studyUid()));
-      short[] labels = VertebraBoxes.remap(Nifti.read(seg).resampleTo(ct));
+      short[] labels;
+      try {
+        labels = VertebraBoxes.labelsOnSeries(seg, ct);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(label.studyUid() + ": " + e.getMessage(), e);
+      }
       Series s = new Series(ct.sources(), ct.rows(), ct.columns());
       for (VertebraBoxes.Entry e :
           VertebraBoxes.boxes(

@@ -18,6 +18,8 @@ import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.MalformedFileException;
 import org.spinekit.io.SliceSource;
 import org.spinekit.io.Volume;
+import org.spinekit.io.nifti.Nifti;
+import org.spinekit.io.nifti.NiftiImage;
 
 /**
  * From a label volume of the cervical system to the per-vertebra boxes that stage 2 crops: labels 0
@@ -235,6 +237,63 @@ public final class VertebraBoxes {
   }
 
   // ------------------------------------------------------------------ remap
+
+  /** Least share of a mask's labelled volume that must fall on its series' grid. */
+  public static final double MIN_OVERLAP = 0.9;
+
+  /**
+   * The labels of the competition segmentation {@code seg} on the grid of its study's series {@code
+   * ct}, {@link #remap remapped}. The mask is placed through its affine; one made for another
+   * series would land beside this one's grid or cover it partly, and its labels would be read as
+   * "no vertebra here". So at least {@link #MIN_OVERLAP} of the mask's labelled volume (mm³) must
+   * land on the grid.
+   *
+   * @throws IllegalArgumentException naming {@code seg} when the mask has no label or does not fit
+   *     the series
+   * @throws IOException when {@code seg} cannot be read (a malformed file names itself)
+   */
+  public static short[] labelsOnSeries(Path seg, Volume ct) throws IOException {
+    NiftiImage img = Nifti.read(seg);
+    long inMask = 0;
+    for (int k = 0; k < img.nz(); k++) {
+      for (int j = 0; j < img.ny(); j++) {
+        for (int i = 0; i < img.nx(); i++) {
+          if (remapped(img.value(i, j, k)) != 0) inMask++;
+        }
+      }
+    }
+    if (inMask == 0) {
+      throw new IllegalArgumentException(seg + ": no vertebra label (1..19) in the mask");
+    }
+    short[] labels;
+    try {
+      labels = remap(img.resampleTo(ct));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          seg + " does not fit its series (" + e.getMessage() + ")", e);
+    }
+    long onGrid = 0;
+    for (short v : labels) if (v != 0) onGrid++;
+    double[] a = img.affineRas()[0], b = img.affineRas()[1], c = img.affineRas()[2];
+    double maskVoxel =
+        Math.abs(
+            a[0] * (b[1] * c[2] - b[2] * c[1])
+                - a[1] * (b[0] * c[2] - b[2] * c[0])
+                + a[2] * (b[0] * c[1] - b[1] * c[0]));
+    double[] sp = ct.spacing();
+    double share = onGrid * sp[0] * sp[1] * sp[2] / (inMask * maskVoxel);
+    if (!(share >= MIN_OVERLAP)) {
+      throw new IllegalArgumentException(
+          String.format(
+              java.util.Locale.ROOT,
+              "%s does not fit its series: %.0f %% of its labelled volume falls on the series'"
+                  + " grid (at least %.0f %% expected): a mask of another series, or a wrong affine",
+              seg,
+              100 * share,
+              100 * MIN_OVERLAP));
+    }
+    return labels;
+  }
 
   /**
    * The labels of this system from a competition segmentation on the series grid (as {@code

@@ -73,6 +73,10 @@ class CervicalConfigTest {
         "preset: expected seed or cpu-small, got big", () -> CervicalConfig.preset("big"));
     assertMessage(
         "segWarmup: expected 0..9 (fewer than segEpochs), got 10", () -> c.with("segWarmup", "10"));
+    assertMessage(
+        "clsEma: expected 0 (off) or a decay in (0, 1), got 1.0", () -> c.with("clsEma", "1"));
+    assertMessage(
+        "clsPositiveRepeat: expected >= 1, got 0", () -> c.with("clsPositiveRepeat", "0"));
     Map<String, Object> m = new java.util.LinkedHashMap<>(c.toMap());
     m.remove("clsLr");
     assertMessage("config: missing [clsLr]", () -> CervicalConfig.fromMap(m));

@@ -3,6 +3,7 @@ package org.spinekit.cervical;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -18,6 +19,7 @@ import org.spinekit.io.Volume;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.io.nifti.Nifti;
+import org.spinekit.io.nifti.NiftiImage;
 import org.spinekit.synth.CervicalSynth;
 import org.spinekit.synth.CervicalTruth;
 
@@ -88,5 +90,46 @@ class VertebraBoxesSynthTest {
     assertEquals(3, studies);
     assertTrue(found >= 3 * 7 - 1, "vertebrae found: " + found);
     assertFalse(truth.isEmpty());
+  }
+
+  @Test
+  void aMaskThatDoesNotFitItsSeriesIsRefusedNamingTheFile() throws IOException {
+    Rsna2022.Dataset d = Rsna2022.open(root);
+    String uid = d.train().get(0).studyUid();
+    Path seg = d.segmentations().get(uid);
+    Volume ct = DicomSeriesReader.read(d.imageDirs().get(uid));
+    Volume onGrid = Nifti.read(seg).resampleTo(ct);
+    // Its own mask fits: the labels are those of remap.
+    assertArrayEquals(VertebraBoxes.remap(onGrid), VertebraBoxes.labelsOnSeries(seg, ct));
+
+    // The same mask, written for a grid shifted by half the series' rows: about half of it lands
+    // beside this series; and one shifted beyond the series.
+    double[] o = ct.origin();
+    double[] col = ct.columnDirection();
+    for (double shift : new double[] {0.5 * ct.rows(), 3.0 * ct.rows()}) {
+      double mm = shift * ct.spacing()[0];
+      Volume moved =
+          onGrid.toBuilder()
+              .origin(o[0] + mm * col[0], o[1] + mm * col[1], o[2] + mm * col[2])
+              .build();
+      Path other = tmp.resolve("shifted-" + (int) shift + ".nii");
+      Nifti.write(NiftiImage.fromVolume(moved, "LAS"), other);
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> VertebraBoxes.labelsOnSeries(other, ct));
+      assertTrue(e.getMessage().startsWith(other.toString()), e.getMessage());
+      assertTrue(e.getMessage().contains("does not fit its series"), e.getMessage());
+    }
+
+    // A mask without a vertebra label.
+    Volume empty =
+        Volume.builder(ct.slices(), ct.rows(), ct.columns())
+            .shorts(new short[(int) ct.voxelCount()], true, 1, 0)
+            .build();
+    Path blank = tmp.resolve("blank.nii");
+    Nifti.write(NiftiImage.fromVolume(empty, "LAS"), blank);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> VertebraBoxes.labelsOnSeries(blank, ct));
+    assertTrue(e.getMessage().contains(blank + ": no vertebra label"), e.getMessage());
   }
 }
