@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  *   cli                      the command line: may use everything
  *   synth                    the generator: generic packages only
  *   cervical, lumbar, serve  one system each (serve: the server), on the generic packages
- *   generic                  augment, nn, loss, train, metrics, ops, io.*, tensor, runtime, internal.jni
+ *   generic                  augment, nn, loss, train, dist, metrics, ops, io.*, tensor, runtime,
+ *                            internal.jni
  * </pre>
  *
  * No package cycles; generic packages never name a system, the generator or the command line;
@@ -51,6 +52,7 @@ class LayeringTest {
     "org.spinekit.nn..",
     "org.spinekit.loss..",
     "org.spinekit.train..",
+    "org.spinekit.dist..",
     "org.spinekit.metrics..",
     "org.spinekit.ops..",
     "org.spinekit.io..",

@@ -66,7 +66,13 @@ import picocli.CommandLine.Spec;
           + " runs in its own JVM (1 fork) with libtorch and the kernels on --threads (default:"
           + " all cores); times are per forward + backward, in ms."
     },
-    subcommands = {BenchMain.Kernels.class, IoBench.class, TrainBench.class, AllocatorBench.class})
+    subcommands = {
+      BenchMain.Kernels.class,
+      IoBench.class,
+      TrainBench.class,
+      AllocatorBench.class,
+      DistBench.class
+    })
 public final class BenchMain implements Callable<Integer> {
   /** The kernel benchmarks, in table order. */
   static final List<String> KERNELS =

@@ -176,7 +176,17 @@ public final class CervicalBundle {
       throw new IllegalArgumentException("key: '" + key + "' is fixed");
     }
     meta.put(key, value);
-    save();
+    if (writer) save();
+  }
+
+  private boolean writer = true;
+
+  /**
+   * Whether {@link #put} rewrites bundle.json (true) or records in memory only: the ranks of a
+   * data-parallel run but rank 0 read the bundle and never write it.
+   */
+  void writer(boolean v) {
+    writer = v;
   }
 
   private void save() throws IOException {

@@ -18,10 +18,11 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.spinekit.dist.DataParallel;
+import org.spinekit.dist.DistGroup;
 import org.spinekit.io.Volume;
 import org.spinekit.io.dicom.DicomSeriesReader;
 import org.spinekit.io.kaggle.Rsna2022;
-import org.spinekit.io.nifti.Nifti;
 import org.spinekit.loss.BinaryCrossEntropy;
 import org.spinekit.loss.CrossEntropy;
 import org.spinekit.loss.DiceLoss;
@@ -34,6 +35,7 @@ import org.spinekit.train.Adam;
 import org.spinekit.train.Batch;
 import org.spinekit.train.DataLoader;
 import org.spinekit.train.Dataset;
+import org.spinekit.train.Ema;
 import org.spinekit.train.Folds;
 import org.spinekit.train.History;
 import org.spinekit.train.LrSchedule;
@@ -100,6 +102,9 @@ public final class CervicalTraining {
    * @param checkpointEvery also checkpoint every this many optimiser steps (0: at epoch ends only)
    * @param progress progress bars (null: none)
    * @param log one line per event (never null)
+   * @param dist the process group of a data-parallel run (null: this process alone): the networks
+   *     train on every rank with synchronised batch norm, the studies to prepare and segment are
+   *     shared out by rank, and rank 0 alone writes the bundle
    */
   public record Options(
       Path data,
@@ -112,7 +117,8 @@ public final class CervicalTraining {
       int workers,
       int checkpointEvery,
       ProgressBar progress,
-      Consumer<String> log) {
+      Consumer<String> log,
+      DistGroup dist) {
     public Options {
       if (data == null || run == null || config == null || stage == null || log == null) {
         throw new IllegalArgumentException(
@@ -178,7 +184,14 @@ public final class CervicalTraining {
     String[] all = labels.stream().map(Rsna2022.CervicalLabel::studyUid).toArray(String[]::new);
     int[] strata = labels.stream().mapToInt(l -> l.patientOverall() ? 1 : 0).toArray();
     split.put("cls", foldsOf(Arrays.asList(all), strata, c));
-    CervicalBundle b = CervicalBundle.openForTraining(o.run(), c, split);
+    // Rank 0 creates (or checks) the bundle; the others check it once it is there.
+    CervicalBundle b = null;
+    if (writer(o)) b = CervicalBundle.openForTraining(o.run(), c, split);
+    barrier(o);
+    if (b == null) {
+      b = CervicalBundle.openForTraining(o.run(), c, split);
+      b.writer(false);
+    }
     b.put("priors", priors(labels));
     int[] folds = o.folds() != null ? o.folds() : c.foldsToTrain();
     if (o.stage().includes(Stage.SEG)) {
@@ -232,6 +245,18 @@ public final class CervicalTraining {
     List<String> uids = new ArrayList<>(split.keySet());
     if (o.progress() != null) o.progress().start("prepare slices", uids.size());
     int done = 0;
+    // Each rank prepares its share of the caches, then every rank opens them all.
+    for (int i = 0; i < uids.size(); i++) {
+      Path file = cache.resolve(uids.get(i) + ".bin");
+      if (mine(o, i) && !Files.isRegularFile(file)) {
+        try {
+          prepareStudy(o, d, uids.get(i), file);
+        } catch (IOException | IllegalArgumentException e) {
+          // reported below, where the study is left out
+        }
+      }
+    }
+    barrier(o);
     for (String uid : uids) {
       Path file = cache.resolve(uid + ".bin");
       try {
@@ -293,10 +318,11 @@ public final class CervicalTraining {
             c.segEpochs(),
             c.segLr(),
             c.segWarmup(),
+            null,
             diceValidation(o.device(), size),
             "valid_dice",
             Mode.MAX);
-    saveWeights(net, b.segWeights(fold), "seg", fold, c.segEncoder());
+    saveWeights(o, net, b.segWeights(fold), "seg", fold, c.segEncoder());
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("train_studies", train.size());
     r.put("valid_studies", valid.size());
@@ -315,14 +341,12 @@ public final class CervicalTraining {
     CervicalConfig c = o.config();
     Volume ct = readSeries(d.imageDirs().get(uid), o.log(), uid);
     Path seg = d.segmentations().get(uid);
-    Volume mask;
+    short[] labels;
     try {
-      mask = Nifti.read(seg).resampleTo(ct);
+      labels = VertebraBoxes.labelsOnSeries(seg, ct);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          seg + " does not match the series of " + uid + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(uid + ": " + e.getMessage(), e);
     }
-    short[] labels = VertebraBoxes.remap(mask);
     SegmentationSlices.prepare(
         file, ct, labels, c.segSize(), new Window(c.windowCenter(), c.windowWidth()));
   }
@@ -400,10 +424,10 @@ public final class CervicalTraining {
               o.device());
       if (o.progress() != null) o.progress().start("segment", labels.size());
       int done = 0, failed = 0;
-      for (Rsna2022.CervicalLabel l : labels) {
-        String uid = l.studyUid();
+      for (int i = 0; i < labels.size(); i++) {
+        String uid = labels.get(i).studyUid();
         Path table = b.cropsDir().resolve(uid + ".csv");
-        if (!Files.isRegularFile(table)) {
+        if (mine(o, i) && !Files.isRegularFile(table)) {
           try {
             cropStudy(o, d, uid, seg, table, b.cropsDir().resolve(uid + ".json"));
           } catch (IOException | IllegalArgumentException e) {
@@ -413,6 +437,8 @@ public final class CervicalTraining {
         }
         if (o.progress() != null) o.progress().update(++done, Double.NaN);
       }
+      if (o.dist() != null) failed = (int) o.dist().sum(failed)[0];
+      barrier(o);
       List<VertebraBoxes.Entry> all = new ArrayList<>();
       double diceSum = 0;
       int diced = 0, missing = 0;
@@ -433,7 +459,7 @@ public final class CervicalTraining {
         }
       }
       if (all.isEmpty()) throw new IOException("crops: no study could be segmented");
-      VertebraBoxes.write(b.cropsCsv(), all);
+      if (writer(o)) VertebraBoxes.write(b.cropsCsv(), all);
       String summary =
           String.format(
               Locale.ROOT,
@@ -455,6 +481,7 @@ public final class CervicalTraining {
       r.put("missing_vertebrae", missing);
       r.put("mean_dice", diced == 0 ? null : diceSum / diced);
       b.put("crops", r);
+      barrier(o);
     } finally {
       for (Unet n : nets) n.close();
     }
@@ -475,10 +502,10 @@ public final class CervicalTraining {
     Path segFile = d.segmentations().get(uid);
     if (segFile != null) {
       try {
-        short[] truth = VertebraBoxes.remap(Nifti.read(segFile).resampleTo(ct));
+        short[] truth = VertebraBoxes.labelsOnSeries(segFile, ct);
         dice = VertebraBoxes.dice(labels, truth, CervicalConfig.SEG_CLASSES);
       } catch (IllegalArgumentException e) {
-        o.log().accept("crops: " + segFile + " does not match the series of " + uid + ", no Dice");
+        o.log().accept("crops: " + uid + ": " + e.getMessage() + "; no Dice");
       }
     }
     writeDice(json, dice, (System.nanoTime() - t0) / 1e9);
@@ -551,7 +578,11 @@ public final class CervicalTraining {
     for (CervicalCrops.Crop r : records) {
       Integer f = split.get(r.studyUid());
       if (f == null) continue;
-      (f == fold ? valid : train).add(r);
+      if (f == fold) {
+        valid.add(r);
+      } else {
+        for (int k = r.fractured() ? c.clsPositiveRepeat() : 1; k > 0; k--) train.add(r);
+      }
     }
     if (train.isEmpty() || valid.isEmpty()) {
       throw new IllegalArgumentException(
@@ -566,7 +597,7 @@ public final class CervicalTraining {
     CervicalClassifier net = CervicalModels.classifier(c);
     BinaryCrossEntropy bce =
         new BinaryCrossEntropy()
-            .withTargetWeights(new double[] {1}, new double[] {2})
+            .withTargetWeights(new double[] {1}, new double[] {2.0 / c.clsPositiveRepeat()})
             .withNormalisation(BinaryCrossEntropy.Normalisation.WEIGHTS);
     Step<CervicalClassifier> step =
         (m, batch) ->
@@ -585,10 +616,11 @@ public final class CervicalTraining {
             c.clsEpochs(),
             c.clsLr(),
             c.clsWarmup(),
+            c.clsEma() > 0 ? Ema.Options.warmup(c.clsEma()) : null,
             null,
             "valid_loss",
             Mode.MIN);
-    saveWeights(net, b.clsWeights(fold), "cls", fold, c.clsEncoder());
+    saveWeights(o, net, b.clsWeights(fold), "cls", fold, c.clsEncoder());
     // The validation studies' vertebra probabilities, for the patient rule.
     Map<String, double[]> probs = new LinkedHashMap<>();
     List<Double> priors = CervicalModels.priors(b);
@@ -613,7 +645,7 @@ public final class CervicalTraining {
       }
     }
     Map<String, Object> r = new LinkedHashMap<>();
-    r.put("train_crops", train.size());
+    r.put("train_crops", train.size()); // positives counted clsPositiveRepeat times
     r.put("valid_crops", valid.size());
     r.put("epochs", h.epochs().size());
     if (!h.epochs().isEmpty()) r.putAll(h.epochs().get(h.epochs().size() - 1).metrics());
@@ -672,6 +704,7 @@ public final class CervicalTraining {
       int epochs,
       double lr,
       int warmup,
+      Ema.Options ema,
       Validation<M> validation,
       String monitor,
       Mode mode)
@@ -684,16 +717,22 @@ public final class CervicalTraining {
       warmup = 0;
     }
     if (o.device() != null) net.to(o.device(), false);
+    // Data-parallel: batch is per process (the step's batch is batch x ranks, as with DDP).
+    int shard = o.dist() == null ? 0 : o.dist().rank();
+    int shards = o.dist() == null ? 1 : o.dist().size();
     try (DataLoader train =
             new DataLoader(
                 trainSet,
-                DataLoader.Options.of(batch, o.workers(), c.seed()).withCuda(o.device() != null));
+                DataLoader.Options.of(batch, o.workers(), c.seed())
+                    .withCuda(o.device() != null)
+                    .withShard(shard, shards));
         DataLoader valid =
             new DataLoader(
                 validSet,
                 DataLoader.Options.of(batch, o.workers(), c.seed())
                     .withShuffle(false)
-                    .withCuda(o.device() != null))) {
+                    .withCuda(o.device() != null)
+                    .withShard(shard, shards))) {
       long steps = (long) epochs * train.batches();
       long warm = (long) warmup * train.batches();
       LrSchedule schedule =
@@ -711,9 +750,15 @@ public final class CervicalTraining {
               .logs(work.resolve("logs"), true)
               .progress(o.progress())
               .seed(c.seed())
+              .ema(ema)
+              .distributed(o.dist(), DataParallel.Options.defaults().withSyncBatchNorm(true))
               .build();
       try (Trainer<M> t = new Trainer<>(net, tc)) {
-        return t.fit(step, train, valid, validation != null ? validation : Validation.mean(step));
+        History h =
+            t.fit(step, train, valid, validation != null ? validation : Validation.mean(step));
+        // The averages are what was validated: they become the weights that are saved.
+        if (t.ema() != null) t.ema().swap();
+        return h;
       }
     }
   }
@@ -724,6 +769,29 @@ public final class CervicalTraining {
     int[] idx =
         new SplittableRandom(seed).ints(0, data.size()).distinct().limit(n).sorted().toArray();
     return Folds.subset(data, idx);
+  }
+
+  /** Whether this process writes the bundle: rank 0 of a data-parallel run, or the only one. */
+  private static boolean writer(Options o) {
+    return o.dist() == null || o.dist().rank() == 0;
+  }
+
+  /** Waits for every rank (nothing when alone). */
+  private static void barrier(Options o) {
+    if (o.dist() != null) o.dist().barrier();
+  }
+
+  /** Whether the i-th study of a shared-out list is this rank's to prepare. */
+  private static boolean mine(Options o, int i) {
+    return o.dist() == null || i % o.dist().size() == o.dist().rank();
+  }
+
+  /** Rank 0 writes the weights; every rank returns once they are in place. */
+  private static void saveWeights(
+      Options o, org.spinekit.nn.Net net, Path file, String stage, int fold, String arch)
+      throws IOException {
+    if (writer(o)) saveWeights(net, file, stage, fold, arch);
+    barrier(o);
   }
 
   private static void saveWeights(

@@ -1,6 +1,7 @@
 package org.spinekit.cli;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +20,8 @@ import org.spinekit.cervical.CervicalOverlay;
 import org.spinekit.cervical.CervicalPredictor;
 import org.spinekit.cervical.CervicalTraining;
 import org.spinekit.cervical.VertebraBoxes;
+import org.spinekit.dist.DistEnv;
+import org.spinekit.dist.DistGroup;
 import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.Volume;
 import org.spinekit.io.json.Json;
@@ -144,7 +147,23 @@ final class CervicalRun {
       }
       if (maxSteps < 0)
         throw new IllegalArgumentException("--max-steps: expected >= 0, got " + maxSteps);
-      PrintStream log = System.out;
+      DistEnv env = DistEnv.fromEnvironment();
+      // Data-parallel on GPUs: NCCL, one device per process (cuda:LOCAL_RANK).
+      DistGroup.Options dist = DistGroup.Options.defaults();
+      Device dev = device(device);
+      if (dev != null && env.distributed()) {
+        dist = dist.withBackend("nccl");
+        dev = new Device("cuda:" + env.localRank());
+      }
+      try (DistGroup group = env.distributed() ? DistGroup.join(env, dist) : null) {
+        return train(c, group, dev);
+      }
+    }
+
+    private int train(CervicalConfig c, DistGroup group, Device dev) throws IOException {
+      boolean rank0 = group == null || group.rank() == 0;
+      // Under spinekit launch rank 0 reports; the others stay quiet but for errors.
+      PrintStream log = rank0 ? System.out : new PrintStream(OutputStream.nullOutputStream());
       CervicalTraining.Options o =
           new CervicalTraining.Options(
               data,
@@ -152,12 +171,13 @@ final class CervicalRun {
               c,
               CervicalTraining.Stage.parse(stage),
               fold == null ? null : new int[] {fold},
-              device(device),
+              dev,
               maxSteps,
               Math.max(1, RuntimeOptions.of(spec).workers()),
               checkpointEvery,
-              ProgressBar.console(),
-              log::println);
+              rank0 ? ProgressBar.console() : null,
+              log::println,
+              group);
       long t0 = System.nanoTime();
       CervicalTraining.run(o);
       log.printf(
@@ -267,7 +287,7 @@ final class CervicalRun {
               t.decode(), t.stack(), t.segForward(), t.labels(), t.crop(), t.clsForward(), t.total()
             };
             for (int i = 0; i < parts.length; i++) sums[i] += parts[i];
-            double dice = dice(segs.resolve(uid + ".nii"), r);
+            double dice = dice(segs.resolve(uid + ".nii"), r, log);
             if (!Double.isNaN(dice)) {
               diceSum += dice;
               diced++;
@@ -326,11 +346,19 @@ final class CervicalRun {
 
     /**
      * The mean Dice of C1..C7 of a prediction against the study's segmentation, when {@code seg}
-     * exists (NaN otherwise, or when no vertebra is in either).
+     * exists (NaN otherwise, when no vertebra is in either, or when the mask does not fit the
+     * series: a note says so, the prediction stands).
      */
-    private static double dice(Path seg, CervicalPredictor.StudyPrediction r) throws IOException {
+    private static double dice(Path seg, CervicalPredictor.StudyPrediction r, PrintStream log)
+        throws IOException {
       if (!Files.isRegularFile(seg)) return Double.NaN;
-      short[] truth = VertebraBoxes.remap(Nifti.read(seg).resampleTo(r.ct()));
+      short[] truth;
+      try {
+        truth = VertebraBoxes.labelsOnSeries(seg, r.ct());
+      } catch (IllegalArgumentException e) {
+        log.println(r.studyUid() + ": no Dice: " + e.getMessage());
+        return Double.NaN;
+      }
       double[] d = VertebraBoxes.dice(r.labels(), truth, CervicalConfig.SEG_CLASSES);
       double s = 0;
       int k = 0;

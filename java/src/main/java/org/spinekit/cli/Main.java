@@ -24,6 +24,7 @@ import picocli.CommandLine.Unmatched;
       SynthCommand.class,
       ModelCommand.class,
       CervicalCommand.class,
+      LaunchCommand.class,
       Main.Bench.class
     })
 public final class Main implements Callable<Integer>, Cli.NoLibtorch {

@@ -58,6 +58,8 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
    * @param seed base seed of the order and of every sample's generator
    * @param cuda batches for a CUDA device: pinned memory when CUDA is available
    * @param progress called after each batch (may be null)
+   * @param shard this process's shard, 0..shards-1 (data-parallel training)
+   * @param shards the number of shards (1: the whole data set)
    */
   public record Options(
       int batchSize,
@@ -67,7 +69,9 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
       boolean dropLast,
       long seed,
       boolean cuda,
-      Consumer<Progress> progress) {
+      Consumer<Progress> progress,
+      int shard,
+      int shards) {
     public Options {
       if (batchSize < 1) {
         throw new IllegalArgumentException("batchSize: expected at least 1, got " + batchSize);
@@ -79,31 +83,53 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
         throw new IllegalArgumentException(
             "prefetch: expected at least workers (" + workers + "), got " + prefetch);
       }
+      if (shards < 1) throw new IllegalArgumentException("shards: expected >= 1, got " + shards);
+      if (shard < 0 || shard >= shards) {
+        throw new IllegalArgumentException("shard: expected 0.." + (shards - 1) + ", got " + shard);
+      }
     }
 
     /** Shuffled, last batch kept, prefetch 2 x workers, CPU batches, no progress callback. */
     public static Options of(int batchSize, int workers, long seed) {
-      return new Options(batchSize, workers, 2 * workers, true, false, seed, false, null);
+      return new Options(batchSize, workers, 2 * workers, true, false, seed, false, null, 0, 1);
     }
 
     public Options withPrefetch(int v) {
-      return new Options(batchSize, workers, v, shuffle, dropLast, seed, cuda, progress);
+      return new Options(
+          batchSize, workers, v, shuffle, dropLast, seed, cuda, progress, shard, shards);
     }
 
     public Options withShuffle(boolean v) {
-      return new Options(batchSize, workers, prefetch, v, dropLast, seed, cuda, progress);
+      return new Options(
+          batchSize, workers, prefetch, v, dropLast, seed, cuda, progress, shard, shards);
     }
 
     public Options withDropLast(boolean v) {
-      return new Options(batchSize, workers, prefetch, shuffle, v, seed, cuda, progress);
+      return new Options(
+          batchSize, workers, prefetch, shuffle, v, seed, cuda, progress, shard, shards);
     }
 
     public Options withCuda(boolean v) {
-      return new Options(batchSize, workers, prefetch, shuffle, dropLast, seed, v, progress);
+      return new Options(
+          batchSize, workers, prefetch, shuffle, dropLast, seed, v, progress, shard, shards);
+    }
+
+    /**
+     * Shard {@code shard} of {@code shards}, as PyTorch's DistributedSampler: every epoch's order
+     * (the same seeded permutation on every process) is padded by its first samples to a multiple
+     * of {@code shards}, and this shard takes every {@code shards}-th sample from position {@code
+     * shard}. The shards are disjoint but for the padding and equally long, so the processes step
+     * together; batch {@code k} of all shards together is batch {@code k} of one loader with {@code
+     * shards} times the batch size.
+     */
+    public Options withShard(int shard, int shards) {
+      return new Options(
+          batchSize, workers, prefetch, shuffle, dropLast, seed, cuda, progress, shard, shards);
     }
 
     public Options withProgress(Consumer<Progress> v) {
-      return new Options(batchSize, workers, prefetch, shuffle, dropLast, seed, cuda, v);
+      return new Options(
+          batchSize, workers, prefetch, shuffle, dropLast, seed, cuda, v, shard, shards);
     }
   }
 
@@ -144,12 +170,29 @@ public final class DataLoader implements Iterable<Batch>, AutoCloseable {
 
   /** Batches per epoch. */
   public int batches() {
-    int n = data.size(), b = options.batchSize();
+    int n = shardLength(), b = options.batchSize();
     return options.dropLast() ? n / b : (n + b - 1) / b;
   }
 
-  /** The sample order of {@code epoch}: a permutation of the data set indices. */
+  private int shardLength() {
+    return (data.size() + options.shards() - 1) / options.shards();
+  }
+
+  /**
+   * The sample order of {@code epoch}: a permutation of the data set indices, or this shard's part
+   * of it ({@link Options#withShard}).
+   */
   public int[] order(int epoch) {
+    int[] all = fullOrder(epoch);
+    if (options.shards() == 1) return all;
+    int[] mine = new int[shardLength()];
+    for (int k = 0; k < mine.length; k++) {
+      mine[k] = all[(options.shard() + k * options.shards()) % all.length];
+    }
+    return mine;
+  }
+
+  private int[] fullOrder(int epoch) {
     int n = data.size();
     int[] order = new int[n];
     for (int i = 0; i < n; i++) order[i] = i;

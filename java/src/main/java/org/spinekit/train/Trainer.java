@@ -13,6 +13,8 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.spinekit.dist.DataParallel;
+import org.spinekit.dist.DistGroup;
 import org.spinekit.io.MalformedFileException;
 import org.spinekit.io.safetensors.SafeTensors;
 import org.spinekit.nn.NameMap;
@@ -75,6 +77,9 @@ public final class Trainer<M extends Net> implements AutoCloseable {
    * @param threads libtorch's intra-op threads during {@link #fit} (0: leave as they are)
    * @param onStep called after every batch (may be null)
    * @param onEpoch called after every epoch (may be null)
+   * @param dist the process group of a data-parallel run (null: this process alone); the loaders
+   *     must then be {@link DataLoader.Options#withShard sharded} by rank
+   * @param parallel how the gradients are reduced across {@code dist}
    */
   public record Config(
       int epochs,
@@ -98,7 +103,9 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       long seed,
       int threads,
       Consumer<History.StepRow> onStep,
-      Consumer<History.EpochRow> onEpoch) {
+      Consumer<History.EpochRow> onEpoch,
+      DistGroup dist,
+      DataParallel.Options parallel) {
     public Config {
       if (epochs < 1) throw new IllegalArgumentException("epochs: expected >= 1, got " + epochs);
       if (optimizer == null) {
@@ -128,6 +135,14 @@ public final class Trainer<M extends Net> implements AutoCloseable {
             "checkpointEvery: expected >= 0, got " + checkpointEvery);
       }
       if (threads < 0) throw new IllegalArgumentException("threads: expected >= 0, got " + threads);
+      if (parallel == null) {
+        throw new IllegalArgumentException("parallel: expected data-parallel options, got null");
+      }
+    }
+
+    /** Whether this process writes the logs, plots and checkpoints (rank 0, or the only one). */
+    public boolean writer() {
+      return dist == null || dist.rank() == 0;
     }
   }
 
@@ -160,6 +175,8 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     private int threads;
     private Consumer<History.StepRow> onStep;
     private Consumer<History.EpochRow> onEpoch;
+    private DistGroup dist;
+    private DataParallel.Options parallel = DataParallel.Options.defaults();
 
     private Builder(int epochs) {
       this.epochs = epochs;
@@ -282,7 +299,20 @@ public final class Trainer<M extends Net> implements AutoCloseable {
           seed,
           threads,
           onStep,
-          onEpoch);
+          onEpoch,
+          dist,
+          parallel);
+    }
+
+    /**
+     * Data-parallel training over {@code group} (null: off): rank 0's weights to every rank, the
+     * mean gradient on every rank at each step, metrics averaged over the ranks, and rank 0 alone
+     * writing logs, plots and checkpoints (every rank resumes from them).
+     */
+    public Builder distributed(DistGroup group, DataParallel.Options options) {
+      dist = group;
+      parallel = options;
+      return this;
     }
   }
 
@@ -293,6 +323,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
   private final Config config;
   private final Adam optimizer;
   private final Ema ema;
+  private final DataParallel parallel;
 
   /** Where a run is, and what the current epoch has summed so far. */
   private static final class Position {
@@ -326,6 +357,17 @@ public final class Trainer<M extends Net> implements AutoCloseable {
       throw ex;
     }
     this.ema = e;
+    DataParallel dp = null;
+    try {
+      // After the optimiser has put the parameters into its flat buffers: the reducer hooks their
+      // gradient accumulators and copies the mean gradients into the optimiser's views.
+      if (config.dist() != null) dp = new DataParallel(model, config.dist(), config.parallel());
+    } catch (RuntimeException ex) {
+      if (ema != null) ema.close();
+      optimizer.close();
+      throw ex;
+    }
+    this.parallel = dp;
   }
 
   public M model() {
@@ -368,6 +410,20 @@ public final class Trainer<M extends Net> implements AutoCloseable {
         valid == null ? null : validation != null ? validation : Validation.mean(step);
     String monitor =
         config.monitor() != null ? config.monitor() : valid != null ? "valid_loss" : "train_loss";
+    if (config.dist() != null) {
+      for (DataLoader l : new DataLoader[] {train, valid}) {
+        if (l != null && l.options().shards() != config.dist().size()) {
+          throw new IllegalArgumentException(
+              (l == train ? "train" : "valid")
+                  + ": a data-parallel run needs loaders sharded by rank"
+                  + " (DataLoader.Options.withShard(rank, "
+                  + config.dist().size()
+                  + ")), got "
+                  + l.options().shards()
+                  + " shard(s)");
+        }
+      }
+    }
     Run run = new Run(step, train, valid, check, monitor);
     return NativeRuntime.withThreads(
         config.threads(),
@@ -420,7 +476,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     }
 
     History go() throws IOException {
-      if (config.logDir() != null) {
+      if (config.logDir() != null && config.writer()) {
         stepLog =
             new MetricsLog(
                 config.logDir().resolve("steps.csv"), config.logDir().resolve("steps.jsonl"));
@@ -452,7 +508,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
         epoch(e);
       }
       History h = new History(steps, epochs, pos.stopped, monitor, pos.bestEpoch, pos.best);
-      if (config.logDir() != null && config.plot()) {
+      if (config.logDir() != null && config.plot() && config.writer()) {
         Plot.write(config.logDir().resolve("curves.png"), h);
       }
       return h;
@@ -477,7 +533,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
     void epoch(int e) throws IOException {
       int first = pos.batch;
       long start = System.nanoTime();
-      ProgressBar bar = config.progress();
+      ProgressBar bar = config.writer() ? config.progress() : null;
       if (bar != null) bar.start(e, config.epochs(), batches, first);
       model.train(true);
       double lastLr = optimizer.lr(0);
@@ -493,6 +549,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
           int size = Math.min(acc, batches - g0);
           boolean last = bi == g0 + size - 1;
           lastLr = optimizer.lr(0);
+          if (parallel != null) parallel.beforeForward();
           Step.Result r = step.run(model, b);
           if (r == null) {
             throw new IllegalStateException(
@@ -516,6 +573,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
                             + java.util.Arrays.toString(loss.sizes().vec().get())));
           }
           double scale = 1.0 / size;
+          if (parallel != null) parallel.beforeBackward(last);
           if (r.backward() != null) {
             r.backward().run(scale);
           } else {
@@ -554,7 +612,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
         steps.add(row);
         if (bar != null) bar.update(pos.batch, row.loss());
         if (config.onStep() != null) config.onStep().accept(row);
-        if (save && checkpoints != null) {
+        if (save && checkpoints != null && config.writer()) {
           pos.seconds += (System.nanoTime() - start) / 1e9;
           start = System.nanoTime();
           save(false);
@@ -588,6 +646,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
           metrics.put("valid_" + m.getKey(), m.getValue());
         }
       }
+      if (config.dist() != null) averageOverRanks(metrics);
       Double monitored = metrics.get(monitor);
       if (monitored == null) {
         throw new IllegalStateException(
@@ -623,7 +682,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
           || config.schedule() instanceof Plateau) {
         applyLr();
       }
-      if (checkpoints != null) save(best);
+      if (checkpoints != null && config.writer()) save(best);
       if (config.onEpoch() != null) config.onEpoch().accept(row);
       if (bar != null) {
         StringBuilder s = new StringBuilder("epoch " + (e + 1) + "/" + config.epochs());
@@ -634,6 +693,24 @@ public final class Trainer<M extends Net> implements AutoCloseable {
         if (pos.stopped) s.append(" (early stop)");
         bar.end(s.toString());
       }
+    }
+
+    /**
+     * The epoch's metrics as means over the ranks (each rank's shard is equally long), names in
+     * sorted order so that every rank sums the same ones.
+     */
+    void averageOverRanks(Map<String, Double> metrics) {
+      List<String> names = new ArrayList<>(new java.util.TreeSet<>(metrics.keySet()));
+      double[] v = new double[names.size() + 1];
+      for (int i = 0; i < names.size(); i++) v[i] = metrics.get(names.get(i));
+      v[names.size()] = names.hashCode();
+      DistGroup g = config.dist();
+      double[] sum = g.sum(v);
+      if (sum[names.size()] != (double) g.size() * names.hashCode()) {
+        throw new IllegalStateException(
+            "rank " + g.rank() + ": the ranks' epoch metrics differ in name (here " + names + ")");
+      }
+      for (int i = 0; i < names.size(); i++) metrics.put(names.get(i), sum[i] / g.size());
     }
 
     Map<String, Double> validate(int e) {
@@ -865,6 +942,7 @@ public final class Trainer<M extends Net> implements AutoCloseable {
   /** Frees the optimiser's state and the EMA; the model keeps its weights. */
   @Override
   public void close() {
+    if (parallel != null) parallel.close();
     if (ema != null) ema.close();
     optimizer.close();
   }

@@ -122,6 +122,50 @@ public class DataLoaderTest {
   }
 
   @Test
+  void shardsAreDisjointPaddedAndTogetherTheWholeBatches() {
+    // 23 samples over 3 shards: 8 each, the last shard's last place padded with the epoch's first.
+    Toy data = new Toy(23, 0, -1);
+    try (DataLoader whole = new DataLoader(data, DataLoader.Options.of(6, 1, 5))) {
+      for (int epoch = 0; epoch < 2; epoch++) {
+        int[] all = whole.order(epoch);
+        int[][] shards = new int[3][];
+        for (int r = 0; r < 3; r++) {
+          try (DataLoader l =
+              new DataLoader(data, DataLoader.Options.of(2, 1, 5).withShard(r, 3))) {
+            shards[r] = l.order(epoch);
+            assertEquals(4, l.batches(), "batches of 8 samples by 2");
+            // Batches carry the samples of the shard's order, augmentation drawn by sample index.
+            List<Object[]> e = epoch == 0 ? epoch(l) : null;
+            if (e != null) {
+              int k = 0;
+              for (Object[] b : e) for (int i : (int[]) b[0]) assertEquals(shards[r][k++], i);
+            }
+          }
+          assertEquals(8, shards[r].length);
+        }
+        int[] seen = new int[23];
+        for (int k = 0; k < 8; k++) {
+          for (int r = 0; r < 3; r++) {
+            int pos = 3 * k + r;
+            assertEquals(all[pos % 23], shards[r][k], "epoch " + epoch + " place " + pos);
+            if (pos < 23) seen[shards[r][k]]++;
+          }
+        }
+        for (int i = 0; i < 23; i++) assertEquals(1, seen[i], "sample " + i);
+        // Batch k of all shards together is batch k of one loader with 3 x the batch size.
+        for (int k = 0; k < 2; k++) {
+          java.util.Set<Integer> union = new java.util.TreeSet<>(), one = new java.util.TreeSet<>();
+          for (int r = 0; r < 3; r++) for (int j = 0; j < 2; j++) union.add(shards[r][2 * k + j]);
+          for (int j = 0; j < 6; j++) one.add(all[6 * k + j]);
+          assertEquals(one, union, "batch " + k);
+        }
+      }
+    }
+    assertThrows(
+        IllegalArgumentException.class, () -> DataLoader.Options.of(2, 1, 5).withShard(3, 3));
+  }
+
+  @Test
   void everyIndexOncePerEpochInADifferentOrder() {
     Toy data = new Toy(37, 0, -1);
     try (DataLoader l = new DataLoader(data, DataLoader.Options.of(5, 2, 3))) {
