@@ -57,44 +57,34 @@ public record DistEnv(
    * @throws IllegalArgumentException naming the variable that is missing or malformed
    */
   public static DistEnv from(Map<String, String> env) {
+    int world, rank, localWorld, local;
+    String addr;
     if (env.containsKey("RANK") || env.containsKey("WORLD_SIZE")) {
-      int world = integer(env, "WORLD_SIZE", null);
-      int rank = integer(env, "RANK", null);
-      int localWorld = integer(env, "LOCAL_WORLD_SIZE", Integer.toString(world));
-      int local = integer(env, "LOCAL_RANK", Integer.toString(rank % localWorld));
-      String addr = env.getOrDefault("MASTER_ADDR", world == 1 ? "127.0.0.1" : null);
+      world = integer(env, "WORLD_SIZE", null);
+      rank = integer(env, "RANK", null);
+      localWorld = integer(env, "LOCAL_WORLD_SIZE", Integer.toString(world));
+      local = integer(env, "LOCAL_RANK", Integer.toString(rank % localWorld));
+      addr = env.getOrDefault("MASTER_ADDR", world == 1 ? "127.0.0.1" : null);
       if (addr == null) throw bad("MASTER_ADDR", "the host of rank 0", "unset");
-      return new DistEnv(
-          rank,
-          world,
-          local,
-          localWorld,
-          addr,
-          integer(env, "MASTER_PORT", Integer.toString(DEFAULT_PORT)));
-    }
-    if (env.containsKey("SLURM_PROCID")) {
-      int world = integer(env, "SLURM_NTASKS", null);
-      int rank = integer(env, "SLURM_PROCID", null);
+    } else if (env.containsKey("SLURM_PROCID")) {
+      world = integer(env, "SLURM_NTASKS", null);
+      rank = integer(env, "SLURM_PROCID", null);
       // SLURM_NTASKS_PER_NODE may read "4" or "4(x2)"
       String perNode = env.get("SLURM_NTASKS_PER_NODE");
-      int localWorld =
+      localWorld =
           perNode == null
               ? world / Math.max(1, integer(env, "SLURM_NNODES", "1"))
               : parse("SLURM_NTASKS_PER_NODE", perNode.replaceAll("\\(.*", ""));
-      int local = integer(env, "SLURM_LOCALID", Integer.toString(rank % localWorld));
-      String addr = env.getOrDefault("MASTER_ADDR", env.get("SLURM_LAUNCH_NODE_IPADDR"));
+      local = integer(env, "SLURM_LOCALID", Integer.toString(rank % localWorld));
+      addr = env.getOrDefault("MASTER_ADDR", env.get("SLURM_LAUNCH_NODE_IPADDR"));
       if (addr == null) {
         throw bad("MASTER_ADDR", "the host of rank 0 (or SLURM_LAUNCH_NODE_IPADDR)", "unset");
       }
-      return new DistEnv(
-          rank,
-          world,
-          local,
-          localWorld,
-          addr,
-          integer(env, "MASTER_PORT", Integer.toString(DEFAULT_PORT)));
+    } else {
+      return single();
     }
-    return single();
+    int port = integer(env, "MASTER_PORT", Integer.toString(DEFAULT_PORT));
+    return new DistEnv(rank, world, local, localWorld, addr, port);
   }
 
   private static int integer(Map<String, String> env, String name, String fallback) {
