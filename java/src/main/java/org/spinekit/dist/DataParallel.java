@@ -66,6 +66,7 @@ public final class DataParallel implements AutoCloseable {
   private final DistGroup group;
   private final Options options;
   private final Reducer reducer;
+  private final List<Tensor> params = new ArrayList<>();
   private final List<Tensor> buffers = new ArrayList<>();
   private final List<Net> synced = new ArrayList<>();
   private final int buckets;
@@ -78,7 +79,6 @@ public final class DataParallel implements AutoCloseable {
     this.model = model;
     this.group = group;
     this.options = options;
-    List<Tensor> params = new ArrayList<>();
     for (Tensor p : model.namedParameters().values()) {
       if (p.requires_grad()) {
         p.retainReference();
@@ -225,5 +225,7 @@ public final class DataParallel implements AutoCloseable {
     for (Net n : synced) ((BatchNorm) n).synchronise(null);
     reducer.remove_autograd_hooks();
     reducer.close();
+    for (Tensor t : params) t.releaseReference();
+    for (Tensor t : buffers) t.releaseReference();
   }
 }
