@@ -67,7 +67,7 @@ final class CervicalCommand implements Callable<Integer>, Cli.NoLibtorch {
     @Option(
         names = "--eps",
         paramLabel = "E",
-        converter = Eps.class,
+        converter = Converters.Eps.class,
         description = "probabilities are clipped to [E, 1 - E], 0 < E <= 0.5 (default: 1e-15)")
     double eps = CervicalMetric.Options.DEFAULT_EPS;
 
@@ -133,23 +133,6 @@ final class CervicalCommand implements Callable<Integer>, Cli.NoLibtorch {
 
     private static String auc(double v) {
       return Double.isNaN(v) ? "NaN" : String.format(Locale.ROOT, "%.4f", v);
-    }
-
-    /** A clipping {@code 0 < eps <= 0.5}. */
-    static final class Eps extends Cli.Converter<Double> {
-      @Override
-      protected Double parse(String text) {
-        double v;
-        try {
-          v = Double.parseDouble(text.strip());
-        } catch (NumberFormatException e) {
-          v = Double.NaN;
-        }
-        if (!(v > 0 && v <= 0.5)) {
-          throw new IllegalArgumentException("expected a number in (0, 0.5], got '" + text + "'");
-        }
-        return v;
-      }
     }
 
     /** {@code study} or {@code row} ({@link CervicalMetric.Averaging#parse}). */

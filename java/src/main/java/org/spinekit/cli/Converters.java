@@ -44,6 +44,23 @@ public final class Converters {
     }
   }
 
+  /** A log-loss clipping {@code 0 < eps <= 0.5}. */
+  public static final class Eps extends Cli.Converter<Double> {
+    @Override
+    protected Double parse(String text) {
+      double v;
+      try {
+        v = Double.parseDouble(text.strip());
+      } catch (NumberFormatException e) {
+        v = Double.NaN;
+      }
+      if (!(v > 0 && v <= 0.5)) {
+        throw new IllegalArgumentException("expected a number in (0, 0.5], got '" + text + "'");
+      }
+      return v;
+    }
+  }
+
   static int integer(String text, int min) {
     try {
       int v = Integer.parseInt(text.strip());

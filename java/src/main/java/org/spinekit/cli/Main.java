@@ -24,6 +24,7 @@ import picocli.CommandLine.Unmatched;
       SynthCommand.class,
       ModelCommand.class,
       CervicalCommand.class,
+      LumbarCommand.class,
       LaunchCommand.class,
       Main.Bench.class
     })
