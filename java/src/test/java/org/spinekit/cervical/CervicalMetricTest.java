@@ -1,16 +1,11 @@
 package org.spinekit.cervical;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -25,7 +20,7 @@ import org.spinekit.cervical.CervicalMetric.Result;
 import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.io.kaggle.Rsna2022.CervicalLabel;
 import org.spinekit.io.kaggle.Rsna2022.Prediction;
-import org.spinekit.testing.Subprocess;
+import org.spinekit.testing.NumpyReference;
 
 /**
  * The RSNA 2022 metric: small cases worked out by hand, clipping, the AUC's ties and undefined
@@ -34,7 +29,6 @@ import org.spinekit.testing.Subprocess;
  * cross-check its AUC when installed).
  */
 class CervicalMetricTest {
-  static final Path PYTHON = Path.of("/usr/bin/python3");
   static final double LN2 = Math.log(2);
   static final String A = "1.2.826.0.1.1";
   static final String B = "1.2.826.0.1.2";
@@ -450,65 +444,27 @@ class CervicalMetricTest {
     return new Case(truth, predictions, t, p);
   }
 
-  static Path script() {
-    var url = CervicalMetricTest.class.getResource("/python/cervical_metric_reference.py");
-    assertNotNull(url, "test resource python/cervical_metric_reference.py");
-    try {
-      return Path.of(url.toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** The reference's lines as key -> value ("score", "logloss C1", "auc vertebra", ...). */
   static Map<String, String> reference(Case c, Options o) throws IOException {
-    Subprocess.Result r =
-        Subprocess.run(
-                List.of(
-                    PYTHON.toString(),
-                    script().toString(),
-                    c.truthCsv().toString(),
-                    c.predCsv().toString(),
-                    Double.toString(o.eps()),
-                    o.averaging().label()),
-                Duration.ofMinutes(2))
-            .succeeded();
-    Map<String, String> out = new HashMap<>();
-    r.stdout()
-        .lines()
-        .forEach(
-            line ->
-                out.put(
-                    line.substring(0, line.lastIndexOf(' ')),
-                    line.substring(line.lastIndexOf(' ') + 1)));
-    return out;
+    return NumpyReference.run(
+        "cervical_metric_reference.py",
+        c.truthCsv().toString(),
+        c.predCsv().toString(),
+        Double.toString(o.eps()),
+        o.averaging().label());
   }
 
   static double number(Map<String, String> ref, String key) {
-    String v = ref.get(key);
-    assertNotNull(v, "reference line '" + key + "' in " + ref);
-    return v.equals("nan") ? Double.NaN : Double.parseDouble(v);
+    return NumpyReference.number(ref, key);
   }
 
   static void relative(double expected, double actual, String what) {
-    if (Double.isNaN(expected) || Double.isNaN(actual)) {
-      assertEquals(
-          Double.isNaN(expected), Double.isNaN(actual), what + ": " + expected + " vs " + actual);
-      return;
-    }
-    assertTrue(
-        Math.abs(actual - expected) <= 1e-9 * Math.abs(expected),
-        what + ": python " + expected + ", java " + actual);
+    NumpyReference.relative(expected, actual, 1e-9, what);
   }
 
   @Test
   void randomTablesAgreeWithTheNumpyReference() throws Exception {
-    assumeTrue(
-        Files.isExecutable(PYTHON), PYTHON + " is missing (install python3 and python3-numpy)");
-    Subprocess.Result numpy =
-        Subprocess.run(List.of(PYTHON.toString(), "-c", "import numpy"), Duration.ofMinutes(1));
-    assumeTrue(
-        numpy.exitCode() == 0, "numpy is missing for " + PYTHON + " (install python3-numpy)");
+    NumpyReference.assumeNumpy();
 
     record Setting(long seed, int studies, double rate, Options options) {}
     List<Setting> settings =

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -34,7 +30,7 @@ import org.spinekit.lumbar.LumbarMetric.Distribution;
 import org.spinekit.lumbar.LumbarMetric.Options;
 import org.spinekit.lumbar.LumbarMetric.Part;
 import org.spinekit.lumbar.LumbarMetric.Result;
-import org.spinekit.testing.Subprocess;
+import org.spinekit.testing.NumpyReference;
 
 /**
  * The RSNA 2024 metric: small cases worked out by hand (weights, renormalisation, blank grades, the
@@ -43,7 +39,6 @@ import org.spinekit.testing.Subprocess;
  * python/lumbar_metric_reference.py}, numpy).
  */
 class LumbarMetricTest {
-  static final Path PYTHON = Path.of("/usr/bin/python3");
   static final double LN2 = Math.log(2);
   static final double LN3 = Math.log(3);
   static final long A = 4003253;
@@ -491,64 +486,26 @@ class LumbarMetricTest {
     }
   }
 
-  static Path script() {
-    var url = LumbarMetricTest.class.getResource("/python/lumbar_metric_reference.py");
-    assertNotNull(url, "test resource python/lumbar_metric_reference.py");
-    try {
-      return Path.of(url.toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** The reference's lines as key -> value ("score", "part spinal", "column ...", ...). */
   static Map<String, String> reference(Case c, Options o) throws IOException {
-    Subprocess.Result r =
-        Subprocess.run(
-                List.of(
-                    PYTHON.toString(),
-                    script().toString(),
-                    c.truthCsv().toString(),
-                    c.predCsv().toString(),
-                    Double.toString(o.eps())),
-                Duration.ofMinutes(2))
-            .succeeded();
-    Map<String, String> out = new HashMap<>();
-    r.stdout()
-        .lines()
-        .forEach(
-            line ->
-                out.put(
-                    line.substring(0, line.lastIndexOf(' ')),
-                    line.substring(line.lastIndexOf(' ') + 1)));
-    return out;
+    return NumpyReference.run(
+        "lumbar_metric_reference.py",
+        c.truthCsv().toString(),
+        c.predCsv().toString(),
+        Double.toString(o.eps()));
   }
 
   static double number(Map<String, String> ref, String key) {
-    String v = ref.get(key);
-    assertNotNull(v, "reference line '" + key + "' in " + ref);
-    return v.equals("nan") ? Double.NaN : Double.parseDouble(v);
+    return NumpyReference.number(ref, key);
   }
 
   static void relative(double expected, double actual, String what) {
-    if (Double.isNaN(expected) || Double.isNaN(actual)) {
-      assertEquals(
-          Double.isNaN(expected), Double.isNaN(actual), what + ": " + expected + " vs " + actual);
-      return;
-    }
-    assertTrue(
-        Math.abs(actual - expected) <= 1e-10 * Math.abs(expected),
-        what + ": python " + expected + ", java " + actual);
+    NumpyReference.relative(expected, actual, 1e-10, what);
   }
 
   @Test
   void randomTablesAgreeWithTheNumpyReference() throws Exception {
-    assumeTrue(
-        Files.isExecutable(PYTHON), PYTHON + " is missing (install python3 and python3-numpy)");
-    Subprocess.Result numpy =
-        Subprocess.run(List.of(PYTHON.toString(), "-c", "import numpy"), Duration.ofMinutes(1));
-    assumeTrue(
-        numpy.exitCode() == 0, "numpy is missing for " + PYTHON + " (install python3-numpy)");
+    NumpyReference.assumeNumpy();
 
     double[] typical = {0.7, 0.2, 0.1};
     record Setting(long seed, int studies, double[] shares, double blankRate, Options options) {}
