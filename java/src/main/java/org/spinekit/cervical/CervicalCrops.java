@@ -285,18 +285,7 @@ public final class CervicalCrops implements Dataset {
           VertebraBoxes.boxes(
               label.studyUid(), labels, ct.slices(), ct.rows(), ct.columns(), ct.sources())) {
         if (!e.found()) continue;
-        out.add(
-            s.record(
-                label,
-                e.vertebra(),
-                new CropSample.Box(
-                    e.sliceMin(),
-                    e.sliceMax() + 1L,
-                    e.rowMin(),
-                    e.rowMax() + 1L,
-                    e.columnMin(),
-                    e.columnMax() + 1L),
-                marginZ));
+        out.add(s.record(label, e.vertebra(), e.box(), marginZ));
       }
     }
     return out;

@@ -213,15 +213,7 @@ public final class CervicalPredictor implements AutoCloseable {
         CropSample.Options o = CervicalModels.cropOptions(config);
         TensorVector crops = new TensorVector();
         for (VertebraBoxes.Entry e : found) {
-          CropSample.Box box =
-              new CropSample.Box(
-                  e.sliceMin(),
-                  e.sliceMax() + 1L,
-                  e.rowMin(),
-                  e.rowMax() + 1L,
-                  e.columnMin(),
-                  e.columnMax() + 1L);
-          crops.push_back(CropSample.sample(ct, box, o));
+          crops.push_back(CropSample.sample(ct, e.box(), o));
         }
         Tensor x = torch.stack(crops);
         if (device != null) x = x.to(device, x.scalar_type());

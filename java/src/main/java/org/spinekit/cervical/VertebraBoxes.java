@@ -20,6 +20,7 @@ import org.spinekit.io.SliceSource;
 import org.spinekit.io.Volume;
 import org.spinekit.io.nifti.Nifti;
 import org.spinekit.io.nifti.NiftiImage;
+import org.spinekit.ops.CropSample;
 
 /**
  * From a label volume of the cervical system to the per-vertebra boxes that stage 2 crops: labels 0
@@ -176,6 +177,13 @@ public final class VertebraBoxes {
     @Override
     public int[] instances() {
       return instances.clone();
+    }
+
+    /** The box as {@link CropSample} takes it: voxel bounds, upper ends exclusive. */
+    public CropSample.Box box() {
+      if (!found) throw new IllegalStateException(name() + " was not found: no box");
+      return new CropSample.Box(
+          sliceMin, sliceMax + 1L, rowMin, rowMax + 1L, columnMin, columnMax + 1L);
     }
 
     /** The vertebra's name, C1..C7. */

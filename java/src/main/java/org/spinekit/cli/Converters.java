@@ -27,16 +27,20 @@ public final class Converters {
     }
   }
 
+  /** The number {@code text} spells, NaN when it spells none (the callers' range checks say so). */
+  private static double real(String text) {
+    try {
+      return Double.parseDouble(text.strip());
+    } catch (NumberFormatException e) {
+      return Double.NaN;
+    }
+  }
+
   /** A finite number > 0. */
   public static final class PositiveReal extends Cli.Converter<Double> {
     @Override
     protected Double parse(String text) {
-      double v;
-      try {
-        v = Double.parseDouble(text.strip());
-      } catch (NumberFormatException e) {
-        v = Double.NaN;
-      }
+      double v = real(text);
       if (!(v > 0) || Double.isInfinite(v)) {
         throw new IllegalArgumentException("expected a number > 0, got '" + text + "'");
       }
@@ -48,12 +52,7 @@ public final class Converters {
   public static final class Eps extends Cli.Converter<Double> {
     @Override
     protected Double parse(String text) {
-      double v;
-      try {
-        v = Double.parseDouble(text.strip());
-      } catch (NumberFormatException e) {
-        v = Double.NaN;
-      }
+      double v = real(text);
       if (!(v > 0 && v <= 0.5)) {
         throw new IllegalArgumentException("expected a number in (0, 0.5], got '" + text + "'");
       }
