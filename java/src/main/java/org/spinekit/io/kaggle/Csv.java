@@ -24,8 +24,11 @@ import org.spinekit.io.AtomicFiles;
  * quotes and line breaks), UTF-8 with or without a byte-order mark, CRLF or LF line ends, blank
  * lines skipped. The first line is the header; columns are found by name, in any order, and columns
  * nobody asks for are ignored. Every fault names the file, the line and the column.
+ *
+ * <p>Public so that the CSV files of other packages (the lumbar points file) are read and written
+ * in the same dialect, with the same messages.
  */
-final class Csv {
+public final class Csv {
   private Csv() {}
 
   private static final Pattern DECIMAL =
@@ -33,7 +36,7 @@ final class Csv {
   private static final Pattern DIGITS = Pattern.compile("\\d+");
 
   /** Reads and parses {@code file}. */
-  static Table read(Path file) throws IOException {
+  public static Table read(Path file) throws IOException {
     return parse(file, decode(file, Files.readAllBytes(file)));
   }
 
@@ -175,7 +178,7 @@ final class Csv {
   }
 
   /** The header and rows of one file. */
-  static final class Table {
+  public static final class Table {
     final Path file;
     final int headerLine;
     final List<String> header;
@@ -188,8 +191,13 @@ final class Csv {
       this.rows = Collections.unmodifiableList(rows);
     }
 
+    /** The data lines, in file order. */
+    public List<Row> rows() {
+      return rows;
+    }
+
     /** The column named {@code name}; an error if the header lacks it or has it twice. */
-    Column column(String name) throws CsvFormatException {
+    public Column column(String name) throws CsvFormatException {
       int at = header.indexOf(name);
       if (at < 0) {
         throw new CsvFormatException(
@@ -201,16 +209,16 @@ final class Csv {
       return new Column(name, at);
     }
 
-    boolean has(String name) {
+    public boolean has(String name) {
       return header.contains(name);
     }
   }
 
   /** A column of a {@link Table}, found by name. */
-  record Column(String name, int index) {}
+  public record Column(String name, int index) {}
 
   /** One data line, with typed accessors that fail naming file, line and column. */
-  static final class Row {
+  public static final class Row {
     final Path file;
     final int line;
     private final String[] header;
@@ -223,24 +231,29 @@ final class Csv {
       this.fields = fields;
     }
 
+    /** The 1-based line of the file this row starts on. */
+    public int line() {
+      return line;
+    }
+
     /** The raw text of {@code c}, possibly empty. */
-    String get(Column c) {
+    public String get(Column c) {
       return fields[c.index()];
     }
 
     /** An error about the value in column {@code c}; {@code what} says what is wrong. */
-    CsvFormatException error(Column c, String what) {
+    public CsvFormatException error(Column c, String what) {
       return CsvFormatException.value(file, line, c.name(), what, get(c));
     }
 
-    String nonEmpty(Column c) throws CsvFormatException {
+    public String nonEmpty(Column c) throws CsvFormatException {
       String s = get(c);
       if (s.isEmpty()) throw error(c, "empty value");
       return s;
     }
 
     /** A non-negative integer id (digits only) that fits a long. */
-    long id(Column c) throws CsvFormatException {
+    public long id(Column c) throws CsvFormatException {
       String s = nonEmpty(c);
       if (!DIGITS.matcher(s).matches()) throw error(c, "not a non-negative integer id");
       try {
@@ -251,7 +264,7 @@ final class Csv {
     }
 
     /** A non-negative integer (digits only) that fits an int. */
-    int count(Column c) throws CsvFormatException {
+    public int count(Column c) throws CsvFormatException {
       String s = nonEmpty(c);
       if (!DIGITS.matcher(s).matches()) throw error(c, "not a non-negative integer");
       try {
@@ -262,7 +275,7 @@ final class Csv {
     }
 
     /** A finite decimal number ("322.83", "-1", "1e-05"). */
-    double real(Column c) throws CsvFormatException {
+    public double real(Column c) throws CsvFormatException {
       String s = nonEmpty(c);
       if (!DECIMAL.matcher(s).matches()) throw error(c, "not a decimal number");
       double v = Double.parseDouble(s);
@@ -271,7 +284,7 @@ final class Csv {
     }
 
     /** 0 or 1. */
-    boolean bit(Column c) throws CsvFormatException {
+    public boolean bit(Column c) throws CsvFormatException {
       String s = get(c);
       if (s.equals("1")) return true;
       if (s.equals("0")) return false;
@@ -279,7 +292,7 @@ final class Csv {
     }
 
     /** A DICOM UID: dot-separated numbers, at most 64 characters. */
-    String uid(Column c) throws CsvFormatException {
+    public String uid(Column c) throws CsvFormatException {
       String s = nonEmpty(c);
       if (!isDicomUid(s)) {
         throw error(
@@ -318,20 +331,20 @@ final class Csv {
   }
 
   /** Builds a CSV file in memory (LF line ends, no byte-order mark) and writes it atomically. */
-  static final class Writer {
+  public static final class Writer {
     private final StringBuilder out = new StringBuilder(1 << 12);
     private final int width;
 
-    Writer(String... header) {
+    public Writer(String... header) {
       width = header.length;
       row(header);
     }
 
-    Writer(List<String> header) {
+    public Writer(List<String> header) {
       this(header.toArray(new String[0]));
     }
 
-    Writer row(String... fields) {
+    public Writer row(String... fields) {
       if (fields.length != width) {
         throw new IllegalStateException("row of " + fields.length + " fields, header of " + width);
       }
@@ -343,7 +356,7 @@ final class Csv {
       return this;
     }
 
-    void writeTo(Path file) throws IOException {
+    public void writeTo(Path file) throws IOException {
       AtomicFiles.write(file, out.toString().getBytes(UTF_8));
     }
 
@@ -367,7 +380,7 @@ final class Csv {
    * "322.8316831683169", "309.0", "1e-05", "1.5e+16". Java 17's {@code Double.toString} also
    * round-trips but sometimes prints a longer or a different last digit than the real files.
    */
-  static String number(double v) {
+  public static String number(double v) {
     if (!Double.isFinite(v)) throw new IllegalArgumentException("v: not finite: " + v);
     if (v == 0) return (1 / v < 0) ? "-0.0" : "0.0";
     BigDecimal exact = new BigDecimal(v);
