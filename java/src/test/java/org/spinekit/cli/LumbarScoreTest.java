@@ -23,6 +23,7 @@ import org.spinekit.io.kaggle.Rsna2024.LumbarLabel;
 import org.spinekit.io.kaggle.Rsna2024.Prediction;
 import org.spinekit.lumbar.LumbarMetric;
 import org.spinekit.lumbar.LumbarMetric.Part;
+import org.spinekit.lumbar.LumbarPoints;
 import org.spinekit.synth.LumbarSynth;
 
 /**
@@ -144,6 +145,113 @@ class LumbarScoreTest {
     assertTrue(r.out().contains("blank grades not scored: 1\n"), r.toString());
   }
 
+  /** The label coordinates of the set as predicted points, spinal ones moved {@code dx} pixels. */
+  static List<LumbarPoints.Point> points(double dx) throws Exception {
+    List<LumbarPoints.Point> out = new ArrayList<>();
+    for (Rsna2024.LabelCoordinate c : Rsna2024.open(data).coordinates()) {
+      double x = c.x() + (c.condition() == Condition.SPINAL_CANAL_STENOSIS ? dx : 0);
+      out.add(
+          new LumbarPoints.Point(
+              c.studyId(), c.seriesId(), c.condition(), c.level(), x, c.y(), c.instanceNumber()));
+    }
+    return out;
+  }
+
+  @Test
+  void pointsPrintTheAccuracyTableAfterTheScore() throws Exception {
+    // 128 px sagittal images: 2.88 px is 1.8 heatmap pixels at 80, 0.9 at 40.
+    List<LumbarPoints.Point> moved = points(3.2 * 0.9);
+    Path p = dir.resolve("points.csv");
+    LumbarPoints.write(p, moved);
+    Rsna2024.Dataset ds = Rsna2024.open(data);
+    for (int grid : new int[] {80, 40}) {
+      String[] args =
+          grid == 80
+              ? score(data, pred, "--points", p.toString())
+              : score(data, pred, "--points", p.toString(), "--grid", "40");
+      CliRun r = CliRun.of(args);
+      assertEquals(0, r.rc(), r.toString());
+      assertTrue(r.out().startsWith("score: "), r.toString());
+      assertEquals(LumbarMetric.score(labels, rows).score(), score(r), r.toString());
+      LumbarPoints.Accuracy api = LumbarPoints.accuracy(ds, moved, grid);
+      String section =
+          "\n\npoints: 100 truth points, 100 predicted (0 without a truth point); x, y in pixels of"
+              + " a "
+              + grid
+              + "-wide heatmap, z in slices\n"
+              + api.table();
+      assertTrue(r.out().endsWith(section), r.toString());
+      String scs = api.table().lines().toList().get(2);
+      assertTrue(
+          scs.startsWith(
+              grid == 80
+                  ? "| Spinal Canal Stenosis | 20 | 0.000 | 1.000 | 1.000 | 1.000 |"
+                  : "| Spinal Canal Stenosis | 20 | 1.000 | 1.000 | 1.000 | 1.000 |"),
+          scs);
+      assertEquals("", r.err(), r.toString());
+    }
+  }
+
+  @Test
+  void pointsAloneNeedNoSubmission() throws Exception {
+    Path p = dir.resolve("alone.csv");
+    LumbarPoints.write(p, points(0));
+    CliRun r = CliRun.of("lumbar", "score", "--data", data.toString(), "--points", p.toString());
+    assertEquals(0, r.rc(), r.toString());
+    assertTrue(r.out().startsWith("points: 100 truth points, 100 predicted"), r.toString());
+    assertFalse(r.out().contains("score: "), r.toString());
+    assertTrue(
+        r.out()
+            .contains(
+                "\n| all | 100 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 |"
+                    + " 0 | 0 |\n"),
+        r.toString());
+  }
+
+  @Test
+  void badPointsExit2NamingTheFile() throws Exception {
+    Path p = dir.resolve("badpoints.csv");
+    Files.writeString(
+        p,
+        "study_id,series_id,condition,level,x,y,instance_number\n"
+            + "1,2,Spinal Canal Stenosis,L1/L2,zero,2,3\n");
+    String[] alone = {"lumbar", "score", "--data", data.toString(), "--points", p.toString()};
+    badInput(alone, p + ":2: column 'x': not a decimal number");
+
+    List<LumbarPoints.Point> unknown = new ArrayList<>(points(0));
+    LumbarPoints.Point first = unknown.get(0);
+    unknown.set(
+        0,
+        new LumbarPoints.Point(
+            first.studyId(),
+            first.seriesId(),
+            first.condition(),
+            first.level(),
+            first.x(),
+            first.y(),
+            999));
+    LumbarPoints.write(p, unknown);
+    for (String[] args : new String[][] {alone, score(data, pred, "--points", p.toString())}) {
+      // With --pred as well, nothing is printed before the failure.
+      CliRun r =
+          badInput(
+              args,
+              p.toString(),
+              "study " + first.studyId() + " series " + first.seriesId() + " has no instance 999",
+              Rsna2024.COORDINATES_CSV);
+      assertEquals("", r.out(), r.toString());
+    }
+
+    // A data set without label coordinates has nothing to compare the points with.
+    Path d = dir.resolve("nocoordinates");
+    Files.createDirectories(d);
+    Files.copy(data.resolve(Rsna2024.TRAIN_CSV), d.resolve(Rsna2024.TRAIN_CSV));
+    badInput(
+        new String[] {"lumbar", "score", "--data", d.toString(), "--points", p.toString()},
+        "no " + Rsna2024.COORDINATES_CSV,
+        d.toString());
+  }
+
   /** A run that must exit 2, its stderr holding each fragment, without a stack trace. */
   static CliRun badInput(String[] args, String... fragments) {
     CliRun r = CliRun.of(args);
@@ -228,7 +336,9 @@ class LumbarScoreTest {
     badInput(new String[] {"lumbar", "score", "--data", data.toString()}, "--pred");
     badInput(new String[] {"lumbar", "score", "--pred", pred.toString()}, "--data");
     badInput(score(data, pred, "--eps", "0"), "--eps", "(0, 0.5]");
-    badInput(score(data, pred, "--points", "points.csv"), "Unknown option", "'--points'");
+    badInput(new String[] {"lumbar", "score", "--data", data.toString()}, "--pred", "--points");
+    badInput(score(data, pred, "--grid", "0"), "--grid", "expected an integer >= 1");
+    badInput(score(data, pred, "--points", dir.resolve("nope.csv").toString()), "--points");
     Path missing = dir.resolve("missing");
     badInput(score(missing, pred), "--data", missing.toString());
     badInput(score(dir, pred), "no train.csv", dir.toString());
@@ -240,7 +350,7 @@ class LumbarScoreTest {
   void helpNamesTheOptions() {
     CliRun r = CliRun.of("lumbar", "score", "--help");
     assertEquals(0, r.rc(), r.toString());
-    for (String o : new String[] {"--data", "--pred", "--eps"}) {
+    for (String o : new String[] {"--data", "--pred", "--eps", "--points", "--grid"}) {
       assertTrue(r.out().contains(o), o + " in " + r);
     }
     CliRun top = CliRun.of("--help");
