@@ -1,13 +1,10 @@
 package org.spinekit.cervical;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.spinekit.nn.Zoo;
+import org.spinekit.train.Settings;
 
 /**
  * Every setting of a cervical training run, as data: {@link #preset} gives the values, {@link
@@ -273,17 +270,7 @@ public record CervicalConfig(
 
   /** The values by name, in declaration order (arrays and lists as lists). */
   public Map<String, Object> toMap() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (var c : CervicalConfig.class.getRecordComponents()) {
-      try {
-        Object v = c.getAccessor().invoke(this);
-        if (v instanceof int[] a) v = Arrays.stream(a).boxed().toList();
-        m.put(c.getName(), v);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-    return m;
+    return Settings.toMap(this);
   }
 
   /**
@@ -291,15 +278,7 @@ public record CervicalConfig(
    * name must be present and no other; a wrong type or value names the key.
    */
   public static CervicalConfig fromMap(Map<String, Object> m) {
-    var comps = CervicalConfig.class.getRecordComponents();
-    List<String> missing = new ArrayList<>();
-    for (var c : comps) if (!m.containsKey(c.getName())) missing.add(c.getName());
-    if (!missing.isEmpty()) throw new IllegalArgumentException("config: missing " + missing);
-    CervicalConfig c = preset("cpu-small");
-    for (Map.Entry<String, Object> e : m.entrySet()) {
-      c = c.withValue(e.getKey(), e.getValue());
-    }
-    return c;
+    return Settings.fromMap(preset("cpu-small"), m);
   }
 
   /**
@@ -307,92 +286,7 @@ public record CervicalConfig(
    * true}/{@code false}, comma-separated lists; an empty text is an empty list).
    */
   public CervicalConfig with(String name, String text) {
-    if (text == null) throw bad(name, "a value", "null");
-    return withValue(name, text);
-  }
-
-  private CervicalConfig withValue(String name, Object value) {
-    Map<String, Object> m = toMap();
-    if (!m.containsKey(name)) {
-      throw new IllegalArgumentException(
-          "config: unknown setting '"
-              + name
-              + "' (settings: "
-              + String.join(", ", m.keySet())
-              + ")");
-    }
-    var comps = CervicalConfig.class.getRecordComponents();
-    Object[] args = new Object[comps.length];
-    for (int i = 0; i < comps.length; i++) {
-      String k = comps[i].getName();
-      Object v = k.equals(name) ? value : m.get(k);
-      args[i] = convert(k, comps[i].getType(), v);
-    }
-    try {
-      return (CervicalConfig)
-          CervicalConfig.class
-              .getDeclaredConstructor(
-                  Arrays.stream(comps).map(c -> c.getType()).toArray(Class<?>[]::new))
-              .newInstance(args);
-    } catch (java.lang.reflect.InvocationTargetException e) {
-      if (e.getCause() instanceof IllegalArgumentException iae) throw iae;
-      throw new IllegalStateException(e.getCause());
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static Object convert(String name, Class<?> type, Object v) {
-    try {
-      if (type == String.class) {
-        if (v instanceof String s) return s;
-        throw bad(name, "a string", v);
-      }
-      if (type == boolean.class) {
-        if (v instanceof Boolean b) return b;
-        if ("true".equals(v) || "false".equals(v)) return Boolean.parseBoolean((String) v);
-        throw bad(name, "true or false", v);
-      }
-      if (type == int.class) return Math.toIntExact(asLong(name, v));
-      if (type == long.class) return asLong(name, v);
-      if (type == double.class) {
-        if (v instanceof Number n) return n.doubleValue();
-        if (v instanceof String s) return Double.parseDouble(s.trim());
-        throw bad(name, "a number", v);
-      }
-      if (type == int[].class) {
-        List<?> items = items(v);
-        int[] a = new int[items.size()];
-        for (int i = 0; i < a.length; i++) a[i] = Math.toIntExact(asLong(name, items.get(i)));
-        return a;
-      }
-      if (type == List.class) {
-        List<String> out = new ArrayList<>();
-        for (Object o : items(v)) out.add(String.valueOf(o).trim());
-        return out;
-      }
-    } catch (NumberFormatException | ArithmeticException e) {
-      String what =
-          type == double.class
-              ? "a number"
-              : type == int[].class ? "integers separated by commas" : "an integer";
-      throw bad(name, what, v);
-    }
-    throw new IllegalStateException(name + ": unsupported type " + type);
-  }
-
-  private static List<?> items(Object v) {
-    if (v instanceof List<?> l) return l;
-    if (v instanceof int[] a) return Arrays.stream(a).boxed().toList();
-    String s = String.valueOf(v).trim();
-    if (s.isEmpty()) return List.of();
-    return Arrays.stream(s.split(",")).map(String::trim).toList();
-  }
-
-  private static long asLong(String name, Object v) {
-    if (v instanceof Long || v instanceof Integer) return ((Number) v).longValue();
-    if (v instanceof String s) return Long.parseLong(s.trim());
-    throw bad(name, "an integer", v);
+    return Settings.with(this, name, text);
   }
 
   private static void nonEmpty(String name, String v) {
@@ -414,8 +308,7 @@ public record CervicalConfig(
   }
 
   private static IllegalArgumentException bad(String name, String expected, Object got) {
-    return new IllegalArgumentException(
-        String.format(Locale.ROOT, "%s: expected %s, got %s", name, expected, got));
+    return Settings.bad(name, expected, got);
   }
 
   @Override

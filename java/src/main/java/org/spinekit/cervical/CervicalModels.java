@@ -7,7 +7,6 @@ import org.bytedeco.pytorch.Device;
 import org.spinekit.io.MalformedFileException;
 import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.nn.Encoders;
-import org.spinekit.nn.NameMap;
 import org.spinekit.nn.Net;
 import org.spinekit.nn.StateDict;
 import org.spinekit.nn.Unet;
@@ -78,18 +77,7 @@ final class CervicalModels {
 
   private static <N extends Net> N load(N net, java.nio.file.Path file, Device device)
       throws IOException {
-    try {
-      StateDict.Report r = StateDict.load(net, file, NameMap.identity(), true);
-      if (!r.complete()) {
-        throw new MalformedFileException(file, "weights do not fit the bundle's network: " + r);
-      }
-      net.eval();
-      if (device != null) net.to(device, false);
-      return net;
-    } catch (IOException | RuntimeException e) {
-      net.close();
-      throw e;
-    }
+    return StateDict.loadForInference(net, file, device);
   }
 
   /** The training prevalence of C1..C7 and patient_overall that training recorded. */

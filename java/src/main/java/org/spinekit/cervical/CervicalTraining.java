@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -18,7 +17,6 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.spinekit.dist.DataParallel;
 import org.spinekit.dist.DistGroup;
 import org.spinekit.io.Volume;
 import org.spinekit.io.dicom.DicomSeriesReader;
@@ -26,7 +24,6 @@ import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.loss.BinaryCrossEntropy;
 import org.spinekit.loss.CrossEntropy;
 import org.spinekit.loss.DiceLoss;
-import org.spinekit.nn.StateDict;
 import org.spinekit.nn.Unet;
 import org.spinekit.ops.CropSample;
 import org.spinekit.ops.Window;
@@ -38,13 +35,11 @@ import org.spinekit.train.Dataset;
 import org.spinekit.train.Ema;
 import org.spinekit.train.Folds;
 import org.spinekit.train.History;
-import org.spinekit.train.LrSchedule;
 import org.spinekit.train.Mode;
 import org.spinekit.train.ProgressBar;
+import org.spinekit.train.Recipe;
 import org.spinekit.train.Step;
-import org.spinekit.train.Trainer;
 import org.spinekit.train.Validation;
-import org.spinekit.train.WarmupCosine;
 
 /**
  * Trains the cervical system of the RSNA 2022 write-up into a {@link CervicalBundle}, stage by
@@ -709,111 +704,52 @@ public final class CervicalTraining {
       String monitor,
       Mode mode)
       throws IOException {
-    CervicalConfig c = o.config();
-    if (o.maxSteps() > 0) {
-      trainSet = head(trainSet, o.maxSteps() * batch, c.seed());
-      validSet = head(validSet, o.maxSteps() * batch, c.seed() + 1);
-      epochs = 1;
-      warmup = 0;
-    }
-    if (o.device() != null) net.to(o.device(), false);
-    // Data-parallel: batch is per process (the step's batch is batch x ranks, as with DDP).
-    int shard = o.dist() == null ? 0 : o.dist().rank();
-    int shards = o.dist() == null ? 1 : o.dist().size();
-    try (DataLoader train =
-            new DataLoader(
-                trainSet,
-                DataLoader.Options.of(batch, o.workers(), c.seed())
-                    .withCuda(o.device() != null)
-                    .withShard(shard, shards));
-        DataLoader valid =
-            new DataLoader(
-                validSet,
-                DataLoader.Options.of(batch, o.workers(), c.seed())
-                    .withShuffle(false)
-                    .withCuda(o.device() != null)
-                    .withShard(shard, shards))) {
-      long steps = (long) epochs * train.batches();
-      long warm = (long) warmup * train.batches();
-      LrSchedule schedule =
-          warm > 0
-              ? WarmupCosine.gradualWarmup(
-                  LrSchedule.Interval.STEP, 10, warm, Math.max(warm + 1, steps), lr / 100)
-              : new WarmupCosine(LrSchedule.Interval.STEP, 0, 1, Math.max(1, steps), lr / 100);
-      Trainer.Config tc =
-          Trainer.builder(epochs)
-              .optimizer(Adam.Options.adamW(lr))
-              .schedule(schedule)
-              .clipNorm(5.0)
-              .monitor(monitor, mode)
-              .checkpoints(work.resolve("checkpoints"), o.checkpointEvery(), true)
-              .logs(work.resolve("logs"), true)
-              .progress(o.progress())
-              .seed(c.seed())
-              .ema(ema)
-              .distributed(o.dist(), DataParallel.Options.defaults().withSyncBatchNorm(true))
-              .build();
-      try (Trainer<M> t = new Trainer<>(net, tc)) {
-        History h =
-            t.fit(step, train, valid, validation != null ? validation : Validation.mean(step));
-        // The averages are what was validated: they become the weights that are saved.
-        if (t.ema() != null) t.ema().swap();
-        return h;
-      }
-    }
+    Recipe.Plan plan =
+        new Recipe.Plan(batch, epochs, Adam.Options.adamW(lr), 0.01, warmup, ema, 5.0, true);
+    return Recipe.fit(
+        recipe(o), work, net, step, trainSet, validSet, plan, validation, monitor, mode);
   }
 
-  /** The first n samples of a seeded permutation of {@code data} (all when n >= its size). */
-  private static Dataset head(Dataset data, int n, long seed) {
-    if (n >= data.size()) return data;
-    int[] idx =
-        new SplittableRandom(seed).ints(0, data.size()).distinct().limit(n).sorted().toArray();
-    return Folds.subset(data, idx);
+  private static Recipe.Run recipe(Options o) {
+    return new Recipe.Run(
+        o.device(),
+        o.maxSteps(),
+        o.workers(),
+        o.checkpointEvery(),
+        o.progress(),
+        o.dist(),
+        o.config().seed());
   }
 
   /** Whether this process writes the bundle: rank 0 of a data-parallel run, or the only one. */
   private static boolean writer(Options o) {
-    return o.dist() == null || o.dist().rank() == 0;
+    return recipe(o).writer();
   }
 
   /** Waits for every rank (nothing when alone). */
   private static void barrier(Options o) {
-    if (o.dist() != null) o.dist().barrier();
+    recipe(o).barrier();
   }
 
   /** Whether the i-th study of a shared-out list is this rank's to prepare. */
   private static boolean mine(Options o, int i) {
-    return o.dist() == null || i % o.dist().size() == o.dist().rank();
+    return recipe(o).mine(i);
   }
 
   /** Rank 0 writes the weights; every rank returns once they are in place. */
   private static void saveWeights(
       Options o, org.spinekit.nn.Net net, Path file, String stage, int fold, String arch)
       throws IOException {
-    if (writer(o)) saveWeights(net, file, stage, fold, arch);
-    barrier(o);
-  }
-
-  private static void saveWeights(
-      org.spinekit.nn.Net net, Path file, String stage, int fold, String arch) throws IOException {
-    Files.createDirectories(file.getParent());
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("stage", stage);
     meta.put("fold", Integer.toString(fold));
     meta.put("arch", arch);
-    StateDict.save(net, file, meta);
+    Recipe.saveWeights(recipe(o), net, file, meta);
   }
 
-  @SuppressWarnings("unchecked")
   private static void record(CervicalBundle b, String stage, int fold, Map<String, Object> r)
       throws IOException {
-    Object prev = b.get(stage);
-    Map<String, Object> m =
-        prev instanceof Map<?, ?> p
-            ? new LinkedHashMap<>((Map<String, Object>) p)
-            : new LinkedHashMap<>();
-    m.put(Integer.toString(fold), r);
-    b.put(stage, m);
+    b.putIn(stage, Integer.toString(fold), r);
   }
 
   static Tensor on(Device device, Tensor t) {

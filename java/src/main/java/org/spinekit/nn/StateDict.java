@@ -58,6 +58,29 @@ public final class StateDict {
     return named && t.dim() == 0 && t.scalar_type().value == torch.ScalarType.Long.value;
   }
 
+  /**
+   * {@code net} with every weight of {@code file} (names as saved, nothing missing or left over),
+   * in eval mode, moved to {@code device} (null: stays on the CPU); closed when anything fails.
+   *
+   * @throws org.spinekit.io.MalformedFileException naming the file when the weights do not fit
+   */
+  public static <N extends Net> N loadForInference(
+      N net, Path file, org.bytedeco.pytorch.Device device) throws IOException {
+    try {
+      Report r = load(net, file, NameMap.identity(), true);
+      if (!r.complete()) {
+        throw new org.spinekit.io.MalformedFileException(
+            file, "weights do not fit the network: " + r);
+      }
+      net.eval();
+      if (device != null) net.to(device, false);
+      return net;
+    } catch (IOException | RuntimeException e) {
+      net.close();
+      throw e;
+    }
+  }
+
   /** Loads {@code file} with keys renamed by {@code names}; strict refuses any mismatch. */
   public static Report load(Net net, Path file, NameMap names, boolean strict) throws IOException {
     try (PointerScope scope = new PointerScope()) {
