@@ -21,9 +21,9 @@ import picocli.CommandLine.Spec;
 /** {@code spinekit lumbar ...}: the commands of the lumbar grading system. */
 @Command(
     name = "lumbar",
-    description = "the lumbar grading system (RSNA 2024): score",
-    subcommands = {LumbarCommand.Score.class})
-final class LumbarCommand implements Callable<Integer>, Cli.NoLibtorch {
+    description = "the lumbar grading system (RSNA 2024): train, predict, score",
+    subcommands = {LumbarRun.Train.class, LumbarRun.Predict.class, LumbarCommand.Score.class})
+final class LumbarCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override

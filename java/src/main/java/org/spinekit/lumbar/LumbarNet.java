@@ -143,9 +143,18 @@ public final class LumbarNet extends Net {
     return head;
   }
 
-  /** Heat and grade logits of {@code x} ([B, C, H, W] for 2D, [B, C, D, H, W] for 3D). */
+  /**
+   * Heat and grade logits of {@code x} ([B, C, H, W] for 2D, [B, C, D, H, W] for 3D). A 2D model
+   * also takes a slice stack [B, C, D, H, W]: each slice is decoded alone and the maps are stacked
+   * as [B, points, D, h, w] (so a softmax over them spans the slices: the spinal canal net's z).
+   */
   public Output heads(Tensor x) {
     int dims = head.dims();
+    if (dims == 2 && x.dim() == 5) {
+      long b = x.size(0), d = x.size(2);
+      Output o = heads(x.permute(0, 2, 1, 3, 4).reshape(b * d, x.size(1), x.size(3), x.size(4)));
+      return new Output(restack(o.heat(), b, d), restack(o.grade(), b, d));
+    }
     long c = encoder.inChannels();
     String axes = dims == 2 ? "[B, " + c + ", H, W]" : "[B, " + c + ", D, H, W]";
     long[] shape = x.sizes().vec().get();
@@ -172,6 +181,11 @@ public final class LumbarNet extends Net {
     }
     Tensor slices = x.permute(0, 2, 1, 3, 4).reshape(b * d, c, h, w);
     return head.decode(select(encoder.features(slices), b, d));
+  }
+
+  /** [B*D, K, h, w] as [B, K, D, h, w]. */
+  private static Tensor restack(Tensor t, long b, long d) {
+    return t.reshape(b, d, t.size(1), t.size(2), t.size(3)).permute(0, 2, 1, 3, 4).contiguous();
   }
 
   /** The used maps; with {@code d > 0}, [B*D, C, h, w] maps restacked as [B, C, D, h, w]. */
