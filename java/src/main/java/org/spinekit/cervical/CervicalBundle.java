@@ -17,17 +17,15 @@ import org.spinekit.train.RunBundle;
  * training leaves beside them (checkpoints and logs per stage and fold, {@code crops.csv}, the
  * slice caches). Every file is written atomically.
  */
-public final class CervicalBundle {
+public final class CervicalBundle extends RunBundle {
   /** The value of {@code format} in bundle.json. */
   public static final String FORMAT = "spinekit-cervical-bundle";
 
   /** The bundle layout version this code writes and reads. */
   public static final long VERSION = RunBundle.VERSION;
 
-  private final RunBundle run;
-
   private CervicalBundle(RunBundle run) {
-    this.run = run;
+    super(run);
   }
 
   /**
@@ -56,17 +54,8 @@ public final class CervicalBundle {
     return b;
   }
 
-  public Path dir() {
-    return run.dir();
-  }
-
   public CervicalConfig config() {
-    return CervicalConfig.fromMap(run.config());
-  }
-
-  /** The fold of every study of {@code stage} ("seg" or "cls"). */
-  public Map<String, Integer> folds(String stage) throws IOException {
-    return run.folds(stage);
+    return CervicalConfig.fromMap(configMap());
   }
 
   public Path segWeights(int fold) {
@@ -104,28 +93,5 @@ public final class CervicalBundle {
       if (Files.isRegularFile(p)) out.add(f);
     }
     return out;
-  }
-
-  /** A value recorded by training (null when absent). */
-  public Object get(String key) {
-    return run.get(key);
-  }
-
-  /** Records {@code value} under {@code key} and rewrites bundle.json. */
-  public void put(String key, Object value) throws IOException {
-    run.put(key, value);
-  }
-
-  /** Records {@code value} under {@code key} of the map {@code group}. */
-  void putIn(String group, String key, Object value) throws IOException {
-    run.putIn(group, key, value);
-  }
-
-  /**
-   * Whether {@link #put} rewrites bundle.json (true) or records in memory only: the ranks of a
-   * data-parallel run but rank 0 read the bundle and never write it.
-   */
-  void writer(boolean v) {
-    run.writer(v);
   }
 }

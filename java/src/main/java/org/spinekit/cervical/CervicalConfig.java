@@ -3,7 +3,6 @@ package org.spinekit.cervical;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.spinekit.nn.Zoo;
 import org.spinekit.train.Settings;
 
 /**
@@ -23,7 +22,7 @@ import org.spinekit.train.Settings;
  * @param excluded studies never used for training (the write-up's two)
  * @param windowCenter CT window centre (HU) of both stages' inputs
  * @param windowWidth CT window width (HU)
- * @param segEncoder {@link Zoo} name of the Unet's encoder
+ * @param segEncoder {@link org.spinekit.nn.Zoo} name of the Unet's encoder
  * @param segDecoder the Unet decoder's channels, one per block
  * @param segSize the 2.5D stacks' height and width
  * @param segSliceStep train on every n-th slice of each study (1: all, as the write-up)
@@ -36,7 +35,7 @@ import org.spinekit.train.Settings;
  *     small next to the background
  * @param segAugment the write-up's joint augmentation on stage-1 samples
  * @param minVoxels thoracic components smaller than this are dropped from predicted masks
- * @param clsEncoder {@link Zoo} name of the per-slice CNN
+ * @param clsEncoder {@link org.spinekit.nn.Zoo} name of the per-slice CNN
  * @param clsSize crops' height and width
  * @param clsSlices slices per crop (the GRU's sequence)
  * @param clsMarginZ crop margin along the slices, voxels
@@ -116,17 +115,17 @@ public record CervicalConfig(
     }
     excluded = List.copyOf(excluded);
     if (!(windowWidth > 0)) throw bad("windowWidth", "> 0", windowWidth);
-    arch("segEncoder", segEncoder);
+    Settings.arch("segEncoder", segEncoder);
     if (segDecoder == null || segDecoder.length == 0) {
       throw bad("segDecoder", "one channel count per decoder block", "none");
     }
     segDecoder = segDecoder.clone();
     for (int c : segDecoder) if (c < 1) throw bad("segDecoder", "channels >= 1", c);
-    positive("segSize", segSize);
-    positive("segSliceStep", segSliceStep);
-    positive("segEpochs", segEpochs);
-    positive("segBatch", segBatch);
-    rate("segLr", segLr);
+    Settings.positive("segSize", segSize);
+    Settings.positive("segSliceStep", segSliceStep);
+    Settings.positive("segEpochs", segEpochs);
+    Settings.positive("segBatch", segBatch);
+    Settings.rate("segLr", segLr);
     if (segWarmup < 0 || segWarmup >= segEpochs) {
       throw bad("segWarmup", "0.." + (segEpochs - 1) + " (fewer than segEpochs)", segWarmup);
     }
@@ -135,27 +134,27 @@ public record CervicalConfig(
       throw bad("segVertebraWeight", "> 0", segVertebraWeight);
     }
     if (minVoxels < 0) throw bad("minVoxels", ">= 0", minVoxels);
-    arch("clsEncoder", clsEncoder);
-    positive("clsSize", clsSize);
-    positive("clsSlices", clsSlices);
+    Settings.arch("clsEncoder", clsEncoder);
+    Settings.positive("clsSize", clsSize);
+    Settings.positive("clsSlices", clsSlices);
     if (clsMarginZ < 0) throw bad("clsMarginZ", ">= 0", clsMarginZ);
     if (clsMarginXy < 0) throw bad("clsMarginXy", ">= 0", clsMarginXy);
-    positive("clsHidden", clsHidden);
-    positive("clsLayers", clsLayers);
-    positive("clsAttention", clsAttention);
+    Settings.positive("clsHidden", clsHidden);
+    Settings.positive("clsLayers", clsLayers);
+    Settings.positive("clsAttention", clsAttention);
     if (!(clsSpatialDropout >= 0 && clsSpatialDropout < 1)) {
       throw bad("clsSpatialDropout", "in [0, 1)", clsSpatialDropout);
     }
-    positive("clsEpochs", clsEpochs);
-    positive("clsBatch", clsBatch);
-    rate("clsLr", clsLr);
+    Settings.positive("clsEpochs", clsEpochs);
+    Settings.positive("clsBatch", clsBatch);
+    Settings.rate("clsLr", clsLr);
     if (clsWarmup < 0 || clsWarmup >= clsEpochs) {
       throw bad("clsWarmup", "0.." + (clsEpochs - 1) + " (fewer than clsEpochs)", clsWarmup);
     }
     if (!(clsEma == 0 || (clsEma > 0 && clsEma < 1))) {
       throw bad("clsEma", "0 (off) or a decay in (0, 1)", clsEma);
     }
-    positive("clsPositiveRepeat", clsPositiveRepeat);
+    Settings.positive("clsPositiveRepeat", clsPositiveRepeat);
     if (patientRule == null || !PATIENT_RULES.contains(patientRule)) {
       throw bad("patientRule", "auto, max or noisy_or", patientRule);
     }
@@ -291,20 +290,6 @@ public record CervicalConfig(
 
   private static void nonEmpty(String name, String v) {
     if (v == null || v.isBlank()) throw bad(name, "a name", v);
-  }
-
-  private static void positive(String name, long v) {
-    if (v < 1) throw bad(name, ">= 1", v);
-  }
-
-  private static void rate(String name, double v) {
-    if (!(v > 0) || Double.isInfinite(v)) throw bad(name, "a rate > 0", v);
-  }
-
-  private static void arch(String name, String v) {
-    if (v == null || !Zoo.names().contains(v)) {
-      throw bad(name, "an architecture of 'spinekit model list'", v);
-    }
   }
 
   private static IllegalArgumentException bad(String name, String expected, Object got) {

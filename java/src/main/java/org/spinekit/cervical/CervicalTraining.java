@@ -180,13 +180,8 @@ public final class CervicalTraining {
     int[] strata = labels.stream().mapToInt(l -> l.patientOverall() ? 1 : 0).toArray();
     split.put("cls", foldsOf(Arrays.asList(all), strata, c));
     // Rank 0 creates (or checks) the bundle; the others check it once it is there.
-    CervicalBundle b = null;
-    if (writer(o)) b = CervicalBundle.openForTraining(o.run(), c, split);
-    barrier(o);
-    if (b == null) {
-      b = CervicalBundle.openForTraining(o.run(), c, split);
-      b.writer(false);
-    }
+    CervicalBundle b =
+        recipe(o).openBundle(() -> CervicalBundle.openForTraining(o.run(), c, split));
     b.put("priors", priors(labels));
     int[] folds = o.folds() != null ? o.folds() : c.foldsToTrain();
     if (o.stage().includes(Stage.SEG)) {

@@ -1,7 +1,6 @@
 package org.spinekit.cli;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,8 +19,6 @@ import org.spinekit.cervical.CervicalOverlay;
 import org.spinekit.cervical.CervicalPredictor;
 import org.spinekit.cervical.CervicalTraining;
 import org.spinekit.cervical.VertebraBoxes;
-import org.spinekit.dist.DistEnv;
-import org.spinekit.dist.DistGroup;
 import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.Volume;
 import org.spinekit.io.json.Json;
@@ -31,6 +28,7 @@ import org.spinekit.io.nifti.NiftiImage;
 import org.spinekit.synth.CervicalSynth;
 import org.spinekit.train.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -79,113 +77,45 @@ final class CervicalRun {
     Path out;
 
     @Option(
-        names = "--preset",
-        paramLabel = "cpu-small|seed",
-        defaultValue = "cpu-small",
-        description =
-            "settings: cpu-small (a 2-core machine) or seed (the write-up's; a GPU). Default ${DEFAULT-VALUE}")
-    String preset;
-
-    @Option(
         names = "--stage",
         paramLabel = "seg|crops|cls|all",
         defaultValue = "all",
         description = "the stage(s) to run (default ${DEFAULT-VALUE})")
     String stage;
 
-    @Option(
-        names = "--folds",
-        paramLabel = "K",
-        description = "k of the k-fold split by study (default: the preset's)")
-    Integer folds;
-
-    @Option(
-        names = "--fold",
-        paramLabel = "F",
-        description = "train fold F only (default: the preset's folds)")
-    Integer fold;
-
-    @Option(
-        names = "--device",
-        paramLabel = "cpu|cuda",
-        defaultValue = "cpu",
-        description = "where the networks run (default ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(
-        names = "--max-steps",
-        paramLabel = "N",
-        defaultValue = "0",
-        description =
-            "at most N optimiser steps per stage and fold, in one epoch (0: the preset's epochs)")
-    int maxSteps;
-
-    @Option(
-        names = "--checkpoint-every",
-        paramLabel = "N",
-        defaultValue = "200",
-        description =
-            "checkpoint every N optimiser steps as well as at epoch ends (0: epoch ends only; default ${DEFAULT-VALUE})")
-    int checkpointEvery;
-
-    @Option(
-        names = "--set",
-        paramLabel = "NAME=VALUE",
-        description =
-            "override one setting of the preset (repeatable; see bundle.json's config for the names)")
-    List<String> sets = new ArrayList<>();
+    @Mixin TrainOptions train;
 
     @Override
     public Integer call() throws IOException {
       Cli.existing("cervical train --data", data);
-      CervicalConfig c = CervicalConfig.preset(preset);
-      if (folds != null) c = c.with("folds", folds.toString());
-      for (String s : sets) {
-        int eq = s.indexOf('=');
-        if (eq < 1) throw new IllegalArgumentException("--set: expected NAME=VALUE, got " + s);
-        c = c.with(s.substring(0, eq).trim(), s.substring(eq + 1));
-      }
-      if (maxSteps < 0)
-        throw new IllegalArgumentException("--max-steps: expected >= 0, got " + maxSteps);
-      DistEnv env = DistEnv.fromEnvironment();
-      // Data-parallel on GPUs: NCCL, one device per process (cuda:LOCAL_RANK).
-      DistGroup.Options dist = DistGroup.Options.defaults();
-      Device dev = device(device);
-      if (dev != null && env.distributed()) {
-        dist = dist.withBackend("nccl");
-        dev = new Device("cuda:" + env.localRank());
-      }
-      try (DistGroup group = env.distributed() ? DistGroup.join(env, dist) : null) {
-        return train(c, group, dev);
-      }
-    }
-
-    private int train(CervicalConfig c, DistGroup group, Device dev) throws IOException {
-      boolean rank0 = group == null || group.rank() == 0;
-      // Under spinekit launch rank 0 reports; the others stay quiet but for errors.
-      PrintStream log = rank0 ? System.out : new PrintStream(OutputStream.nullOutputStream());
-      CervicalTraining.Options o =
-          new CervicalTraining.Options(
-              data,
-              out,
-              c,
-              CervicalTraining.Stage.parse(stage),
-              fold == null ? null : new int[] {fold},
-              dev,
-              maxSteps,
-              Math.max(1, RuntimeOptions.of(spec).workers()),
-              checkpointEvery,
-              rank0 ? ProgressBar.console() : null,
-              log::println,
-              group);
-      long t0 = System.nanoTime();
-      CervicalTraining.run(o);
-      log.printf(
-          Locale.ROOT,
-          "trained %s in %.1f s: %s%n",
-          stage,
-          (System.nanoTime() - t0) / 1e9,
-          this.out);
+      CervicalConfig c = train.configure(CervicalConfig.preset(train.preset), CervicalConfig::with);
+      CervicalTraining.Stage st = CervicalTraining.Stage.parse(stage);
+      train.run(
+          p -> {
+            CervicalTraining.Options o =
+                new CervicalTraining.Options(
+                    data,
+                    out,
+                    c,
+                    st,
+                    train.foldsToTrain(),
+                    p.device(),
+                    train.maxSteps,
+                    Math.max(1, RuntimeOptions.of(spec).workers()),
+                    train.checkpointEvery,
+                    p.rank0() ? ProgressBar.console() : null,
+                    p.log()::println,
+                    p.group());
+            long t0 = System.nanoTime();
+            CervicalTraining.run(o);
+            p.log()
+                .printf(
+                    Locale.ROOT,
+                    "trained %s in %.1f s: %s%n",
+                    stage,
+                    (System.nanoTime() - t0) / 1e9,
+                    out);
+          });
       return Cli.OK;
     }
   }
@@ -468,11 +398,12 @@ final class CervicalRun {
       t.spec = spec;
       t.data = data;
       t.out = run;
-      t.preset = "cpu-small";
       t.stage = "all";
-      t.device = "cpu";
-      t.maxSteps = maxSteps;
-      t.checkpointEvery = 200;
+      t.train = new TrainOptions();
+      t.train.preset = "cpu-small";
+      t.train.device = "cpu";
+      t.train.maxSteps = maxSteps;
+      t.train.checkpointEvery = 200;
       t.call();
       Predict p = predict(run, data, "test", out.resolve("submission.csv"));
       p.report = out.resolve("report");

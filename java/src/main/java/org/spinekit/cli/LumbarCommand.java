@@ -21,8 +21,13 @@ import picocli.CommandLine.Spec;
 /** {@code spinekit lumbar ...}: the commands of the lumbar grading system. */
 @Command(
     name = "lumbar",
-    description = "the lumbar grading system (RSNA 2024): train, predict, score",
-    subcommands = {LumbarRun.Train.class, LumbarRun.Predict.class, LumbarCommand.Score.class})
+    description = "the lumbar grading system (RSNA 2024): train, predict, score, demo",
+    subcommands = {
+      LumbarRun.Train.class,
+      LumbarRun.Predict.class,
+      LumbarCommand.Score.class,
+      LumbarRun.Demo.class
+    })
 final class LumbarCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

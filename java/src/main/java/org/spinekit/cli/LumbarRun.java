@@ -1,7 +1,6 @@
 package org.spinekit.cli;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,22 +17,22 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.bytedeco.pytorch.Device;
-import org.spinekit.dist.DistEnv;
-import org.spinekit.dist.DistGroup;
 import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.json.Json;
 import org.spinekit.io.kaggle.Condition;
 import org.spinekit.io.kaggle.Level;
 import org.spinekit.io.kaggle.Rsna2024;
+import org.spinekit.lumbar.LumbarBundle;
 import org.spinekit.lumbar.LumbarConfig;
 import org.spinekit.lumbar.LumbarOverlay;
 import org.spinekit.lumbar.LumbarPoints;
 import org.spinekit.lumbar.LumbarPredictor;
 import org.spinekit.lumbar.LumbarTraining;
+import org.spinekit.synth.LumbarSynth;
 import org.spinekit.train.ProgressBar;
 import org.spinekit.train.Recipe;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -69,14 +68,6 @@ final class LumbarRun {
     Path out;
 
     @Option(
-        names = "--preset",
-        paramLabel = "cpu-small|seed",
-        defaultValue = "cpu-small",
-        description =
-            "settings: cpu-small (a 2-core machine) or seed (the write-up's; a GPU). Default ${DEFAULT-VALUE}")
-    String preset;
-
-    @Option(
         names = "--model",
         paramLabel = "one-stage|two-stage|all",
         defaultValue = "all",
@@ -85,93 +76,43 @@ final class LumbarRun {
     String model;
 
     @Option(
-        names = "--folds",
-        paramLabel = "K",
-        description = "k of the k-fold split by study (default: the preset's)")
-    Integer folds;
-
-    @Option(
-        names = "--fold",
-        paramLabel = "F",
-        description = "train fold F only (default: the preset's folds)")
-    Integer fold;
-
-    @Option(
-        names = "--device",
-        paramLabel = "cpu|cuda",
-        defaultValue = "cpu",
-        description = "where the networks run (default ${DEFAULT-VALUE})")
-    String device;
-
-    @Option(
-        names = "--max-steps",
-        paramLabel = "N",
-        defaultValue = "0",
-        description =
-            "at most N optimiser steps per network and fold, in one epoch (0: the preset's epochs)")
-    int maxSteps;
-
-    @Option(
-        names = "--checkpoint-every",
-        paramLabel = "N",
-        defaultValue = "200",
-        description =
-            "checkpoint every N optimiser steps as well as at epoch ends (0: epoch ends only; default ${DEFAULT-VALUE})")
-    int checkpointEvery;
-
-    @Option(
         names = "--gt-heatmaps",
         description =
             "the write-up's upper bound: the one-stage nets pool their grades with the true heatmaps")
     boolean gtHeatmaps;
 
-    @Option(
-        names = "--set",
-        paramLabel = "NAME=VALUE",
-        description =
-            "override one setting of the preset (repeatable; see bundle.json's config for the names)")
-    List<String> sets = new ArrayList<>();
+    @Mixin TrainOptions train;
 
     @Override
     public Integer call() throws IOException {
       Cli.existing("lumbar train --data", data);
-      LumbarConfig c = LumbarConfig.preset(preset);
-      if (folds != null) c = c.with("folds", folds.toString());
-      if (gtHeatmaps) c = c.with("gtHeatmaps", "true");
-      for (String s : sets) {
-        int eq = s.indexOf('=');
-        if (eq < 1) throw new IllegalArgumentException("--set: expected NAME=VALUE, got " + s);
-        c = c.with(s.substring(0, eq).trim(), s.substring(eq + 1));
-      }
-      if (maxSteps < 0)
-        throw new IllegalArgumentException("--max-steps: expected >= 0, got " + maxSteps);
+      LumbarConfig preset = LumbarConfig.preset(train.preset);
+      if (gtHeatmaps) preset = preset.with("gtHeatmaps", "true");
+      LumbarConfig c = train.configure(preset, LumbarConfig::with);
       LumbarTraining.Model m = LumbarTraining.Model.parse(model);
-      DistEnv env = DistEnv.fromEnvironment();
-      DistGroup.Options dist = DistGroup.Options.defaults();
-      Device dev = CervicalRun.device(device);
-      if (dev != null && env.distributed()) {
-        dist = dist.withBackend("nccl");
-        dev = new Device("cuda:" + env.localRank());
-      }
-      try (DistGroup group = env.distributed() ? DistGroup.join(env, dist) : null) {
-        boolean rank0 = group == null || group.rank() == 0;
-        PrintStream log = rank0 ? System.out : new PrintStream(OutputStream.nullOutputStream());
-        Recipe.Run run =
-            new Recipe.Run(
-                dev,
-                maxSteps,
-                Math.max(1, RuntimeOptions.of(spec).workers()),
-                checkpointEvery,
-                rank0 ? ProgressBar.console() : null,
-                group,
-                c.seed());
-        long t0 = System.nanoTime();
-        LumbarTraining.run(
-            new LumbarTraining.Options(
-                data, out, c, m, fold == null ? null : new int[] {fold}, run, log::println));
-        log.printf(
-            Locale.ROOT, "trained %s in %.1f s: %s%n", model, (System.nanoTime() - t0) / 1e9, out);
-      }
+      train.run(
+          p -> {
+            Recipe.Run run =
+                new Recipe.Run(
+                    p.device(),
+                    train.maxSteps,
+                    Math.max(1, RuntimeOptions.of(spec).workers()),
+                    train.checkpointEvery,
+                    p.rank0() ? ProgressBar.console() : null,
+                    p.group(),
+                    c.seed());
+            long t0 = System.nanoTime();
+            LumbarTraining.run(
+                new LumbarTraining.Options(
+                    data, out, c, m, train.foldsToTrain(), run, p.log()::println));
+            p.log()
+                .printf(
+                    Locale.ROOT,
+                    "trained %s in %.1f s: %s%n",
+                    model,
+                    (System.nanoTime() - t0) / 1e9,
+                    out);
+          });
       return Cli.OK;
     }
   }
@@ -462,6 +403,105 @@ final class LumbarRun {
       AtomicFiles.write(
           dir.resolve(r.studyId() + ".json"),
           (Json.write(m) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  @Command(
+      name = "demo",
+      description = {
+        "the lumbar system on synthetic data, end to end: generates a training set (96 studies"
+            + " with grades and label points, 8 test studies) and a held-out set of another seed"
+            + " (16 studies), trains the cpu-small preset (one-stage and two-stage networks),"
+            + " predicts the test studies (submission, points, per-study JSON and PNG), then"
+            + " predicts and scores the held-out set (the competition's score, the point accuracy"
+            + " table). About 5 minutes on 2 cores; every step resumes or reuses what DIR already"
+            + " holds."
+      })
+  static final class Demo implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = "--out",
+        paramLabel = "DIR",
+        defaultValue = "lumbar-demo",
+        description = "where data, bundle and outputs go (default ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(
+        names = "--max-steps",
+        paramLabel = "N",
+        defaultValue = "0",
+        description = "train at most N steps per network (0: the preset's epochs)")
+    int maxSteps;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintStream log = System.out;
+      Path data = out.resolve("data"), held = out.resolve("heldout"), run = out.resolve("run");
+      if (!Files.isRegularFile(data.resolve(Rsna2024.TRAIN_CSV))) {
+        generated(log, data, LumbarSynth.Config.small(100).withStudies(96).withTestStudies(8));
+      }
+      if (!Files.isRegularFile(held.resolve(Rsna2024.TRAIN_CSV))) {
+        generated(log, held, LumbarSynth.Config.small(201).withStudies(16).withTestStudies(0));
+      }
+      Train t = new Train();
+      t.spec = spec;
+      t.data = data;
+      t.out = run;
+      t.model = "all";
+      t.train = new TrainOptions();
+      t.train.preset = "cpu-small";
+      t.train.device = "cpu";
+      t.train.maxSteps = maxSteps;
+      t.train.checkpointEvery = 200;
+      t.call();
+      Predict p = predict(run, data, "test", out.resolve("submission.csv"));
+      p.report = out.resolve("report");
+      p.points = out.resolve("points.csv");
+      p.call();
+      Predict h = predict(run, held, "train", out.resolve("heldout-submission.csv"));
+      h.report = out.resolve("heldout-report");
+      h.points = out.resolve("heldout-points.csv");
+      h.call();
+      LumbarCommand.Score s = new LumbarCommand.Score();
+      s.spec = spec;
+      s.data = held;
+      s.pred = h.out;
+      s.points = h.points;
+      s.grid = LumbarBundle.load(run).config().grid();
+      int rc = s.call();
+      log.println(
+          "pictures: "
+              + p.report
+              + "/*.png (test studies), "
+              + h.report
+              + "/*.png (held-out studies, with the labelled points); curves: "
+              + run
+              + "/<net>/fold0/logs/curves.png");
+      return rc;
+    }
+
+    private static void generated(PrintStream log, Path dir, LumbarSynth.Config c)
+        throws IOException {
+      LumbarSynth.Summary s = LumbarSynth.generate(dir, c);
+      log.printf(
+          Locale.ROOT,
+          "%s: %d studies (seed %d) in %.1f s%n",
+          dir,
+          s.studies(),
+          c.seed(),
+          s.seconds());
+    }
+
+    private static Predict predict(Path run, Path data, String split, Path out) {
+      Predict p = new Predict();
+      p.model = run;
+      p.data = data;
+      p.split = split;
+      p.out = out;
+      p.mode = "blend";
+      p.device = "cpu";
+      return p;
     }
   }
 }

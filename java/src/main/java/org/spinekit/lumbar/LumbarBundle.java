@@ -17,7 +17,7 @@ import org.spinekit.train.RunBundle;
  * leaves beside them (checkpoints and logs per network and fold, the prepared series under {@code
  * cache/}). Every file is written atomically.
  */
-public final class LumbarBundle {
+public final class LumbarBundle extends RunBundle {
   /** The value of {@code format} in bundle.json. */
   public static final String FORMAT = "spinekit-lumbar-bundle";
 
@@ -39,10 +39,8 @@ public final class LumbarBundle {
   /** Every network, in training order. */
   public static final List<String> NETS = List.of(SCS, NFN, AXIAL, CLS_SCS, CLS_NFN, CLS_SA);
 
-  private final RunBundle run;
-
   private LumbarBundle(RunBundle run) {
-    this.run = run;
+    super(run);
   }
 
   /** Opens {@code dir} for training with {@code config} (created when new, else checked). */
@@ -67,17 +65,13 @@ public final class LumbarBundle {
     return b;
   }
 
-  public Path dir() {
-    return run.dir();
-  }
-
   public LumbarConfig config() {
-    return LumbarConfig.fromMap(run.config());
+    return LumbarConfig.fromMap(configMap());
   }
 
   /** The fold of every study (by study id). */
   public Map<String, Integer> folds() throws IOException {
-    return run.folds("studies");
+    return folds("studies");
   }
 
   /** Weights of network {@code net} ({@link #NETS}) of a fold. */
@@ -112,25 +106,5 @@ public final class LumbarBundle {
       if (Files.isRegularFile(weights(net, f))) out.add(f);
     }
     return out;
-  }
-
-  /** A value recorded by training (null when absent). */
-  public Object get(String key) {
-    return run.get(key);
-  }
-
-  /** Records {@code value} under {@code key} and rewrites bundle.json. */
-  public void put(String key, Object value) throws IOException {
-    run.put(key, value);
-  }
-
-  /** Records {@code value} under {@code key} of the map {@code group}. */
-  void putIn(String group, String key, Object value) throws IOException {
-    run.putIn(group, key, value);
-  }
-
-  /** Whether {@link #put} rewrites bundle.json (rank 0) or records in memory only. */
-  void writer(boolean v) {
-    run.writer(v);
   }
 }

@@ -2,7 +2,6 @@ package org.spinekit.lumbar;
 
 import java.util.List;
 import java.util.Map;
-import org.spinekit.nn.Zoo;
 import org.spinekit.train.Settings;
 
 /**
@@ -25,9 +24,10 @@ import org.spinekit.train.Settings;
  * @param t2Slices depth of the Sagittal T2/STIR stack (spinal canal), slices resampled to it
  * @param t1Slices depth of the Sagittal T1 stack (foramina)
  * @param axialSize the axial slices' height and width
- * @param scsEncoder {@link Zoo} encoder of the spinal canal net (2D decoder, slice by slice)
- * @param nfnEncoder {@link Zoo} encoder of the foramen net (3D decoder)
- * @param axialEncoder {@link Zoo} encoder of the axial subarticular point net (2D)
+ * @param scsEncoder {@link org.spinekit.nn.Zoo} encoder of the spinal canal net (2D decoder, slice
+ *     by slice)
+ * @param nfnEncoder {@link org.spinekit.nn.Zoo} encoder of the foramen net (3D decoder)
+ * @param axialEncoder {@link org.spinekit.nn.Zoo} encoder of the axial subarticular point net (2D)
  * @param decoder widths of the heatmap decoder's blocks, deepest first
  * @param sigma Gaussian target sigma, heatmap pixels
  * @param pixelCeWeight weight of the pixel cross entropy on the grade map
@@ -43,7 +43,7 @@ import org.spinekit.train.Settings;
  * @param cropMm side of the two-stage crops, mm
  * @param cropSize crops' height and width, pixels
  * @param cropSlices slices per crop (the 2.5D channels), centred on the point's slice
- * @param clsEncoder {@link Zoo} classifier of the two-stage crops
+ * @param clsEncoder {@link org.spinekit.nn.Zoo} classifier of the two-stage crops
  * @param clsEpochs epochs of the crop classifiers
  * @param clsBatch crops per step
  * @param clsLr crop classifier AdamW learning rate
@@ -107,12 +107,12 @@ public record LumbarConfig(
     }
     multipleOf32("size", size);
     multipleOf32("axialSize", axialSize);
-    positive("t2Slices", t2Slices);
-    positive("t1Slices", t1Slices);
-    arch("scsEncoder", scsEncoder);
-    arch("nfnEncoder", nfnEncoder);
-    arch("axialEncoder", axialEncoder);
-    arch("clsEncoder", clsEncoder);
+    Settings.positive("t2Slices", t2Slices);
+    Settings.positive("t1Slices", t1Slices);
+    Settings.arch("scsEncoder", scsEncoder);
+    Settings.arch("nfnEncoder", nfnEncoder);
+    Settings.arch("axialEncoder", axialEncoder);
+    Settings.arch("clsEncoder", clsEncoder);
     if (decoder == null || decoder.length == 0) {
       throw bad("decoder", "one width per decoder block", "none");
     }
@@ -122,20 +122,20 @@ public record LumbarConfig(
     if (!(pixelCeWeight >= 0) || Double.isInfinite(pixelCeWeight)) {
       throw bad("pixelCeWeight", ">= 0", pixelCeWeight);
     }
-    positive("epochs", epochs);
-    positive("batch", batch);
-    rate("lr", lr);
-    rate("finalLr", finalLr);
+    Settings.positive("epochs", epochs);
+    Settings.positive("batch", batch);
+    Settings.rate("lr", lr);
+    Settings.rate("finalLr", finalLr);
     if (finalLr > lr) throw bad("finalLr", "<= lr " + lr, finalLr);
     if (!(axialMaxMm > 0)) throw bad("axialMaxMm", "> 0", axialMaxMm);
     if (!(cropMm > 0) || Double.isInfinite(cropMm)) throw bad("cropMm", "> 0", cropMm);
-    positive("cropSize", cropSize);
+    Settings.positive("cropSize", cropSize);
     if (cropSlices < 1 || cropSlices % 2 == 0) {
       throw bad("cropSlices", "an odd count (centred on the point's slice)", cropSlices);
     }
-    positive("clsEpochs", clsEpochs);
-    positive("clsBatch", clsBatch);
-    rate("clsLr", clsLr);
+    Settings.positive("clsEpochs", clsEpochs);
+    Settings.positive("clsBatch", clsBatch);
+    Settings.rate("clsLr", clsLr);
     if (!(cropJitterMm >= 0) || Double.isInfinite(cropJitterMm)) {
       throw bad("cropJitterMm", ">= 0", cropJitterMm);
     }
@@ -267,26 +267,12 @@ public record LumbarConfig(
     return Settings.with(this, name, text);
   }
 
-  private static void positive(String name, long v) {
-    if (v < 1) throw bad(name, ">= 1", v);
-  }
-
   private static void multipleOf32(String name, int v) {
     if (v < 32 || v % 32 != 0) throw bad(name, "a multiple of 32 (the encoders' stride)", v);
   }
 
-  private static void rate(String name, double v) {
-    if (!(v > 0) || Double.isInfinite(v)) throw bad(name, "a rate > 0", v);
-  }
-
   private static void weight(String name, double v) {
     if (!(v >= 0 && v <= 1)) throw bad(name, "a weight in [0, 1]", v);
-  }
-
-  private static void arch(String name, String v) {
-    if (v == null || !Zoo.names().contains(v)) {
-      throw bad(name, "an architecture of 'spinekit model list'", v);
-    }
   }
 
   private static IllegalArgumentException bad(String name, String expected, Object got) {

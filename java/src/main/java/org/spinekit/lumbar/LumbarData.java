@@ -302,34 +302,28 @@ public final class LumbarData {
    */
   public static Dataset sagittal(List<SagittalItem> items, boolean augment, boolean flip) {
     List<SagittalItem> list = List.copyOf(items);
-    return new Dataset() {
-      @Override
-      public int size() {
-        return list.size();
-      }
-
-      @Override
-      public Example get(int index, SplittableRandom rng) throws IOException {
-        SagittalItem it = list.get(index);
-        Series s = load(it.cache());
-        float[] x = s.stack();
-        float[] t = it.target().clone();
-        if (augment) {
-          intensity(x, rng);
-          if (flip && rng.nextBoolean()) {
-            flip(
-                x,
-                new int[] {s.depth(), s.size(), s.size()},
-                0,
-                t,
-                s.depth(),
-                2,
-                s.kind() == Kind.T1);
+    return Dataset.of(
+        list.size(),
+        (index, rng) -> {
+          SagittalItem it = list.get(index);
+          Series s = load(it.cache());
+          float[] x = s.stack();
+          float[] t = it.target().clone();
+          if (augment) {
+            intensity(x, rng);
+            if (flip && rng.nextBoolean()) {
+              flip(
+                  x,
+                  new int[] {s.depth(), s.size(), s.size()},
+                  0,
+                  t,
+                  s.depth(),
+                  2,
+                  s.kind() == Kind.T1);
+            }
           }
-        }
-        return new Example(Tensors.of(x, 1, s.depth(), s.size(), s.size()), t);
-      }
-    };
+          return new Example(Tensors.of(x, 1, s.depth(), s.size(), s.size()), t);
+        });
   }
 
   /** One axial sample: a cached axial series, the level's slice and its targets. */
@@ -353,27 +347,21 @@ public final class LumbarData {
    */
   public static Dataset axial(List<AxialItem> items, boolean augment, boolean flip, int grid) {
     List<AxialItem> list = List.copyOf(items);
-    return new Dataset() {
-      @Override
-      public int size() {
-        return list.size();
-      }
-
-      @Override
-      public Example get(int index, SplittableRandom rng) throws IOException {
-        AxialItem it = list.get(index);
-        Series s = load(it.cache());
-        float[] x = axialInput(s, it.slice());
-        float[] t = it.target().clone();
-        if (augment) {
-          intensity(x, rng);
-          if (flip && rng.nextBoolean()) {
-            flip(x, new int[] {3, s.size(), s.size()}, 2, t, grid, 0, true);
+    return Dataset.of(
+        list.size(),
+        (index, rng) -> {
+          AxialItem it = list.get(index);
+          Series s = load(it.cache());
+          float[] x = axialInput(s, it.slice());
+          float[] t = it.target().clone();
+          if (augment) {
+            intensity(x, rng);
+            if (flip && rng.nextBoolean()) {
+              flip(x, new int[] {3, s.size(), s.size()}, 2, t, grid, 0, true);
+            }
           }
-        }
-        return new Example(Tensors.of(x, 3, s.size(), s.size()), t);
-      }
-    };
+          return new Example(Tensors.of(x, 3, s.size(), s.size()), t);
+        });
   }
 
   /**
@@ -427,26 +415,20 @@ public final class LumbarData {
   public static Dataset crops(
       List<CropItem> items, int slices, double mm, int size, double jitterMm, boolean augment) {
     List<CropItem> list = List.copyOf(items);
-    return new Dataset() {
-      @Override
-      public int size() {
-        return list.size();
-      }
-
-      @Override
-      public Example get(int index, SplittableRandom rng) throws IOException {
-        CropItem it = list.get(index);
-        Series s = load(it.cache());
-        double x = it.x(), y = it.y();
-        if (augment && jitterMm > 0) {
-          double[] px = s.stackMm();
-          x += (2 * rng.nextDouble() - 1) * jitterMm / px[0];
-          y += (2 * rng.nextDouble() - 1) * jitterMm / px[1];
-        }
-        float[] c = crop(s, x, y, it.slice(), slices, mm, size);
-        if (augment) intensity(c, rng);
-        return new Example(Tensors.of(c, slices, size, size), new float[] {it.grade()});
-      }
-    };
+    return Dataset.of(
+        list.size(),
+        (index, rng) -> {
+          CropItem it = list.get(index);
+          Series s = load(it.cache());
+          double x = it.x(), y = it.y();
+          if (augment && jitterMm > 0) {
+            double[] px = s.stackMm();
+            x += (2 * rng.nextDouble() - 1) * jitterMm / px[0];
+            y += (2 * rng.nextDouble() - 1) * jitterMm / px[1];
+          }
+          float[] c = crop(s, x, y, it.slice(), slices, mm, size);
+          if (augment) intensity(c, rng);
+          return new Example(Tensors.of(c, slices, size, size), new float[] {it.grade()});
+        });
   }
 }

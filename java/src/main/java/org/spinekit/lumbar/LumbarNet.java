@@ -156,7 +156,10 @@ public final class LumbarNet extends Net {
       return new Output(restack(o.heat(), b, d), restack(o.grade(), b, d));
     }
     long c = encoder.inChannels();
-    String axes = dims == 2 ? "[B, " + c + ", H, W]" : "[B, " + c + ", D, H, W]";
+    String axes =
+        dims == 2
+            ? "[B, " + c + ", H, W] (or a slice stack [B, " + c + ", D, H, W])"
+            : "[B, " + c + ", D, H, W]";
     long[] shape = x.sizes().vec().get();
     if (x.dim() != dims + 2 || x.size(1) != c) {
       throw new IllegalArgumentException(

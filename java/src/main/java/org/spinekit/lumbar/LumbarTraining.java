@@ -138,13 +138,8 @@ public final class LumbarTraining {
     Map<String, Integer> split = new LinkedHashMap<>();
     for (int i = 0; i < ids.length; i++) split.put(ids[i], f.fold(i));
     Recipe.Run r = o.recipe();
-    LumbarBundle b = null;
-    if (r.writer()) b = LumbarBundle.openForTraining(o.run(), c, Map.of("studies", split));
-    r.barrier();
-    if (b == null) {
-      b = LumbarBundle.openForTraining(o.run(), c, Map.of("studies", split));
-      b.writer(false);
-    }
+    LumbarBundle b =
+        r.openBundle(() -> LumbarBundle.openForTraining(o.run(), c, Map.of("studies", split)));
     b.put("priors", priors(labels));
     Map<Kind, Map<Long, Path>> caches = prepare(o, d, b);
     int[] folds = o.folds() != null ? o.folds() : c.foldsToTrain();

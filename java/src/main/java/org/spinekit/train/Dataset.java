@@ -18,4 +18,25 @@ public interface Dataset {
    * (it is handed to the caller's innermost {@link org.bytedeco.javacpp.PointerScope}).
    */
   Example get(int index, SplittableRandom rng) throws IOException;
+
+  /** How {@link #of} makes sample {@code index}. */
+  @FunctionalInterface
+  interface Sampler {
+    Example get(int index, SplittableRandom rng) throws IOException;
+  }
+
+  /** A data set of {@code size} samples made by {@code sampler}. */
+  static Dataset of(int size, Sampler sampler) {
+    return new Dataset() {
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public Example get(int index, SplittableRandom rng) throws IOException {
+        return sampler.get(index, rng);
+      }
+    };
+  }
 }

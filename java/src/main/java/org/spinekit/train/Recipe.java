@@ -66,6 +66,26 @@ public final class Recipe {
       return dist == null || i % dist.size() == dist.rank();
     }
 
+    /** How a system opens (creates or checks) its bundle. */
+    @FunctionalInterface
+    public interface Opener<B extends RunBundle> {
+      B open() throws IOException;
+    }
+
+    /**
+     * The run's bundle: rank 0 creates or checks it first; the other ranks then open it read-only
+     * in memory (they never write bundle.json).
+     */
+    public <B extends RunBundle> B openBundle(Opener<B> opener) throws IOException {
+      B b = writer() ? opener.open() : null;
+      barrier();
+      if (b == null) {
+        b = opener.open();
+        b.writer(false);
+      }
+      return b;
+    }
+
     /** {@code t} on the run's device (itself on CPU). */
     public Tensor on(Tensor t) {
       return device == null ? t : t.to(device, t.scalar_type());

@@ -19,7 +19,7 @@ import org.spinekit.io.json.Json;
  * folds.json} (the fold of every study, per stage) and, beside them, whatever the system stores.
  * Every file is written atomically.
  */
-public final class RunBundle {
+public class RunBundle {
   /** The bundle layout version the systems write and read. */
   public static final long VERSION = 1;
 
@@ -34,6 +34,12 @@ public final class RunBundle {
     this.meta = meta;
   }
 
+  /** A system's view of a loaded bundle (the same directory and records). */
+  protected RunBundle(RunBundle loaded) {
+    this(loaded.dir, loaded.format, loaded.meta);
+    this.writer = loaded.writer;
+  }
+
   /**
    * Opens {@code dir} for training with {@code config} (as {@link Settings#toMap} gives it):
    * creates it with the fold split {@code folds} when new; otherwise checks that it holds a bundle
@@ -44,7 +50,7 @@ public final class RunBundle {
       throws IOException {
     if (Files.exists(dir.resolve("bundle.json"))) {
       RunBundle b = load(dir, format);
-      Map<String, Object> have = b.config();
+      Map<String, Object> have = b.configMap();
       // Compared as stored: the JSON round trip gives both the same number types.
       config = asStored(config);
       if (!have.equals(config)) {
@@ -120,7 +126,7 @@ public final class RunBundle {
 
   /** The configuration as stored. */
   @SuppressWarnings("unchecked")
-  public Map<String, Object> config() {
+  public Map<String, Object> configMap() {
     return (Map<String, Object>) meta.get("config");
   }
 

@@ -139,6 +139,23 @@ public final class Settings {
     throw bad(name, "an integer", v);
   }
 
+  /** Refuses {@code v < 1}. */
+  public static void positive(String name, long v) {
+    if (v < 1) throw bad(name, ">= 1", v);
+  }
+
+  /** Refuses a rate that is not a finite number > 0. */
+  public static void rate(String name, double v) {
+    if (!(v > 0) || Double.isInfinite(v)) throw bad(name, "a rate > 0", v);
+  }
+
+  /** Refuses a name that {@link org.spinekit.nn.Zoo} does not build. */
+  public static void arch(String name, String v) {
+    if (v == null || !org.spinekit.nn.Zoo.names().contains(v)) {
+      throw bad(name, "an architecture of 'spinekit model list'", v);
+    }
+  }
+
   /** "name: expected ..., got ...". */
   public static IllegalArgumentException bad(String name, String expected, Object got) {
     return new IllegalArgumentException(

@@ -65,28 +65,26 @@ class CervicalResumeTest {
 
   private static Subprocess.Result child(String halt, Path data, Path out, String stage)
       throws IOException {
-    ProcessBuilder pb =
-        Subprocess.java(
-            List.of("-Xmx1g"),
-            HaltingMain.class.getName(),
-            List.of(
-                halt,
-                "--threads",
-                "2",
-                "cervical",
-                "train",
-                "--data",
-                data.toString(),
-                "--out",
-                out.toString(),
-                "--folds",
-                "2",
-                "--max-steps",
-                "2",
-                "--checkpoint-every",
-                "1",
-                "--stage",
-                stage));
-    return Subprocess.run(pb, Duration.ofMinutes(5));
+    return HaltingMain.child(
+        halt,
+        List.of("-Xmx1g"),
+        Duration.ofMinutes(5),
+        List.of(
+            "--threads",
+            "2",
+            "cervical",
+            "train",
+            "--data",
+            data.toString(),
+            "--out",
+            out.toString(),
+            "--folds",
+            "2",
+            "--max-steps",
+            "2",
+            "--checkpoint-every",
+            "1",
+            "--stage",
+            stage));
   }
 }

@@ -343,6 +343,26 @@ class LumbarPipelineTest {
     assertEquals(0, r.rc(), r.toString());
   }
 
+  @Test
+  void demoRunsEndToEndAndScoresTheHeldOutSet() throws IOException {
+    Path demo = dir.resolve("demo");
+    CliRun r =
+        CliRun.of("--threads", "2", "lumbar", "demo", "--out", demo.toString(), "--max-steps", "1");
+    assertEquals(0, r.rc(), r.toString());
+    assertEquals(8 * 25, Rsna2024.readSubmission(demo.resolve("submission.csv")).size());
+    assertEquals(16 * 25, Rsna2024.readSubmission(demo.resolve("heldout-submission.csv")).size());
+    assertEquals(16 * 25, LumbarPoints.read(demo.resolve("heldout-points.csv")).size());
+    try (Stream<Path> s = Files.list(demo.resolve("heldout-report"))) {
+      assertEquals(16, s.filter(f -> f.toString().endsWith(".png")).count());
+    }
+    assertTrue(r.out().contains("score: "), r.out());
+    assertTrue(r.out().contains("| Spinal Canal Stenosis | 80 |"), r.out());
+    for (String net : LumbarBundle.NETS) {
+      assertTrue(
+          Files.isRegularFile(demo.resolve("run").resolve(net).resolve("fold0.safetensors")));
+    }
+  }
+
   static List<Long> studies(Path d, String split) throws IOException {
     Set<Long> s = new LinkedHashSet<>();
     for (Rsna2024.SeriesDescription x :

@@ -1,5 +1,6 @@
 package org.spinekit.lumbar;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -263,11 +264,18 @@ class LumbarNetTest {
     try (LumbarNet net2 = LumbarNet.of(2, tiny(), 5, 3, 16, 16, 8);
         LumbarNet net3 = LumbarNet.of(3, tiny(), 10, 3, 16, 16, 8);
         PointerScope scope = new PointerScope()) {
+      // A 2D net takes a slice stack: each slice decoded alone, the maps stacked along D.
+      LumbarNet.Output stack = net2.heads(torch.randn(2, 1, 3, 64, 64));
+      org.junit.jupiter.api.Assertions.assertArrayEquals(
+          new long[] {2, 5, 3, 16, 16}, stack.heat().sizes().vec().get());
+      org.junit.jupiter.api.Assertions.assertArrayEquals(
+          new long[] {2, 3, 3, 16, 16}, stack.grade().sizes().vec().get());
       IllegalArgumentException e =
           assertThrows(
-              IllegalArgumentException.class, () -> net2.forward(torch.randn(1, 1, 3, 64, 64)));
+              IllegalArgumentException.class, () -> net2.forward(torch.randn(1, 1, 1, 3, 64, 64)));
       assertTrue(
-          e.getMessage().contains("[B, 1, H, W]") && e.getMessage().contains("[1, 1, 3, 64, 64]"),
+          e.getMessage().contains("[B, 1, H, W]")
+              && e.getMessage().contains("[1, 1, 1, 3, 64, 64]"),
           e.getMessage());
       e =
           assertThrows(

@@ -74,13 +74,12 @@ class LumbarSeedPresetTest {
   }
 
   private static Subprocess.Result child(String... args) throws IOException {
-    List<String> all = new ArrayList<>(List.of("none", "--threads", "2"));
+    List<String> all = new ArrayList<>(List.of("--threads", "2"));
     all.addAll(List.of(args));
-    ProcessBuilder pb =
-        Subprocess.java(
-            List.of("-Xmx1g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0"),
-            HaltingMain.class.getName(),
-            all);
-    return Subprocess.run(pb, Duration.ofMinutes(10));
+    return HaltingMain.child(
+        "none",
+        List.of("-Xmx1g", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0"),
+        Duration.ofMinutes(10),
+        all);
   }
 }

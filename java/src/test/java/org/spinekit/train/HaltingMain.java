@@ -1,7 +1,12 @@
 package org.spinekit.train;
 
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.spinekit.testing.Subprocess;
 
 /**
  * The {@code spinekit} command line as a child program that dies the way a kill does, at a known
@@ -12,6 +17,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class HaltingMain {
   private HaltingMain() {}
+
+  /**
+   * Runs {@code spinekit ARGS} in a child JVM with {@code jvmOptions}, halting at {@code halt}
+   * ("none" to run to the end), within {@code timeout}.
+   */
+  public static Subprocess.Result child(
+      String halt, List<String> jvmOptions, Duration timeout, List<String> cli) throws IOException {
+    List<String> all = new ArrayList<>();
+    all.add(halt);
+    all.addAll(cli);
+    return Subprocess.run(Subprocess.java(jvmOptions, HaltingMain.class.getName(), all), timeout);
+  }
 
   public static void main(String[] args) {
     String halt = args[0];
