@@ -259,9 +259,20 @@ public final class LumbarInputs {
       t = torch.upsample_trilinear3d(t, new long[] {outDepth, size, size}, false);
       out = Tensors.floats(t.contiguous());
     }
-    int[] instances = new int[n];
+    // Label points name instances: without one per slice they could not be placed.
     List<SliceSource> src = v.sources();
-    for (int i = 0; i < n; i++) instances[i] = i < src.size() ? src.get(i).instanceNumber() : i + 1;
+    if (src.size() != n) {
+      throw new IllegalArgumentException(
+          "series "
+              + seriesId
+              + ": "
+              + src.size()
+              + " slice sources for "
+              + n
+              + " slices; instance numbers unknown");
+    }
+    int[] instances = new int[n];
+    for (int i = 0; i < n; i++) instances[i] = src.get(i).instanceNumber();
     return new Series(kind, seriesId, rows, cols, instances, v.spacing(), outDepth, size, out);
   }
 

@@ -191,7 +191,7 @@ public final class LumbarPoints {
       this.limit = limit;
     }
 
-    /** "x<1", as in the table. */
+    /** {@code "x<1"}, as in the table. */
     public String label() {
       return axis + "<" + limit;
     }
