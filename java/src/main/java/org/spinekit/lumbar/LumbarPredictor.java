@@ -384,7 +384,7 @@ public final class LumbarPredictor implements AutoCloseable {
                 java.util.Arrays.copyOfRange(all, side * 5, side * 5 + 5));
           }
         }
-        if (axialPts != null) {
+        if (axialPts != null && java.util.Arrays.stream(axialSlice).anyMatch(z -> z >= 0)) {
           Series ax = series.get(Kind.AXIAL);
           List<double[]> at = new ArrayList<>();
           for (Level l : Level.values()) {

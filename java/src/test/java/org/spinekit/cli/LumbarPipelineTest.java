@@ -344,6 +344,42 @@ class LumbarPipelineTest {
   }
 
   @Test
+  void levelsWithoutAnAxialSliceGetThePriorAndANote() throws IOException {
+    // Every sagittal level point is farther than 1e-6 mm from every axial slice: none projects.
+    Path far = dir.resolve("far");
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "lumbar",
+                "train",
+                "--data",
+                data.toString(),
+                "--out",
+                far.toString(),
+                "--set",
+                "axialMaxMm=0.000001"));
+    a.addAll(List.of(SMALL));
+    CliRun r = CliRun.of(a.toArray(String[]::new));
+    assertEquals(0, r.rc(), r.toString());
+    Path sub = dir.resolve("far.csv");
+    r = predict(far, data, "test", sub);
+    assertEquals(0, r.rc(), r.toString());
+    assertTrue(r.out().contains("L1/L2: no axial slice: point ("), r.out());
+    Map<?, ?> priors = (Map<?, ?>) LumbarBundle.load(far).get("priors");
+    int subarticular = 0;
+    for (Rsna2024.Prediction p : Rsna2024.readSubmission(sub)) {
+      if (p.condition() != Condition.LEFT_SUBARTICULAR_STENOSIS
+          && p.condition() != Condition.RIGHT_SUBARTICULAR_STENOSIS) {
+        continue;
+      }
+      List<?> q = (List<?>) priors.get(p.condition().key + "_" + p.level().key);
+      assertEquals(((Number) q.get(2)).doubleValue(), p.severe(), 1e-12, p.toString());
+      subarticular++;
+    }
+    assertEquals(2 * 10, subarticular);
+  }
+
+  @Test
   void demoRunsEndToEndAndScoresTheHeldOutSet() throws IOException {
     Path demo = dir.resolve("demo");
     CliRun r =
