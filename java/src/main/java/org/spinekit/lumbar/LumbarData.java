@@ -73,14 +73,20 @@ public final class LumbarData {
       Tensor t = SafeTensors.read(file).get("stack");
       if (t == null || t.dim() != 3) throw new MalformedFileException(file, "no [D, S, S] stack");
       int[] inst =
-          Arrays.stream(m.get("instances").split(",")).mapToInt(Integer::parseInt).toArray();
+          Arrays.stream(field(m, "instances", file).split(","))
+              .mapToInt(Integer::parseInt)
+              .toArray();
       double[] sp =
-          Arrays.stream(m.get("spacing").split(",")).mapToDouble(Double::parseDouble).toArray();
+          Arrays.stream(field(m, "spacing", file).split(","))
+              .mapToDouble(Double::parseDouble)
+              .toArray();
+      if (sp.length != 3)
+        throw new MalformedFileException(file, "spacing: expected 3 values, got " + sp.length);
       return new Series(
-          Kind.valueOf(m.get("kind")),
-          Long.parseLong(m.get("series_id")),
-          Integer.parseInt(m.get("rows")),
-          Integer.parseInt(m.get("columns")),
+          Kind.valueOf(field(m, "kind", file)),
+          Long.parseLong(field(m, "series_id", file)),
+          Integer.parseInt(field(m, "rows", file)),
+          Integer.parseInt(field(m, "columns", file)),
           inst,
           sp,
           (int) t.size(0),
@@ -89,6 +95,14 @@ public final class LumbarData {
     } catch (RuntimeException e) {
       throw new MalformedFileException(file, "not a prepared lumbar series: " + e.getMessage(), e);
     }
+  }
+
+  /** A metadata value {@link #save} writes; its absence names the key. */
+  private static String field(Map<String, String> m, String key, Path file)
+      throws MalformedFileException {
+    String v = m.get(key);
+    if (v == null) throw new MalformedFileException(file, "no '" + key + "' in the metadata");
+    return v;
   }
 
   private static String join(List<String> s) {
