@@ -26,8 +26,12 @@ public final class CervicalModel extends Served<CervicalResult> {
     this.predictor = p;
     CervicalConfig c = p.config();
     Map<String, List<? extends org.spinekit.nn.Net>> nets = p.networks();
-    network("seg", new long[] {-1, 3, c.segSize(), c.segSize()}, nets.get("seg"));
-    network("cls", new long[] {-1, c.clsSlices(), c.clsSize(), c.clsSize()}, nets.get("cls"));
+    network("seg", new long[] {-1, 3, c.segSize(), c.segSize()}, nets.get("seg"), c.segBatch());
+    network(
+        "cls",
+        new long[] {-1, c.clsSlices(), c.clsSize(), c.clsSize()},
+        nets.get("cls"),
+        Math.min(7, Math.max(1, c.clsBatch())));
   }
 
   /** Loads the cervical bundle at {@code run} and warms its networks up. */

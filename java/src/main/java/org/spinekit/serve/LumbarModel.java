@@ -39,7 +39,14 @@ public final class LumbarModel extends Served<LumbarResult> {
             case LumbarBundle.AXIAL -> new long[] {-1, 3, c.axialSize(), c.axialSize()};
             default -> new long[] {-1, c.cropSlices(), c.cropSize(), c.cropSize()};
           };
-      network(e.getKey(), in, e.getValue());
+      // The batches the pipeline gives them: one stack or slice; a crop per point.
+      int batch =
+          switch (e.getKey()) {
+            case LumbarBundle.CLS_SCS -> 5;
+            case LumbarBundle.CLS_NFN, LumbarBundle.CLS_SA -> 10;
+            default -> 1;
+          };
+      network(e.getKey(), in, e.getValue(), batch);
     }
   }
 

@@ -62,19 +62,33 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
   }
 
   /**
-   * Registers network {@code name}: {@code input} its input shape ({@code -1} for the batch), the
-   * output shape is found by running it once on zeros (which is also its warm-up).
+   * Registers network {@code name}: {@code input} its input shape ({@code -1} for the batch); the
+   * output shape is found by running it on zeros, which is also its warm-up: at batch 1 and at each
+   * of {@code batches} (the batch sizes the pipeline gives it), so that the first request finds
+   * libtorch's kernels chosen and the Java code compiled ({@value #WARM_UP} rounds).
    */
-  final void network(String name, long[] input, List<? extends Net> folds) {
-    long[] probe = input.clone();
-    for (int i = 0; i < probe.length; i++) if (probe[i] < 0) probe[i] = 1;
-    long[] out;
-    try (PointerScope scope = new PointerScope();
-        NoGradGuard g = new NoGradGuard()) {
-      Tensor x = Tensors.of(new float[(int) numel(probe)], probe);
-      if (device != null) x = x.to(device, x.scalar_type());
-      out = folds.get(0).forward(x).sizes().vec().get();
-      for (int i = 1; i < folds.size(); i++) folds.get(i).forward(x);
+  /** Warm-up rounds per network, each at batch 1 and at the pipeline's batches. */
+  static final int WARM_UP = 5;
+
+  final void network(String name, long[] input, List<? extends Net> folds, int... batches) {
+    long[] out = null;
+    List<Integer> sizes = new ArrayList<>();
+    for (int i = 0; i < WARM_UP; i++) {
+      sizes.add(1);
+      for (int b : batches) sizes.add(b);
+    }
+    for (int b : sizes) {
+      long[] probe = input.clone();
+      for (int i = 0; i < probe.length; i++) if (probe[i] < 0) probe[i] = b;
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard g = new NoGradGuard()) {
+        Tensor x = Tensors.of(new float[(int) numel(probe)], probe);
+        if (device != null) x = x.to(device, x.scalar_type());
+        for (Net n : folds) {
+          long[] o = n.forward(x).sizes().vec().get();
+          if (out == null) out = o;
+        }
+      }
     }
     if (input[0] < 0) out[0] = -1;
     networks.put(name, new Entry(new Network(name, input, out, folds.size()), folds));
