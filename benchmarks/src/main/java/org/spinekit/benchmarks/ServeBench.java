@@ -120,6 +120,13 @@ final class ServeBench implements Callable<Integer> {
       description = "a study folder the predictor predicts at load (default: none)")
   Path warmupStudy;
 
+  @Option(
+      names = "--same-study",
+      description =
+          "send the first study only (as perf_analyzer repeats one input), so that the spread is"
+              + " the system's, not the studies'")
+  boolean sameStudy;
+
   @Option(names = "--no-http", description = "in process only")
   boolean noHttp;
 
@@ -134,6 +141,13 @@ final class ServeBench implements Callable<Integer> {
           "network calls (the first network, batch 1) of the memory run; 0 skips it"
               + " (default ${DEFAULT-VALUE})")
   int memoryCalls;
+
+  @Option(
+      names = "--batching",
+      description =
+          "also time each network at batch 1, 2 and 4 (per item), the case for micro-batching"
+              + " forwards across requests")
+  boolean batching;
 
   @Option(names = "--json", paramLabel = "FILE", description = "also write the figures as JSON")
   Path json;
@@ -343,7 +357,8 @@ final class ServeBench implements Callable<Integer> {
         settings
             .withThreads(threads)
             .withKernelThreads(settings.kernelThreads() > 0 ? settings.kernelThreads() : threads));
-    List<Study> list = read(studies);
+    List<Study> all = read(studies);
+    List<Study> list = sameStudy ? all.subList(0, 1) : all;
     Predictors.Options o =
         Predictors.Options.defaults().withParallel(parallel).withWarmupStudy(warmupStudy);
     System.out.printf(
@@ -364,9 +379,9 @@ final class ServeBench implements Callable<Integer> {
       System.out.printf(
           Locale.ROOT, "loaded and warmed up in %.2f s%n", (System.nanoTime() - load0) / 1e9);
       // The first call after warm-up, alone.
-      for (int i = 0; i < Math.min(3, list.size()); i++) {
+      for (int i = 0; i < Math.min(3, all.size()); i++) {
         long t0 = System.nanoTime();
-        Predictor.Result r = p.predict(list.get(i).id(), list.get(i).files());
+        Predictor.Result r = p.predict(all.get(i).id(), all.get(i).files());
         System.out.printf(
             Locale.ROOT,
             "study %d after warm-up: %.1f ms %s%n",
@@ -390,6 +405,7 @@ final class ServeBench implements Callable<Integer> {
           System.out.println(f.row());
         }
       }
+      if (batching) batching(p);
       if (memoryCalls > 0) memory = memoryRun(p);
     }
     if (!noHttp) {
@@ -440,6 +456,34 @@ final class ServeBench implements Callable<Integer> {
       AtomicFiles.write(json, (Json.write(m) + "\n").getBytes(StandardCharsets.UTF_8));
     }
     return 0;
+  }
+
+  /** Each network's median time per item at batch 1, 2 and 4 (20 calls each after 3). */
+  private static void batching(Predictor<?> p) {
+    System.out.println(
+        "network    shape                     ms/item b=1   b=2   b=4   (median of 20)");
+    for (Network n : p.networks()) {
+      StringBuilder row = new StringBuilder();
+      for (int b : new int[] {1, 2, 4}) {
+        long[] shape = n.input();
+        shape[0] = b;
+        int size = 1;
+        for (long v : shape) size *= (int) v;
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) x[i] = (float) Math.sin(i * 0.001);
+        double[] ms = new double[20];
+        for (int i = -3; i < ms.length; i++) {
+          long t0 = System.nanoTime();
+          p.infer(n.name(), shape, x);
+          if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6 / b;
+        }
+        Arrays.sort(ms);
+        row.append(String.format(Locale.ROOT, " %6.2f", pct(ms, 50)));
+      }
+      long[] in = n.input();
+      System.out.printf(
+          Locale.ROOT, "%-10s %-25s %s%n", n.name(), Arrays.toString(in).replace("-1", "N"), row);
+    }
   }
 
   /** HTTP p50 over in-process p50 at each concurrency measured both ways. */
