@@ -70,6 +70,7 @@ import picocli.CommandLine.Spec;
       BenchMain.Kernels.class,
       IoBench.class,
       TrainBench.class,
+      ServeBench.class,
       AllocatorBench.class,
       DistBench.class
     })

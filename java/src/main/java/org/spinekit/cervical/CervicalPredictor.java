@@ -25,8 +25,10 @@ import org.spinekit.tensor.Tensors;
  * and patient_overall by the bundle's rule. A vertebra the segmentation does not find gets its
  * training prevalence and is flagged, never a guess from elsewhere.
  *
- * <p>Calls are serialised (one study at a time per predictor); each is one {@link PointerScope}, so
- * native memory does not grow with the number of studies.
+ * <p>Safe to call from several threads once loaded (the networks run in eval mode and keep no state
+ * between calls); each call is one {@link PointerScope}, so native memory does not grow with the
+ * number of studies. {@link #close} must not overlap a call ({@code org.spinekit.serve} keeps them
+ * apart).
  */
 public final class CervicalPredictor implements AutoCloseable {
   /**
@@ -187,8 +189,7 @@ public final class CervicalPredictor implements AutoCloseable {
     return predict(studyUid, ct, 0, new ArrayList<>());
   }
 
-  private synchronized StudyPrediction predict(
-      String uid, Volume ct, double decode, List<String> notes) {
+  private StudyPrediction predict(String uid, Volume ct, double decode, List<String> notes) {
     CervicalSegmenter.Result s = segmenter.segment(ct);
     long t0 = System.nanoTime();
     short[] labels =
@@ -252,6 +253,14 @@ public final class CervicalPredictor implements AutoCloseable {
             forward);
     return new StudyPrediction(
         uid, p, CervicalModels.patient(p, rule), boxes, labels, ct, t, notes);
+  }
+
+  /**
+   * The networks by stage ({@code seg}: the folds' Unets, {@code cls}: the folds' classifiers), in
+   * eval mode, owned by this predictor: for callers that run them on inputs of their own.
+   */
+  public java.util.Map<String, List<? extends org.spinekit.nn.Net>> networks() {
+    return java.util.Map.of("seg", List.copyOf(segNets), "cls", List.copyOf(clsNets));
   }
 
   /** The eight submission rows of a prediction (C1..C7, patient_overall). */

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,6 +24,7 @@ import org.spinekit.io.json.Json;
 import org.spinekit.io.kaggle.Rsna2022;
 import org.spinekit.io.nifti.Nifti;
 import org.spinekit.io.nifti.NiftiImage;
+import org.spinekit.serve.CervicalResult;
 import org.spinekit.synth.CervicalSynth;
 import org.spinekit.train.ProgressBar;
 import picocli.CommandLine.Command;
@@ -309,41 +309,8 @@ final class CervicalRun {
 
     private static void writeReport(Path dir, CervicalPredictor.StudyPrediction r)
         throws IOException {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("StudyInstanceUID", r.studyUid());
-      Map<String, Object> probs = new LinkedHashMap<>();
+      Map<String, Object> m = CervicalResult.of(r, Map.of()).toJson();
       double[] v = r.vertebrae();
-      for (int i = 0; i < 7; i++) probs.put("C" + (i + 1), v[i]);
-      probs.put("patient_overall", r.patient());
-      m.put("probabilities", probs);
-      List<Object> boxes = new ArrayList<>();
-      for (VertebraBoxes.Entry e : r.boxes()) {
-        Map<String, Object> b = new LinkedHashMap<>();
-        b.put("vertebra", "C" + e.vertebra());
-        b.put("found", e.found());
-        if (e.found()) {
-          b.put("slices", List.of(e.sliceMin(), e.sliceMax()));
-          b.put("rows", List.of(e.rowMin(), e.rowMax()));
-          b.put("columns", List.of(e.columnMin(), e.columnMax()));
-          b.put("voxels", e.voxels());
-          List<Object> inst = new ArrayList<>();
-          for (int i : e.instances()) inst.add(i);
-          b.put("instances", inst);
-        }
-        boxes.add(b);
-      }
-      m.put("boxes", boxes);
-      CervicalPredictor.Timings t = r.timings();
-      Map<String, Object> tm = new LinkedHashMap<>();
-      tm.put("decode", t.decode());
-      tm.put("stack", t.stack());
-      tm.put("seg_forward", t.segForward());
-      tm.put("labels", t.labels());
-      tm.put("crop", t.crop());
-      tm.put("cls_forward", t.clsForward());
-      tm.put("total", t.total());
-      m.put("seconds", tm);
-      m.put("notes", r.notes());
       AtomicFiles.write(
           dir.resolve(r.studyUid() + ".json"),
           (Json.write(m) + "\n").getBytes(StandardCharsets.UTF_8));

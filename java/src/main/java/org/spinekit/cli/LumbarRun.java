@@ -28,6 +28,7 @@ import org.spinekit.lumbar.LumbarOverlay;
 import org.spinekit.lumbar.LumbarPoints;
 import org.spinekit.lumbar.LumbarPredictor;
 import org.spinekit.lumbar.LumbarTraining;
+import org.spinekit.serve.LumbarResult;
 import org.spinekit.synth.LumbarSynth;
 import org.spinekit.train.ProgressBar;
 import org.spinekit.train.Recipe;
@@ -379,27 +380,7 @@ final class LumbarRun {
     }
 
     private static void writeReport(Path dir, LumbarPredictor.Result r) throws IOException {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("study_id", r.studyId());
-      List<Object> pts = new ArrayList<>();
-      for (LumbarPredictor.Point p : r.points()) {
-        Map<String, Object> q = new LinkedHashMap<>();
-        q.put("condition", p.condition().label);
-        q.put("level", p.level().label);
-        q.put("series_id", p.seriesId());
-        q.put("x", p.x());
-        q.put("y", p.y());
-        q.put("instance_number", (long) p.instanceNumber());
-        pts.add(q);
-      }
-      m.put("points", pts);
-      Map<String, Object> grades = new LinkedHashMap<>();
-      for (Rsna2024.Prediction p : r.rows()) {
-        grades.put(p.rowId(), List.of(p.normalMild(), p.moderate(), p.severe()));
-      }
-      m.put("grades", grades);
-      m.put("seconds", new LinkedHashMap<>(r.seconds()));
-      m.put("notes", new ArrayList<Object>(r.notes()));
+      Map<String, Object> m = LumbarResult.of(r, Map.of()).toJson();
       AtomicFiles.write(
           dir.resolve(r.studyId() + ".json"),
           (Json.write(m) + "\n").getBytes(StandardCharsets.UTF_8));

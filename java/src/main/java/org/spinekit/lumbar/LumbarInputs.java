@@ -178,8 +178,7 @@ public final class LumbarInputs {
       if (ids.size() > 1) {
         long most = -1;
         for (long id : ids) {
-          String[] files = studyDir.resolve(Long.toString(id)).toFile().list();
-          long n = files == null ? 0 : files.length;
+          long n = count(studyDir.resolve(Long.toString(id)));
           if (n > most) {
             most = n;
             best = id;
@@ -201,6 +200,15 @@ public final class LumbarInputs {
       chosen.put(k, best);
     }
     return new Selection(chosen, notes);
+  }
+
+  /** The entries of {@code dir}, 0 when it cannot be listed (any file system, in memory too). */
+  private static long count(Path dir) {
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+      return s.count();
+    } catch (java.io.IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   /** The fewest slices a series may have (the sagittal stacks and the 2.5D crops need some). */

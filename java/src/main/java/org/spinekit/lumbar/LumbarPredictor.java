@@ -29,7 +29,9 @@ import org.spinekit.tensor.Tensors;
  * Predicts the 25 grades of a lumbar study from a {@link LumbarBundle}: the one-stage heatmap nets
  * (points by DSNT, grades pooled by the heatmaps), the two-stage system (the sagittal level points
  * projected into the axial series, the axial point net there, crops of every point classified), and
- * their blend. The nets of every trained fold are averaged. Not for concurrent use.
+ * their blend. The nets of every trained fold are averaged. Safe to call from several threads once
+ * loaded (the nets run in eval mode and keep no state between calls); {@link #close} must not
+ * overlap a call.
  */
 public final class LumbarPredictor implements AutoCloseable {
   /** What the submission rows come from. */
@@ -178,6 +180,16 @@ public final class LumbarPredictor implements AutoCloseable {
 
   public Mode mode() {
     return mode;
+  }
+
+  /**
+   * The loaded networks by name ({@link LumbarBundle#NETS}), each its folds' nets in eval mode,
+   * owned by this predictor: for callers that run them on inputs of their own.
+   */
+  public Map<String, List<Net>> networks() {
+    Map<String, List<Net>> m = new LinkedHashMap<>();
+    for (var e : nets.entrySet()) m.put(e.getKey(), List.copyOf(e.getValue()));
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   /**

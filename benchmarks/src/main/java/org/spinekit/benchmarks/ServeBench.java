@@ -1,0 +1,639 @@
+package org.spinekit.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.bytedeco.javacpp.Pointer;
+import org.spinekit.cli.RuntimeOptions;
+import org.spinekit.io.AtomicFiles;
+import org.spinekit.io.json.Json;
+import org.spinekit.runtime.NativeRuntime;
+import org.spinekit.serve.Network;
+import org.spinekit.serve.Predictor;
+import org.spinekit.serve.Predictors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code spinekit bench serve}: closed-loop clients at several concurrencies against a trained run,
+ * in process (the {@link Predictor} called from client threads) and over loopback HTTP ({@code
+ * spinekit serve} started as a child process, studies sent as zips), the perf_analyzer way: the
+ * load runs in measurement windows until the last three agree within a stability band, and their
+ * requests are the figures. Then a memory run: network calls in process, native memory and RSS read
+ * every block.
+ */
+@Command(
+    name = "serve",
+    description = {
+      "closed-loop clients at concurrency 1, 2, 4, 8 (--concurrency) against a trained run (--model),"
+          + " in process and over loopback HTTP (spinekit serve as a child process), sending the"
+          + " studies under --studies; windows of --window s until three agree within --stability"
+          + " (and at least --min-requests requests); throughput, p50/p90/p99, failures; then"
+          + " --memory-calls network calls with native memory and RSS read along the way."
+    })
+final class ServeBench implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "RUN", description = "a training run")
+  Path model;
+
+  @Option(
+      names = "--studies",
+      required = true,
+      paramLabel = "DIR",
+      description = "a folder of study folders (e.g. DATA/test_images)")
+  Path studies;
+
+  @Option(
+      names = "--concurrency",
+      split = ",",
+      paramLabel = "C",
+      defaultValue = "1,2,4,8",
+      description = "client counts (default ${DEFAULT-VALUE})")
+  int[] concurrency;
+
+  @Option(
+      names = "--window",
+      paramLabel = "S",
+      defaultValue = "5",
+      description = "seconds per measurement window (default ${DEFAULT-VALUE})")
+  double window;
+
+  @Option(
+      names = "--stability",
+      paramLabel = "F",
+      defaultValue = "0.1",
+      description =
+          "the last three windows' throughput and p50 within this fraction of their mean"
+              + " (default ${DEFAULT-VALUE})")
+  double stability;
+
+  @Option(
+      names = "--max-windows",
+      paramLabel = "N",
+      defaultValue = "12",
+      description = "give up on stability after N windows (default ${DEFAULT-VALUE})")
+  int maxWindows;
+
+  @Option(
+      names = "--min-requests",
+      paramLabel = "N",
+      defaultValue = "50",
+      description = "at least N requests in the reported windows (default ${DEFAULT-VALUE})")
+  int minRequests;
+
+  @Option(
+      names = "--parallel",
+      paramLabel = "P",
+      defaultValue = "1",
+      description = "studies the predictor runs at once (default ${DEFAULT-VALUE})")
+  int parallel;
+
+  @Option(
+      names = "--warmup-study",
+      paramLabel = "DIR",
+      description = "a study folder the predictor predicts at load (default: none)")
+  Path warmupStudy;
+
+  @Option(
+      names = "--same-study",
+      description =
+          "send the first study only (as perf_analyzer repeats one input), so that the spread is"
+              + " the system's, not the studies'")
+  boolean sameStudy;
+
+  @Option(names = "--no-http", description = "in process only")
+  boolean noHttp;
+
+  @Option(names = "--no-inprocess", description = "HTTP only")
+  boolean noInProcess;
+
+  @Option(
+      names = "--memory-calls",
+      paramLabel = "N",
+      defaultValue = "10000",
+      description =
+          "network calls (the first network, batch 1) of the memory run; 0 skips it"
+              + " (default ${DEFAULT-VALUE})")
+  int memoryCalls;
+
+  @Option(
+      names = "--batching",
+      description =
+          "also time each network at batch 1, 2 and 4 (per item), the case for micro-batching"
+              + " forwards across requests")
+  boolean batching;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "also write the figures as JSON")
+  Path json;
+
+  /** One measured request: when it ended and how long it took. */
+  record Sample(long endNanos, long nanos, boolean ok) {}
+
+  /** The figures of one load. */
+  record Figures(
+      String where,
+      int concurrency,
+      int windows,
+      boolean stable,
+      long requests,
+      long failures,
+      double throughput,
+      double p50,
+      double p90,
+      double p99) {
+    String row() {
+      return String.format(
+          Locale.ROOT,
+          "%-10s %4d %8d %8d %8.2f %9.1f %9.1f %9.1f %8.2f %8s",
+          where,
+          concurrency,
+          requests,
+          failures,
+          throughput,
+          p50,
+          p90,
+          p99,
+          p99 / p50,
+          (stable ? "" : "unstable ") + windows);
+    }
+
+    Map<String, Object> toJson() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("where", where);
+      m.put("concurrency", (long) concurrency);
+      m.put("windows", (long) windows);
+      m.put("stable", stable);
+      m.put("requests", requests);
+      m.put("failures", failures);
+      m.put("throughput_per_s", throughput);
+      m.put("p50_ms", p50);
+      m.put("p90_ms", p90);
+      m.put("p99_ms", p99);
+      return m;
+    }
+  }
+
+  static final String HEADER =
+      String.format(
+          Locale.ROOT,
+          "%-10s %4s %8s %8s %8s %9s %9s %9s %8s %8s",
+          "where",
+          "c",
+          "requests",
+          "failed",
+          "req/s",
+          "p50 ms",
+          "p90 ms",
+          "p99 ms",
+          "p99/p50",
+          "windows");
+
+  /** A request a client repeats: true when it succeeded. */
+  interface Request {
+    boolean send(int client, long n) throws Exception;
+  }
+
+  /**
+   * Runs {@code c} clients in a closed loop, windows of {@code window} seconds, until the last
+   * three windows agree within {@code stability} and hold at least {@code minRequests} requests.
+   */
+  Figures load(String where, int c, Request r) throws InterruptedException {
+    ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong seq = new AtomicLong();
+    List<Thread> clients = new ArrayList<>();
+    for (int i = 0; i < c; i++) {
+      int id = i;
+      Thread t =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  long t0 = System.nanoTime();
+                  boolean ok;
+                  try {
+                    ok = r.send(id, seq.getAndIncrement());
+                  } catch (Exception e) {
+                    ok = false;
+                  }
+                  long t1 = System.nanoTime();
+                  samples.add(new Sample(t1, t1 - t0, ok));
+                }
+              },
+              "client-" + i);
+      t.setDaemon(true);
+      clients.add(t);
+    }
+    // One warm-up window first (not reported).
+    clients.forEach(Thread::start);
+    long w = (long) (window * 1e9);
+    Thread.sleep(w / 1_000_000);
+    samples.clear();
+    List<List<Sample>> windows = new ArrayList<>();
+    boolean stable = false;
+    while (windows.size() < maxWindows) {
+      long start = System.nanoTime();
+      Thread.sleep(w / 1_000_000);
+      List<Sample> win = new ArrayList<>();
+      for (Sample s; (s = samples.peek()) != null && s.endNanos() <= start + w; ) {
+        win.add(samples.poll());
+      }
+      windows.add(win);
+      if (windows.size() >= 3) {
+        List<List<Sample>> last = windows.subList(windows.size() - 3, windows.size());
+        long n = last.stream().mapToLong(List::size).sum();
+        stable = agree(last, w) && n >= minRequests;
+        if (stable) break;
+      }
+    }
+    stop.set(true);
+    for (Thread t : clients) t.join(TimeUnit.MINUTES.toMillis(5));
+    List<Sample> all = new ArrayList<>();
+    for (List<Sample> win : windows.subList(Math.max(0, windows.size() - 3), windows.size())) {
+      all.addAll(win);
+    }
+    double[] ms = all.stream().filter(Sample::ok).mapToDouble(s -> s.nanos() / 1e6).toArray();
+    long failed = all.stream().filter(s -> !s.ok()).count();
+    Arrays.sort(ms);
+    double secs = Math.min(3, windows.size()) * window;
+    return new Figures(
+        where,
+        c,
+        windows.size(),
+        stable,
+        all.size(),
+        failed,
+        all.size() / secs,
+        pct(ms, 50),
+        pct(ms, 90),
+        pct(ms, 99));
+  }
+
+  private boolean agree(List<List<Sample>> last, long w) {
+    double[] thr = new double[3], p50 = new double[3];
+    for (int i = 0; i < 3; i++) {
+      List<Sample> s = last.get(i);
+      if (s.isEmpty()) return false;
+      thr[i] = s.size() / (w / 1e9);
+      double[] ms = s.stream().mapToDouble(x -> x.nanos() / 1e6).sorted().toArray();
+      p50[i] = pct(ms, 50);
+    }
+    return within(thr) && within(p50);
+  }
+
+  private boolean within(double[] v) {
+    double mean = (v[0] + v[1] + v[2]) / 3;
+    for (double x : v) if (Math.abs(x - mean) > stability * mean) return false;
+    return true;
+  }
+
+  /** Nearest-rank percentile of sorted values. */
+  static double pct(double[] sorted, double p) {
+    if (sorted.length == 0) return Double.NaN;
+    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+  }
+
+  /** A study to send: its id, its files, and the same files zipped. */
+  record Study(String id, Map<String, byte[]> files, byte[] zip) {}
+
+  static List<Study> read(Path dir) throws IOException {
+    List<Study> out = new ArrayList<>();
+    List<Path> dirs;
+    try (Stream<Path> s = Files.list(dir)) {
+      dirs = s.filter(Files::isDirectory).sorted().toList();
+    }
+    for (Path d : dirs) {
+      Map<String, byte[]> files = new LinkedHashMap<>();
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      try (Stream<Path> w = Files.walk(d);
+          ZipOutputStream zip = new ZipOutputStream(bytes)) {
+        for (Path f : w.filter(Files::isRegularFile).sorted().toList()) {
+          String name = d.relativize(f).toString().replace('\\', '/');
+          byte[] b = Files.readAllBytes(f);
+          files.put(name, b);
+          zip.putNextEntry(new ZipEntry(name));
+          zip.write(b);
+          zip.closeEntry();
+        }
+      }
+      out.add(new Study(d.getFileName().toString(), files, bytes.toByteArray()));
+    }
+    if (out.isEmpty()) throw new IllegalArgumentException("--studies: no study folders in " + dir);
+    return out;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    RuntimeOptions runtime = RuntimeOptions.of(spec);
+    int threads = runtime.workers();
+    NativeRuntime.Settings settings = runtime.settings();
+    NativeRuntime.configure(
+        settings
+            .withThreads(threads)
+            .withKernelThreads(settings.kernelThreads() > 0 ? settings.kernelThreads() : threads));
+    List<Study> all = read(studies);
+    List<Study> list = sameStudy ? all.subList(0, 1) : all;
+    Predictors.Options o =
+        Predictors.Options.defaults().withParallel(parallel).withWarmupStudy(warmupStudy);
+    System.out.printf(
+        Locale.ROOT,
+        "bench serve: %s, %d studies, threads %d, parallel %d, windows of %.0f s, stability %.0f%%%n",
+        model,
+        list.size(),
+        threads,
+        parallel,
+        window,
+        stability * 100);
+    List<Figures> rows = new ArrayList<>();
+    Map<String, Object> memory = new LinkedHashMap<>();
+    String system;
+    long load0 = System.nanoTime();
+    try (Predictor<?> p = Predictors.load(model, o)) {
+      system = p.system();
+      System.out.printf(
+          Locale.ROOT, "loaded and warmed up in %.2f s%n", (System.nanoTime() - load0) / 1e9);
+      // The first call after warm-up, alone.
+      for (int i = 0; i < Math.min(3, all.size()); i++) {
+        long t0 = System.nanoTime();
+        Predictor.Result r = p.predict(all.get(i).id(), all.get(i).files());
+        System.out.printf(
+            Locale.ROOT,
+            "study %d after warm-up: %.1f ms %s%n",
+            i + 1,
+            (System.nanoTime() - t0) / 1e6,
+            r.seconds());
+      }
+      if (!noInProcess) {
+        System.out.println(HEADER);
+        for (int c : concurrency) {
+          Figures f =
+              load(
+                  "in-process",
+                  c,
+                  (client, n) -> {
+                    Study s = list.get((int) (n % list.size()));
+                    p.predict(s.id(), s.files());
+                    return true;
+                  });
+          rows.add(f);
+          System.out.println(f.row());
+        }
+      }
+      if (batching) batching(p);
+      if (memoryCalls > 0) memory = memoryRun(p);
+    }
+    if (!noHttp) {
+      try (ServerProcess server = ServerProcess.start(model, threads, parallel)) {
+        HttpClient client =
+            HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
+        String path = "/v1/" + system + "/predict";
+        System.out.println(HEADER);
+        for (int c : concurrency) {
+          Figures f =
+              load(
+                  "http",
+                  c,
+                  (id, n) -> {
+                    Study s = list.get((int) (n % list.size()));
+                    HttpRequest rq =
+                        HttpRequest.newBuilder(URI.create(server.url() + path + "?study=" + s.id()))
+                            .header("Content-Type", "application/zip")
+                            .timeout(Duration.ofMinutes(2))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(s.zip()))
+                            .build();
+                    HttpResponse<byte[]> r =
+                        client.send(rq, HttpResponse.BodyHandlers.ofByteArray());
+                    return r.statusCode() == 200;
+                  });
+          rows.add(f);
+          System.out.println(f.row());
+        }
+        memory.put("server_rss_mib_after", server.rssMib());
+      }
+    }
+    System.out.println();
+    System.out.println(HEADER);
+    for (Figures f : rows) System.out.println(f.row());
+    overhead(rows);
+    if (json != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("model", model.toString());
+      m.put("threads", (long) threads);
+      m.put("parallel", (long) parallel);
+      List<Object> r = new ArrayList<>();
+      for (Figures f : rows) r.add(f.toJson());
+      m.put("loads", r);
+      m.put("memory", memory);
+      AtomicFiles.write(json, (Json.write(m) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    return 0;
+  }
+
+  /** Each network's median time per item at batch 1, 2 and 4 (20 calls each after 3). */
+  private static void batching(Predictor<?> p) {
+    System.out.println(
+        "network    shape                     ms/item b=1   b=2   b=4   (median of 20)");
+    for (Network n : p.networks()) {
+      StringBuilder row = new StringBuilder();
+      for (int b : new int[] {1, 2, 4}) {
+        long[] shape = n.input();
+        shape[0] = b;
+        int size = 1;
+        for (long v : shape) size *= (int) v;
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) x[i] = (float) Math.sin(i * 0.001);
+        double[] ms = new double[20];
+        for (int i = -3; i < ms.length; i++) {
+          long t0 = System.nanoTime();
+          p.infer(n.name(), shape, x);
+          if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6 / b;
+        }
+        Arrays.sort(ms);
+        row.append(String.format(Locale.ROOT, " %6.2f", pct(ms, 50)));
+      }
+      long[] in = n.input();
+      System.out.printf(
+          Locale.ROOT, "%-10s %-25s %s%n", n.name(), Arrays.toString(in).replace("-1", "N"), row);
+    }
+  }
+
+  /** HTTP p50 over in-process p50 at each concurrency measured both ways. */
+  private static void overhead(List<Figures> rows) {
+    for (Figures h : rows) {
+      if (!h.where().equals("http")) continue;
+      for (Figures i : rows) {
+        if (i.where().equals("in-process") && i.concurrency() == h.concurrency()) {
+          System.out.printf(
+              Locale.ROOT,
+              "c=%d: HTTP + zip + decoding overhead on p50 %.1f%% (%.1f ms)%n",
+              h.concurrency(),
+              100 * (h.p50() / i.p50() - 1),
+              h.p50() - i.p50());
+        }
+      }
+    }
+  }
+
+  /**
+   * {@code memoryCalls} calls of the first network at batch 1 in blocks of a tenth: native memory
+   * (JavaCPP's tracked bytes, physical bytes) and RSS after each block; growth is measured from the
+   * first block (after warm-up) to the last.
+   */
+  private Map<String, Object> memoryRun(Predictor<?> p) {
+    Network n = p.networks().get(0);
+    long[] shape = n.input();
+    shape[0] = 1;
+    int size = 1;
+    for (long s : shape) size *= (int) s;
+    float[] x = new float[size];
+    for (int i = 0; i < size; i++) x[i] = (float) Math.sin(i * 0.001);
+    int blocks = 10, per = Math.max(1, memoryCalls / blocks);
+    List<Object> rss = new ArrayList<>(), phys = new ArrayList<>(), tracked = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int b = 0; b < blocks; b++) {
+      for (int i = 0; i < per; i++) p.infer(n.name(), shape, x);
+      System.gc();
+      rss.add(ServerProcess.rssMib(ProcessHandle.current().pid()));
+      phys.add(Pointer.physicalBytes() / 1048576.0);
+      tracked.add(Pointer.totalBytes() / 1048576.0);
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    double r0 = (double) rss.get(0), r1 = (double) rss.get(rss.size() - 1);
+    System.out.printf(
+        Locale.ROOT,
+        "memory: %d calls of %s %s in %.1f s; RSS %.1f -> %.1f MiB (%+.2f%%), tracked native %.2f ->"
+            + " %.2f MiB%n",
+        blocks * per,
+        n.name(),
+        Arrays.toString(shape),
+        secs,
+        r0,
+        r1,
+        100 * (r1 / r0 - 1),
+        (double) tracked.get(0),
+        (double) tracked.get(tracked.size() - 1));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("calls", (long) blocks * per);
+    m.put("network", n.name());
+    m.put("rss_mib", rss);
+    m.put("physical_mib", phys);
+    m.put("tracked_mib", tracked);
+    return m;
+  }
+
+  /** {@code spinekit serve} as a child process on a free loopback port. */
+  static final class ServerProcess implements AutoCloseable {
+    private final Process process;
+    private final String url;
+
+    private ServerProcess(Process process, String url) {
+      this.process = process;
+      this.url = url;
+    }
+
+    static ServerProcess start(Path model, int threads, int parallel) throws IOException {
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      List<String> cmd =
+          List.of(
+              java,
+              "-Xmx2g",
+              "-cp",
+              System.getProperty("java.class.path"),
+              "org.spinekit.cli.Main",
+              "--threads",
+              Integer.toString(threads),
+              "serve",
+              "--model",
+              model.toString(),
+              "--port",
+              "0",
+              "--parallel",
+              Integer.toString(parallel));
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+      StringBuilder seen = new StringBuilder();
+      String line;
+      while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
+        seen.append(line).append('\n');
+        int at = line.indexOf("serving on ");
+        if (at >= 0) {
+          String url = line.substring(at + "serving on ".length()).trim();
+          Thread drain =
+              new Thread(
+                  () -> {
+                    try {
+                      while (out.readLine() != null) {
+                        // the server's log, not needed
+                      }
+                    } catch (IOException e) {
+                      // the server stopped
+                    }
+                  });
+          drain.setDaemon(true);
+          drain.start();
+          return new ServerProcess(p, url);
+        }
+      }
+      p.destroyForcibly();
+      throw new IOException("spinekit serve did not start:\n" + seen);
+    }
+
+    String url() {
+      return url;
+    }
+
+    double rssMib() {
+      return rssMib(process.pid());
+    }
+
+    static double rssMib(long pid) {
+      try {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+          if (l.startsWith("VmRSS:")) {
+            return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0;
+          }
+        }
+      } catch (IOException | NumberFormatException e) {
+        return Double.NaN;
+      }
+      return Double.NaN;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroy();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) process.destroyForcibly();
+    }
+  }
+}
