@@ -27,6 +27,41 @@ public final class Converters {
     }
   }
 
+  /**
+   * A size in bytes >= 1: a number, optionally with a binary unit ({@code K}/{@code KiB}, {@code
+   * M}/{@code MiB}, {@code G}/{@code GiB}, {@code T}/{@code TiB}, any case): {@code 512MiB}, {@code
+   * 1.5G}, {@code 10000}.
+   */
+  public static final class Size extends Cli.Converter<Long> {
+    @Override
+    protected Long parse(String text) {
+      return bytes(text);
+    }
+  }
+
+  static long bytes(String text) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kmgt]?)(?:i?b)?")
+            .matcher(text.strip().toLowerCase(Locale.ROOT));
+    if (m.matches()) {
+      int shift =
+          switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            case "t" -> 40;
+            default -> 0;
+          };
+      double v = Double.parseDouble(m.group(1)) * Math.pow(2, shift);
+      if (v >= 1 && v < 0x1p62 && v == Math.rint(v)) return (long) v;
+    }
+    throw new IllegalArgumentException(
+        "expected a whole number of bytes >= 1, optionally with K, M, G or T (KiB, MiB, ...),"
+            + " got '"
+            + text
+            + "'");
+  }
+
   /** The number {@code text} spells, NaN when it spells none (the callers' range checks say so). */
   private static double real(String text) {
     try {

@@ -25,6 +25,7 @@ import picocli.CommandLine.Unmatched;
       ModelCommand.class,
       CervicalCommand.class,
       LumbarCommand.class,
+      ServeCommand.class,
       LaunchCommand.class,
       Main.Bench.class
     })

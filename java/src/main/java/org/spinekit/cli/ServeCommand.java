@@ -1,0 +1,308 @@
+package org.spinekit.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bytedeco.pytorch.Device;
+import org.spinekit.serve.BearerToken;
+import org.spinekit.serve.Limits;
+import org.spinekit.serve.Network;
+import org.spinekit.serve.Predictor;
+import org.spinekit.serve.Predictors;
+import org.spinekit.serve.Server;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code spinekit serve}: loads trained runs and serves them over HTTP ({@link Server}) until
+ * SIGTERM or Ctrl-C, then stops gracefully.
+ */
+@Command(
+    name = "serve",
+    description = {
+      "serves trained runs over HTTP: the Open Inference Protocol v2 (KServe, Triton) for their"
+          + " networks, study endpoints for zipped DICOM studies, Prometheus metrics",
+      "",
+      "Endpoints: GET /v2/health/live, /v2/health/ready, /v2, /v2/models/NAME,"
+          + " /v2/models/NAME/ready; POST /v2/models/NAME/infer (FP32 tensors as JSON, or binary"
+          + " after a JSON header of Inference-Header-Content-Length bytes); POST"
+          + " /v1/cervical/predict and /v1/lumbar/predict (a zip of one study's DICOM files as the"
+          + " body, application/zip, or as the one file of a multipart/form-data form; query"
+          + " parameters study=ID, default the zip's top folder, and model=NAME, needed when"
+          + " several models of the system are served), answering the JSON of predict --report;"
+          + " GET /metrics. Each run is the model"
+          + " NAME (the run directory's name unless given as NAME=RUN) and each of its networks"
+          + " the model NAME.NETWORK (lumbar-demo.scs). Errors are {\"error\": \"...\"}: 400 bad"
+          + " input (naming the file or zip entry), 401 no or a wrong token, 404 unknown model,"
+          + " 413 beyond a limit, 503 overloaded or stopping (with Retry-After).",
+      "",
+      "At most --max-in-flight inference and study requests run at once and --queue more wait;"
+          + " beyond that a request gets 503 at once, before its body is read. Each request in"
+          + " flight holds its body or its unzipped study in memory: about --max-in-flight x"
+          + " (2 x --max-unzipped) at worst. Zips are checked while they inflate (entry names,"
+          + " counts, sizes), whatever their headers claim.",
+      "",
+      "With --token-file every request needs 'Authorization: Bearer TOKEN', health and metrics"
+          + " included, unless --public-health exempts /v2/health/live and /v2/health/ready (for"
+          + " probes that send no headers). Once listening it prints 'serving on"
+          + " http://HOST:PORT' (--port 0: a free port). SIGTERM or Ctrl-C stops it: no new"
+          + " connections, new requests get 503, requests admitted finish (up to --drain-timeout),"
+          + " then the models are closed; the JVM then exits 143 (SIGTERM) or 130 (Ctrl-C)."
+    })
+final class ServeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--model",
+      paramLabel = "[NAME=]RUN",
+      required = true,
+      description = {
+        "a run written by cervical train or lumbar train; repeat for several (NAME: letters,"
+            + " digits, '_', '.', '-'; default the run directory's name)"
+      })
+  List<String> models;
+
+  @Option(
+      names = "--host",
+      paramLabel = "ADDR",
+      defaultValue = "127.0.0.1",
+      description =
+          "the address to listen on (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0: all)")
+  String host;
+
+  @Option(
+      names = "--port",
+      paramLabel = "N",
+      defaultValue = "8080",
+      converter = Converters.Count.class,
+      description = "the port (default ${DEFAULT-VALUE}; 0: a free one)")
+  int port;
+
+  @Option(
+      names = "--parallel",
+      paramLabel = "N",
+      defaultValue = "1",
+      converter = Converters.Positive.class,
+      description =
+          "studies (or network calls) each model runs at once; the others wait (default"
+              + " ${DEFAULT-VALUE}; libtorch's --threads are shared by all)")
+  int parallel;
+
+  @Option(
+      names = "--mode",
+      paramLabel = "blend|one-stage|two-stage",
+      defaultValue = "blend",
+      description = "what lumbar grades come from (default ${DEFAULT-VALUE}, as lumbar predict)")
+  String mode;
+
+  @Option(
+      names = "--device",
+      paramLabel = "cpu|cuda",
+      defaultValue = "cpu",
+      description = "where the networks run (default ${DEFAULT-VALUE})")
+  String device;
+
+  @Option(
+      names = "--max-in-flight",
+      paramLabel = "N",
+      converter = Converters.Positive.class,
+      description = "inference and study requests running at once (default: 2 per core)")
+  Integer maxInFlight;
+
+  @Option(
+      names = "--queue",
+      paramLabel = "N",
+      defaultValue = "16",
+      converter = Converters.Count.class,
+      description = "requests waiting beyond those; more get 503 (default ${DEFAULT-VALUE})")
+  int queue;
+
+  @Option(
+      names = "--queue-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "60",
+      converter = Converters.PositiveReal.class,
+      description = "the longest a request waits in the queue, then 503 (default ${DEFAULT-VALUE})")
+  double queueTimeout;
+
+  @Option(
+      names = "--max-body",
+      paramLabel = "SIZE",
+      defaultValue = "512MiB",
+      converter = Converters.Size.class,
+      description = "largest request body, 413 beyond (default ${DEFAULT-VALUE})")
+  long maxBody;
+
+  @Option(
+      names = "--max-json",
+      paramLabel = "SIZE",
+      defaultValue = "64MiB",
+      converter = Converters.Size.class,
+      description =
+          "largest JSON of an inference request (binary tensors aside; default ${DEFAULT-VALUE})")
+  long maxJson;
+
+  @Option(
+      names = "--max-entries",
+      paramLabel = "N",
+      defaultValue = "10000",
+      converter = Converters.Positive.class,
+      description = "most entries of an uploaded zip (default ${DEFAULT-VALUE})")
+  int maxEntries;
+
+  @Option(
+      names = "--max-entry",
+      paramLabel = "SIZE",
+      defaultValue = "256MiB",
+      converter = Converters.Size.class,
+      description = "largest zip entry once inflated (default ${DEFAULT-VALUE})")
+  long maxEntry;
+
+  @Option(
+      names = "--max-unzipped",
+      paramLabel = "SIZE",
+      defaultValue = "2GiB",
+      converter = Converters.Size.class,
+      description = "largest zip once inflated, all entries (default ${DEFAULT-VALUE})")
+  long maxUnzipped;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "a file holding one bearer token (16 or more characters) that every request must bring")
+  Path tokenFile;
+
+  @Option(
+      names = "--public-health",
+      description = "answer /v2/health/live and /v2/health/ready without the token")
+  boolean publicHealth;
+
+  @Option(
+      names = "--drain-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "30",
+      converter = Converters.PositiveReal.class,
+      description =
+          "on SIGTERM, how long requests admitted may take to finish (default ${DEFAULT-VALUE})")
+  double drainTimeout;
+
+  @Override
+  public Integer call() throws IOException {
+    // The server's own log (Jetty, Javalin): warnings only, unless configured.
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+    if (port > 65535) {
+      throw new IllegalArgumentException("--port: expected 0 to 65535, got " + port);
+    }
+    Map<String, Path> runs = runs();
+    Limits limits = new Limits(maxBody, maxJson, maxEntries, maxEntry, maxUnzipped);
+    BearerToken token = null;
+    PrintStream err = System.err;
+    if (tokenFile != null) {
+      token = BearerToken.read(tokenFile);
+      if (BearerToken.readableByOthers(tokenFile)) {
+        err.println(
+            "spinekit serve: warning: token file '"
+                + tokenFile
+                + "' is readable by other users (chmod 600 it)");
+      }
+    }
+    Server.Options options =
+        Server.Options.defaults()
+            .withHost(host)
+            .withPort(port)
+            .withLimits(limits)
+            .withMaxInFlight(
+                maxInFlight != null ? maxInFlight : Server.Options.defaultMaxInFlight())
+            .withQueue(queue)
+            .withQueueTimeout(Duration.ofMillis(Math.round(queueTimeout * 1000)))
+            .withToken(token)
+            .withPublicHealth(publicHealth)
+            .withDrainTimeout(Duration.ofMillis(Math.round(drainTimeout * 1000)))
+            .withVersion(new Cli.Version().getVersion()[0].replaceFirst("^spinekit ", ""));
+    Device dev = CervicalRun.device(device);
+    List<Predictor<?>> loaded = new ArrayList<>();
+    try {
+      for (var e : runs.entrySet()) {
+        Cli.existing("serve --model", e.getValue());
+        Predictors.Options o = new Predictors.Options(e.getKey(), mode, parallel);
+        loaded.add(Predictors.load(e.getValue(), o, dev));
+      }
+    } catch (IOException | RuntimeException e) {
+      for (Predictor<?> p : loaded) p.close();
+      throw e;
+    }
+    Server server = Server.start(loaded, options);
+    Thread hook =
+        new Thread(
+            () -> {
+              err.println(
+                  "spinekit serve: stopping: finishing the requests admitted (up to "
+                      + Math.round(drainTimeout)
+                      + " s)");
+              boolean drained = server.stop();
+              err.println(
+                  "spinekit serve: stopped"
+                      + (drained ? "" : " (requests still running at the drain timeout)"));
+              err.flush();
+            },
+            "spinekit-serve-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    PrintStream out = System.out;
+    for (Predictor<?> p : loaded) {
+      List<String> nets = new ArrayList<>();
+      for (Network n : p.networks()) nets.add(p.name() + "." + n.name());
+      out.println(
+          p.name()
+              + " ("
+              + p.system()
+              + "): POST /v1/"
+              + p.system()
+              + "/predict"
+              + "; networks: "
+              + String.join(", ", nets));
+    }
+    out.println("serving on " + server.uri());
+    out.flush();
+    server.awaitStopped();
+    return Cli.OK;
+  }
+
+  /** The runs by name, NAME=RUN split where NAME is a name. */
+  private Map<String, Path> runs() {
+    Map<String, Path> runs = new LinkedHashMap<>();
+    for (String m : models) {
+      String name = null;
+      String run = m;
+      int eq = m.indexOf('=');
+      if (eq > 0 && m.substring(0, eq).matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
+        name = m.substring(0, eq);
+        run = m.substring(eq + 1);
+      }
+      Path p = Path.of(run);
+      if (name == null) {
+        Path f = p.toAbsolutePath().normalize().getFileName();
+        name = f == null ? run : f.toString();
+      }
+      if (runs.put(name, p) != null) {
+        throw new IllegalArgumentException(
+            "--model: two runs named '"
+                + name
+                + "'; name them apart with NAME=RUN (--model a="
+                + m
+                + ")");
+      }
+    }
+    return runs;
+  }
+}
