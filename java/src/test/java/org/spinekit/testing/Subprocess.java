@@ -195,6 +195,22 @@ public final class Subprocess {
   }
 
   /**
+   * Sends the child SIGTERM, as a service manager would, and returns without waiting for it to end;
+   * its output is still read ({@link Process#destroy} would close the pipes and lose what the child
+   * writes while it stops).
+   */
+  public void terminate() throws IOException {
+    Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start();
+    try {
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        fail("kill -TERM " + process.pid() + " failed");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
    * Kills the child and its descendants at once (as a crash or {@code kill -9} would) and waits for
    * the child to end; fails when it has not ended 30 s later.
    */
