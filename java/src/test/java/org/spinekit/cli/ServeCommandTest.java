@@ -101,7 +101,7 @@ class ServeCommandTest {
                   HttpRequest.newBuilder(base.resolve("/metrics")).build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();
-      for (String line : text.split("\n")) {
+      for (String line : text.lines().toList()) {
         if (line.startsWith(prefix))
           return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
@@ -138,7 +138,7 @@ class ServeCommandTest {
     try {
       String line = null;
       for (int i = 0; i < 1200 && line == null && s.isAlive(); i++) {
-        for (String l : s.stdout().split("\n"))
+        for (String l : s.stdout().lines().toList())
           if (l.startsWith("serving on http://127.0.0.1:")) line = l;
         if (line == null) Thread.sleep(100);
       }
@@ -169,7 +169,7 @@ class ServeCommandTest {
               http.sendAsync(
                   HttpRequest.newBuilder(base.resolve("/v1/lumbar/predict"))
                       .header("Content-Type", "application/zip")
-                      .timeout(Duration.ofSeconds(120))
+                      .timeout(Duration.ofMinutes(2))
                       .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                       .build(),
                   HttpResponse.BodyHandlers.ofString()));
@@ -187,7 +187,7 @@ class ServeCommandTest {
         assertEquals(200, r.statusCode(), r.body());
         assertEquals(want, withoutSeconds(r.body()));
       }
-      Subprocess.Result done = s.await(Duration.ofSeconds(120));
+      Subprocess.Result done = s.await(Duration.ofMinutes(2));
       assertEquals(143, done.exitCode(), done.describe());
       assertTrue(done.stderr().contains("spinekit serve: stopping"), done.describe());
       assertTrue(done.stderr().contains("spinekit serve: stopped\n"), done.describe());
