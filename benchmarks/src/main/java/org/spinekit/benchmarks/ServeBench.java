@@ -149,6 +149,25 @@ final class ServeBench implements Callable<Integer> {
               + " forwards across requests")
   boolean batching;
 
+  @Option(
+      names = "--http-infer",
+      paramLabel = "N",
+      defaultValue = "10000",
+      description =
+          "Open Inference Protocol requests (JSON tensors, the smallest network, batch 1) sent to"
+              + " the server after the loads, its RSS read every tenth; 0 skips them"
+              + " (default ${DEFAULT-VALUE})")
+  int httpInfer;
+
+  @Option(
+      names = "--soak",
+      paramLabel = "S",
+      defaultValue = "0",
+      description =
+          "then S seconds of study requests at concurrency 8, the server's RSS read every 10 s"
+              + " (default ${DEFAULT-VALUE}: none)")
+  int soak;
+
   @Option(names = "--json", paramLabel = "FILE", description = "also write the figures as JSON")
   Path json;
 
@@ -373,9 +392,18 @@ final class ServeBench implements Callable<Integer> {
     List<Figures> rows = new ArrayList<>();
     Map<String, Object> memory = new LinkedHashMap<>();
     String system;
+    String p0Name;
+    Network p0Net;
     long load0 = System.nanoTime();
     try (Predictor<?> p = Predictors.load(model, o)) {
       system = p.system();
+      p0Name = p.name();
+      p0Net =
+          p.networks().stream()
+              .min(
+                  java.util.Comparator.comparingLong(
+                      n -> Arrays.stream(n.input()).map(Math::abs).reduce(1, (a, b) -> a * b)))
+              .orElseThrow();
       System.out.printf(
           Locale.ROOT, "loaded and warmed up in %.2f s%n", (System.nanoTime() - load0) / 1e9);
       // The first call after warm-up, alone.
@@ -437,6 +465,8 @@ final class ServeBench implements Callable<Integer> {
           rows.add(f);
           System.out.println(f.row());
         }
+        if (httpInfer > 0) memory.put("http_infer", httpInfer(client, server, p0Name, p0Net));
+        if (soak > 0) memory.put("soak", soak(client, server, path, list));
         memory.put("server_rss_mib_after", server.rssMib());
       }
     }
@@ -484,6 +514,132 @@ final class ServeBench implements Callable<Integer> {
       System.out.printf(
           Locale.ROOT, "%-10s %-25s %s%n", n.name(), Arrays.toString(in).replace("-1", "N"), row);
     }
+  }
+
+  /**
+   * {@code httpInfer} OIP requests of network {@code net} at batch 1, one at a time; the server's
+   * RSS after each tenth.
+   */
+  private Map<String, Object> httpInfer(
+      HttpClient client, ServerProcess server, String model, Network net) throws Exception {
+    long[] shape = net.input();
+    shape[0] = 1;
+    int size = 1;
+    for (long v : shape) size *= (int) v;
+    StringBuilder body =
+        new StringBuilder("{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[");
+    for (int i = 0; i < shape.length; i++) body.append(i == 0 ? "" : ",").append(shape[i]);
+    body.append("],\"data\":[");
+    for (int i = 0; i < size; i++) {
+      body.append(i == 0 ? "" : ",").append(Json.number((float) Math.sin(i * 0.001)));
+    }
+    body.append("]}]}");
+    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+    URI uri = URI.create(server.url() + "/v2/models/" + model + "." + net.name() + "/infer");
+    List<Object> rss = new ArrayList<>();
+    long failed = 0;
+    int per = Math.max(1, httpInfer / 10);
+    double[] ms = new double[per * 10];
+    long t0 = System.nanoTime();
+    for (int b = 0; b < 10; b++) {
+      for (int i = 0; i < per; i++) {
+        long s0 = System.nanoTime();
+        HttpResponse<byte[]> r =
+            client.send(
+                HttpRequest.newBuilder(uri)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        ms[b * per + i] = (System.nanoTime() - s0) / 1e6;
+        if (r.statusCode() != 200) failed++;
+      }
+      rss.add(server.rssMib());
+    }
+    Arrays.sort(ms);
+    double r0 = (double) rss.get(0), r1 = (double) rss.get(rss.size() - 1);
+    System.out.printf(
+        Locale.ROOT,
+        "http infer: %d requests of %s.%s %s in %.1f s, %d failed, p50 %.2f ms, p99 %.2f ms;"
+            + " server RSS %.1f -> %.1f MiB (%+.2f%% after the first tenth)%n",
+        ms.length,
+        model,
+        net.name(),
+        Arrays.toString(shape),
+        (System.nanoTime() - t0) / 1e9,
+        failed,
+        pct(ms, 50),
+        pct(ms, 99),
+        r0,
+        r1,
+        100 * (r1 / r0 - 1));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("requests", (long) ms.length);
+    m.put("failed", failed);
+    m.put("p50_ms", pct(ms, 50));
+    m.put("p99_ms", pct(ms, 99));
+    m.put("rss_mib", rss);
+    return m;
+  }
+
+  /** {@code soak} seconds of study requests from 8 clients; the server's RSS every 10 s. */
+  private Map<String, Object> soak(
+      HttpClient client, ServerProcess server, String path, List<Study> list)
+      throws InterruptedException {
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong seq = new AtomicLong(), ok = new AtomicLong(), failed = new AtomicLong();
+    List<Thread> clients = new ArrayList<>();
+    for (int c = 0; c < 8; c++) {
+      Thread t =
+          new Thread(
+              () -> {
+                while (!stop.get()) {
+                  Study s = list.get((int) (seq.getAndIncrement() % list.size()));
+                  try {
+                    HttpResponse<byte[]> r =
+                        client.send(
+                            HttpRequest.newBuilder(
+                                    URI.create(server.url() + path + "?study=" + s.id()))
+                                .header("Content-Type", "application/zip")
+                                .timeout(Duration.ofMinutes(2))
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(s.zip()))
+                                .build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+                    (r.statusCode() == 200 ? ok : failed).incrementAndGet();
+                  } catch (Exception e) {
+                    failed.incrementAndGet();
+                  }
+                }
+              });
+      t.setDaemon(true);
+      clients.add(t);
+      t.start();
+    }
+    List<Object> rss = new ArrayList<>();
+    long end = System.nanoTime() + soak * 1_000_000_000L;
+    while (System.nanoTime() < end) {
+      Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+      rss.add(server.rssMib());
+    }
+    stop.set(true);
+    for (Thread t : clients) t.join(TimeUnit.MINUTES.toMillis(3));
+    double r0 = (double) rss.get(0), r1 = (double) rss.get(rss.size() - 1);
+    System.out.printf(
+        Locale.ROOT,
+        "soak: %d s at concurrency 8: %d requests, %d failed; server RSS %.1f -> %.1f MiB"
+            + " (%+.2f%% after the first 10 s)%n",
+        soak,
+        ok.get() + failed.get(),
+        failed.get(),
+        r0,
+        r1,
+        100 * (r1 / r0 - 1));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("seconds", (long) soak);
+    m.put("requests", ok.get() + failed.get());
+    m.put("failed", failed.get());
+    m.put("rss_mib", rss);
+    return m;
   }
 
   /** HTTP p50 over in-process p50 at each concurrency measured both ways. */
