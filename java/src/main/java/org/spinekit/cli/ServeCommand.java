@@ -2,6 +2,7 @@ package org.spinekit.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,8 @@ import org.spinekit.serve.Network;
 import org.spinekit.serve.Predictor;
 import org.spinekit.serve.Predictors;
 import org.spinekit.serve.Server;
+import org.spinekit.synth.CervicalSynth;
+import org.spinekit.synth.LumbarSynth;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -102,6 +105,19 @@ final class ServeCommand implements Callable<Integer> {
       defaultValue = "blend",
       description = "what lumbar grades come from (default ${DEFAULT-VALUE}, as lumbar predict)")
   String mode;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "synthetic|none",
+      defaultValue = "synthetic",
+      description = {
+        "before serving, predict a synthetic study of each model's system "
+            + Predictors.WARM_UP_STUDIES
+            + " times, so that the first request finds the readers, the kernels and the Java code"
+            + " warm as well as the networks (which are always warmed up on zeros); none: skip it"
+            + " (default ${DEFAULT-VALUE})"
+      })
+  String warmup;
 
   @Option(
       names = "--device",
@@ -204,6 +220,10 @@ final class ServeCommand implements Callable<Integer> {
     if (port > 65535) {
       throw new IllegalArgumentException("--port: expected 0 to 65535, got " + port);
     }
+    if (!warmup.equals("synthetic") && !warmup.equals("none")) {
+      throw new IllegalArgumentException(
+          "--warmup: expected synthetic or none, got '" + warmup + "'");
+    }
     Map<String, Path> runs = runs();
     Limits limits = new Limits(maxBody, maxJson, maxEntries, maxEntry, maxUnzipped);
     BearerToken token = null;
@@ -236,7 +256,9 @@ final class ServeCommand implements Callable<Integer> {
       for (var e : runs.entrySet()) {
         Cli.existing("serve --model", e.getValue());
         Predictors.Options o = new Predictors.Options(e.getKey(), mode, parallel);
-        loaded.add(Predictors.load(e.getValue(), o, dev));
+        Predictor<?> p = Predictors.load(e.getValue(), o, dev);
+        loaded.add(p);
+        if (warmup.equals("synthetic")) warmUp(p, err);
       }
     } catch (IOException | RuntimeException e) {
       for (Predictor<?> p : loaded) p.close();
@@ -304,5 +326,45 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     return runs;
+  }
+
+  /**
+   * Predicts a synthetic study of {@code p}'s system {@link Predictors#WARM_UP_STUDIES} times (made
+   * in a temporary folder, deleted after).
+   */
+  private static void warmUp(Predictor<?> p, PrintStream err) throws IOException {
+    long t0 = System.nanoTime();
+    Path dir = Files.createTempDirectory("spinekit-warmup");
+    try {
+      Path study;
+      if (p.system().equals("cervical")) {
+        CervicalSynth.generate(
+            dir, CervicalSynth.Config.small(1).withStudies(0).withTestStudies(1));
+        study = only(dir.resolve(CervicalSynth.TEST_IMAGES_DIR));
+      } else {
+        LumbarSynth.generate(dir, LumbarSynth.Config.small(1).withStudies(0).withTestStudies(1));
+        study = only(dir.resolve(LumbarSynth.TEST_IMAGES_DIR));
+      }
+      for (int i = 0; i < Predictors.WARM_UP_STUDIES; i++) p.predict(null, study);
+    } finally {
+      try (var w = Files.walk(dir)) {
+        for (Path f : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
+    err.printf(
+        java.util.Locale.ROOT,
+        "spinekit serve: %s warmed up on a synthetic study in %.1f s%n",
+        p.name(),
+        (System.nanoTime() - t0) / 1e9);
+  }
+
+  private static Path only(Path dir) throws IOException {
+    try (var s = Files.list(dir)) {
+      return s.filter(Files::isDirectory)
+          .findFirst()
+          .orElseThrow(() -> new IOException(dir + ": empty"));
+    }
   }
 }

@@ -61,7 +61,7 @@ public final class Predictors {
   }
 
   /** Predictions of the warm-up study at load. */
-  static final int WARM_UP_STUDIES = 3;
+  public static final int WARM_UP_STUDIES = 3;
 
   /**
    * Loads the run at {@code run} (its bundle.json says which system), on the CPU.

@@ -168,7 +168,8 @@ class CommandsTest {
         expectError(
             2,
             args(),
-            "spinekit: expected a command: demo, info, dicom, synth, model, cervical, lumbar, launch,"
+            "spinekit: expected a command: demo, info, dicom, synth, model, cervical, lumbar, serve,"
+                + " launch,"
                 + " bench");
     assertTrue(none.err().contains("Usage: spinekit"), none.toString());
     expectError(2, args("synth"), "expected a command: cervical, lumbar");
