@@ -342,8 +342,8 @@ final class ServeCommand implements Callable<Integer> {
             dir, CervicalSynth.Config.small(1).withStudies(0).withTestStudies(1));
         study = only(dir.resolve(CervicalSynth.TEST_IMAGES_DIR));
       } else {
-        LumbarSynth.generate(dir, LumbarSynth.Config.small(1).withStudies(0).withTestStudies(1));
-        study = only(dir.resolve(LumbarSynth.TEST_IMAGES_DIR));
+        LumbarSynth.generate(dir, LumbarSynth.Config.small(1).withStudies(1).withTestStudies(0));
+        study = only(dir.resolve(org.spinekit.io.kaggle.Rsna2024.TRAIN_IMAGES_DIR));
       }
       for (int i = 0; i < Predictors.WARM_UP_STUDIES; i++) p.predict(null, study);
     } finally {
