@@ -96,7 +96,7 @@ final class ServeBench implements Callable<Integer> {
   @Option(
       names = "--max-windows",
       paramLabel = "N",
-      defaultValue = "12",
+      defaultValue = "60",
       description = "give up on stability after N windows (default ${DEFAULT-VALUE})")
   int maxWindows;
 
@@ -104,7 +104,9 @@ final class ServeBench implements Callable<Integer> {
       names = "--min-requests",
       paramLabel = "N",
       defaultValue = "50",
-      description = "at least N requests in the reported windows (default ${DEFAULT-VALUE})")
+      description =
+          "report the last windows that hold N requests (3 windows at least; the last three must"
+              + " agree) (default ${DEFAULT-VALUE})")
   int minRequests;
 
   @Option(
@@ -275,6 +277,7 @@ final class ServeBench implements Callable<Integer> {
     samples.clear();
     List<List<Sample>> windows = new ArrayList<>();
     boolean stable = false;
+    int reported = 0;
     while (windows.size() < maxWindows) {
       long start = System.nanoTime();
       Thread.sleep(w / 1_000_000);
@@ -283,23 +286,30 @@ final class ServeBench implements Callable<Integer> {
         win.add(samples.poll());
       }
       windows.add(win);
-      if (windows.size() >= 3) {
-        List<List<Sample>> last = windows.subList(windows.size() - 3, windows.size());
-        long n = last.stream().mapToLong(List::size).sum();
-        stable = agree(last, w) && n >= minRequests;
-        if (stable) break;
+      if (windows.size() >= 3 && agree(windows.subList(windows.size() - 3, windows.size()), w)) {
+        // Stable: report as many of the last windows as hold minRequests (3 at least).
+        long n = 0;
+        int k = 0;
+        while (k < windows.size() && (k < 3 || n < minRequests))
+          n += windows.get(windows.size() - ++k).size();
+        if (n >= minRequests) {
+          stable = true;
+          reported = k;
+          break;
+        }
       }
     }
+    if (!stable) reported = Math.min(3, windows.size());
     stop.set(true);
     for (Thread t : clients) t.join(TimeUnit.MINUTES.toMillis(5));
     List<Sample> all = new ArrayList<>();
-    for (List<Sample> win : windows.subList(Math.max(0, windows.size() - 3), windows.size())) {
+    for (List<Sample> win : windows.subList(windows.size() - reported, windows.size())) {
       all.addAll(win);
     }
     double[] ms = all.stream().filter(Sample::ok).mapToDouble(s -> s.nanos() / 1e6).toArray();
     long failed = all.stream().filter(s -> !s.ok()).count();
     Arrays.sort(ms);
-    double secs = Math.min(3, windows.size()) * window;
+    double secs = reported * window;
     return new Figures(
         where,
         c,
