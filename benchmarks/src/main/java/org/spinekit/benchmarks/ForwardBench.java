@@ -270,12 +270,15 @@ final class ForwardBench implements Callable<Integer> {
     System.out.println(
         "spinekit bench forward, "
             + ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")));
+    int blas = state.settings().blasThreads();
     System.out.printf(
         Locale.ROOT,
         "threads %d (libtorch %d intra-op, Python torch.set_num_threads, ONNX Runtime intra-op);"
-            + " warm-up %d, measured %d per side; load average %s%n",
+            + " OpenBLAS threads %s (Java and Python); warm-up %d, measured %d per side;"
+            + " load average %s%n",
         threads,
         state.threads(),
+        blas > 0 ? Integer.toString(blas) : "as loaded",
         warmup,
         iterations,
         loadAverage());
@@ -419,6 +422,11 @@ final class ForwardBench implements Callable<Integer> {
     if (!onnx) cmd.add("--no-onnx");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
+    // OpenBLAS (torch's GEMM for small batch-1 convolutions, the GRU, the linears) on the
+    // threads Java's OpenBLAS has: left to itself, Debian's starts a pool of all cores that
+    // fights torch's OpenMP threads (seen: p90 4x the median on the cervical Unet).
+    int blas = NativeRuntime.state().settings().blasThreads();
+    if (blas > 0) pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(blas));
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int rc;
