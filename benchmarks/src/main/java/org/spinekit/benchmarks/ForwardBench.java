@@ -338,7 +338,7 @@ final class ForwardBench implements Callable<Integer> {
       }
 
       Side py = Side.skipped("--no-python");
-      Side rt = Side.skipped(onnx ? "no ONNX model (--no-python)" : "--no-onnx");
+      Side rt = Side.skipped(onnx ? "no ONNX model: --no-python" : "--no-onnx");
       if (script != null) {
         Interference.Snapshot p0 = Interference.now();
         py = python(script, n.name(), work, threads, onnx);
