@@ -49,9 +49,9 @@ import picocli.CommandLine.Spec;
  * {@code spinekit bench}: a short JMH run of the kernel benchmarks and of the copy-bandwidth
  * yardstick through the JMH Runner API, then one table: fused and composite times, the speed-up,
  * and the memory-traffic floor of each row ({@link Floors} bytes over the copy bandwidth measured
- * in the same run). The subcommands {@code io} ({@link IoBench}) and {@code train} ({@link
- * TrainBench}) run the other benchmarks; the command line is SpineKit's ({@link Cli}: exit codes,
- * common options).
+ * in the same run). The subcommands {@code io} ({@link IoBench}), {@code train} ({@link
+ * TrainBench}), {@code forward} ({@link ForwardBench}) and others run the other benchmarks; the
+ * command line is SpineKit's ({@link Cli}: exit codes, common options).
  */
 @Command(
     name = "spinekit bench",
@@ -71,6 +71,7 @@ import picocli.CommandLine.Spec;
       IoBench.class,
       TrainBench.class,
       ServeBench.class,
+      ForwardBench.class,
       AllocatorBench.class,
       DistBench.class
     })

@@ -17,17 +17,21 @@ import org.spinekit.ops.Window;
  * What training and inference build alike from a {@link CervicalConfig}: the networks, the crop
  * options, the fold weights of a bundle, the patient rule and the submission rows.
  */
-final class CervicalModels {
+public final class CervicalModels {
   private CervicalModels() {}
 
   /** Crop padding: air, so a box at the edge of the field of view pads with what is around. */
   static final double PAD_HU = -1024;
 
-  static Unet unet(CervicalConfig c) {
+  /**
+   * A new stage-1 Unet of {@code c} (3-channel 2.5D stacks, {@link CervicalConfig#SEG_CLASSES}).
+   */
+  public static Unet unet(CervicalConfig c) {
     return new Unet(Encoders.byName(c.segEncoder(), 3), c.segDecoder(), CervicalConfig.SEG_CLASSES);
   }
 
-  static CervicalClassifier classifier(CervicalConfig c) {
+  /** A new stage-2 classifier of {@code c} (one channel per slice, one logit per crop). */
+  public static CervicalClassifier classifier(CervicalConfig c) {
     return CervicalClassifier.create(
         c.clsEncoder(),
         new CervicalClassifier.Config(
