@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bytedeco.pytorch.Device;
+import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.serve.BearerToken;
 import org.spinekit.serve.Limits;
 import org.spinekit.serve.Network;
@@ -92,12 +93,13 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--parallel",
       paramLabel = "N",
-      defaultValue = "1",
       converter = Converters.Positive.class,
       description =
-          "studies (or network calls) each model runs at once; the others wait (default"
-              + " ${DEFAULT-VALUE}; libtorch's --threads are shared by all)")
-  int parallel;
+          "studies (or network calls) each model runs at once; the others wait (default: one per"
+              + " core, and then, unless --threads or SPINEKIT_THREADS says otherwise, libtorch"
+              + " and the kernels on cores / N threads each: measured, N studies on 1 thread"
+              + " each outrun one study on N threads; see benchmarks/README.md)")
+  Integer parallel;
 
   @Option(
       names = "--mode",
@@ -224,6 +226,22 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--warmup: expected synthetic or none, got '" + warmup + "'");
     }
+    int cores = Runtime.getRuntime().availableProcessors();
+    int parallel = this.parallel != null ? this.parallel : cores;
+    NativeRuntime.Settings settings = RuntimeOptions.of(spec).settings();
+    if (settings.threads() == 0) {
+      // Intra-op threads are one pool for all lanes: share the cores out among them.
+      int t = Math.max(1, cores / parallel);
+      NativeRuntime.configure(
+          settings
+              .withThreads(t)
+              .withKernelThreads(settings.kernelThreads() > 0 ? settings.kernelThreads() : t));
+    }
+    System.err.printf(
+        java.util.Locale.ROOT,
+        "spinekit serve: %d studies at once per model, libtorch on %d threads%n",
+        parallel,
+        org.bytedeco.pytorch.global.torch.get_num_threads());
     Map<String, Path> runs = runs();
     Limits limits = new Limits(maxBody, maxJson, maxEntries, maxEntry, maxUnzipped);
     BearerToken token = null;
