@@ -8,7 +8,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -19,9 +24,9 @@ import org.spinekit.nn.Net;
 import org.spinekit.tensor.Tensors;
 
 /**
- * What both systems' predictors share: at most {@code parallel} calls run at once (the others wait
- * their turn), each in its own {@link PointerScope}; {@link #close} waits for the calls in flight;
- * the raw networks for {@link #infer}; the warm-up.
+ * What both systems' predictors share: calls run on {@code parallel} lane threads of their own (the
+ * others wait their turn, in order), each in its own {@link PointerScope}; {@link #close} waits for
+ * the calls in flight; the raw networks for {@link #infer}; the warm-up.
  */
 abstract class Served<R extends Predictor.Result> implements Predictor<R> {
   /** A network: its description and its folds' nets. */
@@ -30,7 +35,7 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
   private final String name;
   private final Path run;
   private final Device device;
-  private final Semaphore lanes;
+  private final ExecutorService lanes;
   private final ReentrantReadWriteLock life = new ReentrantReadWriteLock();
   private final Map<String, Entry> networks = new LinkedHashMap<>();
   private final Map<String, Object> metadata;
@@ -43,7 +48,16 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
     this.name = name == null ? run.toAbsolutePath().normalize().getFileName().toString() : name;
     this.run = run;
     this.device = device;
-    this.lanes = new Semaphore(parallel, true);
+    String label = this.name;
+    AtomicInteger count = new AtomicInteger();
+    this.lanes =
+        Executors.newFixedThreadPool(
+            parallel,
+            r -> {
+              Thread t = new Thread(r, "spinekit-" + label + "-lane-" + count.getAndIncrement());
+              t.setDaemon(true);
+              return t;
+            });
     this.metadata = readMetadata(run);
   }
 
@@ -128,15 +142,38 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
     long t0 = System.nanoTime();
     enter();
     try {
-      acquire();
-      try (PointerScope scope = new PointerScope()) {
-        double wait = (System.nanoTime() - t0) / 1e9;
-        return predict(studyId, f, wait, t0);
-      } finally {
-        lanes.release();
-      }
+      return run(
+          () -> {
+            try (PointerScope scope = new PointerScope()) {
+              double wait = (System.nanoTime() - t0) / 1e9;
+              return predict(studyId, f, wait, t0);
+            }
+          });
     } finally {
       life.readLock().unlock();
+    }
+  }
+
+  /**
+   * Runs {@code task} on one of the lanes' threads and waits for it. The native work of every call
+   * happens on those {@code parallel} threads only, whichever threads call: the allocator's
+   * per-thread arenas (and what they keep of freed memory) stay as few as the lanes, where calls on
+   * a server's many request threads made the resident memory grow with the threads used.
+   */
+  private <T> T run(Callable<T> task) throws IOException {
+    Future<T> f = lanes.submit(task);
+    try {
+      return f.get();
+    } catch (InterruptedException ie) {
+      f.cancel(false);
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(name + ": interrupted while waiting for a lane", ie);
+    } catch (ExecutionException ee) {
+      Throwable c = ee.getCause();
+      if (c instanceof IOException io) throw io;
+      if (c instanceof RuntimeException re) throw re;
+      if (c instanceof Error er) throw er;
+      throw new IllegalStateException(c);
     }
   }
 
@@ -186,22 +223,26 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
     }
     enter();
     try {
-      acquire();
-      try (PointerScope scope = new PointerScope();
-          NoGradGuard g = new NoGradGuard()) {
-        Tensor x = Tensors.of(data, shape);
-        if (device != null) x = x.to(device, x.scalar_type());
-        Tensor sum = null;
-        for (Net n : e.folds()) {
-          Tensor y = n.forward(x);
-          sum = sum == null ? y : sum.add(y);
-        }
-        if (e.folds().size() > 1) sum = sum.div(new org.bytedeco.pytorch.Scalar(e.folds().size()));
-        Tensor out = sum.cpu().contiguous();
-        return new Network.Output(out.sizes().vec().get(), Tensors.floats(out));
-      } finally {
-        lanes.release();
-      }
+      return run(
+          () -> {
+            try (PointerScope scope = new PointerScope();
+                NoGradGuard g = new NoGradGuard()) {
+              Tensor x = Tensors.of(data, shape);
+              if (device != null) x = x.to(device, x.scalar_type());
+              Tensor sum = null;
+              for (Net n : e.folds()) {
+                Tensor y = n.forward(x);
+                sum = sum == null ? y : sum.add(y);
+              }
+              if (e.folds().size() > 1) {
+                sum = sum.div(new org.bytedeco.pytorch.Scalar(e.folds().size()));
+              }
+              Tensor out = sum.cpu().contiguous();
+              return new Network.Output(out.sizes().vec().get(), Tensors.floats(out));
+            }
+          });
+    } catch (IOException io) {
+      throw new IllegalStateException(io);
     } finally {
       life.readLock().unlock();
     }
@@ -212,15 +253,6 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
     if (closed) {
       life.readLock().unlock();
       throw new IllegalStateException(name + ": closed");
-    }
-  }
-
-  private void acquire() {
-    try {
-      lanes.acquire();
-    } catch (InterruptedException ie) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(name + ": interrupted while waiting for a lane", ie);
     }
   }
 
@@ -235,6 +267,7 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
     try {
       if (closed) return;
       closed = true;
+      lanes.shutdown();
       free();
     } finally {
       life.writeLock().unlock();
