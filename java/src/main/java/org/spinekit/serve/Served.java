@@ -162,18 +162,25 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
    */
   private <T> T run(Callable<T> task) throws IOException {
     Future<T> f = lanes.submit(task);
+    boolean interrupted = false;
     try {
-      return f.get();
-    } catch (InterruptedException ie) {
-      f.cancel(false);
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(name + ": interrupted while waiting for a lane", ie);
+      // Waits out an interrupt: the task uses the caller's study and the networks, which the
+      // caller's return may close; the interrupt is kept for the caller.
+      while (true) {
+        try {
+          return f.get();
+        } catch (InterruptedException ie) {
+          interrupted = true;
+        }
+      }
     } catch (ExecutionException ee) {
       Throwable c = ee.getCause();
       if (c instanceof IOException io) throw io;
       if (c instanceof RuntimeException re) throw re;
       if (c instanceof Error er) throw er;
       throw new IllegalStateException(c);
+    } finally {
+      if (interrupted) Thread.currentThread().interrupt();
     }
   }
 

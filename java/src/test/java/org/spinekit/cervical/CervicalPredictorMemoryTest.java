@@ -42,6 +42,10 @@ class CervicalPredictorMemoryTest {
       String uid = study.getFileName().toString();
       CervicalPredictor.StudyPrediction first = p.predict(uid, ct);
       assertEquals(7, first.boxes().size());
+      // A second warm-up: after a suite's other tests (servers, lane threads) the allocator may
+      // still grow an arena by tens of MB on the second call, once; a kept study shows in every
+      // block below.
+      assertArrayEquals(first.vertebrae(), p.predict(uid, ct).vertebrae());
       NativeMemory.Reading[] r =
           NativeMemory.acrossBlocks(
               8,
