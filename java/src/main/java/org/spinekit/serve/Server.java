@@ -654,11 +654,43 @@ public final class Server implements AutoCloseable {
   }
 
   private static void error(Context ctx, int status, String message, String file) {
+    discardBody(ctx);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("error", message);
     if (file != null) m.put("file", file);
     if (ctx.attribute(ERROR_KIND) == null) ctx.attribute(ERROR_KIND, Metrics.kind(status));
     json(ctx, status, m);
+  }
+
+  /**
+   * The most of a refused request's unread body the server reads and throws away so that the
+   * client, still sending, gets the answer: closing a connection with unread bytes resets it, and a
+   * client that has not finished writing loses the answer with it.
+   */
+  static final long DISCARD = 16L << 20;
+
+  /**
+   * Reads what is left of the request body (at most {@link #DISCARD} bytes, and nothing when the
+   * declared length is beyond that) before an error answers it; a body it does not finish closes
+   * the connection ({@code Connection: close}) instead of leaving the bytes to the next request.
+   */
+  private static void discardBody(Context ctx) {
+    long declared = ctx.req().getContentLengthLong();
+    if (declared > DISCARD) {
+      ctx.header("Connection", "close");
+      return;
+    }
+    try {
+      InputStream in = ctx.req().getInputStream();
+      byte[] buf = new byte[64 << 10];
+      long left = DISCARD;
+      int n;
+      while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) >= 0) left -= n;
+      if (left <= 0 && in.read() >= 0) ctx.header("Connection", "close");
+    } catch (IOException | IllegalStateException e) {
+      // The client went away, or the body was taken as a reader: nothing more to read.
+      ctx.header("Connection", "close");
+    }
   }
 
   private static void json(Context ctx, int status, Object body) {

@@ -248,6 +248,27 @@ class ServerTest {
     client.get("/nowhere").error(404, "/nowhere");
   }
 
+  /**
+   * A request refused before its body is read still gets its answer while the client is writing:
+   * the server reads the rest of the body (closing the connection otherwise resets it under the
+   * client, which then loses the answer).
+   */
+  @Test
+  void refusalsBeforeTheBodyReachClientsStillSending() throws Exception {
+    String big = "[" + "0,".repeat(1_500_000) + "0]";
+    byte[] zip = new byte[6 << 20];
+    for (int i = 0; i < 20; i++) {
+      client
+          .postJson("/v2/models/lumb.double/infer", infer(big, "FP32", "[1,3]"))
+          .error(413, "larger than 1 MiB");
+      client.post("/v2/models/nope/infer", "application/json", zip).error(404, "nope");
+      client
+          .post("/v1/cervical/predict", "application/zip", zip)
+          .error(400, "several cervical models");
+    }
+    client.get("/v2/health/live").ok();
+  }
+
   @Test
   void predictsUploadedStudies() throws Exception {
     Map<String, Object> r =
