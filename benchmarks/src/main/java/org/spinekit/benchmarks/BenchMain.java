@@ -73,7 +73,10 @@ import picocli.CommandLine.Spec;
       ServeBench.class,
       ForwardBench.class,
       AllocatorBench.class,
-      DistBench.class
+      DistBench.class,
+      CiBench.class,
+      FloorsBench.class,
+      PlotBench.class
     })
 public final class BenchMain implements Callable<Integer> {
   /** The kernel benchmarks, in table order. */
@@ -320,7 +323,7 @@ public final class BenchMain implements Callable<Integer> {
         warmupIters, measureIters, iterTime);
   }
 
-  private static String cpuModel() {
+  static String cpuModel() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
         if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
@@ -501,7 +504,7 @@ public final class BenchMain implements Callable<Integer> {
    * JMH's human-readable output to {@code sink}, telling {@link Forks} when each fork starts and,
    * with {@code announce}, printing one progress line per fork to stderr.
    */
-  private static final class Progress extends OutputStream {
+  static final class Progress extends OutputStream {
     private static final Pattern PARAM = Pattern.compile("(\\w+) = ([^,)]+)");
 
     private final OutputStream sink;

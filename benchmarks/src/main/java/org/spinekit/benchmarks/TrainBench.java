@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
@@ -19,6 +21,7 @@ import org.spinekit.cervical.CervicalClassifier;
 import org.spinekit.cli.Cli;
 import org.spinekit.cli.Converters;
 import org.spinekit.cli.RuntimeOptions;
+import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.json.Json;
 import org.spinekit.nn.Net;
 import org.spinekit.nn.Unet;
@@ -92,6 +95,12 @@ final class TrainBench implements Callable<Integer> {
   @Option(names = "--no-python", description = "Java only")
   boolean noPython;
 
+  @Option(
+      names = "--json",
+      paramLabel = "FILE",
+      description = "also write each case's step times (ms) as JSON to FILE")
+  Path json;
+
   /** A --case, checked by {@link #parse}. */
   static final class CaseText extends Cli.Converter<String> {
     @Override
@@ -129,11 +138,29 @@ final class TrainBench implements Callable<Integer> {
     System.out.printf(
         Locale.ROOT, "threads %d, warm-up %d, measured steps %d%n", threads, warmup, steps);
     List<String> rows = new ArrayList<>();
+    List<Object> results = new ArrayList<>();
     for (String c : cases) {
       Result j = java(c, warmup, steps);
       Result p = python ? python(c, warmup, steps, threads) : null;
       rows.add(row(c, j, p));
       System.out.println(rows.get(rows.size() - 1));
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("case", c);
+      m.put("java_p50_ms", j.median());
+      m.put("java_ms", Arrays.stream(j.ms()).boxed().toList());
+      if (p != null) {
+        m.put("python_p50_ms", p.median());
+        m.put("python_ms", Arrays.stream(p.ms()).boxed().toList());
+      }
+      results.add(m);
+    }
+    if (json != null) {
+      Map<String, Object> top = new LinkedHashMap<>();
+      top.put("threads", threads);
+      top.put("warmup", warmup);
+      top.put("steps", steps);
+      top.put("cases", results);
+      AtomicFiles.write(json, (Json.write(top) + "\n").getBytes(StandardCharsets.UTF_8));
     }
     System.out.println();
     System.out.println(header());
