@@ -88,9 +88,11 @@ final class PlotBench implements Callable<Integer>, Cli.NoLibtorch {
           "spinekit bench ci: "
               + runs.size()
               + " runs, "
-              + runs.get(0).date()
+              + FloorsBench.minutes(runs.get(0).date())
               + " .. "
-              + runs.get(runs.size() - 1).date(),
+              + FloorsBench.minutes(runs.get(runs.size() - 1).date())
+              + " (blue: the figures, red points: below the floor; red dashes: the floor;"
+              + " green: the band the floor was chosen from)",
           10,
           20);
       for (int i = 0; i < names.size(); i++) {
