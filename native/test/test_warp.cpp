@@ -267,11 +267,15 @@ int64_t reflect_ref(int64_t i, int64_t n) {
 // A NaN reaches exactly the outputs whose window holds it (radius 4: columns 3..11 of a
 // 3 x 40 field with the NaN at (1, 7)); the others stay finite, in every row.
 void test_blur_nan() {
-  std::vector<float> src(3 * 40, 0.25f), out(3 * 40, 7777.f);
-  src[1 * 40 + 7] = kNaNF;
-  bool ok = spinekit_gaussian_blur_cpu(src.data(), 3, 40, 1.0, 4.0, out.data()) == SPINEKIT_OK;
-  for (int64_t y = 0; y < 3; ++y)
-    for (int64_t x = 0; x < 40; ++x) ok = ok && (std::isnan(out[y * 40 + x]) == (x >= 3 && x <= 11));
+  bool ok = true;
+  for (int64_t H : {3, 4}) {  // odd: the direct products; even: the halved ones (fall back)
+    std::vector<float> src(H * 40, 0.25f), out(H * 40, 7777.f);
+    src[1 * 40 + 7] = kNaNF;
+    ok = ok && spinekit_gaussian_blur_cpu(src.data(), H, 40, 1.0, 4.0, out.data()) == SPINEKIT_OK;
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < 40; ++x)
+        ok = ok && (std::isnan(out[y * 40 + x]) == (x >= 3 && x <= 11));
+  }
   check(ok, "gaussian blur: a NaN spreads over its window only");
 }
 
@@ -307,6 +311,36 @@ void test_blur(int64_t H, int64_t W, double sigma, double truncate) {
   check(same_on_threads<float>(run), name + " same on 1, 2, 3 threads");
 }
 
+// Large sizes against the separable sum in double (the 2D reference above costs (2r+1)^2
+// per pixel): rows, then columns, both with the mirrored border.
+void test_blur_separable(int64_t H, int64_t W, double sigma, double truncate) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> sym(-1.f, 1.f);
+  std::vector<float> src(H * W), out(H * W, 7777.f);
+  for (float& v : src) v = sym(rng);
+  bool ok = spinekit_gaussian_blur_cpu(src.data(), H, W, sigma, truncate, out.data()) == SPINEKIT_OK;
+  const int64_t r = static_cast<int64_t>(std::floor(truncate * sigma + 0.5));
+  std::vector<double> w(2 * r + 1);
+  double sum = 0;
+  for (int64_t k = -r; k <= r; ++k) sum += (w[k + r] = std::exp(-0.5 * k * k / (sigma * sigma)));
+  for (double& v : w) v /= sum;
+  std::vector<double> t(H * W, 0.0);
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x)
+      for (int64_t i = -r; i <= r; ++i) t[y * W + x] += w[i + r] * src[y * W + reflect_ref(x + i, W)];
+  double worst = 0;
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      double e = 0;
+      for (int64_t j = -r; j <= r; ++j) e += w[j + r] * t[reflect_ref(y + j, H) * W + x];
+      const double d = std::fabs(out[y * W + x] - e);
+      if (!(d <= worst)) worst = std::isnan(d) ? 1e9 : d;
+    }
+  const std::string name = "gaussian blur " + std::to_string(H) + "x" + std::to_string(W) +
+                           " sigma " + std::to_string(sigma) + " (separable reference)";
+  check(ok && worst <= 1e-6, name, "max error " + std::to_string(worst));
+}
+
 }  // namespace
 
 int main() {
@@ -325,6 +359,12 @@ int main() {
   test_blur(1, 9, 0.8, 4.0);
   test_blur(40, 37, 2.0, 4.0);  // narrow filter: banded ranges
   test_blur(37, 300, 5.0, 4.0);  // columns not a multiple of the 16-wide tiles
+  // Even sizes take the halved products (centrosymmetric filter matrices).
+  test_blur(40, 36, 2.0, 4.0);  // banded halves
+  test_blur(2, 34, 3.0, 4.0);
+  test_blur(26, 2, 1.0, 4.0);
+  test_blur_separable(320, 320, 50.0, 4.0);  // the elastic transform's fields
+  test_blur_separable(96, 250, 12.0, 4.0);
   test_blur_nan();
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;

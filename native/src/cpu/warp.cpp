@@ -387,10 +387,16 @@ struct Folded {
   std::vector<int64_t> lo, hi;
 };
 
-Folded fold(int64_t n, const std::vector<double>& w, int64_t r) {
+// The folded filter in double: k[i * n + x].
+std::vector<double> fold_matrix(int64_t n, const std::vector<double>& w, int64_t r) {
   std::vector<double> k(static_cast<size_t>(n * n), 0.0);
   for (int64_t x = 0; x < n; ++x)
     for (int64_t j = -r; j <= r; ++j) k[reflect(x + j, n) * n + x] += w[j + r];
+  return k;
+}
+
+Folded fold(int64_t n, const std::vector<double>& w, int64_t r) {
+  const std::vector<double> k = fold_matrix(n, w, r);
   Folded f;
   f.k.resize(k.size());
   f.lo.assign(static_cast<size_t>(n), n);
@@ -493,7 +499,49 @@ struct BlurPlan {
   Folded fx, fy;
   std::vector<float> kx, kyt;
   std::vector<int64_t> all_lo, all_hi;  // "every row / column": no term skipped
+  // Even H and W: the halved products (see halves()). Pass 1 over columns: P1, M1 [hw, hwp]
+  // with the column range of each row; pass 2 over rows: P2, M2 transposed [hhp, hh] with
+  // the row range of each column. Scratch of both passes, padding kept zero.
+  bool halved = false;
+  int64_t hw = 0, hwp = 0, hh = 0, hhp = 0;
+  std::vector<float> p1, m1, p2t, m2t;
+  std::vector<int64_t> p1lo, p1hi, m1lo, m1hi, p2lo, p2hi, m2lo, m2hi;
+  std::vector<float> e1, o1, a1, b1, t, e2, o2, a2, b2;
 };
+
+// The folded matrix k of a mirrored border is centrosymmetric: k[n-1-i][n-1-x] = k[i][x]
+// (reflect(n-1-z) = n-1-reflect(z), the weights are even). For even n and h = n/2 a row
+// product t = s k then splits into two products of half the size: with e_i = s_i +
+// s_{n-1-i}, o_i = s_i - s_{n-1-i} (i < h), P[i][x] = (k[i][x] + k[i][n-1-x]) / 2 and
+// M[i][x] = (k[i][x] - k[i][n-1-x]) / 2 (x < h),
+//   t_x = sum_i e_i P[i][x] + o_i M[i][x],   t_{n-1-x} = sum_i e_i P[i][x] - o_i M[i][x].
+// half(k, n, sign) is P (sign +1) or M (sign -1) as [h, ld] floats (columns past h zero),
+// with the range [lo[i], hi[i]] of its nonzero columns in each row i.
+void half_matrix(const std::vector<double>& k, int64_t n, double sign, int64_t ld,
+                 std::vector<float>& m, std::vector<int64_t>& lo, std::vector<int64_t>& hi) {
+  const int64_t h = n / 2;
+  m.assign(static_cast<size_t>(h * ld), 0.f);
+  lo.assign(static_cast<size_t>(h), h);
+  hi.assign(static_cast<size_t>(h), -1);
+  for (int64_t i = 0; i < h; ++i)
+    for (int64_t x = 0; x < h; ++x) {
+      const float v = static_cast<float>(0.5 * (k[i * n + x] + sign * k[i * n + n - 1 - x]));
+      m[i * ld + x] = v;
+      if (v != 0.f) {
+        if (x < lo[i]) lo[i] = x;
+        hi[i] = x;
+      }
+    }
+}
+
+// [rows, cols] row major -> [cols_p, rows] (rows past cols zero).
+std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t cols,
+                              int64_t ld, int64_t cols_p) {
+  std::vector<float> t(static_cast<size_t>(cols_p * rows), 0.f);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t x = 0; x < cols; ++x) t[x * rows + i] = m[i * ld + x];
+  return t;
+}
 
 BlurPlan blur_plan(int64_t H, int64_t W, double sigma, double truncate) {
   const int64_t r = static_cast<int64_t>(std::floor(truncate * sigma + 0.5));
@@ -521,7 +569,90 @@ BlurPlan blur_plan(int64_t H, int64_t W, double sigma, double truncate) {
     for (int64_t y = 0; y < H; ++y) p.kyt[y * H + j] = p.fy.k[j * H + y];
   p.all_lo.assign(static_cast<size_t>(std::max(H, W)), 0);
   p.all_hi.assign(static_cast<size_t>(std::max(H, W)), std::max(p.Hp, p.Wp));
+  p.halved = H % 2 == 0 && W % 2 == 0;
+  if (p.halved) {
+    p.hw = W / 2;
+    p.hwp = (p.hw + 15) / 16 * 16;
+    p.hh = H / 2;
+    p.hhp = (p.hh + 3) / 4 * 4;
+    const std::vector<double> kx = fold_matrix(W, w, r), ky = fold_matrix(H, w, r);
+    half_matrix(kx, W, 1.0, p.hwp, p.p1, p.p1lo, p.p1hi);
+    half_matrix(kx, W, -1.0, p.hwp, p.m1, p.m1lo, p.m1hi);
+    std::vector<float> py, my;
+    half_matrix(ky, H, 1.0, p.hh, py, p.p2lo, p.p2hi);
+    half_matrix(ky, H, -1.0, p.hh, my, p.m2lo, p.m2hi);
+    p.p2t = transposed(py, p.hh, p.hh, p.hh, p.hhp);
+    p.m2t = transposed(my, p.hh, p.hh, p.hh, p.hhp);
+    const size_t n1 = static_cast<size_t>(p.Hp * p.hw), q1 = static_cast<size_t>(p.Hp * p.hwp);
+    p.e1.assign(n1, 0.f);
+    p.o1.assign(n1, 0.f);
+    p.a1.assign(q1, 0.f);
+    p.b1.assign(q1, 0.f);
+    p.t.assign(static_cast<size_t>(H * p.Wp), 0.f);
+    p.e2.assign(static_cast<size_t>(p.hh * p.Wp), 0.f);
+    p.o2.assign(p.e2.size(), 0.f);
+    p.a2.assign(static_cast<size_t>(p.hhp * p.Wp), 0.f);
+    p.b2.assign(p.a2.size(), 0.f);
+  }
   return p;
+}
+
+// The blur of finite src through the halved products (plan.halved); false when an
+// intermediate overflowed (the caller then takes the line-by-line passes).
+bool blur_halved(BlurPlan& p, const float* src, float* out) {
+  const int64_t H = p.H, W = p.W, hw = p.hw, hwp = p.hwp, hh = p.hh, hhp = p.hhp, Wp = p.Wp;
+  const int64_t* lo = p.all_lo.data();
+  const int64_t* hi = p.all_hi.data();
+  // Pass 1 (rows): e, o of every row, then t = e P1 + o M1 | e P1 - o M1 mirrored.
+  for (int64_t y = 0; y < H; ++y) {
+    const float* s = src + y * W;
+    float* e = p.e1.data() + y * hw;
+    float* o = p.o1.data() + y * hw;
+    for (int64_t i = 0; i < hw; ++i) {
+      e[i] = s[i] + s[W - 1 - i];
+      o[i] = s[i] - s[W - 1 - i];
+    }
+  }
+  gemm_tiles(p.e1.data(), p.Hp, hw, p.p1.data(), hwp, lo, hi, p.p1lo.data(), p.p1hi.data(), hwp,
+             p.a1.data(), hwp);
+  gemm_tiles(p.o1.data(), p.Hp, hw, p.m1.data(), hwp, lo, hi, p.m1lo.data(), p.m1hi.data(), hwp,
+             p.b1.data(), hwp);
+  for (int64_t y = 0; y < H; ++y) {
+    const float* a = p.a1.data() + y * hwp;
+    const float* b = p.b1.data() + y * hwp;
+    float* t = p.t.data() + y * Wp;
+    for (int64_t x = 0; x < hw; ++x) {
+      t[x] = a[x] + b[x];
+      t[W - 1 - x] = a[x] - b[x];
+    }
+  }
+  if (!all_finite(p.t.data(), H * Wp)) return false;
+  // Pass 2 (columns): the same on rows, out = P2^T e + M2^T o | mirrored.
+  for (int64_t j = 0; j < hh; ++j) {
+    const float* t0 = p.t.data() + j * Wp;
+    const float* t1 = p.t.data() + (H - 1 - j) * Wp;
+    float* e = p.e2.data() + j * Wp;
+    float* o = p.o2.data() + j * Wp;
+    for (int64_t x = 0; x < W; ++x) {
+      e[x] = t0[x] + t1[x];
+      o[x] = t0[x] - t1[x];
+    }
+  }
+  gemm_tiles(p.p2t.data(), hhp, hh, p.e2.data(), Wp, p.p2lo.data(), p.p2hi.data(), lo, hi, Wp,
+             p.a2.data(), Wp);
+  gemm_tiles(p.m2t.data(), hhp, hh, p.o2.data(), Wp, p.m2lo.data(), p.m2hi.data(), lo, hi, Wp,
+             p.b2.data(), Wp);
+  for (int64_t y = 0; y < hh; ++y) {
+    const float* a = p.a2.data() + y * Wp;
+    const float* b = p.b2.data() + y * Wp;
+    float* o0 = out + y * W;
+    float* o1 = out + (H - 1 - y) * W;
+    for (int64_t x = 0; x < W; ++x) {
+      o0[x] = a[x] + b[x];
+      o1[x] = a[x] - b[x];
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -547,7 +678,8 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
   // thread count. Skipped (zero) terms would change nothing for finite values; a
   // non-finite input takes the line-by-line passes below, which skip exactly the terms
   // outside each window, so that a NaN spreads only as far as its window.
-  if (all_finite(src, H * W)) {
+  if (plan.halved && all_finite(src, H * W) && blur_halved(plan, src, out)) return SPINEKIT_OK;
+  if (!plan.halved && all_finite(src, H * W)) {
     std::vector<float> s(static_cast<size_t>(Hp * W), 0.f), o(static_cast<size_t>(Hp * Wp));
     std::memcpy(s.data(), src, static_cast<size_t>(H * W) * sizeof(float));
     const std::vector<int64_t>& all_lo = plan.all_lo;
