@@ -163,6 +163,48 @@ int64_t nearest_footprint_avx2(const double* xs, const double* ys, int64_t n, do
   }
   return u;
 }
+
+// The fast-path sum of bilinear_rows, four pixels at a time: each pixel's two source pairs
+// (p[0], p[1]) and (p[W], p[W+1]) are loaded as 64-bit halves, multiplied by the
+// interleaved weights, and added pairwise (hadd) and then top + bottom: the same products
+// and the same additions in the same order as the scalar statement
+// w0 p[0] + w1 p[1] + (w2 p[W] + w3 p[W+1]), so the result is bit-identical. Returns the
+// first pixel left to the scalar loop.
+int64_t bilinear_apply_avx2(const float* s, int64_t W, const int32_t* off, const float* w0,
+                            const float* w1, const float* w2, const float* w3, int64_t n,
+                            float* o) {
+  int64_t u = 0;
+  for (; u + 4 <= n; u += 4) {
+    const float* p0 = s + off[u];
+    const float* p1 = s + off[u + 1];
+    const float* p2 = s + off[u + 2];
+    const float* p3 = s + off[u + 3];
+    const __m128 t01 = _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p0))),
+                                    reinterpret_cast<const __m64*>(p1));
+    const __m128 t23 = _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p2))),
+                                    reinterpret_cast<const __m64*>(p3));
+    const __m128 b01 =
+        _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p0 + W))),
+                     reinterpret_cast<const __m64*>(p1 + W));
+    const __m128 b23 =
+        _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p2 + W))),
+                     reinterpret_cast<const __m64*>(p3 + W));
+    const __m128 a0 = _mm_loadu_ps(w0 + u), a1 = _mm_loadu_ps(w1 + u);
+    const __m128 a2 = _mm_loadu_ps(w2 + u), a3 = _mm_loadu_ps(w3 + u);
+    // [w0 w1] of pixels 0, 1 | 2, 3 and [w2 w3] likewise.
+    const __m256 wt = _mm256_set_m128(_mm_unpackhi_ps(a0, a1), _mm_unpacklo_ps(a0, a1));
+    const __m256 wb = _mm256_set_m128(_mm_unpackhi_ps(a2, a3), _mm_unpacklo_ps(a2, a3));
+    const __m256 pt = _mm256_mul_ps(_mm256_set_m128(t23, t01), wt);
+    const __m256 pb = _mm256_mul_ps(_mm256_set_m128(b23, b01), wb);
+    // Lane 0: [T0 T1 B0 B1], lane 1: [T2 T3 B2 B3].
+    const __m256 h = _mm256_hadd_ps(pt, pb);
+    const __m128 lo = _mm256_castps256_ps128(h), hi = _mm256_extractf128_ps(h, 1);
+    const __m128 top = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m128 bot = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+    _mm_storeu_ps(o + u, _mm_add_ps(top, bot));
+  }
+  return u;
+}
 #endif
 
 // Bilinear warp; coords(v, x, y) writes the source coordinates of output row v.
@@ -215,7 +257,12 @@ void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho
     for (int64_t c = 0; c < C; ++c) {
       const float* s = src + c * plane;
       float* o = out + c * oplane + v * Wo;
-      for (int64_t u = 0; u < (fast ? Wo : 0); ++u) {
+#if defined(__AVX2__)
+      const int64_t f0 = fast ? bilinear_apply_avx2(s, W, off, w0, w1, w2, w3, Wo, o) : 0;
+#else
+      const int64_t f0 = 0;
+#endif
+      for (int64_t u = f0; u < (fast ? Wo : 0); ++u) {
         const float* p = s + off[u];  // in the source for every pixel (offset 0 when outside)
         o[u] = w0[u] * p[0] + w1[u] * p[1] + (w2[u] * p[W] + w3[u] * p[W + 1]);
       }
