@@ -132,19 +132,22 @@ int64_t bilinear_footprint_avx2(const double* xs, const double* ys, int64_t n, d
   return u;
 }
 
-int64_t nearest_footprint_avx2(const double* xs, const double* ys, int64_t n, double xmax,
-                               double ymax, bool replicate, int32_t W32, int32_t* off,
-                               unsigned char* in) {
+// The nearest footprint (offset and flag of each pixel) and the read of nearest_typed in
+// one loop, each pixel read (or 0 outside) as soon as its offset is known.
+template <typename T>
+int64_t nearest_apply_avx2(const T* s, const double* xs, const double* ys, int64_t n,
+                           double xmax, double ymax, bool replicate, int32_t W32, T* row) {
   const __m256d zero = _mm256_setzero_pd(), half = _mm256_set1_pd(0.5),
                 xm = _mm256_set1_pd(xmax), ym = _mm256_set1_pd(ymax);
   const __m128i w = _mm_set1_epi32(W32);
   int64_t u = 0;
+  alignas(16) int32_t off[4];
   for (; u + 4 <= n; u += 4) {
     const __m256d x = _mm256_loadu_pd(xs + u), y = _mm256_loadu_pd(ys + u);
     __m256d xr = _mm256_floor_pd(_mm256_add_pd(x, half)), yr = _mm256_floor_pd(_mm256_add_pd(y, half));
     const __m256d finite = _mm256_and_pd(_mm256_cmp_pd(_mm256_sub_pd(x, x), zero, _CMP_EQ_OQ),
                                          _mm256_cmp_pd(_mm256_sub_pd(y, y), zero, _CMP_EQ_OQ));
-    if (replicate) {  // v < 0 ? 0 : (v > max ? max : v), NaN kept
+    if (replicate) {
       xr = _mm256_blendv_pd(xr, xm, _mm256_cmp_pd(xr, xm, _CMP_GT_OQ));
       xr = _mm256_blendv_pd(xr, zero, _mm256_cmp_pd(xr, zero, _CMP_LT_OQ));
       yr = _mm256_blendv_pd(yr, ym, _mm256_cmp_pd(yr, ym, _CMP_GT_OQ));
@@ -157,9 +160,12 @@ int64_t nearest_footprint_avx2(const double* xs, const double* ys, int64_t n, do
             _mm256_and_pd(_mm256_cmp_pd(yr, zero, _CMP_GE_OQ), _mm256_cmp_pd(yr, ym, _CMP_LE_OQ))));
     const __m128i xi = _mm256_cvttpd_epi32(_mm256_and_pd(xr, ok));
     const __m128i yi = _mm256_cvttpd_epi32(_mm256_and_pd(yr, ok));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(off + u), _mm_add_epi32(_mm_mullo_epi32(yi, w), xi));
+    _mm_store_si128(reinterpret_cast<__m128i*>(off), _mm_add_epi32(_mm_mullo_epi32(yi, w), xi));
     const int bits = _mm256_movemask_pd(ok);
-    for (int k = 0; k < 4; ++k) in[u + k] = static_cast<unsigned char>((bits >> k) & 1);
+    for (int k = 0; k < 4; ++k) {
+      const T a = s[off[k]];
+      row[u + k] = (bits >> k) & 1 ? a : T(0);
+    }
   }
   return u;
 }
@@ -289,8 +295,9 @@ void nearest_typed(const T* s, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int
     int32_t* off = r.off.data();
     const int32_t W32 = static_cast<int32_t>(W);
     unsigned char* in = r.inside.data();
+    T* row = o + v * Wo;
 #if defined(__AVX2__)
-    const int64_t u0 = nearest_footprint_avx2(xs, ys, Wo, xmax, ymax, replicate, W32, off, in);
+    const int64_t u0 = nearest_apply_avx2(s, xs, ys, Wo, xmax, ymax, replicate, W32, row);
 #else
     const int64_t u0 = 0;
 #endif
@@ -305,8 +312,7 @@ void nearest_typed(const T* s, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int
       off[u] = static_cast<int32_t>(ok ? yr : 0.0) * W32 + static_cast<int32_t>(ok ? xr : 0.0);
       in[u] = ok;
     }
-    T* row = o + v * Wo;
-    for (int64_t u = 0; u < Wo; ++u) {
+    for (int64_t u = u0; u < Wo; ++u) {
       const T a = s[off[u]];  // in the source for every pixel (offset 0 when outside)
       row[u] = in[u] ? a : T(0);
     }
