@@ -84,6 +84,17 @@ int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W, double si
                                double truncate, float* out);
 
 /*
+ * The sampling maps of the elastic transform (org.spinekit.augment.RandElastic): for the
+ * displacement fields dx, dy (float32 [H, W]) and the inverse affine matrix m (output ->
+ * source, 6 doubles), with qx = u + dx[v, u] and qy = v + dy[v, u] summed in float,
+ *   map_x[v, u] = (float) (m[0] qx + m[1] qy + m[2]),  map_y[v, u] = (float) (m[3] qx + m[4] qy + m[5])
+ * in double, operation by operation (no fused multiply-adds): the maps the Java code
+ * computed, bit for bit. Returns SPINEKIT_OK or SPINEKIT_WARP_BAD_ARGUMENT.
+ */
+int spinekit_elastic_maps_cpu(const float* dx, const float* dy, int64_t H, int64_t W,
+                              const double* inv_matrix, float* map_x, float* map_y);
+
+/*
  * CUDA versions of the four warps: every pointer is a device pointer (inv_matrix
  * is a HOST array of 6 doubles, passed by value to the kernel), launched on
  * stream (a cudaStream_t, NULL = legacy default stream). Same arithmetic as the

@@ -429,6 +429,28 @@ extern "C" int spinekit_warp_affine_nearest_cpu(const void* src, int elem_size, 
   return SPINEKIT_OK;
 }
 
+extern "C" int spinekit_elastic_maps_cpu(const float* dx, const float* dy, int64_t H, int64_t W,
+                                         const double* m, float* map_x, float* map_y) {
+  if (!dx || !dy || !m || !map_x || !map_y || bad_sizes(1, H, W, H, W, SPINEKIT_BORDER_CONSTANT) ||
+      W >= (int64_t{1} << 24) || H >= (int64_t{1} << 24))
+    return SPINEKIT_WARP_BAD_ARGUMENT;
+  const double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5];
+  parallel_for(H, [&](int64_t v) {
+    const float* ax = dx + v * W;
+    const float* ay = dy + v * W;
+    float* ox = map_x + v * W;
+    float* oy = map_y + v * W;
+    const float fv = static_cast<float>(v);
+#pragma omp simd
+    for (int64_t u = 0; u < W; ++u) {
+      const double qx = static_cast<float>(u) + ax[u], qy = fv + ay[u];  // float sums
+      ox[u] = static_cast<float>(m0 * qx + m1 * qy + m2);
+      oy[u] = static_cast<float>(m3 * qx + m4 * qy + m5);
+    }
+  });
+  return SPINEKIT_OK;
+}
+
 namespace spinekit {
 namespace {
 

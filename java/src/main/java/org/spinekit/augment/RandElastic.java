@@ -4,6 +4,7 @@ import java.util.SplittableRandom;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.internal.jni.Warp;
+import org.spinekit.tensor.Outputs;
 import org.spinekit.tensor.Tensors;
 
 /**
@@ -160,7 +161,6 @@ public final class RandElastic extends RandTransform {
   public Sample force(Sample s, SplittableRandom rng) {
     long h = s.height(), w = s.width();
     Draw d = draw(rng, h, w, s.image());
-    float[][] m = maps(d, h, w);
     Keypoints k = s.keypoints();
     if (k != null) {
       double[] nx = new double[k.size()];
@@ -172,6 +172,20 @@ public final class RandElastic extends RandTransform {
       }
       k = k.moved(nx, ny, false, h, w);
     }
-    return Warps.remap(s, m[0], m[1], k);
+    try (PointerScope scope = new PointerScope()) {
+      // The maps of maps(d, h, w), bit for bit, written by the native kernel.
+      Tensor mx = s.image().new_empty(h, w);
+      Tensor my = s.image().new_empty(h, w);
+      Warp.elasticMaps(
+          Warps.floats(s.image(), d.dx, h, w),
+          Warps.floats(s.image(), d.dy, h, w),
+          h,
+          w,
+          Warps.invert(d.affine),
+          mx,
+          my);
+      Sample out = Warps.remap(s, mx, my, k);
+      return new Sample(Outputs.handOut(scope, out.image()), Outputs.handOut(scope, out.mask()), k);
+    }
   }
 }
