@@ -77,7 +77,7 @@ struct RowScratch {
   std::vector<float> w0, w1, w2, w3;
   std::vector<unsigned char> inside;
   std::vector<Tap> slow;
-  std::vector<int64_t> slow_at;
+  std::vector<int64_t> slow_at, zero_at;
 
   void resize(int64_t n) {
     const size_t m = static_cast<size_t>(n);
@@ -254,10 +254,20 @@ void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho
     }
     r.slow.clear();
     r.slow_at.clear();
+    r.zero_at.clear();
+    const double xlast = static_cast<double>(W - 1), ylast = static_cast<double>(H - 1);
     for (int64_t u = 0; u < Wo; ++u) {
       if (!in[u]) {
-        r.slow.push_back(bilinear_tap(xs[u], ys[u], H, W, border));
-        r.slow_at.push_back(u);
+        // Constant border, footprint wholly outside (or a non-finite coordinate): every tap
+        // reads 0 with a weight >= 0, so the pixel is +0 (no Tap needed).
+        const double xf = std::floor(xs[u]), yf = std::floor(ys[u]);
+        const bool inside_x = xf >= -1 && xf <= xlast, inside_y = yf >= -1 && yf <= ylast;
+        if (border == SPINEKIT_BORDER_CONSTANT && !(inside_x && inside_y)) {
+          r.zero_at.push_back(u);
+        } else {
+          r.slow.push_back(bilinear_tap(xs[u], ys[u], H, W, border));
+          r.slow_at.push_back(u);
+        }
       }
     }
     for (int64_t c = 0; c < C; ++c) {
@@ -278,6 +288,7 @@ void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho
         for (int j = 0; j < 4; ++j) acc[j] = t.o[j] < 0 ? 0.f : s[t.o[j]];
         o[r.slow_at[k]] = t.w[0] * acc[0] + t.w[1] * acc[1] + (t.w[2] * acc[2] + t.w[3] * acc[3]);
       }
+      for (const int64_t u : r.zero_at) o[u] = 0.f;
     }
   });
 }
