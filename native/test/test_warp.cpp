@@ -267,11 +267,15 @@ int64_t reflect_ref(int64_t i, int64_t n) {
 // A NaN reaches exactly the outputs whose window holds it (radius 4: columns 3..11 of a
 // 3 x 40 field with the NaN at (1, 7)); the others stay finite, in every row.
 void test_blur_nan() {
-  std::vector<float> src(3 * 40, 0.25f), out(3 * 40, 7777.f);
-  src[1 * 40 + 7] = kNaNF;
-  bool ok = spinekit_gaussian_blur_cpu(src.data(), 3, 40, 1.0, 4.0, out.data()) == SPINEKIT_OK;
-  for (int64_t y = 0; y < 3; ++y)
-    for (int64_t x = 0; x < 40; ++x) ok = ok && (std::isnan(out[y * 40 + x]) == (x >= 3 && x <= 11));
+  bool ok = true;
+  for (int64_t H : {3, 4}) {  // odd: the direct products; even: the halved ones (fall back)
+    std::vector<float> src(H * 40, 0.25f), out(H * 40, 7777.f);
+    src[1 * 40 + 7] = kNaNF;
+    ok = ok && spinekit_gaussian_blur_cpu(src.data(), H, 40, 1.0, 4.0, out.data()) == SPINEKIT_OK;
+    for (int64_t y = 0; y < H; ++y)
+      for (int64_t x = 0; x < 40; ++x)
+        ok = ok && (std::isnan(out[y * 40 + x]) == (x >= 3 && x <= 11));
+  }
   check(ok, "gaussian blur: a NaN spreads over its window only");
 }
 
@@ -307,6 +311,69 @@ void test_blur(int64_t H, int64_t W, double sigma, double truncate) {
   check(same_on_threads<float>(run), name + " same on 1, 2, 3 threads");
 }
 
+// Large sizes against the separable sum in double (the 2D reference above costs (2r+1)^2
+// per pixel): rows, then columns, both with the mirrored border.
+void test_blur_separable(int64_t H, int64_t W, double sigma, double truncate) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> sym(-1.f, 1.f);
+  std::vector<float> src(H * W), out(H * W, 7777.f);
+  for (float& v : src) v = sym(rng);
+  bool ok = spinekit_gaussian_blur_cpu(src.data(), H, W, sigma, truncate, out.data()) == SPINEKIT_OK;
+  const int64_t r = static_cast<int64_t>(std::floor(truncate * sigma + 0.5));
+  std::vector<double> w(2 * r + 1);
+  double sum = 0;
+  for (int64_t k = -r; k <= r; ++k) sum += (w[k + r] = std::exp(-0.5 * k * k / (sigma * sigma)));
+  for (double& v : w) v /= sum;
+  std::vector<double> t(H * W, 0.0);
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x)
+      for (int64_t i = -r; i <= r; ++i) t[y * W + x] += w[i + r] * src[y * W + reflect_ref(x + i, W)];
+  double worst = 0;
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      double e = 0;
+      for (int64_t j = -r; j <= r; ++j) e += w[j + r] * t[reflect_ref(y + j, H) * W + x];
+      const double d = std::fabs(out[y * W + x] - e);
+      if (!(d <= worst)) worst = std::isnan(d) ? 1e9 : d;
+    }
+  const std::string name = "gaussian blur " + std::to_string(H) + "x" + std::to_string(W) +
+                           " sigma " + std::to_string(sigma) + " (separable reference)";
+  check(ok && worst <= 1e-6, name, "max error " + std::to_string(worst));
+}
+
+// The elastic maps against the same formula one pixel at a time (volatile steps: no
+// contraction into fused multiply-adds), bit for bit.
+void test_elastic_maps() {
+  const int64_t H = 37, W = 53;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> d(-3.f, 3.f);
+  std::vector<float> dx(H * W), dy(H * W), mx(H * W), my(H * W);
+  for (int64_t i = 0; i < H * W; ++i) {
+    dx[i] = d(rng);
+    dy[i] = d(rng);
+  }
+  const double m[6] = {0.97, -0.21, 3.25, 0.18, 1.03, -7.5};
+  bool ok = spinekit_elastic_maps_cpu(dx.data(), dy.data(), H, W, m, mx.data(), my.data()) ==
+            SPINEKIT_OK;
+  for (int64_t v = 0; v < H; ++v)
+    for (int64_t u = 0; u < W; ++u) {
+      const int64_t i = v * W + u;
+      volatile float sx = static_cast<float>(u) + dx[i], sy = static_cast<float>(v) + dy[i];
+      volatile double a = m[0] * static_cast<double>(sx), b = m[1] * static_cast<double>(sy);
+      volatile double ex = a + b;
+      ex = ex + m[2];
+      volatile double c = m[3] * static_cast<double>(sx), e = m[4] * static_cast<double>(sy);
+      volatile double ey = c + e;
+      ey = ey + m[5];
+      ok = ok && mx[i] == static_cast<float>(ex) && my[i] == static_cast<float>(ey);
+    }
+  ok = ok && spinekit_elastic_maps_cpu(nullptr, dy.data(), H, W, m, mx.data(), my.data()) ==
+                 SPINEKIT_WARP_BAD_ARGUMENT;
+  ok = ok && spinekit_elastic_maps_cpu(dx.data(), dy.data(), 0, W, m, mx.data(), my.data()) ==
+                 SPINEKIT_WARP_BAD_ARGUMENT;
+  check(ok, "elastic maps: the formula bit for bit; bad arguments refused");
+}
+
 }  // namespace
 
 int main() {
@@ -325,7 +392,14 @@ int main() {
   test_blur(1, 9, 0.8, 4.0);
   test_blur(40, 37, 2.0, 4.0);  // narrow filter: banded ranges
   test_blur(37, 300, 5.0, 4.0);  // columns not a multiple of the 16-wide tiles
+  // Even sizes take the halved products (centrosymmetric filter matrices).
+  test_blur(40, 36, 2.0, 4.0);  // banded halves
+  test_blur(2, 34, 3.0, 4.0);
+  test_blur(26, 2, 1.0, 4.0);
+  test_blur_separable(320, 320, 50.0, 4.0);  // the elastic transform's fields
+  test_blur_separable(96, 250, 12.0, 4.0);
   test_blur_nan();
+  test_elastic_maps();
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
 }

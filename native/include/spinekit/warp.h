@@ -70,14 +70,29 @@ int spinekit_warp_affine_nearest_cpu(const void* src, int elem_size, int64_t H, 
  * gaussian_filter(mode="reflect"): weights exp(-k^2 / (2 sigma^2)) for
  * |k| <= r = floor(truncate * sigma + 0.5), normalised to sum 1, the border
  * mirrored about the edge (d c b a | a b c d | d c b a), repeated as needed
- * when r exceeds the size. Weights in double, sums in float with fused multiply-adds over
- * the inputs in increasing order (each pass a product with the filter matrix whose border
- * is folded in; those matrices, about 2 (H^2 + W^2) floats, are kept by the calling thread
- * for its next call with the same sizes, sigma and truncate; H, W <= 4096).
+ * when r exceeds the size. Weights in double, sums in float with fused multiply-adds
+ * (each pass a product with the filter matrix whose border is folded in; those matrices,
+ * about 2 (H^2 + W^2) floats, are kept by the calling thread for its next call with the same
+ * sizes, sigma and truncate; H, W <= 4096). Odd sizes: each output sums the inputs in
+ * increasing order. Even H and W: the folded matrices are centrosymmetric, so each pass sums
+ * the pairwise sums and differences of mirrored inputs against two half-size matrices (half
+ * the multiply-adds; the result differs from the direct sums by float rounding). Either way
+ * an output is one thread's fixed sequence of operations: identical on every thread count.
  * sigma > 0, truncate > 0. A NaN input spreads to every output whose window reaches it.
  */
 int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W, double sigma,
                                double truncate, float* out);
+
+/*
+ * The sampling maps of the elastic transform (org.spinekit.augment.RandElastic): for the
+ * displacement fields dx, dy (float32 [H, W]) and the inverse affine matrix m (output ->
+ * source, 6 doubles), with qx = u + dx[v, u] and qy = v + dy[v, u] summed in float,
+ *   map_x[v, u] = (float) (m[0] qx + m[1] qy + m[2]),  map_y[v, u] = (float) (m[3] qx + m[4] qy + m[5])
+ * in double, operation by operation (no fused multiply-adds): the maps the Java code
+ * computed, bit for bit. Returns SPINEKIT_OK or SPINEKIT_WARP_BAD_ARGUMENT.
+ */
+int spinekit_elastic_maps_cpu(const float* dx, const float* dy, int64_t H, int64_t W,
+                              const double* inv_matrix, float* map_x, float* map_y);
 
 /*
  * CUDA versions of the four warps: every pointer is a device pointer (inv_matrix

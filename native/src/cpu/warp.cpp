@@ -77,7 +77,7 @@ struct RowScratch {
   std::vector<float> w0, w1, w2, w3;
   std::vector<unsigned char> inside;
   std::vector<Tap> slow;
-  std::vector<int64_t> slow_at;
+  std::vector<int64_t> slow_at, zero_at;
 
   void resize(int64_t n) {
     const size_t m = static_cast<size_t>(n);
@@ -132,19 +132,22 @@ int64_t bilinear_footprint_avx2(const double* xs, const double* ys, int64_t n, d
   return u;
 }
 
-int64_t nearest_footprint_avx2(const double* xs, const double* ys, int64_t n, double xmax,
-                               double ymax, bool replicate, int32_t W32, int32_t* off,
-                               unsigned char* in) {
+// The nearest footprint (offset and flag of each pixel) and the read of nearest_typed in
+// one loop, each pixel read (or 0 outside) as soon as its offset is known.
+template <typename T>
+int64_t nearest_apply_avx2(const T* s, const double* xs, const double* ys, int64_t n,
+                           double xmax, double ymax, bool replicate, int32_t W32, T* row) {
   const __m256d zero = _mm256_setzero_pd(), half = _mm256_set1_pd(0.5),
                 xm = _mm256_set1_pd(xmax), ym = _mm256_set1_pd(ymax);
   const __m128i w = _mm_set1_epi32(W32);
   int64_t u = 0;
+  alignas(16) int32_t off[4];
   for (; u + 4 <= n; u += 4) {
     const __m256d x = _mm256_loadu_pd(xs + u), y = _mm256_loadu_pd(ys + u);
     __m256d xr = _mm256_floor_pd(_mm256_add_pd(x, half)), yr = _mm256_floor_pd(_mm256_add_pd(y, half));
     const __m256d finite = _mm256_and_pd(_mm256_cmp_pd(_mm256_sub_pd(x, x), zero, _CMP_EQ_OQ),
                                          _mm256_cmp_pd(_mm256_sub_pd(y, y), zero, _CMP_EQ_OQ));
-    if (replicate) {  // v < 0 ? 0 : (v > max ? max : v), NaN kept
+    if (replicate) {
       xr = _mm256_blendv_pd(xr, xm, _mm256_cmp_pd(xr, xm, _CMP_GT_OQ));
       xr = _mm256_blendv_pd(xr, zero, _mm256_cmp_pd(xr, zero, _CMP_LT_OQ));
       yr = _mm256_blendv_pd(yr, ym, _mm256_cmp_pd(yr, ym, _CMP_GT_OQ));
@@ -157,9 +160,54 @@ int64_t nearest_footprint_avx2(const double* xs, const double* ys, int64_t n, do
             _mm256_and_pd(_mm256_cmp_pd(yr, zero, _CMP_GE_OQ), _mm256_cmp_pd(yr, ym, _CMP_LE_OQ))));
     const __m128i xi = _mm256_cvttpd_epi32(_mm256_and_pd(xr, ok));
     const __m128i yi = _mm256_cvttpd_epi32(_mm256_and_pd(yr, ok));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(off + u), _mm_add_epi32(_mm_mullo_epi32(yi, w), xi));
+    _mm_store_si128(reinterpret_cast<__m128i*>(off), _mm_add_epi32(_mm_mullo_epi32(yi, w), xi));
     const int bits = _mm256_movemask_pd(ok);
-    for (int k = 0; k < 4; ++k) in[u + k] = static_cast<unsigned char>((bits >> k) & 1);
+    for (int k = 0; k < 4; ++k) {
+      const T a = s[off[k]];
+      row[u + k] = (bits >> k) & 1 ? a : T(0);
+    }
+  }
+  return u;
+}
+
+// The fast-path sum of bilinear_rows, four pixels at a time: each pixel's two source pairs
+// (p[0], p[1]) and (p[W], p[W+1]) are loaded as 64-bit halves, multiplied by the
+// interleaved weights, and added pairwise (hadd) and then top + bottom: the same products
+// and the same additions in the same order as the scalar statement
+// w0 p[0] + w1 p[1] + (w2 p[W] + w3 p[W+1]), so the result is bit-identical. Returns the
+// first pixel left to the scalar loop.
+int64_t bilinear_apply_avx2(const float* s, int64_t W, const int32_t* off, const float* w0,
+                            const float* w1, const float* w2, const float* w3, int64_t n,
+                            float* o) {
+  int64_t u = 0;
+  for (; u + 4 <= n; u += 4) {
+    const float* p0 = s + off[u];
+    const float* p1 = s + off[u + 1];
+    const float* p2 = s + off[u + 2];
+    const float* p3 = s + off[u + 3];
+    const __m128 t01 = _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p0))),
+                                    reinterpret_cast<const __m64*>(p1));
+    const __m128 t23 = _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p2))),
+                                    reinterpret_cast<const __m64*>(p3));
+    const __m128 b01 =
+        _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p0 + W))),
+                     reinterpret_cast<const __m64*>(p1 + W));
+    const __m128 b23 =
+        _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p2 + W))),
+                     reinterpret_cast<const __m64*>(p3 + W));
+    const __m128 a0 = _mm_loadu_ps(w0 + u), a1 = _mm_loadu_ps(w1 + u);
+    const __m128 a2 = _mm_loadu_ps(w2 + u), a3 = _mm_loadu_ps(w3 + u);
+    // [w0 w1] of pixels 0, 1 | 2, 3 and [w2 w3] likewise.
+    const __m256 wt = _mm256_set_m128(_mm_unpackhi_ps(a0, a1), _mm_unpacklo_ps(a0, a1));
+    const __m256 wb = _mm256_set_m128(_mm_unpackhi_ps(a2, a3), _mm_unpacklo_ps(a2, a3));
+    const __m256 pt = _mm256_mul_ps(_mm256_set_m128(t23, t01), wt);
+    const __m256 pb = _mm256_mul_ps(_mm256_set_m128(b23, b01), wb);
+    // Lane 0: [T0 T1 B0 B1], lane 1: [T2 T3 B2 B3].
+    const __m256 h = _mm256_hadd_ps(pt, pb);
+    const __m128 lo = _mm256_castps256_ps128(h), hi = _mm256_extractf128_ps(h, 1);
+    const __m128 top = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m128 bot = _mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+    _mm_storeu_ps(o + u, _mm_add_ps(top, bot));
   }
   return u;
 }
@@ -206,16 +254,31 @@ void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho
     }
     r.slow.clear();
     r.slow_at.clear();
+    r.zero_at.clear();
+    const double xlast = static_cast<double>(W - 1), ylast = static_cast<double>(H - 1);
     for (int64_t u = 0; u < Wo; ++u) {
       if (!in[u]) {
-        r.slow.push_back(bilinear_tap(xs[u], ys[u], H, W, border));
-        r.slow_at.push_back(u);
+        // Constant border, footprint wholly outside (or a non-finite coordinate): every tap
+        // reads 0 with a weight >= 0, so the pixel is +0 (no Tap needed).
+        const double xf = std::floor(xs[u]), yf = std::floor(ys[u]);
+        const bool inside_x = xf >= -1 && xf <= xlast, inside_y = yf >= -1 && yf <= ylast;
+        if (border == SPINEKIT_BORDER_CONSTANT && !(inside_x && inside_y)) {
+          r.zero_at.push_back(u);
+        } else {
+          r.slow.push_back(bilinear_tap(xs[u], ys[u], H, W, border));
+          r.slow_at.push_back(u);
+        }
       }
     }
     for (int64_t c = 0; c < C; ++c) {
       const float* s = src + c * plane;
       float* o = out + c * oplane + v * Wo;
-      for (int64_t u = 0; u < (fast ? Wo : 0); ++u) {
+#if defined(__AVX2__)
+      const int64_t f0 = fast ? bilinear_apply_avx2(s, W, off, w0, w1, w2, w3, Wo, o) : 0;
+#else
+      const int64_t f0 = 0;
+#endif
+      for (int64_t u = f0; u < (fast ? Wo : 0); ++u) {
         const float* p = s + off[u];  // in the source for every pixel (offset 0 when outside)
         o[u] = w0[u] * p[0] + w1[u] * p[1] + (w2[u] * p[W] + w3[u] * p[W + 1]);
       }
@@ -225,6 +288,7 @@ void bilinear_rows(const float* src, int64_t C, int64_t H, int64_t W, int64_t Ho
         for (int j = 0; j < 4; ++j) acc[j] = t.o[j] < 0 ? 0.f : s[t.o[j]];
         o[r.slow_at[k]] = t.w[0] * acc[0] + t.w[1] * acc[1] + (t.w[2] * acc[2] + t.w[3] * acc[3]);
       }
+      for (const int64_t u : r.zero_at) o[u] = 0.f;
     }
   });
 }
@@ -242,8 +306,9 @@ void nearest_typed(const T* s, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int
     int32_t* off = r.off.data();
     const int32_t W32 = static_cast<int32_t>(W);
     unsigned char* in = r.inside.data();
+    T* row = o + v * Wo;
 #if defined(__AVX2__)
-    const int64_t u0 = nearest_footprint_avx2(xs, ys, Wo, xmax, ymax, replicate, W32, off, in);
+    const int64_t u0 = nearest_apply_avx2(s, xs, ys, Wo, xmax, ymax, replicate, W32, row);
 #else
     const int64_t u0 = 0;
 #endif
@@ -258,8 +323,7 @@ void nearest_typed(const T* s, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int
       off[u] = static_cast<int32_t>(ok ? yr : 0.0) * W32 + static_cast<int32_t>(ok ? xr : 0.0);
       in[u] = ok;
     }
-    T* row = o + v * Wo;
-    for (int64_t u = 0; u < Wo; ++u) {
+    for (int64_t u = u0; u < Wo; ++u) {
       const T a = s[off[u]];  // in the source for every pixel (offset 0 when outside)
       row[u] = in[u] ? a : T(0);
     }
@@ -376,6 +440,28 @@ extern "C" int spinekit_warp_affine_nearest_cpu(const void* src, int elem_size, 
   return SPINEKIT_OK;
 }
 
+extern "C" int spinekit_elastic_maps_cpu(const float* dx, const float* dy, int64_t H, int64_t W,
+                                         const double* m, float* map_x, float* map_y) {
+  if (!dx || !dy || !m || !map_x || !map_y || bad_sizes(1, H, W, H, W, SPINEKIT_BORDER_CONSTANT) ||
+      W >= (int64_t{1} << 24) || H >= (int64_t{1} << 24))
+    return SPINEKIT_WARP_BAD_ARGUMENT;
+  const double m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5];
+  parallel_for(H, [&](int64_t v) {
+    const float* ax = dx + v * W;
+    const float* ay = dy + v * W;
+    float* ox = map_x + v * W;
+    float* oy = map_y + v * W;
+    const float fv = static_cast<float>(v);
+#pragma omp simd
+    for (int64_t u = 0; u < W; ++u) {
+      const double qx = static_cast<float>(u) + ax[u], qy = fv + ay[u];  // float sums
+      ox[u] = static_cast<float>(m0 * qx + m1 * qy + m2);
+      oy[u] = static_cast<float>(m3 * qx + m4 * qy + m5);
+    }
+  });
+  return SPINEKIT_OK;
+}
+
 namespace spinekit {
 namespace {
 
@@ -387,10 +473,16 @@ struct Folded {
   std::vector<int64_t> lo, hi;
 };
 
-Folded fold(int64_t n, const std::vector<double>& w, int64_t r) {
+// The folded filter in double: k[i * n + x].
+std::vector<double> fold_matrix(int64_t n, const std::vector<double>& w, int64_t r) {
   std::vector<double> k(static_cast<size_t>(n * n), 0.0);
   for (int64_t x = 0; x < n; ++x)
     for (int64_t j = -r; j <= r; ++j) k[reflect(x + j, n) * n + x] += w[j + r];
+  return k;
+}
+
+Folded fold(int64_t n, const std::vector<double>& w, int64_t r) {
+  const std::vector<double> k = fold_matrix(n, w, r);
   Folded f;
   f.k.resize(k.size());
   f.lo.assign(static_cast<size_t>(n), n);
@@ -493,7 +585,49 @@ struct BlurPlan {
   Folded fx, fy;
   std::vector<float> kx, kyt;
   std::vector<int64_t> all_lo, all_hi;  // "every row / column": no term skipped
+  // Even H and W: the halved products (see halves()). Pass 1 over columns: P1, M1 [hw, hwp]
+  // with the column range of each row; pass 2 over rows: P2, M2 transposed [hhp, hh] with
+  // the row range of each column. Scratch of both passes, padding kept zero.
+  bool halved = false;
+  int64_t hw = 0, hwp = 0, hh = 0, hhp = 0;
+  std::vector<float> p1, m1, p2t, m2t;
+  std::vector<int64_t> p1lo, p1hi, m1lo, m1hi, p2lo, p2hi, m2lo, m2hi;
+  std::vector<float> e1, o1, a1, b1, t, e2, o2, a2, b2;
 };
+
+// The folded matrix k of a mirrored border is centrosymmetric: k[n-1-i][n-1-x] = k[i][x]
+// (reflect(n-1-z) = n-1-reflect(z), the weights are even). For even n and h = n/2 a row
+// product t = s k then splits into two products of half the size: with e_i = s_i +
+// s_{n-1-i}, o_i = s_i - s_{n-1-i} (i < h), P[i][x] = (k[i][x] + k[i][n-1-x]) / 2 and
+// M[i][x] = (k[i][x] - k[i][n-1-x]) / 2 (x < h),
+//   t_x = sum_i e_i P[i][x] + o_i M[i][x],   t_{n-1-x} = sum_i e_i P[i][x] - o_i M[i][x].
+// half(k, n, sign) is P (sign +1) or M (sign -1) as [h, ld] floats (columns past h zero),
+// with the range [lo[i], hi[i]] of its nonzero columns in each row i.
+void half_matrix(const std::vector<double>& k, int64_t n, double sign, int64_t ld,
+                 std::vector<float>& m, std::vector<int64_t>& lo, std::vector<int64_t>& hi) {
+  const int64_t h = n / 2;
+  m.assign(static_cast<size_t>(h * ld), 0.f);
+  lo.assign(static_cast<size_t>(h), h);
+  hi.assign(static_cast<size_t>(h), -1);
+  for (int64_t i = 0; i < h; ++i)
+    for (int64_t x = 0; x < h; ++x) {
+      const float v = static_cast<float>(0.5 * (k[i * n + x] + sign * k[i * n + n - 1 - x]));
+      m[i * ld + x] = v;
+      if (v != 0.f) {
+        if (x < lo[i]) lo[i] = x;
+        hi[i] = x;
+      }
+    }
+}
+
+// [rows, cols] row major -> [cols_p, rows] (rows past cols zero).
+std::vector<float> transposed(const std::vector<float>& m, int64_t rows, int64_t cols,
+                              int64_t ld, int64_t cols_p) {
+  std::vector<float> t(static_cast<size_t>(cols_p * rows), 0.f);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t x = 0; x < cols; ++x) t[x * rows + i] = m[i * ld + x];
+  return t;
+}
 
 BlurPlan blur_plan(int64_t H, int64_t W, double sigma, double truncate) {
   const int64_t r = static_cast<int64_t>(std::floor(truncate * sigma + 0.5));
@@ -521,7 +655,90 @@ BlurPlan blur_plan(int64_t H, int64_t W, double sigma, double truncate) {
     for (int64_t y = 0; y < H; ++y) p.kyt[y * H + j] = p.fy.k[j * H + y];
   p.all_lo.assign(static_cast<size_t>(std::max(H, W)), 0);
   p.all_hi.assign(static_cast<size_t>(std::max(H, W)), std::max(p.Hp, p.Wp));
+  p.halved = H % 2 == 0 && W % 2 == 0;
+  if (p.halved) {
+    p.hw = W / 2;
+    p.hwp = (p.hw + 15) / 16 * 16;
+    p.hh = H / 2;
+    p.hhp = (p.hh + 3) / 4 * 4;
+    const std::vector<double> kx = fold_matrix(W, w, r), ky = fold_matrix(H, w, r);
+    half_matrix(kx, W, 1.0, p.hwp, p.p1, p.p1lo, p.p1hi);
+    half_matrix(kx, W, -1.0, p.hwp, p.m1, p.m1lo, p.m1hi);
+    std::vector<float> py, my;
+    half_matrix(ky, H, 1.0, p.hh, py, p.p2lo, p.p2hi);
+    half_matrix(ky, H, -1.0, p.hh, my, p.m2lo, p.m2hi);
+    p.p2t = transposed(py, p.hh, p.hh, p.hh, p.hhp);
+    p.m2t = transposed(my, p.hh, p.hh, p.hh, p.hhp);
+    const size_t n1 = static_cast<size_t>(p.Hp * p.hw), q1 = static_cast<size_t>(p.Hp * p.hwp);
+    p.e1.assign(n1, 0.f);
+    p.o1.assign(n1, 0.f);
+    p.a1.assign(q1, 0.f);
+    p.b1.assign(q1, 0.f);
+    p.t.assign(static_cast<size_t>(H * p.Wp), 0.f);
+    p.e2.assign(static_cast<size_t>(p.hh * p.Wp), 0.f);
+    p.o2.assign(p.e2.size(), 0.f);
+    p.a2.assign(static_cast<size_t>(p.hhp * p.Wp), 0.f);
+    p.b2.assign(p.a2.size(), 0.f);
+  }
   return p;
+}
+
+// The blur of finite src through the halved products (plan.halved); false when an
+// intermediate overflowed (the caller then takes the line-by-line passes).
+bool blur_halved(BlurPlan& p, const float* src, float* out) {
+  const int64_t H = p.H, W = p.W, hw = p.hw, hwp = p.hwp, hh = p.hh, hhp = p.hhp, Wp = p.Wp;
+  const int64_t* lo = p.all_lo.data();
+  const int64_t* hi = p.all_hi.data();
+  // Pass 1 (rows): e, o of every row, then t = e P1 + o M1 | e P1 - o M1 mirrored.
+  for (int64_t y = 0; y < H; ++y) {
+    const float* s = src + y * W;
+    float* e = p.e1.data() + y * hw;
+    float* o = p.o1.data() + y * hw;
+    for (int64_t i = 0; i < hw; ++i) {
+      e[i] = s[i] + s[W - 1 - i];
+      o[i] = s[i] - s[W - 1 - i];
+    }
+  }
+  gemm_tiles(p.e1.data(), p.Hp, hw, p.p1.data(), hwp, lo, hi, p.p1lo.data(), p.p1hi.data(), hwp,
+             p.a1.data(), hwp);
+  gemm_tiles(p.o1.data(), p.Hp, hw, p.m1.data(), hwp, lo, hi, p.m1lo.data(), p.m1hi.data(), hwp,
+             p.b1.data(), hwp);
+  for (int64_t y = 0; y < H; ++y) {
+    const float* a = p.a1.data() + y * hwp;
+    const float* b = p.b1.data() + y * hwp;
+    float* t = p.t.data() + y * Wp;
+    for (int64_t x = 0; x < hw; ++x) {
+      t[x] = a[x] + b[x];
+      t[W - 1 - x] = a[x] - b[x];
+    }
+  }
+  if (!all_finite(p.t.data(), H * Wp)) return false;
+  // Pass 2 (columns): the same on rows, out = P2^T e + M2^T o | mirrored.
+  for (int64_t j = 0; j < hh; ++j) {
+    const float* t0 = p.t.data() + j * Wp;
+    const float* t1 = p.t.data() + (H - 1 - j) * Wp;
+    float* e = p.e2.data() + j * Wp;
+    float* o = p.o2.data() + j * Wp;
+    for (int64_t x = 0; x < W; ++x) {
+      e[x] = t0[x] + t1[x];
+      o[x] = t0[x] - t1[x];
+    }
+  }
+  gemm_tiles(p.p2t.data(), hhp, hh, p.e2.data(), Wp, p.p2lo.data(), p.p2hi.data(), lo, hi, Wp,
+             p.a2.data(), Wp);
+  gemm_tiles(p.m2t.data(), hhp, hh, p.o2.data(), Wp, p.m2lo.data(), p.m2hi.data(), lo, hi, Wp,
+             p.b2.data(), Wp);
+  for (int64_t y = 0; y < hh; ++y) {
+    const float* a = p.a2.data() + y * Wp;
+    const float* b = p.b2.data() + y * Wp;
+    float* o0 = out + y * W;
+    float* o1 = out + (H - 1 - y) * W;
+    for (int64_t x = 0; x < W; ++x) {
+      o0[x] = a[x] + b[x];
+      o1[x] = a[x] - b[x];
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -547,7 +764,8 @@ extern "C" int spinekit_gaussian_blur_cpu(const float* src, int64_t H, int64_t W
   // thread count. Skipped (zero) terms would change nothing for finite values; a
   // non-finite input takes the line-by-line passes below, which skip exactly the terms
   // outside each window, so that a NaN spreads only as far as its window.
-  if (all_finite(src, H * W)) {
+  if (plan.halved && all_finite(src, H * W) && blur_halved(plan, src, out)) return SPINEKIT_OK;
+  if (!plan.halved && all_finite(src, H * W)) {
     std::vector<float> s(static_cast<size_t>(Hp * W), 0.f), o(static_cast<size_t>(Hp * Wp));
     std::memcpy(s.data(), src, static_cast<size_t>(H * W) * sizeof(float));
     const std::vector<int64_t>& all_lo = plan.all_lo;

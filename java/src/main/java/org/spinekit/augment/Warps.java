@@ -48,9 +48,17 @@ final class Warps {
   /** Image and mask through the sampling maps [h, w] (same frame); keypoints as given. */
   static Sample remap(Sample s, float[] mapX, float[] mapY, Keypoints moved) {
     try (PointerScope scope = new PointerScope()) {
+      long h = s.height(), w = s.width();
+      Sample out = remap(s, floats(s.image(), mapX, h, w), floats(s.image(), mapY, h, w), moved);
+      return new Sample(
+          Outputs.handOut(scope, out.image()), Outputs.handOut(scope, out.mask()), moved);
+    }
+  }
+
+  /** As {@link #remap(Sample, float[], float[], Keypoints)} with the maps as tensors. */
+  static Sample remap(Sample s, Tensor mx, Tensor my, Keypoints moved) {
+    try (PointerScope scope = new PointerScope()) {
       long c = s.channels(), h = s.height(), w = s.width();
-      Tensor mx = floats(s.image(), mapX, h, w);
-      Tensor my = floats(s.image(), mapY, h, w);
       Tensor img = s.image().new_empty(c, h, w);
       Warp.remapBilinear(s.image(), c, h, w, mx, my, h, w, Warp.BORDER_CONSTANT, img);
       Tensor mask = null;

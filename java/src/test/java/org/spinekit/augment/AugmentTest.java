@@ -76,6 +76,42 @@ class AugmentTest {
     }
   }
 
+  /**
+   * The elastic transform's maps from the native kernel equal the Java formula ({@link
+   * RandElastic#maps}) bit for bit, and its output equals the remap through the Java maps.
+   */
+  @Test
+  void elasticNativeMapsEqualJavaMaps() {
+    try (PointerScope scope = new PointerScope()) {
+      RandElastic el = new RandElastic(1, 50, 50, 1);
+      long h = 320, w = 320;
+      Sample s =
+          new Sample(
+              Fixtures.image(Fixtures.smooth(3, 320, 320), 3, h, w),
+              Fixtures.mask(Fixtures.labels(320, 320), h, w).to(ScalarType.Byte),
+              null);
+      for (long seed = 0; seed < 4; seed++) {
+        RandElastic.Draw d = el.draw(new SplittableRandom(seed), h, w, s.image());
+        float[][] m = RandElastic.maps(d, h, w);
+        Tensor mx = s.image().new_empty(h, w), my = s.image().new_empty(h, w);
+        Warp.elasticMaps(
+            Warps.floats(s.image(), d.dx, h, w),
+            Warps.floats(s.image(), d.dy, h, w),
+            h,
+            w,
+            Warps.invert(d.affine),
+            mx,
+            my);
+        assertArrayEquals(m[0], Fixtures.floats(mx), 0f, "map_x, seed " + seed);
+        assertArrayEquals(m[1], Fixtures.floats(my), 0f, "map_y, seed " + seed);
+        Sample viaJava = Warps.remap(s, m[0], m[1], null);
+        Sample forced = el.force(s, new SplittableRandom(seed));
+        assertArrayEquals(Fixtures.floats(viaJava.image()), Fixtures.floats(forced.image()), 0f);
+        assertArrayEquals(Fixtures.ints(viaJava.mask()), Fixtures.ints(forced.mask()));
+      }
+    }
+  }
+
   @Test
   void keypointsFollowTheImageContent() {
     for (long seed = 1; seed <= 5; seed++) {

@@ -68,4 +68,13 @@ final class NativeWarp {
 
   static native int spinekit_gaussian_blur_cpu(
       @Const FloatPointer src, long h, long w, double sigma, double truncate, FloatPointer out);
+
+  static native int spinekit_elastic_maps_cpu(
+      @Const FloatPointer dx,
+      @Const FloatPointer dy,
+      long h,
+      long w,
+      @Const double[] invMatrix,
+      FloatPointer mapX,
+      FloatPointer mapY);
 }

@@ -111,4 +111,22 @@ public final class Warp {
             src.data_ptr_float(), h, w, sigma, truncate, out.data_ptr_float()),
         "gaussianBlur");
   }
+
+  /**
+   * The elastic transform's sampling maps: dx, dy, mapX, mapY float32 [h, w]; inv the 2x3
+   * output-to-source matrix, row major.
+   */
+  public static void elasticMaps(
+      Tensor dx, Tensor dy, long h, long w, double[] inv, Tensor mapX, Tensor mapY) {
+    ok(
+        NativeWarp.spinekit_elastic_maps_cpu(
+            dx.data_ptr_float(),
+            dy.data_ptr_float(),
+            h,
+            w,
+            inv,
+            mapX.data_ptr_float(),
+            mapY.data_ptr_float()),
+        "elasticMaps");
+  }
 }
