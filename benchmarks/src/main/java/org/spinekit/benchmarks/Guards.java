@@ -180,7 +180,7 @@ final class Guards {
     g.add(floor(kernels[2], SMALL, true, threads));
     g.add(
         new Guard(
-            "stack.speedup[" + SLICES + " slices]",
+            "stack.speedup[" + SLICES + "x512x512]",
             true,
             Kind.RATIO,
             stack("native", threads),
@@ -189,7 +189,7 @@ final class Guards {
             "2.5D stacking: native / libtorch composite"));
     g.add(
         new Guard(
-            "stack.floor[" + SLICES + " slices]",
+            "stack.floor[" + SLICES + "x512x512]",
             true,
             Kind.RATIO,
             stack("native-into", threads),

@@ -125,8 +125,8 @@ class CiGuardsTest {
     // The median ignores the one disturbed iteration (50x) of the fused DSNT.
     assertEquals(3.0, f.get("dsnt.speedup[8x5x80x80]"), 1e-12);
     assertEquals(3.0, f.get("heatmap-pool.speedup[8x5x80x80]"), 1e-12);
-    assertEquals(3.0, f.get("stack.speedup[" + Guards.SLICES + " slices]"), 1e-12);
-    assertEquals(0.5, f.get("stack.floor[" + Guards.SLICES + " slices]"), 1e-12);
+    assertEquals(3.0, f.get("stack.speedup[" + Guards.SLICES + "x512x512]"), 1e-12);
+    assertEquals(0.5, f.get("stack.floor[" + Guards.SLICES + "x512x512]"), 1e-12);
     assertEquals(2.5, f.get("augment.speedup"), 1e-12);
     // Head loss at the floor: its bytes at 64 MiB x 2 per 4 ms, over 1 ms.
     double floorMs = 4.0 * Floors.bytes("HeadLossBenchmark", "8x5x80x80") / Floors.copyBytes(64);
