@@ -1,8 +1,13 @@
 package org.spinekit.benchmarks;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -110,5 +115,12 @@ final class Inputs implements AutoCloseable {
   public void close() {
     for (Tensor t : held) t.releaseReference();
     held.clear();
+  }
+
+  /** Deletes {@code dir} and everything in it (a benchmark's temporary files). */
+  static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> w = Files.walk(dir)) {
+      for (Path p : w.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
   }
 }

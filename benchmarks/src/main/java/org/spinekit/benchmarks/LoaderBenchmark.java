@@ -1,14 +1,11 @@
 package org.spinekit.benchmarks;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -90,17 +87,7 @@ public class LoaderBenchmark {
   @TearDown
   public void tearDown() throws IOException {
     loader.close();
-    try (Stream<Path> w = Files.walk(dir)) {
-      w.sorted(Comparator.reverseOrder())
-          .forEach(
-              p -> {
-                try {
-                  Files.delete(p);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-    }
+    Inputs.deleteTree(dir);
   }
 
   @Benchmark
