@@ -94,17 +94,6 @@ final class Guards {
       String what,
       Needs needs) {
 
-    Guard(
-        String name,
-        boolean quick,
-        Kind kind,
-        Bench subject,
-        Bench reference,
-        long floorBytes,
-        String what) {
-      this(name, quick, kind, subject, reference, floorBytes, what, Needs.NOTHING);
-    }
-
     /**
      * The figure from a run's rows (and for {@link Kind#EXTERNAL}, from {@code external} by name),
      * or NaN when something it needs is missing.
@@ -186,7 +175,8 @@ final class Guards {
             stack("native", threads),
             stack("composite", threads),
             0,
-            "2.5D stacking: native / libtorch composite"));
+            "2.5D stacking: native / libtorch composite",
+            Needs.NOTHING));
     g.add(
         new Guard(
             "stack.floor[" + SLICES + "x512x512]",
@@ -195,7 +185,8 @@ final class Guards {
             stack("native-into", threads),
             stack("copy", threads),
             0,
-            "2.5D stacking into a reused output: fraction of its memory floor (a copy of its bytes)"));
+            "2.5D stacking into a reused output: fraction of its memory floor (a copy of its bytes)",
+            Needs.NOTHING));
     g.add(
         new Guard(
             "augment.speedup",
@@ -206,7 +197,8 @@ final class Guards {
             new Bench(
                 "AugmentBenchmark.cervicalPipeline", Map.of("impl", "opencv", "threads", "1")),
             0,
-            "cervical joint augmentation (1 thread): native / OpenCV-composed"));
+            "cervical joint augmentation (1 thread): native / OpenCV-composed",
+            Needs.NOTHING));
     // The full set.
     g.add(speedup(kernels[0], VOLUME, false, threads));
     g.add(speedup(kernels[1], LARGE, false, threads));
@@ -221,7 +213,8 @@ final class Guards {
             new Bench("LoaderBenchmark.epoch", Map.of("workers", "2")),
             new Bench("LoaderBenchmark.epoch", Map.of("workers", "1")),
             0,
-            "data loader (crops, augmentation, batches): 2 workers / 1 worker"));
+            "data loader (crops, augmentation, batches): 2 workers / 1 worker",
+            Needs.NOTHING));
     for (String codec : new String[] {"raw", "jpegls"}) {
       g.add(
           new Guard(
@@ -278,7 +271,8 @@ final class Guards {
         kernel(k[1], "fused", shape, threads),
         kernel(k[1], "composite", shape, threads),
         0,
-        k[2] + " forward + backward: fused / libtorch composite");
+        k[2] + " forward + backward: fused / libtorch composite",
+        Needs.NOTHING);
   }
 
   private static Guard floor(String[] k, String shape, boolean quick, int threads) {
@@ -289,7 +283,8 @@ final class Guards {
         kernel(k[1], "fused", shape, threads),
         copy(threads),
         Floors.bytes(k[1], shape),
-        k[2] + " fused: fraction of the memory-traffic floor (its bytes at the copy bandwidth)");
+        k[2] + " fused: fraction of the memory-traffic floor (its bytes at the copy bandwidth)",
+        Needs.NOTHING);
   }
 
   /** The guards of a set. */
