@@ -239,8 +239,8 @@ public final class BenchMain implements Callable<Integer> {
     }
     try (Progress progress = new Progress(sink, !verbose, forks)) {
       PrintStream out = new PrintStream(progress, true, StandardCharsets.UTF_8);
-      start = Interference.now();
-      try {
+      try (JmhLock lock = JmhLock.acquire(CiBench.LOCK_WAIT, System.out)) {
+        start = Interference.now();
         results =
             new Runner(b.build(), OutputFormatFactory.createFormatInstance(out, VerboseMode.NORMAL))
                 .run();

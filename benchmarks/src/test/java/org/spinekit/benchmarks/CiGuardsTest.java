@@ -268,6 +268,26 @@ class CiGuardsTest {
   }
 
   @Test
+  void theMachineLineNamesWhatElseTookTheMachine() {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("date", "2026-12-04T14:00:00Z");
+    m.put("cpu", "AMD EPYC");
+    m.put("cores", 2);
+    m.put("jdk", "17.0.15");
+    m.put("threads", 1);
+    m.put("others_share", 0.58);
+    m.put("steal_share", 0.0);
+    String quiet = CiBench.machineLine(m);
+    assertTrue(quiet.contains("other processes 58% of the machine"), quiet);
+    assertFalse(quiet.contains("steal"), quiet);
+    m.put("steal_share", 0.12);
+    String stolen = CiBench.machineLine(m);
+    assertTrue(stolen.endsWith("; hypervisor steal 12%"), stolen);
+    m.put("steal_share", Double.NaN);
+    assertFalse(CiBench.machineLine(m).contains("steal"));
+  }
+
+  @Test
   void theBaselineFlagsOnlyChangesOutsideTheNoise() {
     Map<String, String> p = Map.of("x", "1");
     List<Object> before =
