@@ -179,6 +179,28 @@ class CiGuardsTest {
     assertFalse(slow.passed());
     assertEquals(List.of("dsnt.speedup[8x5x80x80] 1.50 < floor 2.00"), slow.failed());
 
+    // Below the floor, a figure is measured again: only the kernels' guards, not the others.
+    List<Guards.Guard> again = slow.belowFloor(Guards.Kind.EXTERNAL);
+    assertEquals(List.of("dsnt.speedup[8x5x80x80]"), List.copyOf(CiBench.names(again)));
+    // A disturbed first run: the confirmation passes, and says what the first run gave.
+    CiBench.Verdict noise =
+        slow.confirmed(again, JmhResults.byKey(JmhResults.parse(Json.write(quickRun(1)))));
+    assertTrue(noise.passed(), noise.markdown());
+    assertTrue(
+        noise.markdown().contains("| dsnt.speedup[8x5x80x80] | 3.00 |"), "the second figure");
+    assertTrue(
+        noise.markdown().contains("pass (confirmed: the first run's 1.50 was below the floor)"),
+        noise.markdown());
+    // A slowed kernel is below twice: the run fails with the higher of the two figures.
+    CiBench.Verdict twice =
+        slow.confirmed(again, JmhResults.byKey(JmhResults.parse(Json.write(quickRun(2.5)))));
+    assertEquals(List.of("dsnt.speedup[8x5x80x80] 1.50 < floor 2.00"), twice.failed());
+    assertTrue(
+        twice.markdown().contains("FAIL (below the floor twice: 1.50, then 1.20)"),
+        twice.markdown());
+    // A confirmation without a figure fails.
+    assertFalse(slow.confirmed(again, Map.of()).passed());
+
     // A benchmark without a result fails its guards.
     List<Object> missing = quickRun(1);
     missing.remove(missing.size() - 1);
