@@ -189,12 +189,7 @@ final class CiBench implements Callable<Integer> {
       results = run(runnable, threads, "jmh.log");
       external = external(runnable, notRun);
     }
-    ByteArrayOutputStream json = new ByteArrayOutputStream();
-    try (PrintStream ps = new PrintStream(json, true, StandardCharsets.UTF_8)) {
-      ResultFormatFactory.getInstance(ResultFormatType.JSON, ps).writeOut(results);
-    }
-    AtomicFiles.write(out.resolve("jmh.json"), json.toByteArray());
-    List<JmhResults.Row> rows = JmhResults.parse(json.toString(StandardCharsets.UTF_8));
+    List<JmhResults.Row> rows = writeJmh(results, "jmh.json");
     Map<String, JmhResults.Row> byKey = JmhResults.byKey(rows);
     JmhResults.Row copy = null;
     for (JmhResults.Row r : rows) if (r.benchmark().startsWith("CopyBandwidth")) copy = r;
@@ -223,14 +218,7 @@ final class CiBench implements Callable<Integer> {
       try (JmhLock lock = JmhLock.acquire(LOCK_WAIT, System.out)) {
         second = run(again, threads, "jmh-confirm.log");
       }
-      ByteArrayOutputStream json2 = new ByteArrayOutputStream();
-      try (PrintStream ps = new PrintStream(json2, true, StandardCharsets.UTF_8)) {
-        ResultFormatFactory.getInstance(ResultFormatType.JSON, ps).writeOut(second);
-      }
-      AtomicFiles.write(out.resolve("jmh-confirm.json"), json2.toByteArray());
-      v =
-          v.confirmed(
-              again, JmhResults.byKey(JmhResults.parse(json2.toString(StandardCharsets.UTF_8))));
+      v = v.confirmed(again, JmhResults.byKey(writeJmh(second, "jmh-confirm.json")));
       machine.put("confirmation_others_share", others);
       others = othersFirst;
       steal = stealFirst;
@@ -263,6 +251,21 @@ final class CiBench implements Callable<Integer> {
   }
 
   private double others = Double.NaN;
+
+  /**
+   * Writes {@code results} as JMH's JSON to {@code name} in {@code --out} and reads the rows back
+   * from that text, so a live run, {@code --baseline} and {@code plot} go through one parser.
+   */
+  private List<JmhResults.Row> writeJmh(Collection<RunResult> results, String name)
+      throws IOException {
+    ByteArrayOutputStream json = new ByteArrayOutputStream();
+    try (PrintStream ps = new PrintStream(json, true, StandardCharsets.UTF_8)) {
+      ResultFormatFactory.getInstance(ResultFormatType.JSON, ps).writeOut(results);
+    }
+    AtomicFiles.write(out.resolve(name), json.toByteArray());
+    return JmhResults.parse(json.toString(StandardCharsets.UTF_8));
+  }
+
   private double steal = Double.NaN;
 
   private static byte[] bytes(String s) {
