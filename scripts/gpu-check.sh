@@ -6,9 +6,15 @@
 # stream-order check (scripts/gpu_compare.py), and, where Java and Maven are
 # installed, the JUnit GPU tests (mvn -Pgpu: CUDA kernels on libtorch's current
 # stream, against the CPU ones).
-#   scripts/gpu-check.sh [--java auto|yes|no]
+#   scripts/gpu-check.sh [--java auto|yes|no] [--sanitize]
 #     --java auto (default) runs the JUnit GPU tests when java and mvn are on the
 #     PATH and lists them as not run otherwise; yes requires them; no skips them.
+#     --sanitize also runs the three CUDA test programs (their checks, without
+#     their timings) under compute-sanitizer's memcheck (out-of-bounds and
+#     misaligned accesses, leaks), racecheck (shared-memory hazards), synccheck
+#     (barriers) and initcheck (reads of uninitialised device memory), each run
+#     bounded by SANITIZE_TIMEOUT seconds (default 300); a finding, or a missing
+#     compute-sanitizer, fails the check.
 # Exit status 0 when every check that ran passed (the last lines name any that
 # did not run: the JUnit tests under --java auto without java or mvn); 1 when
 # one failed, or when no GPU is usable: then it says why and stops (a GPU check
@@ -19,10 +25,12 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 java_mode=auto
+sanitize=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --java) java_mode=${2:-}; shift 2 ;;
-    *) echo "gpu-check.sh: unknown argument $1 (usage: gpu-check.sh [--java auto|yes|no])" >&2
+    --sanitize) sanitize=yes; shift ;;
+    *) echo "gpu-check.sh: unknown argument $1 (usage: gpu-check.sh [--java auto|yes|no] [--sanitize])" >&2
        exit 2 ;;
   esac
 done
@@ -111,6 +119,31 @@ run "CUDA stacking tests and timing" "$build/spinekit_cuda_test_stack"
 run "CUDA warp tests and timing" "$build/spinekit_cuda_test_warp"
 run "PyTorch comparison and stream order" "$python" "$root/scripts/gpu_compare.py" \
   --lib "$build/libspinekit.so"
+
+if [ "$sanitize" = yes ]; then
+  sanitizer=$(command -v compute-sanitizer || true)
+  if [ -z "$sanitizer" ]; then
+    for c in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+      [ -x "$c" ] && sanitizer=$c && break
+    done
+  fi
+  if [ -z "$sanitizer" ]; then
+    echo
+    echo "== compute-sanitizer: FAILED (not found on the PATH or under /usr/local/cuda)"
+    failed+=("compute-sanitizer")
+  else
+    echo
+    echo "compute-sanitizer: $("$sanitizer" --version | tail -n 1)"
+    for tool in memcheck racecheck synccheck initcheck; do
+      extra=()
+      [ "$tool" = memcheck ] && extra=(--leak-check full)
+      for prog in spinekit_cuda_test spinekit_cuda_test_stack spinekit_cuda_test_warp; do
+        run "compute-sanitizer $tool: $prog" timeout "${SANITIZE_TIMEOUT:-300}" \
+          "$sanitizer" --tool "$tool" "${extra[@]}" --error-exitcode 1 "$build/$prog" --no-bench
+      done
+    done
+  fi
+fi
 
 not_run=()
 java_tests='CudaStreamTest,CudaKernelsTest,StackCudaTest'

@@ -23,6 +23,7 @@ import math
 import os
 import statistics
 import sys
+import time
 
 CANNOT_CHECK = 2
 
@@ -346,7 +347,14 @@ def run_stream_order(lib):
     synchronise with the legacy default stream): queued behind slow matmuls whose end writes
     their input, and before a clone of their output on the same stream. A kernel launched on
     any other stream reads the input before it is written (zeros, no NaN row) and the clone
-    misses its output."""
+    misses its output.
+
+    The check means something only while the matmuls are still running when the kernels and
+    the clones are queued: the stream is queried before and after. Still busy before and
+    idle after means a launch of ours made the host wait for the stream (a failure); idle
+    before means the queued work was too short, so it is doubled and tried again (up to
+    four times, then a failure: nothing was tested)."""
+    global failures
     dev = "cuda"
     N, K, C, D, H, W = 2, 10, 3, 24, 80, 80
     S = D * H * W
@@ -356,36 +364,58 @@ def run_stream_order(lib):
     ref = torch.einsum("nks,ncs->nkc", heat_final, grade)
     logits_final = torch.randn(N * K, S, device=dev)
     logits_final[7, 100] = float("nan")
-    heat = torch.zeros_like(heat_final)
-    logits = torch.zeros_like(logits_final)
     a = torch.randn(4096, 4096, device=dev) / 64
     pooled = torch.empty(N, K, C, device=dev)
-    probs = torch.empty_like(logits)
+    probs = torch.empty(N * K, S, device=dev)
     px = torch.empty(N * K, 3, device=dev)
     norm = torch.empty(N * K, 3, device=dev)
     bad = torch.empty(1, dtype=torch.int64, device=dev)
-    torch.cuda.synchronize()
-
     side = torch.cuda.Stream()
     assert side.cuda_stream != torch.cuda.default_stream().cuda_stream
-    with torch.cuda.stream(side):
-        x = a
-        for _ in range(30):  # tens of ms of work queued ahead of the kernels
-            x = torch.tanh(x @ a)
-        zero = x[0, 0] * 0
-        heat.copy_(heat_final + zero)
-        logits.copy_(logits_final + zero)
-        ok(lib.spinekit_heatmap_pool_forward_cuda(ptr(heat), ptr(grade), N, K, C, S,
-                                                  ptr(pooled), stream()), "pool forward")
-        ok(lib.spinekit_dsnt_forward_cuda(ptr(logits), N * K, D, H, W, 3, ptr(probs), ptr(px),
-                                          ptr(norm), ptr(bad), stream()), "dsnt forward")
-        pooled_seen = pooled.clone()
-        bad_seen = bad.clone()
-        queued = not side.query()
-    side.synchronize()
+
+    matmuls = 30
+    for attempt in range(4):
+        heat = torch.zeros_like(heat_final)
+        logits = torch.zeros_like(logits_final)
+        torch.cuda.synchronize()
+        with torch.cuda.stream(side):
+            x = a
+            for _ in range(matmuls):  # work queued ahead of the kernels
+                x = torch.tanh(x @ a)
+            zero = x[0, 0] * 0
+            heat.copy_(heat_final + zero)
+            logits.copy_(logits_final + zero)
+            busy_before = not side.query()
+            t0 = time.perf_counter()
+            ok(lib.spinekit_heatmap_pool_forward_cuda(ptr(heat), ptr(grade), N, K, C, S,
+                                                      ptr(pooled), stream()), "pool forward")
+            ok(lib.spinekit_dsnt_forward_cuda(ptr(logits), N * K, D, H, W, 3, ptr(probs),
+                                              ptr(px), ptr(norm), ptr(bad), stream()),
+               "dsnt forward")
+            launch_ms = (time.perf_counter() - t0) * 1e3
+            pooled_seen = pooled.clone()
+            bad_seen = bad.clone()
+            busy_after = not side.query()
+        t1 = time.perf_counter()
+        side.synchronize()
+        drain_ms = (time.perf_counter() - t1) * 1e3
+        if busy_before:
+            break
+        print(f"     ({matmuls} matmuls had finished before the kernels were queued; "
+              "trying with twice as many)")
+        matmuls *= 2
     check("stream order: pooled", shape, pooled_seen, ref, TOL_VALUE)
     check("stream order: bad row", shape, bad_seen.double(), torch.tensor([7.0]), 0)
-    print(f"     (the kernels were queued behind the matmuls: {queued})")
+    print(f"     (the two launches took {launch_ms:.3f} ms on the host; the stream then "
+          f"still ran {drain_ms:.1f} ms of queued work)")
+    if not busy_before:
+        print("FAIL stream order: the queued work never outlasted the launches; "
+              "nothing was tested")
+        failures += 1
+    elif not busy_after:
+        print("FAIL stream order: the stream was busy before our launches and idle after "
+              "them: a launch made the host wait for the queued work")
+        failures += 1
 
 
 # ------------------------------------------------------------------- main --

@@ -213,7 +213,10 @@ void bench(std::mt19937& rng) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  bool run_bench = true;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--no-bench") == 0) run_bench = false;
   if (!spinekit_cuda_compiled())
     return spinekit_test::no_gpu("spinekit_cuda_test_stack",
                                  "libspinekit was built without CUDA kernels");
@@ -253,7 +256,7 @@ int main() {
     compare_nearest<uint8_t>(c, labels, SPINEKIT_LABEL_UINT8);
   }
   compare_window(rng);
-  bench(rng);
+  if (run_bench) bench(rng);
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

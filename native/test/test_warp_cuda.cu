@@ -172,7 +172,10 @@ void bench() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  bool run_bench = true;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--no-bench") == 0) run_bench = false;
   const std::string unusable = spinekit_test::gpu_unusable();
   if (!unusable.empty()) return spinekit_test::no_gpu("spinekit_cuda_test_warp", unusable);
   for (int border = 0; border < 2; ++border) {
@@ -183,7 +186,7 @@ int main() {
       compare(2, 100, 64, 37, 211, border, affine, 4);
     }
   }
-  bench();
+  if (run_bench) bench();
   std::printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
 }

@@ -9,7 +9,10 @@
 //
 // Backward: elementwise over (s, n) with grad_pooled of the sample in shared
 // memory: grad_heat[k] = sum_c gp[k, c] grade[c] and grad_grade[c] = sum_k
-// gp[k, c] heat[k], from the K + C values at s read once into registers.
+// gp[k, c] heat[k], from the K + C values at s read once into registers. The
+// register path keeps gp as a zero-padded kBwdKM x kBwdCM table, so the
+// unrolled loops (which ptxas may turn into speculative vector loads of
+// shared memory) never read past it.
 #include "spinekit/heatmap_pool.h"
 
 #include <cuda_runtime.h>
@@ -96,10 +99,19 @@ __global__ void __launch_bounds__(kThreads)
                          const float* __restrict__ grad_pooled, int64_t N, int K, int C,
                          int64_t S, float* __restrict__ grad_heat,
                          float* __restrict__ grad_grade) {
-  extern __shared__ float gp[];  // [K, C] of the sample
+  // [K, C] of the sample; CACHED: [kBwdKM, kBwdCM], zero outside [K, C].
+  extern __shared__ float gp[];
+  const int ld = CACHED ? kBwdCM : C;  // row stride of gp
   for (int64_t n = blockIdx.y; n < N; n += gridDim.y) {
     __syncthreads();  // gp of the previous sample is no longer read
-    for (int i = threadIdx.x; i < K * C; i += kThreads) gp[i] = grad_pooled[n * K * C + i];
+    if constexpr (CACHED) {
+      for (int i = threadIdx.x; i < kBwdKM * kBwdCM; i += kThreads) {
+        const int k = i / kBwdCM, c = i % kBwdCM;
+        gp[i] = k < K && c < C ? grad_pooled[(n * K + k) * C + c] : 0.f;
+      }
+    } else {
+      for (int i = threadIdx.x; i < K * C; i += kThreads) gp[i] = grad_pooled[n * K * C + i];
+    }
     __syncthreads();
     const float* hb = heat + n * K * S;
     const float* gb = grade + n * C * S;
@@ -116,10 +128,10 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
           for (int k = 0; k < kBwdKM; ++k) {
             if (k >= K) break;
-            float o = gp[k * C] * gv[0];
+            float o = gp[k * ld] * gv[0];
 #pragma unroll
             for (int c = 1; c < kBwdCM; ++c)
-              if (c < C) o = fmaf(gp[k * C + c], gv[c], o);
+              if (c < C) o = fmaf(gp[k * ld + c], gv[c], o);
             grad_heat[(n * K + k) * S + s] = o;
           }
         }
@@ -130,7 +142,7 @@ __global__ void __launch_bounds__(kThreads)
             float o = gp[c] * hv[0];
 #pragma unroll
             for (int k = 1; k < kBwdKM; ++k)
-              if (k < K) o = fmaf(gp[k * C + c], hv[k], o);
+              if (k < K) o = fmaf(gp[k * ld + c], hv[k], o);
             grad_grade[(n * C + c) * S + s] = o;
           }
         }
@@ -216,8 +228,8 @@ extern "C" int spinekit_heatmap_pool_backward_cuda(const float* heat, const floa
   }
   const dim3 grid(static_cast<unsigned>(std::min<int64_t>(ceil_div(S, kThreads), INT32_MAX)),
                   static_cast<unsigned>(std::min<int64_t>(N, 65535)));
-  const size_t smem = static_cast<size_t>(K * C) * sizeof(float);
   const bool cached = K <= kBwdKM && C <= kBwdCM;
+  const size_t smem = static_cast<size_t>(cached ? kBwdKM * kBwdCM : K * C) * sizeof(float);
   cudaError_t e = cached ? allow_smem(pool_backward_kernel<true>, smem)
                          : allow_smem(pool_backward_kernel<false>, smem);
   if (e != cudaSuccess) {
