@@ -257,6 +257,14 @@ def run(a):
             warnings.simplefilter('ignore')
             torch.onnx.export(model, x, onnx, opset_version=13, input_names=['x'],
                               output_names=['y'], do_constant_folding=True)
+    if a.channels_last:
+        # PyTorch's own channels-last: the module's parameters (and a 4D input) in NHWC order,
+        # as Java's predictors store their convolution weights (Net.channelsLast).
+        model = model.to(memory_format=torch.channels_last)
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            diff = (model(x) - want).abs().max().item()
     times = []
     with torch.no_grad():
         for i in range(a.warmup + a.iterations):
@@ -283,6 +291,8 @@ def main():
     ap.add_argument('--tolerance', type=float, default=1e-3,
                     help='largest difference allowed, relative to max |Java output|')
     ap.add_argument('--no-onnx', action='store_true', help='do not export DIR/NET.onnx')
+    ap.add_argument('--channels-last', action='store_true',
+                    help='time the model in channels-last order (after the check and export)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     run(a)

@@ -59,14 +59,17 @@ import picocli.CommandLine.Spec;
  * state dict ({@link StateDict#save}), the input and the Java output go to the work directory
  * ({@link Npy}). Then Java times its forwards (one {@link PointerScope} and {@link NoGradGuard} per
  * call); the Python script loads the weights into a replica with {@code strict=True}, checks its
- * output against Java's, exports ONNX and times its own forwards; ONNX Runtime loads that export,
- * checks its output against Java's and times its runs.
+ * output against Java's, exports ONNX and times its own forwards, then again with the model and a
+ * 4D input in channels-last order ({@code model.to(memory_format=torch.channels_last)}, the layout
+ * {@link Net#channelsLast} gives Java's predictors); ONNX Runtime loads that export, checks its
+ * output against Java's and times its runs.
  */
 @Command(
     name = "forward",
     description = {
       "the eval forward latency of the cpu-small networks (batch 1) in Java, beside Python torch"
-          + " eager (benchmarks/python/forward_side_by_side.py, /usr/bin/python3) and ONNX Runtime"
+          + " eager (benchmarks/python/forward_side_by_side.py, /usr/bin/python3; as loaded, then"
+          + " in channels-last order, 'Py NHWC', as Java's predictors keep it) and ONNX Runtime"
           + " (the model Python exports) on the same weights, input and --threads (default: all"
           + " cores), measured back to back per network. Each side's output is checked against"
           + " Java's (max abs difference; a relative difference above 1e-3 fails the run). Times"
@@ -123,6 +126,13 @@ final class ForwardBench implements Callable<Integer> {
       names = "--no-python",
       description = "no Python side (and so no ONNX model: ONNX Runtime is skipped as well)")
   boolean noPython;
+
+  @Option(
+      names = "--nchw",
+      description =
+          "Java side: keep the convolution weights in NCHW order (the predictors store them"
+              + " channels-last, Net.channelsLast)")
+  boolean contiguousWeights;
 
   @Option(names = "--no-onnx", description = "no ONNX export and no ONNX Runtime side")
   boolean noOnnx;
@@ -204,11 +214,18 @@ final class ForwardBench implements Callable<Integer> {
     }
   }
 
-  /** A network's three sides; {@code maxAbsJava} is the scale of the output differences. */
+  /** A network's sides; {@code maxAbsJava} is the scale of the output differences. */
   record Row(
-      String net, long params, long[] input, double maxAbsJava, Side java, Side py, Side ort) {
+      String net,
+      long params,
+      long[] input,
+      double maxAbsJava,
+      Side java,
+      Side py,
+      Side pyNhwc,
+      Side ort) {
     boolean mismatch() {
-      return bad(py) || bad(ort);
+      return bad(py) || bad(pyNhwc) || bad(ort);
     }
 
     private boolean bad(Side s) {
@@ -293,7 +310,7 @@ final class ForwardBench implements Callable<Integer> {
     System.out.println("files: " + work + (keep ? "" : " (deleted at the end)"));
   }
 
-  /** One network: Java, then Python, then ONNX Runtime. */
+  /** One network: Java, then Python (NCHW, then channels-last), then ONNX Runtime. */
   Row measure(Network n, Path work, int threads, Path script, boolean onnx) throws IOException {
     Path base = work.resolve(n.name());
     NativeRuntime.seed(SEED);
@@ -301,6 +318,7 @@ final class ForwardBench implements Callable<Integer> {
       long params = model.parameterCount();
       randomBatchNorm(model);
       model.eval();
+      if (!contiguousWeights) model.channelsLast();
       StateDict.save(model, Path.of(base + ".safetensors"), Map.of("net", n.name()));
       Tensor x;
       float[] xs;
@@ -338,17 +356,20 @@ final class ForwardBench implements Callable<Integer> {
       }
 
       Side py = Side.skipped("--no-python");
+      Side pyNhwc = Side.skipped("--no-python");
       Side rt = Side.skipped(onnx ? "no ONNX model: --no-python" : "--no-onnx");
       if (script != null) {
         Interference.Snapshot p0 = Interference.now();
-        py = python(script, n.name(), work, threads, onnx);
+        py = python(script, n.name(), work, threads, onnx, false);
         py = py.during(p0);
+        Interference.Snapshot p1 = Interference.now();
+        pyNhwc = python(script, n.name(), work, threads, false, true).during(p1);
         if (onnx) {
           Interference.Snapshot o0 = Interference.now();
           rt = ort(Path.of(base + ".onnx"), xs, n.input(), want, threads).during(o0);
         }
       }
-      return new Row(n.name(), params, n.input(), scale, java, py, rt);
+      return new Row(n.name(), params, n.input(), scale, java, py, pyNhwc, rt);
     }
   }
 
@@ -400,7 +421,8 @@ final class ForwardBench implements Callable<Integer> {
     return here;
   }
 
-  private Side python(Path script, String net, Path work, int threads, boolean onnx)
+  private Side python(
+      Path script, String net, Path work, int threads, boolean onnx, boolean channelsLast)
       throws IOException {
     List<String> cmd =
         new ArrayList<>(
@@ -420,6 +442,7 @@ final class ForwardBench implements Callable<Integer> {
                 "--tolerance",
                 Double.toString(TOLERANCE)));
     if (!onnx) cmd.add("--no-onnx");
+    if (channelsLast) cmd.add("--channels-last");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
     // OpenBLAS (torch's GEMM for small batch-1 convolutions, the GRU, the linears) on the
@@ -529,9 +552,9 @@ final class ForwardBench implements Callable<Integer> {
               ""));
     }
     for (Row r : rows) {
-      String[] names = {"Java", "Python", "ORT"};
-      Side[] sides = {r.java(), r.py(), r.ort()};
-      for (int i = 0; i < 3; i++) {
+      String[] names = {"Java", "Python", "Py NHWC", "ORT"};
+      Side[] sides = {r.java(), r.py(), r.pyNhwc(), r.ort()};
+      for (int i = 0; i < sides.length; i++) {
         Side s = sides[i];
         String net = i == 0 ? r.net() : "";
         if (!s.ran()) {
@@ -603,6 +626,7 @@ final class ForwardBench implements Callable<Integer> {
       m.put("max_abs_java", r.maxAbsJava());
       m.put("java", side(r.java(), r.java()));
       m.put("python", side(r.py(), r.java()));
+      m.put("python_channels_last", side(r.pyNhwc(), r.java()));
       m.put("ort", side(r.ort(), r.java()));
       list.add(m);
     }

@@ -129,6 +129,13 @@ final class ServeBench implements Callable<Integer> {
               + " the system's, not the studies'")
   boolean sameStudy;
 
+  @Option(
+      names = "--stored",
+      description =
+          "zip the studies without compression (zip -0) instead of deflate: the server then"
+              + " copies the files out of the body instead of inflating them")
+  boolean stored;
+
   @Option(names = "--no-http", description = "in process only")
   boolean noHttp;
 
@@ -174,7 +181,23 @@ final class ServeBench implements Callable<Integer> {
   Path json;
 
   /** One measured request: when it ended and how long it took. */
-  record Sample(long endNanos, long nanos, boolean ok) {}
+  /**
+   * A finished request: when it ended, how long it took, whether it succeeded, and the stage
+   * seconds its result reported (read, prepare, forward, ..., total; empty when it gave none).
+   */
+  record Sample(long endNanos, long nanos, boolean ok, Map<String, Double> seconds) {}
+
+  /**
+   * What a request gave: success and its result's stage seconds, read after the request's time is
+   * taken (an HTTP answer's JSON is parsed then, not inside the measured time).
+   */
+  record Reply(boolean ok, java.util.function.Supplier<Map<String, Double>> seconds) {
+    static final Reply FAILED = new Reply(false, Map::of);
+
+    static Reply of(Map<String, Double> seconds) {
+      return new Reply(true, () -> seconds);
+    }
+  }
 
   /** The figures of one load. */
   record Figures(
@@ -187,7 +210,8 @@ final class ServeBench implements Callable<Integer> {
       double throughput,
       double p50,
       double p90,
-      double p99) {
+      double p99,
+      Map<String, double[]> stages) {
     String row() {
       return String.format(
           Locale.ROOT,
@@ -204,6 +228,20 @@ final class ServeBench implements Callable<Integer> {
           (stable ? "" : "unstable ") + windows);
     }
 
+    /**
+     * The stages' p50/p90/p99 in ms, from the results' own seconds; for HTTP also "outside": the
+     * request's time beyond the predictor call's total (transfer, unzipping, JSON, queueing in the
+     * server before the call).
+     */
+    String stageRow() {
+      StringBuilder b = new StringBuilder("             stages p50/p90/p99 ms:");
+      for (var e : stages.entrySet()) {
+        double[] v = e.getValue();
+        b.append(String.format(Locale.ROOT, " %s %.1f/%.1f/%.1f", e.getKey(), v[0], v[1], v[2]));
+      }
+      return b.toString();
+    }
+
     Map<String, Object> toJson() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("where", where);
@@ -216,6 +254,12 @@ final class ServeBench implements Callable<Integer> {
       m.put("p50_ms", p50);
       m.put("p90_ms", p90);
       m.put("p99_ms", p99);
+      Map<String, Object> st = new LinkedHashMap<>();
+      for (var e : stages.entrySet()) {
+        double[] v = e.getValue();
+        st.put(e.getKey(), List.of(v[0], v[1], v[2]));
+      }
+      m.put("stages_p50_p90_p99_ms", st);
       return m;
     }
   }
@@ -235,9 +279,9 @@ final class ServeBench implements Callable<Integer> {
           "p99/p50",
           "windows");
 
-  /** A request a client repeats: true when it succeeded. */
+  /** A request a client repeats. */
   interface Request {
-    boolean send(int client, long n) throws Exception;
+    Reply send(int client, long n) throws Exception;
   }
 
   /**
@@ -256,14 +300,14 @@ final class ServeBench implements Callable<Integer> {
               () -> {
                 while (!stop.get()) {
                   long t0 = System.nanoTime();
-                  boolean ok;
+                  Reply reply;
                   try {
-                    ok = r.send(id, seq.getAndIncrement());
+                    reply = r.send(id, seq.getAndIncrement());
                   } catch (Exception e) {
-                    ok = false;
+                    reply = Reply.FAILED;
                   }
                   long t1 = System.nanoTime();
-                  samples.add(new Sample(t1, t1 - t0, ok));
+                  samples.add(new Sample(t1, t1 - t0, reply.ok(), reply.seconds().get()));
                 }
               },
               "client-" + i);
@@ -320,7 +364,32 @@ final class ServeBench implements Callable<Integer> {
         all.size() / secs,
         pct(ms, 50),
         pct(ms, 90),
-        pct(ms, 99));
+        pct(ms, 99),
+        stages(all));
+  }
+
+  /**
+   * Per stage of the successful samples' seconds, p50/p90/p99 in ms (stages in the results' order);
+   * "outside" where a result gave a total: the request's time beyond it.
+   */
+  static Map<String, double[]> stages(List<Sample> all) {
+    Map<String, List<Double>> v = new LinkedHashMap<>();
+    for (Sample s : all) {
+      if (!s.ok() || s.seconds().isEmpty()) continue;
+      for (var e : s.seconds().entrySet()) {
+        v.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue() * 1e3);
+      }
+      Double total = s.seconds().get("total");
+      if (total != null) {
+        v.computeIfAbsent("outside", k -> new ArrayList<>()).add(s.nanos() / 1e6 - total * 1e3);
+      }
+    }
+    Map<String, double[]> out = new LinkedHashMap<>();
+    for (var e : v.entrySet()) {
+      double[] x = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      out.put(e.getKey(), new double[] {pct(x, 50), pct(x, 90), pct(x, 99)});
+    }
+    return out;
   }
 
   private boolean agree(List<List<Sample>> last, long w) {
@@ -341,6 +410,37 @@ final class ServeBench implements Callable<Integer> {
     return true;
   }
 
+  /**
+   * The "seconds" object of a study answer's JSON, then the server's Server-Timing durations
+   * (receive, predict, respond) as "server_NAME", in seconds; empty when the answer has none.
+   */
+  static Map<String, Double> seconds(HttpResponse<byte[]> r) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    try {
+      Object o = Json.parse(new String(r.body(), StandardCharsets.UTF_8));
+      if (o instanceof Map<?, ?> m && m.get("seconds") instanceof Map<?, ?> sec) {
+        for (var e : sec.entrySet()) {
+          if (e.getValue() instanceof Number v) {
+            out.put(String.valueOf(e.getKey()), v.doubleValue());
+          }
+        }
+      }
+    } catch (Json.SyntaxException e) {
+      return Map.of();
+    }
+    for (String part : r.headers().firstValue("Server-Timing").orElse("").split(",")) {
+      String[] f = part.trim().split(";dur=");
+      if (f.length == 2) {
+        try {
+          out.put("server_" + f[0], Double.parseDouble(f[1]) / 1e3);
+        } catch (NumberFormatException e) {
+          // not ours: skipped
+        }
+      }
+    }
+    return out;
+  }
+
   /** Nearest-rank percentile of sorted values. */
   static double pct(double[] sorted, double p) {
     if (sorted.length == 0) return Double.NaN;
@@ -351,7 +451,7 @@ final class ServeBench implements Callable<Integer> {
   /** A study to send: its id, its files, and the same files zipped. */
   record Study(String id, Map<String, byte[]> files, byte[] zip) {}
 
-  static List<Study> read(Path dir) throws IOException {
+  static List<Study> read(Path dir, boolean stored) throws IOException {
     List<Study> out = new ArrayList<>();
     List<Path> dirs;
     try (Stream<Path> s = Files.list(dir)) {
@@ -366,7 +466,16 @@ final class ServeBench implements Callable<Integer> {
           String name = d.relativize(f).toString().replace('\\', '/');
           byte[] b = Files.readAllBytes(f);
           files.put(name, b);
-          zip.putNextEntry(new ZipEntry(name));
+          ZipEntry e = new ZipEntry(name);
+          if (stored) {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(b);
+            e.setMethod(ZipEntry.STORED);
+            e.setSize(b.length);
+            e.setCompressedSize(b.length);
+            e.setCrc(crc.getValue());
+          }
+          zip.putNextEntry(e);
           zip.write(b);
           zip.closeEntry();
         }
@@ -386,7 +495,7 @@ final class ServeBench implements Callable<Integer> {
         settings
             .withThreads(threads)
             .withKernelThreads(settings.kernelThreads() > 0 ? settings.kernelThreads() : threads));
-    List<Study> all = read(studies);
+    List<Study> all = read(studies, stored);
     List<Study> list = sameStudy ? all.subList(0, 1) : all;
     Predictors.Options o =
         Predictors.Options.defaults().withParallel(parallel).withWarmupStudy(warmupStudy);
@@ -399,6 +508,12 @@ final class ServeBench implements Callable<Integer> {
         parallel,
         window,
         stability * 100);
+    System.out.printf(
+        Locale.ROOT,
+        "uploads: zips of %.2f MB (%s) holding %.2f MB of files (first study)%n",
+        list.get(0).zip().length / 1e6,
+        stored ? "stored" : "deflate",
+        list.get(0).files().values().stream().mapToLong(b -> b.length).sum() / 1e6);
     List<Figures> rows = new ArrayList<>();
     Map<String, Object> memory = new LinkedHashMap<>();
     String system;
@@ -436,11 +551,11 @@ final class ServeBench implements Callable<Integer> {
                   c,
                   (client, n) -> {
                     Study s = list.get((int) (n % list.size()));
-                    p.predict(s.id(), s.files());
-                    return true;
+                    return Reply.of(p.predict(s.id(), s.files()).seconds());
                   });
           rows.add(f);
           System.out.println(f.row());
+          System.out.println(f.stageRow());
         }
       }
       if (batching) batching(p);
@@ -470,10 +585,12 @@ final class ServeBench implements Callable<Integer> {
                             .build();
                     HttpResponse<byte[]> r =
                         client.send(rq, HttpResponse.BodyHandlers.ofByteArray());
-                    return r.statusCode() == 200;
+                    if (r.statusCode() != 200) return Reply.FAILED;
+                    return new Reply(true, () -> seconds(r));
                   });
           rows.add(f);
           System.out.println(f.row());
+          System.out.println(f.stageRow());
         }
         if (httpInfer > 0) memory.put("http_infer", httpInfer(client, server, p0Name, p0Net));
         if (soak > 0) memory.put("soak", soak(client, server, path, list));

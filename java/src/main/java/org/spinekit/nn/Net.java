@@ -142,6 +142,35 @@ public abstract class Net extends Module implements Layer {
     return java.util.Set.of();
   }
 
+  /**
+   * Stores the weights of every 2D convolution under this network in channels-last order (NHWC, as
+   * PyTorch's {@code model.to(memory_format=torch.channels_last)}), in place; returns this. The
+   * values, the state-dict keys and what {@link StateDict} saves are unchanged (it writes
+   * contiguous copies). libtorch's CPU convolution then runs in NHWC, so its outputs, and the batch
+   * norms, activations, poolings, upsamplings and concatenations that follow, are channels-last
+   * too, without the reorders to and from oneDNN's blocked layout that NCHW costs on every
+   * convolution; the outputs are the same numbers up to float rounding. Callers that need a
+   * contiguous result call {@code contiguous()} on the output (SpineKit's kernels require it and
+   * say so). The predictors use it for inference; see {@code benchmarks/README.md}, "Forward
+   * passes".
+   */
+  public Net channelsLast() {
+    try (PointerScope scope = new PointerScope();
+        org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+      for (Net n : descendants()) {
+        if (n instanceof Conv2d c && c.weight.dim() == 4) {
+          // clone, not contiguous(ChannelsLast): a weight of one input channel is already
+          // "channels-last contiguous" in NCHW strides, which contiguous() keeps, and libtorch
+          // then reads it as NCHW; clone gives it NHWC strides, as PyTorch's module.to() does.
+          c.weight.set_data(
+              c.weight.clone(
+                  new org.bytedeco.pytorch.MemoryFormatOptional(torch.MemoryFormat.ChannelsLast)));
+        }
+      }
+    }
+    return this;
+  }
+
   /** Eval mode (batch norm uses running statistics, dropout is off); returns this. */
   public Net evalMode() {
     eval();

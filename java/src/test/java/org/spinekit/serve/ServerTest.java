@@ -271,8 +271,16 @@ class ServerTest {
 
   @Test
   void predictsUploadedStudies() throws Exception {
-    Map<String, Object> r =
-        client.post("/v1/lumbar/predict", "application/zip", Zips.study()).ok().json();
+    Client.Reply answer = client.post("/v1/lumbar/predict", "application/zip", Zips.study()).ok();
+    // The server's own share of the request, W3C Server-Timing: three durations in ms.
+    String timing = answer.header("Server-Timing");
+    assertTrue(
+        timing != null
+            && timing.matches(
+                "receive;dur=[0-9]+\\.[0-9]{3}, predict;dur=[0-9]+\\.[0-9]{3},"
+                    + " respond;dur=[0-9]+\\.[0-9]{3}"),
+        "Server-Timing: " + timing);
+    Map<String, Object> r = answer.json();
     assertEquals("lumb", r.get("model"));
     assertEquals(null, r.get("study"));
     assertEquals(List.of("12345/1.dcm", "12345/2.dcm"), r.get("files"));
