@@ -1,6 +1,6 @@
 // DSNT on CUDA.
 //
-// Forward: one row of logits per cluster of CL blocks (sm_90+: up to 16, so that
+// Forward: one row of logits per cluster of CL blocks (sm_90+: up to 8, so that
 // few large rows still spread over all SMs; CL = 1 before sm_90 or when the
 // rows alone fill the GPU). A block reads its contiguous chunk of the
 // row once, keeping an online softmax state per thread (running max m, sum of
@@ -35,7 +35,11 @@ namespace {
 constexpr int kMaxThreads = 512;
 constexpr int kUnroll = 4;     // vectors loaded per thread before they are used
 constexpr int kPortableCluster = 8;
-constexpr int kMaxCluster = 16;  // non-portable; used where the occupancy calculator allows
+// Largest cluster planned. The launch code handles the non-portable 16 (asking the occupancy
+// calculator first), but 16 is not used: with it compute-sanitizer's synccheck reported
+// "Divergent thread(s) in warp" at the forward's block barrier on an H200 in every run (results
+// right, racecheck clean), with 8 and 2 never (benchmarks/README.md, "CUDA kernels on an H200").
+constexpr int kMaxCluster = kPortableCluster;
 
 // How the rows are split over blocks and the map geometry.
 struct RowSplit {
