@@ -62,7 +62,7 @@ public final class StateDict {
    * {@code net} with every weight of {@code file} (names as saved, nothing missing or left over),
    * in eval mode, moved to {@code device} (null: stays on the CPU); closed when anything fails. On
    * the CPU its convolution weights are stored channels-last ({@link Net#channelsLast}): the eval
-   * forwards of the pipelines' networks take 0.6-0.8x the time they take in NCHW.
+   * forwards of the pipelines' networks take 0.55-0.8x the time they take in NCHW.
    *
    * @throws org.spinekit.io.MalformedFileException naming the file when the weights do not fit
    */
