@@ -350,9 +350,9 @@ final class ServeBench implements Callable<Integer> {
     for (List<Sample> win : windows.subList(windows.size() - reported, windows.size())) {
       all.addAll(win);
     }
-    double[] ms = all.stream().filter(Sample::ok).mapToDouble(s -> s.nanos() / 1e6).toArray();
+    double[] q =
+        quantiles(all.stream().filter(Sample::ok).mapToDouble(s -> s.nanos() / 1e6).toArray());
     long failed = all.stream().filter(s -> !s.ok()).count();
-    Arrays.sort(ms);
     double secs = reported * window;
     return new Figures(
         where,
@@ -362,9 +362,9 @@ final class ServeBench implements Callable<Integer> {
         all.size(),
         failed,
         all.size() / secs,
-        pct(ms, 50),
-        pct(ms, 90),
-        pct(ms, 99),
+        q[0],
+        q[1],
+        q[2],
         stages(all));
   }
 
@@ -386,10 +386,16 @@ final class ServeBench implements Callable<Integer> {
     }
     Map<String, double[]> out = new LinkedHashMap<>();
     for (var e : v.entrySet()) {
-      double[] x = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
-      out.put(e.getKey(), new double[] {pct(x, 50), pct(x, 90), pct(x, 99)});
+      out.put(
+          e.getKey(), quantiles(e.getValue().stream().mapToDouble(Double::doubleValue).toArray()));
     }
     return out;
+  }
+
+  /** p50, p90 and p99 (nearest rank) of {@code values}, which it sorts in place. */
+  static double[] quantiles(double[] values) {
+    Arrays.sort(values);
+    return new double[] {pct(values, 50), pct(values, 90), pct(values, 99)};
   }
 
   private boolean agree(List<List<Sample>> last, long w) {

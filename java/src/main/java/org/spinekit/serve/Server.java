@@ -597,9 +597,7 @@ public final class Server implements AutoCloseable {
               (t1 - t0) / 1e6,
               (t2 - t1) / 1e6,
               (t3 - t2) / 1e6));
-      ctx.status(200);
-      ctx.contentType("application/json");
-      ctx.result(answer);
+      json(ctx, 200, answer);
     }
   }
 
@@ -711,9 +709,14 @@ public final class Server implements AutoCloseable {
   }
 
   private static void json(Context ctx, int status, Object body) {
+    json(ctx, status, Json.write(body).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Answers {@code json}, the UTF-8 bytes of a JSON document. */
+  private static void json(Context ctx, int status, byte[] json) {
     ctx.status(status);
     ctx.contentType("application/json");
-    ctx.result(Json.write(body).getBytes(StandardCharsets.UTF_8));
+    ctx.result(json);
   }
 
   /** The route of {@code path}, for the metrics: its template, or {@code other}. */
