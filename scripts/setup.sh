@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what SpineKit needs on Debian 12 when it is missing (apt-get, when run as root):
-#  - build: a JDK (17+), Maven, CMake, a C++ compiler, pkg-config and OpenJPEG's headers
-#    and CharLS's (our JPEG 2000 and JPEG-LS decoders);
+#  - build: a JDK (17+), Maven, CMake, a C++ compiler, pkg-config and OpenJPEG's headers,
+#    CharLS's (our JPEG 2000 and JPEG-LS decoders) and libdeflate's (the server's unzipping);
 #  - DICOM: GDCM's Java binding (libgdcm-java), for the optional spinekit-gdcm codec (12-bit
 #    lossy JPEG, compressed DICOM output); SPINEKIT_GDCM=0 leaves it out, and the build then
 #    skips that module (everything else builds and is tested without it);
@@ -17,7 +17,7 @@ command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 gdcm=libgdcm-java
 [ "${SPINEKIT_GDCM:-1}" = 0 ] && gdcm=
-for pkg in pkg-config libopenjp2-7-dev libcharls-dev $gdcm libgdcm-tools dcmtk python3-numpy \
+for pkg in pkg-config libopenjp2-7-dev libcharls-dev libdeflate-dev $gdcm libgdcm-tools dcmtk python3-numpy \
     python3-nibabel python3-torch python3-torchvision python3-opencv; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
 done

@@ -41,6 +41,20 @@ int spinekit_jpegls_available(void);
 int spinekit_jpegls_decode(const uint8_t* data, int64_t len, int rows, int cols, int16_t* out,
                            int* precision_sign, char* err, int errlen);
 
+/* 1 when the DEFLATE decoder (libdeflate) was compiled in. */
+int spinekit_inflate_available(void);
+
+/*
+ * Inflates the raw DEFLATE stream (RFC 1951, no zlib or gzip wrapper) at in + in_offset,
+ * in_len bytes, into out, which it must fill exactly: out_len bytes, no more, no fewer.
+ * (in_offset lets a caller pass one buffer holding many streams, as a zip does.) Returns
+ * SPINEKIT_CODEC_OK; SPINEKIT_CODEC_CORRUPT for a stream that is corrupt, truncated or
+ * would inflate to more than out_len bytes (nothing past out + out_len is written); or
+ * SPINEKIT_CODEC_MISMATCH for a stream that ends short of out_len bytes. err as above.
+ */
+int spinekit_inflate(const uint8_t* in, int64_t in_offset, int64_t in_len, uint8_t* out,
+                     int64_t out_len, char* err, int errlen);
+
 #ifdef __cplusplus
 }
 #endif

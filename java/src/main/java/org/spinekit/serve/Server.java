@@ -570,7 +570,7 @@ public final class Server implements AutoCloseable {
         files = ZipStudy.read(form.file(), limits);
         form.finish();
       } else {
-        files = ZipStudy.read(body, limits);
+        files = ZipStudy.read(body, ctx.req().getContentLengthLong(), limits);
       }
       long t1 = System.nanoTime();
       Predictor.Result r;

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,11 +15,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.spinekit.io.Inflate;
 
 /**
- * Zips read as they stream in: the files come out by name; every refusal (names, sizes, counts, not
- * a zip) is an {@link HttpError} with its status and the entry named; a bomb is refused having read
- * only a small part of it.
+ * Zips read from their central directory: the files come out by name, the same through libdeflate
+ * and java.util.zip; every refusal (names, sizes, counts, methods, corruption, not a zip) is an
+ * {@link HttpError} with its status and the entry named; a bomb is refused by its declared size,
+ * and one that lies about it stops inflating there.
  */
 class ZipStudyTest {
   static final Limits SMALL =
@@ -90,27 +91,126 @@ class ZipStudyTest {
     assertTrue(t.getMessage().contains("truncated"), t.getMessage());
   }
 
-  /** A bomb (64 MiB of zeros in 64 KiB) is refused once 1 MiB has inflated, most of it unread. */
+  /** A bomb (64 MiB of zeros in 64 KiB) is refused by its declared size, before it inflates. */
   @Test
-  void refusesABombWhileInflating() {
+  void refusesABombByItsDeclaredSize() {
     byte[] bomb = Zips.bomb("s/bomb.dcm", 64L << 20);
     assertTrue(bomb.length < 200_000, "the bomb is small: " + bomb.length);
-    long[] read = {0};
-    InputStream counting =
-        new FilterInputStream(new ByteArrayInputStream(bomb)) {
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) read[0] += n;
-            return n;
-          }
-        };
-    HttpError e = assertThrows(HttpError.class, () -> ZipStudy.read(counting, SMALL));
-    assertEquals(413, e.status());
-    assertEquals("s/bomb.dcm", e.file());
-    assertTrue(
-        e.getMessage().contains("s/bomb.dcm") && e.getMessage().contains("1 MiB"), e.getMessage());
-    assertTrue(read[0] < bomb.length / 8, "read " + read[0] + " of " + bomb.length + " bytes");
+    for (boolean libdeflate : inflaters()) {
+      HttpError e = assertThrows(HttpError.class, () -> ZipStudy.read(bomb, SMALL, libdeflate));
+      assertEquals(413, e.status());
+      assertEquals("s/bomb.dcm", e.file());
+      assertTrue(
+          e.getMessage().contains("s/bomb.dcm") && e.getMessage().contains("1 MiB"),
+          e.getMessage());
+    }
+  }
+
+  /**
+   * A bomb whose central directory claims 1000 bytes inflates into an array of 1000 and stops
+   * there; one claiming more than it holds is refused too: the data must fill its declared size.
+   */
+  @Test
+  void entriesMustInflateToTheirDeclaredSizeExactly() {
+    byte[] lying = Zips.build("", new Zips.Raw("s/bomb.dcm", new byte[8 << 20]).declare(1000));
+    byte[] short_ = Zips.build("", new Zips.Raw("s/a.dcm", noise(1000, 1)).declare(2000));
+    for (boolean libdeflate : inflaters()) {
+      HttpError e = refusedBy(lying, libdeflate);
+      assertEquals(400, e.status());
+      assertEquals("s/bomb.dcm", e.file());
+      assertTrue(e.getMessage().contains("inflates to more than 1000 bytes"), e.getMessage());
+      HttpError s = refusedBy(short_, libdeflate);
+      assertEquals("s/a.dcm", s.file());
+      assertTrue(s.getMessage().contains("inflates to 1000 bytes, not 2000"), s.getMessage());
+    }
+  }
+
+  @Test
+  void bothInflatersGiveTheSameFiles() throws IOException {
+    Map<String, byte[]> in = new LinkedHashMap<>();
+    in.put("s/noise.dcm", noise(300_000, 2));
+    in.put("s/zeros.dcm", new byte[200_000]);
+    in.put("s/empty.dcm", new byte[0]);
+    in.put("s/text.txt", "the same line again\n".repeat(1000).getBytes(StandardCharsets.UTF_8));
+    byte[] streamed = Zips.zip(in); // data descriptors, as ZipOutputStream writes
+    byte[] sized =
+        Zips.build(
+            "a comment with PK\u0005\u0006 in it",
+            new Zips.Raw("s/noise.dcm", in.get("s/noise.dcm")),
+            new Zips.Raw("s/zeros.dcm", in.get("s/zeros.dcm")).stored(),
+            new Zips.Raw("s/empty.dcm", new byte[0]).zip64(),
+            new Zips.Raw("s/text.txt", in.get("s/text.txt")).zip64().stored());
+    for (byte[] zip : List.of(streamed, sized)) {
+      for (boolean libdeflate : inflaters()) {
+        Map<String, byte[]> out = ZipStudy.read(zip, SMALL, libdeflate);
+        assertEquals(List.copyOf(in.keySet()), List.copyOf(out.keySet()));
+        for (String name : in.keySet()) assertArrayEquals(in.get(name), out.get(name), name);
+      }
+    }
+  }
+
+  @Test
+  void readsZip64EndRecords() {
+    Map<String, byte[]> many = new LinkedHashMap<>();
+    for (int i = 0; i < 65_536; i++) many.put("s/" + i, new byte[] {(byte) i});
+    byte[] zip = Zips.zip(many); // more than 65,535 entries: a Zip64 end of central directory
+    Map<String, byte[]> out = ZipStudy.read(zip, SMALL.withEntries(70_000), inflate());
+    assertEquals(65_536, out.size());
+    assertArrayEquals(new byte[] {(byte) 65_535}, out.get("s/65535"));
+  }
+
+  @Test
+  void refusesCorruptEncryptedAndUnsupportedEntries() {
+    byte[] data = noise(5000, 3);
+    String[][] cases = {
+      {"CRC-32", "crc"},
+      {"encrypted", "flags"},
+      {"compression method 12", "method"},
+      {"names another file, 's/b.dcm'", "local"},
+      {"overlap", "packed"}
+    };
+    for (String[] c : cases) {
+      Zips.Raw e = new Zips.Raw("s/a.dcm", data);
+      switch (c[1]) {
+        case "crc" -> e.crc(12345);
+        case "flags" -> e.flags(1);
+        case "method" -> e.method(12);
+        case "local" -> e.localName("s/b.dcm");
+        default -> e.packed(data.length + 100);
+      }
+      byte[] zip = Zips.build("", e, new Zips.Raw("s/c.dcm", data));
+      for (boolean libdeflate : inflaters()) {
+        HttpError r = refusedBy(zip, libdeflate);
+        assertEquals(400, r.status(), c[1]);
+        assertTrue(r.getMessage().contains(c[0]), c[1] + ": " + r.getMessage());
+        if (!c[1].equals("packed")) assertEquals("s/a.dcm", r.file(), c[1]);
+      }
+    }
+  }
+
+  /** libdeflate, when the native codecs have it, and java.util.zip. */
+  static List<Boolean> inflaters() {
+    return inflate() ? List.of(true, false) : List.of(false);
+  }
+
+  private static boolean inflate() {
+    return Inflate.libdeflate();
+  }
+
+  private static HttpError refusedBy(byte[] zip, boolean libdeflate) {
+    return assertThrows(HttpError.class, () -> ZipStudy.read(zip, SMALL, libdeflate));
+  }
+
+  /** Bytes like a CT's pixels: 16-bit values with noise in their low bits. */
+  static byte[] noise(int n, long seed) {
+    java.util.Random r = new java.util.Random(seed);
+    byte[] b = new byte[n];
+    for (int i = 0; i + 1 < n; i += 2) {
+      int v = 1000 + (int) (r.nextGaussian() * 40);
+      b[i] = (byte) v;
+      b[i + 1] = (byte) (v >> 8);
+    }
+    return b;
   }
 
   @Test

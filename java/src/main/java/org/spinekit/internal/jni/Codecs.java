@@ -3,8 +3,9 @@ package org.spinekit.internal.jni;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The image codecs of libspinekit_codecs: JPEG 2000 on OpenJPEG and JPEG-LS on CharLS, with error
- * paths that are safe on corrupt codestreams. Loading it does not load libtorch.
+ * The codecs of libspinekit_codecs: JPEG 2000 on OpenJPEG and JPEG-LS on CharLS, with error paths
+ * that are safe on corrupt codestreams, and DEFLATE on libdeflate for uploaded zips. Loading it
+ * does not load libtorch.
  */
 public final class Codecs {
   private Codecs() {}
@@ -19,7 +20,10 @@ public final class Codecs {
     int a = available;
     if (a < 0) {
       try {
-        a = NativeCodecs.spinekit_j2k_available() | NativeCodecs.spinekit_jpegls_available() << 1;
+        a =
+            NativeCodecs.spinekit_j2k_available()
+                | NativeCodecs.spinekit_jpegls_available() << 1
+                | NativeCodecs.spinekit_inflate_available() << 2;
       } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
         Throwable root = e;
         while (root.getCause() != null) root = root.getCause(); // the first load's error
@@ -50,6 +54,48 @@ public final class Codecs {
     return (available() & 2) != 0;
   }
 
+  /** Whether the DEFLATE decoder was compiled in (libdeflate present at build time). */
+  public static boolean inflateAvailable() {
+    return (available() & 4) != 0;
+  }
+
+  /**
+   * Inflates the raw DEFLATE stream (no zlib or gzip wrapper) {@code in[offset, offset + length)}
+   * into all of {@code out}: it must inflate to exactly {@code out.length} bytes, and nothing is
+   * written past it whatever the stream holds.
+   *
+   * @return null when it did; otherwise what was wrong ("inflates to more than N bytes", "inflates
+   *     to N bytes, not M", "corrupt or truncated DEFLATE data")
+   * @throws IllegalArgumentException for a range outside {@code in}
+   * @throws IllegalStateException when the decoder is not compiled in ({@link #inflateAvailable})
+   */
+  public static String inflate(byte[] in, int offset, int length, byte[] out) {
+    if (offset < 0 || length < 0 || offset > in.length - length) {
+      throw new IllegalArgumentException(
+          "in: expected offset "
+              + offset
+              + " and length "
+              + length
+              + " within "
+              + in.length
+              + " bytes");
+    }
+    if (!inflateAvailable()) {
+      throw new IllegalStateException(
+          "no DEFLATE decoder in libspinekit_codecs"
+              + (loadFailure == null ? " (built without libdeflate)" : ": " + loadFailure));
+    }
+    byte[] err = new byte[128];
+    int rc = NativeCodecs.spinekit_inflate(in, offset, length, out, out.length, err, err.length);
+    return rc == 0 ? null : message(err);
+  }
+
+  private static String message(byte[] err) {
+    int n = 0;
+    while (n < err.length && err[n] != 0) n++;
+    return new String(err, 0, n, StandardCharsets.UTF_8);
+  }
+
   /** Decodes a JPEG 2000 codestream of one rows x cols component into {@code out}. */
   public static Result j2kDecode(byte[] codestream, int rows, int cols, short[] out) {
     return decode(codestream, rows, cols, out, true);
@@ -74,8 +120,6 @@ public final class Codecs {
             : NativeCodecs.spinekit_jpegls_decode(
                 codestream, codestream.length, rows, cols, out, ps, err, err.length);
     if (rc == 0) return new Result(true, ps[0] & 0xff, (ps[0] & 256) != 0, "");
-    int n = 0;
-    while (n < err.length && err[n] != 0) n++;
-    return new Result(false, 0, false, new String(err, 0, n, StandardCharsets.UTF_8));
+    return new Result(false, 0, false, message(err));
   }
 }

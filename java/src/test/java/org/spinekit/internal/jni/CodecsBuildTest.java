@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The native codecs against what the native build found (spinekit-build.properties, written by
- * native/CMakeLists.txt and packed next to these classes): when CMake found OpenJPEG or CharLS,
- * libspinekit_codecs must load and decode with it, so the DICOM reader cannot fall back to GDCM
- * without a failing test. The codec library is built either way (with stubs for what was not
- * found), so it must always load.
+ * native/CMakeLists.txt and packed next to these classes): when CMake found OpenJPEG, CharLS or
+ * libdeflate, libspinekit_codecs must load and decode with it, so the DICOM reader cannot fall back
+ * to GDCM, nor the server to zlib, without a failing test. The codec library is built either way
+ * (with stubs for what was not found), so it must always load.
  */
 class CodecsBuildTest {
   static Properties buildRecord() throws IOException {
@@ -60,6 +60,14 @@ class CodecsBuildTest {
             + charls
             + " "
             + build.getProperty("charls.version"));
+    boolean libdeflate = found(build, "libdeflate");
+    assertEquals(
+        libdeflate,
+        Codecs.inflateAvailable(),
+        "DEFLATE decoder; the build found libdeflate: "
+            + libdeflate
+            + " "
+            + build.getProperty("libdeflate.version"));
     assertEquals(found(build, "cuda"), Kernels.cudaCompiled(), "CUDA kernels in libspinekit");
   }
 
