@@ -1,6 +1,5 @@
 package org.spinekit.io.dicom;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -160,6 +159,15 @@ final class DicomParser {
     }
   }
 
+  /** Every two-capital-letter VR as one shared string: none allocated per element. */
+  private static final String[] VR_NAMES = new String[26 * 26];
+
+  static {
+    for (int i = 0; i < VR_NAMES.length; i++) {
+      VR_NAMES[i] = new String(new char[] {(char) ('A' + i / 26), (char) ('A' + i % 26)}).intern();
+    }
+  }
+
   private static boolean isVr(byte a, byte b) {
     return a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z';
   }
@@ -209,6 +217,15 @@ final class DicomParser {
 
   private int tagAt(int off) {
     return (u16(off) << 16) | u16(off + 2);
+  }
+
+  /**
+   * {@link #need(int, int, String)} for the header of element {@code tag}, its message built only
+   * when it is thrown (formatting the tag of every element cost more than parsing it).
+   */
+  private void needHeader(int bytes, int limit, int tag) throws MalformedFileException {
+    if (pos + (long) bytes > limit)
+      need(bytes, limit, "element " + DicomTag.format(tag) + " header");
   }
 
   private void need(int bytes, int limit, String what) throws MalformedFileException {
@@ -286,7 +303,7 @@ final class DicomParser {
     long len;
     boolean isItemTag = (tag >>> 16) == 0xFFFE;
     if (explicit && !isItemTag) {
-      need(8, limit, "element " + DicomTag.format(tag) + " header");
+      needHeader(8, limit, tag);
       if (!isVr(buf[pos + 4], buf[pos + 5])) {
         throw bad(
             "element "
@@ -296,9 +313,9 @@ final class DicomParser {
                 + " has no valid VR"
                 + String.format(" (bytes %02X %02X)", buf[pos + 4], buf[pos + 5]));
       }
-      vr = new String(buf, pos + 4, 2, StandardCharsets.US_ASCII);
+      vr = VR_NAMES[(buf[pos + 4] - 'A') * 26 + (buf[pos + 5] - 'A')];
       if (longVr(vr)) {
-        need(12, limit, "element " + DicomTag.format(tag) + " header");
+        needHeader(12, limit, tag);
         len = u32(pos + 8);
         pos += 12;
       } else {
