@@ -60,6 +60,14 @@ int spinekit_malloc_keep_warm(int on);
 /* The mmap threshold the last successful spinekit_malloc_keep_warm set, in bytes; 0 before. */
 int64_t spinekit_malloc_mmap_threshold(void);
 
+/*
+ * Sets the nice value (-20 highest to 19 lowest priority) of every thread of this process
+ * whose name starts with prefix (Linux: /proc/self/task/TID/comm, at most 15 characters).
+ * Lowering a thread's priority needs no privilege; raising it does. Returns how many threads
+ * were set, or -1 when /proc/self/task cannot be read (not Linux).
+ */
+int spinekit_renice_threads(const char* prefix, int nice);
+
 /* 1 when this library was built with CUDA kernels, 0 otherwise. */
 int spinekit_cuda_compiled(void);
 /* Number of usable CUDA devices (0 without a driver or without CUDA support). */

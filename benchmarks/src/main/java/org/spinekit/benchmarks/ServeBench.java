@@ -568,6 +568,10 @@ final class ServeBench implements Callable<Integer> {
       if (memoryCalls > 0) memory = memoryRun(p);
     }
     if (!noHttp) {
+      // The clients' JIT at the lowest priority too, as the server's (spinekit serve --jit-nice):
+      // a load generator's compiles should not take cores from the server it measures
+      // (perf_analyzer, in C++, has none).
+      NativeRuntime.lowerJitPriority(19);
       try (ServerProcess server = ServerProcess.start(model, threads, parallel)) {
         HttpClient client =
             HttpClient.newBuilder()

@@ -10,6 +10,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.pytorch.Device;
 import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.serve.BearerToken;
@@ -50,9 +55,10 @@ import picocli.CommandLine.Spec;
       "",
       "At most --max-in-flight inference and study requests run at once and --queue more wait;"
           + " beyond that a request gets 503 at once, before its body is read. Each request in"
-          + " flight holds its body or its unzipped study in memory: about --max-in-flight x"
-          + " (2 x --max-unzipped) at worst. Zips are checked while they inflate (entry names,"
-          + " counts, sizes), whatever their headers claim.",
+          + " flight holds its body and its unzipped study in memory: about --max-in-flight x"
+          + " (--max-body + 2 x --max-unzipped) at worst. A zip's entries are all checked (names,"
+          + " count, methods, declared sizes) before any inflates, and none may inflate past its"
+          + " declared size.",
       "",
       "With --token-file every request needs 'Authorization: Bearer TOKEN', health and metrics"
           + " included, unless --public-health exempts /v2/health/live and /v2/health/ready (for"
@@ -113,13 +119,39 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "synthetic|none",
       defaultValue = "synthetic",
       description = {
-        "before serving, predict a synthetic study of each model's system "
-            + Predictors.WARM_UP_STUDIES
-            + " times, so that the first request finds the readers, the kernels and the Java code"
-            + " warm as well as the networks (which are always warmed up on zeros); none: skip it"
-            + " (default ${DEFAULT-VALUE})"
+        "before serving, predict a synthetic study of each model's system --warmup-studies"
+            + " times, its files in memory as an upload's are and --parallel at once, so that the"
+            + " first requests find the readers, the kernels and the Java code compiled as well as"
+            + " the networks warm (which are always warmed up on zeros); none: skip it (default"
+            + " ${DEFAULT-VALUE})"
       })
   String warmup;
+
+  @Option(
+      names = "--warmup-studies",
+      paramLabel = "N",
+      defaultValue = "" + DEFAULT_WARMUP_STUDIES,
+      description = {
+        "predictions of the synthetic warm-up study: at most N, and no more once "
+            + WARMUP_SECONDS
+            + " s have passed and "
+            + MIN_WARMUP_STUDIES
+            + " are done (default ${DEFAULT-VALUE}: a lumbar study's 256 take about 13 s on two"
+            + " cores, after which the JIT compiler is mostly done rather than competing with the"
+            + " first thousand requests for the cores; see benchmarks/README.md)"
+      })
+  int warmupStudies;
+
+  @Option(
+      names = "--jit-nice",
+      paramLabel = "N",
+      defaultValue = "19",
+      description = {
+        "after the warm-up, run the JVM's JIT compiler threads at this nice value (19: the"
+            + " lowest priority; 0: as the JVM starts them), so that a late compile does not take"
+            + " a core from a request (default ${DEFAULT-VALUE}; see benchmarks/README.md)"
+      })
+  int jitNice;
 
   @Option(
       names = "--device",
@@ -222,6 +254,13 @@ final class ServeCommand implements Callable<Integer> {
     if (port > 65535) {
       throw new IllegalArgumentException("--port: expected 0 to 65535, got " + port);
     }
+    if (jitNice < 0 || jitNice > 19) {
+      throw new IllegalArgumentException("--jit-nice: expected 0 to 19, got " + jitNice);
+    }
+    if (warmupStudies < 1) {
+      throw new IllegalArgumentException(
+          "--warmup-studies: expected at least 1, got " + warmupStudies);
+    }
     if (!warmup.equals("synthetic") && !warmup.equals("none")) {
       throw new IllegalArgumentException(
           "--warmup: expected synthetic or none, got '" + warmup + "'");
@@ -276,11 +315,15 @@ final class ServeCommand implements Callable<Integer> {
         Predictors.Options o = new Predictors.Options(e.getKey(), mode, parallel);
         Predictor<?> p = Predictors.load(e.getValue(), o, dev);
         loaded.add(p);
-        if (warmup.equals("synthetic")) warmUp(p, err);
+        if (warmup.equals("synthetic")) warmUp(p, warmupStudies, parallel, err);
       }
     } catch (IOException | RuntimeException e) {
       for (Predictor<?> p : loaded) p.close();
       throw e;
+    }
+    if (jitNice > 0) {
+      int n = NativeRuntime.lowerJitPriority(jitNice);
+      if (n < 0) err.println("spinekit serve: --jit-nice: threads cannot be listed here; ignored");
     }
     Server server = Server.start(loaded, options);
     Thread hook =
@@ -346,13 +389,25 @@ final class ServeCommand implements Callable<Integer> {
     return runs;
   }
 
+  /** Predictions of the synthetic study at load, by default. */
+  static final int DEFAULT_WARMUP_STUDIES = 256;
+
+  /** Once this many seconds of warm-up have passed ... */
+  static final int WARMUP_SECONDS = 15;
+
+  /** ... and this many predictions are done, the warm-up stops. */
+  static final int MIN_WARMUP_STUDIES = 3;
+
   /**
-   * Predicts a synthetic study of {@code p}'s system {@link Predictors#WARM_UP_STUDIES} times (made
-   * in a temporary folder, deleted after).
+   * Predicts a synthetic study of {@code p}'s system {@code count} times (fewer once {@link
+   * #WARMUP_SECONDS} have passed) from {@code parallel} threads, its files read into memory once as
+   * a request's are (made in a temporary folder, deleted after).
    */
-  private static void warmUp(Predictor<?> p, PrintStream err) throws IOException {
+  private static void warmUp(Predictor<?> p, int count, int parallel, PrintStream err)
+      throws IOException {
     long t0 = System.nanoTime();
     Path dir = Files.createTempDirectory("spinekit-warmup");
+    Map<String, byte[]> files = new LinkedHashMap<>();
     try {
       Path study;
       if (p.system().equals("cervical")) {
@@ -363,7 +418,12 @@ final class ServeCommand implements Callable<Integer> {
         LumbarSynth.generate(dir, LumbarSynth.Config.small(1).withStudies(1).withTestStudies(0));
         study = only(dir.resolve(org.spinekit.io.kaggle.Rsna2024.TRAIN_IMAGES_DIR));
       }
-      for (int i = 0; i < Predictors.WARM_UP_STUDIES; i++) p.predict(null, study);
+      try (var w = Files.walk(study)) {
+        for (Path f : w.filter(Files::isRegularFile).sorted().toList()) {
+          String name = study.getParent().relativize(f).toString().replace('\\', '/');
+          files.put(name, Files.readAllBytes(f));
+        }
+      }
     } finally {
       try (var w = Files.walk(dir)) {
         for (Path f : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -371,10 +431,43 @@ final class ServeCommand implements Callable<Integer> {
         }
       }
     }
+    int threads = Math.max(1, Math.min(parallel, count));
+    AtomicInteger left = new AtomicInteger(count);
+    AtomicInteger done = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Void>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        futures.add(
+            pool.submit(
+                () -> {
+                  while (left.getAndDecrement() > 0) {
+                    p.predict(null, files);
+                    if (done.incrementAndGet() >= MIN_WARMUP_STUDIES
+                        && System.nanoTime() - t0 > WARMUP_SECONDS * 1_000_000_000L) {
+                      left.set(0);
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (var f : futures) f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("warm-up interrupted", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof IOException io) throw io;
+      if (c instanceof RuntimeException r) throw r;
+      throw new IOException("warm-up: " + c, c);
+    } finally {
+      pool.shutdownNow();
+    }
     err.printf(
         java.util.Locale.ROOT,
-        "spinekit serve: %s warmed up on a synthetic study in %.1f s%n",
+        "spinekit serve: %s warmed up on a synthetic study (%d predictions) in %.1f s%n",
         p.name(),
+        done.get(),
         (System.nanoTime() - t0) / 1e9);
   }
 

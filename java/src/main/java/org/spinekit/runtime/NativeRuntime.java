@@ -1,5 +1,6 @@
 package org.spinekit.runtime;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.global.torch;
@@ -261,6 +262,28 @@ public final class NativeRuntime {
             Kernels.cudaDeviceCount());
     state = s;
     return s;
+  }
+
+  /** The names (prefixes) the JVM gives its JIT compiler threads: HotSpot's C1 and C2, JVMCI. */
+  static final List<String> JIT_THREADS = List.of("C1 Compiler", "C2 Compiler", "JVMCI");
+
+  /**
+   * Runs the JVM's JIT compiler threads at nice {@code nice} (19: the lowest priority), so that a
+   * compile never takes a core from a request: on a machine whose cores all run requests, a method
+   * compiled late (many run only once per request and reach C2 after thousands) otherwise slows the
+   * request that shares its core by up to half for the compile's tens of milliseconds. Threads the
+   * JVM starts later keep their priority; call again after a warm-up. Lowering needs no privilege.
+   *
+   * @return the threads set (0 when none matched); -1 where threads cannot be listed (not Linux)
+   */
+  public static int lowerJitPriority(int nice) {
+    int n = 0;
+    for (String prefix : JIT_THREADS) {
+      int r = Kernels.reniceThreads(prefix, nice);
+      if (r < 0) return -1;
+      n += r;
+    }
+    return n;
   }
 
   /** Configures from the environment unless {@link #configure} ran already; cheap after. */

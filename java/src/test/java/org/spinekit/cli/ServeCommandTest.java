@@ -144,7 +144,7 @@ class ServeCommandTest {
       }
       assertTrue(line != null, "no 'serving on' line: " + s.stdout() + "\n" + s.stderr());
       // The default warm-up: a synthetic study of the system, predicted before listening.
-      assertTrue(s.stderr().contains("lumbar-demo warmed up on a synthetic study in "), s.stderr());
+      assertTrue(s.stderr().contains("lumbar-demo warmed up on a synthetic study ("), s.stderr());
       assertTrue(
           s.stdout()
               .contains("lumbar-demo (lumbar): POST /v1/lumbar/predict; networks: lumbar-demo.scs"),

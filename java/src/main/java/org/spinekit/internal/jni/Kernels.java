@@ -78,6 +78,23 @@ public final class Kernels {
   }
 
   /**
+   * Sets the nice value of every thread of this process whose name starts with {@code prefix}.
+   *
+   * @return the threads set; -1 where threads cannot be listed (not Linux)
+   * @throws IllegalArgumentException for an empty prefix or a nice value outside -20..19
+   */
+  public static int reniceThreads(String prefix, int nice) {
+    if (prefix == null || prefix.isEmpty()) {
+      throw new IllegalArgumentException(
+          "prefix: expected a thread name's start, got '" + prefix + "'");
+    }
+    if (nice < -20 || nice > 19) {
+      throw new IllegalArgumentException("nice: expected -20 to 19, got " + nice);
+    }
+    return NativeKernels.spinekit_renice_threads(prefix, nice);
+  }
+
+  /**
    * Whether loading the library keeps the allocator warm: the system property {@code
    * spinekit.mallocTuning} (true/false, 1/0) when set, else off with {@code
    * SPINEKIT_MALLOC_TUNING=0} or when glibc's thresholds were set through the environment.

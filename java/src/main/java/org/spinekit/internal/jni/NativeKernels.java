@@ -43,6 +43,8 @@ final class NativeKernels {
 
   static native @Cast("int64_t") long spinekit_malloc_mmap_threshold();
 
+  static native int spinekit_renice_threads(@Cast("const char*") String prefix, int nice);
+
   static native void spinekit_set_num_threads(int n);
 
   static native int spinekit_get_num_threads();
