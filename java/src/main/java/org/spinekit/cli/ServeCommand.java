@@ -459,6 +459,7 @@ final class ServeCommand implements Callable<Integer> {
       Throwable c = e.getCause();
       if (c instanceof IOException io) throw io;
       if (c instanceof RuntimeException r) throw r;
+      if (c instanceof Error er) throw er;
       throw new IOException("warm-up: " + c, c);
     } finally {
       pool.shutdownNow();

@@ -29,16 +29,7 @@ public final class Inflate {
    * @throws IllegalArgumentException for a range outside {@code in}
    */
   public static String into(byte[] in, int offset, int length, byte[] out, boolean libdeflate) {
-    if (offset < 0 || length < 0 || offset > in.length - length) {
-      throw new IllegalArgumentException(
-          "in: expected offset "
-              + offset
-              + " and length "
-              + length
-              + " within "
-              + in.length
-              + " bytes");
-    }
+    Codecs.checkRange(in, offset, length);
     return libdeflate ? Codecs.inflate(in, offset, length, out) : zlib(in, offset, length, out);
   }
 

@@ -70,6 +70,23 @@ public final class Codecs {
    * @throws IllegalStateException when the decoder is not compiled in ({@link #inflateAvailable})
    */
   public static String inflate(byte[] in, int offset, int length, byte[] out) {
+    checkRange(in, offset, length);
+    if (!inflateAvailable()) {
+      throw new IllegalStateException(
+          "no DEFLATE decoder in libspinekit_codecs"
+              + (loadFailure == null ? " (built without libdeflate)" : ": " + loadFailure));
+    }
+    byte[] err = new byte[128];
+    int rc = NativeCodecs.spinekit_inflate(in, offset, length, out, out.length, err, err.length);
+    return rc == 0 ? null : message(err);
+  }
+
+  /**
+   * Checks that {@code [offset, offset + length)} lies within {@code in}.
+   *
+   * @throws IllegalArgumentException naming the range and the array's length when it does not
+   */
+  public static void checkRange(byte[] in, int offset, int length) {
     if (offset < 0 || length < 0 || offset > in.length - length) {
       throw new IllegalArgumentException(
           "in: expected offset "
@@ -80,14 +97,6 @@ public final class Codecs {
               + in.length
               + " bytes");
     }
-    if (!inflateAvailable()) {
-      throw new IllegalStateException(
-          "no DEFLATE decoder in libspinekit_codecs"
-              + (loadFailure == null ? " (built without libdeflate)" : ": " + loadFailure));
-    }
-    byte[] err = new byte[128];
-    int rc = NativeCodecs.spinekit_inflate(in, offset, length, out, out.length, err, err.length);
-    return rc == 0 ? null : message(err);
   }
 
   private static String message(byte[] err) {
