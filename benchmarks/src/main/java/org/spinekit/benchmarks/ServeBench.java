@@ -136,6 +136,17 @@ final class ServeBench implements Callable<Integer> {
               + " copies the files out of the body instead of inflating them")
   boolean stored;
 
+  @Option(
+      names = "--client",
+      paramLabel = "jdk|socket",
+      defaultValue = "jdk",
+      description =
+          "the HTTP clients: jdk, java.net.http.HttpClient; socket, one keep-alive socket per"
+              + " client writing the request and reading the answer by its length, as a C++ load"
+              + " generator does (rows 'http-raw'; less client CPU on the server's cores)"
+              + " (default ${DEFAULT-VALUE})")
+  String clientKind;
+
   @Option(names = "--no-http", description = "in process only")
   boolean noHttp;
 
@@ -420,10 +431,10 @@ final class ServeBench implements Callable<Integer> {
    * The "seconds" object of a study answer's JSON, then the server's Server-Timing durations
    * (receive, predict, respond) as "server_NAME", in seconds; empty when the answer has none.
    */
-  static Map<String, Double> seconds(HttpResponse<byte[]> r) {
+  static Map<String, Double> seconds(byte[] body, String serverTiming) {
     Map<String, Double> out = new LinkedHashMap<>();
     try {
-      Object o = Json.parse(new String(r.body(), StandardCharsets.UTF_8));
+      Object o = Json.parse(new String(body, StandardCharsets.UTF_8));
       if (o instanceof Map<?, ?> m && m.get("seconds") instanceof Map<?, ?> sec) {
         for (var e : sec.entrySet()) {
           if (e.getValue() instanceof Number v) {
@@ -434,7 +445,7 @@ final class ServeBench implements Callable<Integer> {
     } catch (Json.SyntaxException e) {
       return Map.of();
     }
-    for (String part : r.headers().firstValue("Server-Timing").orElse("").split(",")) {
+    for (String part : serverTiming.split(",")) {
       String[] f = part.trim().split(";dur=");
       if (f.length == 2) {
         try {
@@ -494,6 +505,10 @@ final class ServeBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!clientKind.equals("jdk") && !clientKind.equals("socket")) {
+      throw new IllegalArgumentException(
+          "--client: expected jdk or socket, got '" + clientKind + "'");
+    }
     RuntimeOptions runtime = RuntimeOptions.of(spec);
     int threads = runtime.workers();
     NativeRuntime.Settings settings = runtime.settings();
@@ -581,23 +596,40 @@ final class ServeBench implements Callable<Integer> {
         String path = "/v1/" + system + "/predict";
         System.out.println(HEADER);
         for (int c : concurrency) {
-          Figures f =
-              load(
-                  "http",
-                  c,
-                  (id, n) -> {
-                    Study s = list.get((int) (n % list.size()));
-                    HttpRequest rq =
-                        HttpRequest.newBuilder(URI.create(server.url() + path + "?study=" + s.id()))
-                            .header("Content-Type", "application/zip")
-                            .timeout(Duration.ofMinutes(2))
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(s.zip()))
-                            .build();
-                    HttpResponse<byte[]> r =
-                        client.send(rq, HttpResponse.BodyHandlers.ofByteArray());
-                    if (r.statusCode() != 200) return Reply.FAILED;
-                    return new Reply(true, () -> seconds(r));
-                  });
+          SocketClient[] sockets = new SocketClient[c];
+          for (int i = 0; i < c; i++) sockets[i] = new SocketClient(URI.create(server.url()));
+          Request viaJdk =
+              (id, n) -> {
+                Study s = list.get((int) (n % list.size()));
+                HttpRequest rq =
+                    HttpRequest.newBuilder(URI.create(server.url() + path + "?study=" + s.id()))
+                        .header("Content-Type", "application/zip")
+                        .timeout(Duration.ofMinutes(2))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(s.zip()))
+                        .build();
+                HttpResponse<byte[]> r = client.send(rq, HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() != 200) return Reply.FAILED;
+                return new Reply(
+                    true,
+                    () -> seconds(r.body(), r.headers().firstValue("Server-Timing").orElse("")));
+              };
+          Request viaSocket =
+              (id, n) -> {
+                Study s = list.get((int) (n % list.size()));
+                SocketClient.Answer r =
+                    sockets[id].post(path + "?study=" + s.id(), "application/zip", s.zip());
+                if (r.status() != 200) return Reply.FAILED;
+                return new Reply(true, () -> seconds(r.body(), r.serverTiming()));
+              };
+          Figures f;
+          try {
+            f =
+                clientKind.equals("socket")
+                    ? load("http-raw", c, viaSocket)
+                    : load("http", c, viaJdk);
+          } finally {
+            for (SocketClient k : sockets) k.close();
+          }
           rows.add(f);
           System.out.println(f.row());
           System.out.println(f.stageRow());
@@ -782,7 +814,7 @@ final class ServeBench implements Callable<Integer> {
   /** HTTP p50 over in-process p50 at each concurrency measured both ways. */
   private static void overhead(List<Figures> rows) {
     for (Figures h : rows) {
-      if (!h.where().equals("http")) continue;
+      if (!h.where().startsWith("http")) continue;
       for (Figures i : rows) {
         if (i.where().equals("in-process") && i.concurrency() == h.concurrency()) {
           System.out.printf(
