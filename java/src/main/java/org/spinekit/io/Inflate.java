@@ -29,8 +29,9 @@ public final class Inflate {
    * @throws IllegalArgumentException for a range outside {@code in}
    */
   public static String into(byte[] in, int offset, int length, byte[] out, boolean libdeflate) {
+    if (libdeflate) return Codecs.inflate(in, offset, length, out); // checks the range itself
     Codecs.checkRange(in, offset, length);
-    return libdeflate ? Codecs.inflate(in, offset, length, out) : zlib(in, offset, length, out);
+    return zlib(in, offset, length, out);
   }
 
   private static String zlib(byte[] in, int offset, int length, byte[] out) {
