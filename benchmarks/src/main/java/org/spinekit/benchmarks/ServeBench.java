@@ -28,6 +28,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.bytedeco.javacpp.Pointer;
 import org.spinekit.cli.RuntimeOptions;
+import org.spinekit.internal.http.LoopbackClient;
 import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.json.Json;
 import org.spinekit.runtime.NativeRuntime;
@@ -596,8 +597,8 @@ final class ServeBench implements Callable<Integer> {
         String path = "/v1/" + system + "/predict";
         System.out.println(HEADER);
         for (int c : concurrency) {
-          SocketClient[] sockets = new SocketClient[c];
-          for (int i = 0; i < c; i++) sockets[i] = new SocketClient(URI.create(server.url()));
+          LoopbackClient[] sockets = new LoopbackClient[c];
+          for (int i = 0; i < c; i++) sockets[i] = new LoopbackClient(URI.create(server.url()));
           Request viaJdk =
               (id, n) -> {
                 Study s = list.get((int) (n % list.size()));
@@ -616,7 +617,7 @@ final class ServeBench implements Callable<Integer> {
           Request viaSocket =
               (id, n) -> {
                 Study s = list.get((int) (n % list.size()));
-                SocketClient.Answer r =
+                LoopbackClient.Answer r =
                     sockets[id].post(path + "?study=" + s.id(), "application/zip", s.zip());
                 if (r.status() != 200) return Reply.FAILED;
                 return new Reply(true, () -> seconds(r.body(), r.serverTiming()));
@@ -628,7 +629,7 @@ final class ServeBench implements Callable<Integer> {
                     ? load("http-raw", c, viaSocket)
                     : load("http", c, viaJdk);
           } finally {
-            for (SocketClient k : sockets) k.close();
+            for (LoopbackClient k : sockets) k.close();
           }
           rows.add(f);
           System.out.println(f.row());

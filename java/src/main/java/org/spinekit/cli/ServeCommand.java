@@ -1,7 +1,9 @@
 package org.spinekit.cli;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,11 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.bytedeco.pytorch.Device;
 import org.spinekit.runtime.NativeRuntime;
 import org.spinekit.serve.BearerToken;
@@ -23,6 +22,7 @@ import org.spinekit.serve.Network;
 import org.spinekit.serve.Predictor;
 import org.spinekit.serve.Predictors;
 import org.spinekit.serve.Server;
+import org.spinekit.serve.Warmup;
 import org.spinekit.synth.CervicalSynth;
 import org.spinekit.synth.LumbarSynth;
 import picocli.CommandLine.Command;
@@ -119,11 +119,12 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "synthetic|none",
       defaultValue = "synthetic",
       description = {
-        "before serving, predict a synthetic study of each model's system --warmup-studies"
-            + " times, its files in memory as an upload's are and --parallel at once, so that the"
-            + " first requests find the readers, the kernels and the Java code compiled as well as"
-            + " the networks warm (which are always warmed up on zeros); none: skip it (default"
-            + " ${DEFAULT-VALUE})"
+        "once listening and before reporting ready (GET /v2/health/ready: 503 meanwhile), send"
+            + " the server itself a synthetic study of each model's system, zipped as a client's"
+            + " upload is, from --parallel connections: so that the first clients find the HTTP"
+            + " server, the unzipping, the readers, the kernels and the Java code compiled as well"
+            + " as the networks warm (which are always warmed up on zeros); these requests need no"
+            + " token and count in no metric; none: skip it (default ${DEFAULT-VALUE})"
       })
   String warmup;
 
@@ -132,15 +133,22 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "" + DEFAULT_WARMUP_STUDIES,
       description = {
-        "predictions of the synthetic warm-up study: at most N, and no more once "
-            + WARMUP_SECONDS
-            + " s have passed and "
-            + MIN_WARMUP_STUDIES
-            + " are done (default ${DEFAULT-VALUE}: a lumbar study's 256 take about 13 s on two"
-            + " cores, after which the JIT compiler is mostly done rather than competing with the"
-            + " first thousand requests for the cores; see benchmarks/README.md)"
+        "warm-up requests per model: at most N, and no more once --warmup-seconds have passed"
+            + " and "
+            + Warmup.MIN_COUNT
+            + " are done (default ${DEFAULT-VALUE}: a lumbar study's 256 take about 14 s on two"
+            + " cores, in which the JIT compiler does the most of its work rather than competing"
+            + " with the first requests for the cores; see benchmarks/README.md)"
       })
   int warmupStudies;
+
+  @Option(
+      names = "--warmup-seconds",
+      paramLabel = "S",
+      defaultValue = "15",
+      description =
+          "the warm-up's time per model (see --warmup-studies) (default ${DEFAULT-VALUE})")
+  double warmupSeconds;
 
   @Option(
       names = "--jit-nice",
@@ -261,6 +269,10 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--warmup-studies: expected at least 1, got " + warmupStudies);
     }
+    if (!(warmupSeconds >= 0) || warmupSeconds > 86_400) {
+      throw new IllegalArgumentException(
+          "--warmup-seconds: expected 0 to 86400, got " + warmupSeconds);
+    }
     if (!warmup.equals("synthetic") && !warmup.equals("none")) {
       throw new IllegalArgumentException(
           "--warmup: expected synthetic or none, got '" + warmup + "'");
@@ -309,23 +321,41 @@ final class ServeCommand implements Callable<Integer> {
             .withVersion(new Cli.Version().getVersion()[0].replaceFirst("^spinekit ", ""));
     Device dev = CervicalRun.device(device);
     List<Predictor<?>> loaded = new ArrayList<>();
+    List<Warmup.Request> warmups = new ArrayList<>();
     try {
       for (var e : runs.entrySet()) {
         Cli.existing("serve --model", e.getValue());
         Predictors.Options o = new Predictors.Options(e.getKey(), mode, parallel);
         Predictor<?> p = Predictors.load(e.getValue(), o, dev);
         loaded.add(p);
-        if (warmup.equals("synthetic")) warmUp(p, warmupStudies, parallel, err);
+        if (warmup.equals("synthetic")) warmups.add(warmupRequest(p));
       }
     } catch (IOException | RuntimeException e) {
       for (Predictor<?> p : loaded) p.close();
       throw e;
     }
+    Warmup w =
+        warmups.isEmpty()
+            ? null
+            : new Warmup(
+                warmups,
+                warmupStudies,
+                Duration.ofMillis(Math.round(warmupSeconds * 1000)),
+                parallel);
+    Server server = Server.start(loaded, options, w);
+    for (Warmup.Done d : server.warmed()) {
+      err.printf(
+          java.util.Locale.ROOT,
+          "spinekit serve: warmed up through POST %s on a synthetic study (%d requests) in %.1f"
+              + " s%n",
+          d.target(),
+          d.sent(),
+          d.seconds());
+    }
     if (jitNice > 0) {
       int n = NativeRuntime.lowerJitPriority(jitNice);
       if (n < 0) err.println("spinekit serve: --jit-nice: threads cannot be listed here; ignored");
     }
-    Server server = Server.start(loaded, options);
     Thread hook =
         new Thread(
             () -> {
@@ -389,25 +419,16 @@ final class ServeCommand implements Callable<Integer> {
     return runs;
   }
 
-  /** Predictions of the synthetic study at load, by default. */
+  /** Warm-up requests per model, by default. */
   static final int DEFAULT_WARMUP_STUDIES = 256;
 
-  /** Once this many seconds of warm-up have passed ... */
-  static final int WARMUP_SECONDS = 15;
-
-  /** ... and this many predictions are done, the warm-up stops. */
-  static final int MIN_WARMUP_STUDIES = 3;
-
   /**
-   * Predicts a synthetic study of {@code p}'s system {@code count} times (fewer once {@link
-   * #WARMUP_SECONDS} have passed) from {@code parallel} threads, its files read into memory once as
-   * a request's are (made in a temporary folder, deleted after).
+   * The warm-up request of {@code p}: a synthetic study of its system, zipped (deflated) as a
+   * client's upload is, POSTed to its study endpoint (made in a temporary folder, deleted after).
    */
-  private static void warmUp(Predictor<?> p, int count, int parallel, PrintStream err)
-      throws IOException {
-    long t0 = System.nanoTime();
+  private static Warmup.Request warmupRequest(Predictor<?> p) throws IOException {
     Path dir = Files.createTempDirectory("spinekit-warmup");
-    Map<String, byte[]> files = new LinkedHashMap<>();
+    ByteArrayOutputStream zip = new ByteArrayOutputStream(4 << 20);
     try {
       Path study;
       if (p.system().equals("cervical")) {
@@ -418,10 +439,13 @@ final class ServeCommand implements Callable<Integer> {
         LumbarSynth.generate(dir, LumbarSynth.Config.small(1).withStudies(1).withTestStudies(0));
         study = only(dir.resolve(org.spinekit.io.kaggle.Rsna2024.TRAIN_IMAGES_DIR));
       }
-      try (var w = Files.walk(study)) {
+      try (var w = Files.walk(study);
+          ZipOutputStream z = new ZipOutputStream(zip)) {
         for (Path f : w.filter(Files::isRegularFile).sorted().toList()) {
-          String name = study.getParent().relativize(f).toString().replace('\\', '/');
-          files.put(name, Files.readAllBytes(f));
+          z.putNextEntry(
+              new ZipEntry(study.getParent().relativize(f).toString().replace('\\', '/')));
+          Files.copy(f, z);
+          z.closeEntry();
         }
       }
     } finally {
@@ -431,45 +455,12 @@ final class ServeCommand implements Callable<Integer> {
         }
       }
     }
-    int threads = Math.max(1, Math.min(parallel, count));
-    AtomicInteger left = new AtomicInteger(count);
-    AtomicInteger done = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<Void>> futures = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        futures.add(
-            pool.submit(
-                () -> {
-                  while (left.getAndDecrement() > 0) {
-                    p.predict(null, files);
-                    if (done.incrementAndGet() >= MIN_WARMUP_STUDIES
-                        && System.nanoTime() - t0 > WARMUP_SECONDS * 1_000_000_000L) {
-                      left.set(0);
-                    }
-                  }
-                  return null;
-                }));
-      }
-      for (var f : futures) f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("warm-up interrupted", e);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof IOException io) throw io;
-      if (c instanceof RuntimeException r) throw r;
-      if (c instanceof Error er) throw er;
-      throw new IOException("warm-up: " + c, c);
-    } finally {
-      pool.shutdownNow();
-    }
-    err.printf(
-        java.util.Locale.ROOT,
-        "spinekit serve: %s warmed up on a synthetic study (%d predictions) in %.1f s%n",
-        p.name(),
-        done.get(),
-        (System.nanoTime() - t0) / 1e9);
+    String target =
+        "/v1/"
+            + p.system()
+            + "/predict?model="
+            + java.net.URLEncoder.encode(p.name(), StandardCharsets.UTF_8);
+    return new Warmup.Request(target, "application/zip", zip.toByteArray());
   }
 
   private static Path only(Path dir) throws IOException {

@@ -13,9 +13,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.spinekit.internal.http.LoopbackClient;
 import org.spinekit.io.json.Json;
 
 /**
@@ -70,6 +76,9 @@ public final class Server implements AutoCloseable {
   private static final Pattern MODEL_INFER = Pattern.compile("/v2/models/[^/]+/infer");
 
   private static final String ERROR_KIND = "spinekit.error";
+
+  /** The header that marks the server's own warm-up requests (its value: a key of this run's). */
+  static final String WARMUP_HEADER = "X-SpineKit-Warmup";
 
   /**
    * How the server listens and what it admits.
@@ -259,6 +268,11 @@ public final class Server implements AutoCloseable {
   private volatile boolean ready;
   private int port;
 
+  /** The key of the warm-up requests while they run (null otherwise: the header is ignored). */
+  private volatile String warmupKey;
+
+  private List<Warmup.Done> warmed = List.of();
+
   private Server(List<? extends Predictor<?>> predictors, Options o) {
     this.options = o;
     this.predictors = List.copyOf(predictors);
@@ -302,6 +316,19 @@ public final class Server implements AutoCloseable {
    * @throws IllegalStateException when the port cannot be bound
    */
   public static Server start(List<? extends Predictor<?>> predictors, Options options) {
+    return start(predictors, options, null);
+  }
+
+  /**
+   * Starts a server for {@code predictors} (which it then owns: {@link #stop} closes them, and so
+   * does a failed start), sends it {@code warmup}'s requests over loopback once it listens (null:
+   * none), and only then reports it ready.
+   *
+   * @throws IllegalArgumentException when two models would have the same name
+   * @throws IllegalStateException when the port cannot be bound, or a warm-up request fails
+   */
+  public static Server start(
+      List<? extends Predictor<?>> predictors, Options options, Warmup warmup) {
     Server s;
     try {
       s = new Server(predictors, options);
@@ -318,8 +345,122 @@ public final class Server implements AutoCloseable {
           "cannot listen on " + options.host() + ":" + options.port() + ": " + rootMessage(e), e);
     }
     s.port = s.app.port();
+    if (warmup != null) {
+      try {
+        s.warmed = s.warmUp(warmup);
+      } catch (RuntimeException e) {
+        s.stop();
+        throw e;
+      }
+    }
     s.ready = true;
     return s;
+  }
+
+  /** What the warm-up did, request by request (empty without one). */
+  public List<Warmup.Done> warmed() {
+    return warmed;
+  }
+
+  /**
+   * Sends each of {@code w}'s requests up to {@code w.count()} times from {@code w.clients()}
+   * connections (fewer once {@code w.time()} has passed and {@link Warmup#MIN_COUNT} are done).
+   */
+  private List<Warmup.Done> warmUp(Warmup w) {
+    byte[] random = new byte[16];
+    new java.security.SecureRandom().nextBytes(random);
+    String key = java.util.HexFormat.of().formatHex(random);
+    warmupKey = key;
+    Map<String, String> headers = Map.of(WARMUP_HEADER, key);
+    int clients = Math.min(w.clients(), options.maxInFlight());
+    URI base = loopbackUri();
+    List<Warmup.Done> done = new ArrayList<>();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            clients,
+            r -> {
+              Thread t = new Thread(r, "spinekit-warmup");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      for (Warmup.Request q : w.requests()) {
+        long t0 = System.nanoTime();
+        long until = t0 + w.time().toNanos();
+        AtomicInteger left = new AtomicInteger(w.count());
+        AtomicInteger sent = new AtomicInteger();
+        List<Future<Void>> futures = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+          futures.add(
+              pool.submit(
+                  () -> {
+                    try (LoopbackClient client = new LoopbackClient(base)) {
+                      while (left.getAndDecrement() > 0) {
+                        if (Thread.currentThread().isInterrupted()) break;
+                        LoopbackClient.Answer a =
+                            client.post(q.target(), q.contentType(), headers, q.body());
+                        if (a.status() != 200) {
+                          throw new IllegalStateException(
+                              "warm-up: POST "
+                                  + q.target()
+                                  + " answered "
+                                  + a.status()
+                                  + ": "
+                                  + new String(a.body(), StandardCharsets.UTF_8));
+                        }
+                        if (sent.incrementAndGet() >= Warmup.MIN_COUNT
+                            && System.nanoTime() - until > 0) {
+                          left.set(0);
+                        }
+                      }
+                    } catch (IOException | RuntimeException e) {
+                      left.set(0); // the other clients stop too
+                      throw e;
+                    }
+                    return null;
+                  }));
+        }
+        for (Future<Void> f : futures) await(f, q.target());
+        done.add(new Warmup.Done(q.target(), sent.get(), (System.nanoTime() - t0) / 1e9));
+      }
+    } finally {
+      pool.shutdownNow();
+      warmupKey = null;
+    }
+    return List.copyOf(done);
+  }
+
+  private static void await(Future<Void> f, String target) {
+    try {
+      f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("warm-up interrupted", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) throw r;
+      if (c instanceof Error er) throw er;
+      throw new IllegalStateException("warm-up: POST " + target + ": " + c, c);
+    }
+  }
+
+  /** This server over loopback where it listens on every address, else where it listens. */
+  private URI loopbackUri() {
+    String h = options.host();
+    if (h.equals("0.0.0.0")) h = "127.0.0.1";
+    if (h.equals("::") || h.equals("[::]")) h = "[::1]";
+    if (h.indexOf(':') >= 0 && !h.startsWith("[")) h = "[" + h + "]";
+    return URI.create("http://" + h + ":" + port);
+  }
+
+  /** Whether {@code ctx} is one of this server's own warm-up requests. */
+  private boolean warmup(Context ctx) {
+    String key = warmupKey;
+    String given = ctx.header(WARMUP_HEADER);
+    return key != null
+        && given != null
+        && java.security.MessageDigest.isEqual(
+            key.getBytes(StandardCharsets.US_ASCII), given.getBytes(StandardCharsets.US_ASCII));
   }
 
   private static String rootMessage(Throwable e) {
@@ -351,9 +492,12 @@ public final class Server implements AutoCloseable {
     c.http.prefer405over404 = true;
     c.router.ignoreTrailingSlashes = true;
     c.requestLogger.http(
-        (ctx, ms) ->
+        (ctx, ms) -> {
+          if (ctx.attribute(WARMUP_HEADER) == null) {
             metrics.request(
-                endpoint(ctx.path()), ctx.statusCode(), ms / 1000.0, ctx.attribute(ERROR_KIND)));
+                endpoint(ctx.path()), ctx.statusCode(), ms / 1000.0, ctx.attribute(ERROR_KIND));
+          }
+        });
     c.routes.before(this::authorize);
     c.routes.get("/v2/health/live", ctx -> json(ctx, 200, Map.of("live", true)));
     c.routes.get("/v2/health/ready", this::serverReady);
@@ -385,6 +529,11 @@ public final class Server implements AutoCloseable {
   // ---- Requests.
 
   private void authorize(Context ctx) {
+    if (warmupKey != null && warmup(ctx)) {
+      // The server's own warm-up: no token needed, counted in no metric.
+      ctx.attribute(WARMUP_HEADER, Boolean.TRUE);
+      return;
+    }
     BearerToken token = options.token();
     if (token == null) return;
     String path = stripSlash(ctx.path());
@@ -583,7 +732,7 @@ public final class Server implements AutoCloseable {
       } catch (IllegalStateException e) {
         throw HttpError.unavailable(p.name() + ": " + e.getMessage(), admission.retryAfter());
       }
-      metrics.stages(p.name(), r.seconds());
+      if (ctx.attribute(WARMUP_HEADER) == null) metrics.stages(p.name(), r.seconds());
       long t2 = System.nanoTime();
       byte[] answer = Json.write(r.toJson()).getBytes(StandardCharsets.UTF_8);
       long t3 = System.nanoTime();

@@ -143,8 +143,14 @@ class ServeCommandTest {
         if (line == null) Thread.sleep(100);
       }
       assertTrue(line != null, "no 'serving on' line: " + s.stdout() + "\n" + s.stderr());
-      // The default warm-up: a synthetic study of the system, predicted before listening.
-      assertTrue(s.stderr().contains("lumbar-demo warmed up on a synthetic study ("), s.stderr());
+      // The default warm-up: a synthetic study of the system, sent to the server itself before it
+      // says where it serves.
+      assertTrue(
+          s.stderr()
+              .contains(
+                  "warmed up through POST /v1/lumbar/predict?model=lumbar-demo on a synthetic"
+                      + " study ("),
+          s.stderr());
       assertTrue(
           s.stdout()
               .contains("lumbar-demo (lumbar): POST /v1/lumbar/predict; networks: lumbar-demo.scs"),

@@ -478,6 +478,91 @@ class ServerTest {
     }
   }
 
+  /**
+   * The warm-up goes through the server's own endpoint before it is ready: not ready meanwhile, no
+   * token needed for it (but a guessed warm-up header opens nothing), nothing of it in the metrics;
+   * a warm-up request that fails fails the start and closes the predictors.
+   */
+  @Test
+  void warmsUpThroughItsOwnEndpointBeforeReady() throws Exception {
+    BearerToken t = BearerToken.of(TOKEN);
+    FakePredictor p = new FakePredictor("warm", "lumbar");
+    p.gate = new CountDownLatch(1);
+    int port;
+    try (java.net.ServerSocket free =
+        new java.net.ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    String target = "/v1/lumbar/predict?model=warm";
+    Warmup w =
+        new Warmup(
+            List.of(new Warmup.Request(target, "application/zip", Zips.study())),
+            5,
+            java.time.Duration.ofMinutes(1),
+            2);
+    CompletableFuture<Server> starting =
+        CompletableFuture.supplyAsync(
+            () -> Server.start(List.of(p), options().withToken(t).withPort(port), w));
+    await("the warm-up reaches the predictor", () -> p.entered.get() == 2);
+    Client ok = new Client(java.net.URI.create("http://127.0.0.1:" + port), TOKEN);
+    Client anon = new Client(java.net.URI.create("http://127.0.0.1:" + port));
+    Client.Reply notYet = ok.get("/v2/health/ready");
+    assertEquals(Map.of("ready", false), notYet.json(), "not ready while warming up");
+    anon.post(
+            "/v1/lumbar/predict",
+            "application/zip",
+            Zips.study(),
+            Server.WARMUP_HEADER,
+            "0123456789abcdef0123456789abcdef")
+        .error(401);
+    assertFalse(starting.isDone());
+    p.gate.countDown();
+    try (Server s = starting.get(60, TimeUnit.SECONDS)) {
+      assertEquals(1, s.warmed().size());
+      assertEquals(target, s.warmed().get(0).target());
+      assertEquals(5, s.warmed().get(0).sent());
+      assertEquals(5, p.predictions.get());
+      assertEquals(Map.of("ready", true), ok.get("/v2/health/ready").ok().json());
+      // Of the study endpoint, the metrics hold the guessed header's 401 only.
+      String metrics = ok.get("/metrics").ok().text();
+      assertTrue(
+          metrics.contains(
+              "spinekit_requests_total{code=\"401\",endpoint=\"/v1/lumbar/predict\"} 1.0"),
+          metrics);
+      assertFalse(
+          metrics.contains("spinekit_requests_total{code=\"200\",endpoint=\"/v1/lumbar/predict"),
+          metrics);
+      assertFalse(metrics.contains("model=\"warm\""), metrics);
+      assertTrue(
+          metrics.contains("spinekit_requests_total{code=\"503\",endpoint=\"/v2/health/ready\"}"),
+          metrics);
+      anon.post("/v1/lumbar/predict", "application/zip", Zips.study(), Server.WARMUP_HEADER, "x")
+          .error(401);
+      ok.post(target, "application/zip", Zips.study()).ok();
+      assertEquals(6, p.predictions.get());
+      assertEquals(
+          1.0, ok.metric("spinekit_requests_total{code=\"200\",endpoint=\"/v1/lumbar/predict\"}"));
+    }
+
+    FakePredictor q = new FakePredictor("failing", "lumbar");
+    Warmup bad =
+        new Warmup(
+            List.of(
+                new Warmup.Request(
+                    "/v1/lumbar/predict",
+                    "application/zip",
+                    Zips.zip("s/a.dcm", "not dicom".getBytes(StandardCharsets.UTF_8)))),
+            3,
+            java.time.Duration.ZERO,
+            1);
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> Server.start(List.of(q), options(), bad));
+    assertTrue(
+        e.getMessage().contains("warm-up: POST /v1/lumbar/predict answered 400"), e.getMessage());
+    assertTrue(e.getMessage().contains("not a DICOM file"), e.getMessage());
+    assertEquals(1, q.closes.get(), "a failed warm-up closes the predictors");
+  }
+
   @Test
   void tokenFilesAreChecked() throws IOException {
     Path missing = dir.resolve("missing");

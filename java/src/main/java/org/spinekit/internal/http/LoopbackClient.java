@@ -1,4 +1,4 @@
-package org.spinekit.benchmarks;
+package org.spinekit.internal.http;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -9,16 +9,18 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * A keep-alive HTTP/1.1 client on one socket, for one client thread of {@code bench serve --client
- * socket}: the request head and body written, the answer read by its Content-Length. What a C++
- * load generator does, without the JDK HttpClient's selector and executor threads, whose CPU time
- * on a small machine is taken from the server it measures.
+ * A keep-alive HTTP/1.1 client on one socket, for one thread: the request head and body written,
+ * the answer read by its Content-Length. What a C++ load generator does, without the JDK
+ * HttpClient's selector and executor threads, whose CPU time on a small machine is taken from the
+ * server it talks to. Used by {@code spinekit serve}'s warm-up (requests to itself) and by {@code
+ * bench serve --client socket}; not thread-safe.
  */
-final class SocketClient implements AutoCloseable {
+public final class LoopbackClient implements AutoCloseable {
   /** An answer: its status, its Server-Timing header ("" when none) and its body. */
-  record Answer(int status, String serverTiming, byte[] body) {}
+  public record Answer(int status, String serverTiming, byte[] body) {}
 
   private final String host;
   private final int port;
@@ -26,28 +28,40 @@ final class SocketClient implements AutoCloseable {
   private BufferedInputStream in;
   private OutputStream out;
 
-  SocketClient(URI base) {
+  /** A client of {@code base} ({@code http://HOST:PORT}); it connects on the first request. */
+  public LoopbackClient(URI base) {
     this.host = base.getHost();
     this.port = base.getPort();
   }
 
   /** POSTs {@code body} to {@code target} (path and query); reconnects after a failure. */
-  Answer post(String target, String contentType, byte[] body) throws IOException {
+  public Answer post(String target, String contentType, byte[] body) throws IOException {
+    return post(target, contentType, Map.of(), body);
+  }
+
+  /**
+   * POSTs {@code body} to {@code target} (path and query) with {@code headers} besides Host,
+   * Content-Type and Content-Length; reconnects after a failure.
+   *
+   * @throws IllegalArgumentException for a header name or value with a control character
+   */
+  public Answer post(String target, String contentType, Map<String, String> headers, byte[] body)
+      throws IOException {
+    StringBuilder r = new StringBuilder(256);
+    if (target.indexOf(' ') >= 0 || !target.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "target: expected a path without spaces, got '" + target + "'");
+    }
+    r.append("POST ").append(headerSafe(target)).append(" HTTP/1.1\r\nHost: ");
+    r.append(host).append(':').append(port);
+    r.append("\r\nContent-Type: ").append(headerSafe(contentType));
+    r.append("\r\nContent-Length: ").append(body.length).append("\r\n");
+    for (var e : headers.entrySet()) {
+      r.append(headerSafe(e.getKey())).append(": ").append(headerSafe(e.getValue())).append("\r\n");
+    }
+    byte[] head = r.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
     try {
       if (socket == null) connect();
-      byte[] head =
-          ("POST "
-                  + target
-                  + " HTTP/1.1\r\nHost: "
-                  + host
-                  + ":"
-                  + port
-                  + "\r\nContent-Type: "
-                  + contentType
-                  + "\r\nContent-Length: "
-                  + body.length
-                  + "\r\n\r\n")
-              .getBytes(StandardCharsets.US_ASCII);
       out.write(head);
       out.write(body);
       out.flush();
@@ -83,6 +97,18 @@ final class SocketClient implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  private static String headerSafe(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c >= 0x7f) {
+        throw new IllegalArgumentException(
+            "a request line or header with a control or non-ASCII character: "
+                + s.replaceAll("[^\\x20-\\x7e]", "?"));
+      }
+    }
+    return s;
   }
 
   private void connect() throws IOException {

@@ -1,4 +1,4 @@
-package org.spinekit.benchmarks;
+package org.spinekit.internal.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,17 +10,19 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bench's socket client against the JDK's HTTP server on loopback: the body goes out whole, the
- * status, Server-Timing and body come back, requests share one connection until the server closes
- * it, and a dead server is an IOException.
+ * The loopback client against the JDK's HTTP server on loopback: the body goes out whole, the
+ * status, Server-Timing and body come back, extra headers go out and ones that would split the
+ * request are refused, requests share one connection until the server closes it, and a dead server
+ * is an IOException.
  */
-class SocketClientTest {
+class LoopbackClientTest {
   @Test
   void postsOnOneConnectionAndReadsTheAnswer() throws Exception {
     HttpServer server =
@@ -32,8 +34,14 @@ class SocketClientTest {
         x -> {
           byte[] in = x.getRequestBody().readAllBytes();
           if (peers.add(x.getRemoteAddress().toString())) connections.incrementAndGet();
+          String extra = x.getRequestHeaders().getFirst("X-Extra");
           byte[] out =
-              (x.getRequestURI().getQuery() + ":" + in.length + ":" + in[in.length - 1])
+              (x.getRequestURI().getQuery()
+                      + ":"
+                      + in.length
+                      + ":"
+                      + in[in.length - 1]
+                      + (extra != null ? ":" + extra : ""))
                   .getBytes(StandardCharsets.UTF_8);
           x.getResponseHeaders().add("Server-Timing", "receive;dur=1.5");
           if ("close".equals(x.getRequestURI().getQuery())) {
@@ -47,14 +55,23 @@ class SocketClientTest {
     URI base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     byte[] body = new byte[300_000];
     body[body.length - 1] = 7;
-    try (SocketClient c = new SocketClient(base)) {
+    try (LoopbackClient c = new LoopbackClient(base)) {
       for (int i = 0; i < 3; i++) {
-        SocketClient.Answer a = c.post("/echo?n" + i, "application/zip", body);
+        LoopbackClient.Answer a = c.post("/echo?n" + i, "application/zip", body);
         assertEquals(200, a.status());
         assertEquals("receive;dur=1.5", a.serverTiming());
         assertArrayEquals(("n" + i + ":300000:7").getBytes(StandardCharsets.UTF_8), a.body());
       }
       assertEquals(1, connections.get(), "three requests on one connection");
+      LoopbackClient.Answer h =
+          c.post("/echo?h", "application/zip", Map.of("X-Extra", "warm up"), body);
+      assertArrayEquals("h:300000:7:warm up".getBytes(StandardCharsets.UTF_8), h.body());
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> c.post("/echo", "application/zip", Map.of("X-Extra", "a\r\nX-Evil: 1"), body));
+      assertThrows(
+          IllegalArgumentException.class, () -> c.post("/echo x", "application/zip", body));
+      assertEquals(1, connections.get(), "refused headers are not sent");
       assertEquals(400, c.post("/echo?small", "application/zip", new byte[10]).status());
       c.post("/echo?close", "application/zip", body);
       c.post("/echo?after", "application/zip", body);
@@ -62,7 +79,7 @@ class SocketClientTest {
     } finally {
       server.stop(0);
     }
-    try (SocketClient c = new SocketClient(base)) {
+    try (LoopbackClient c = new LoopbackClient(base)) {
       assertThrows(IOException.class, () -> c.post("/echo", "application/zip", body));
     }
   }
