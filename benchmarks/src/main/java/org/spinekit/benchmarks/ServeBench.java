@@ -139,13 +139,15 @@ final class ServeBench implements Callable<Integer> {
 
   @Option(
       names = "--client",
-      paramLabel = "jdk|socket",
-      defaultValue = "jdk",
+      paramLabel = "socket|jdk",
+      defaultValue = "socket",
       description =
-          "the HTTP clients: jdk, java.net.http.HttpClient; socket, one keep-alive socket per"
-              + " client writing the request and reading the answer by its length, as a C++ load"
-              + " generator does (rows 'http-raw'; less client CPU on the server's cores)"
-              + " (default ${DEFAULT-VALUE})")
+          "the HTTP clients: socket, one keep-alive socket per client writing the request and"
+              + " reading the answer by its length, with no threads of its own, as a C++ load"
+              + " generator such as perf_analyzer (rows"
+              + " 'http-raw'); jdk, java.net.http.HttpClient (rows 'http'), whose selector and"
+              + " executor threads take 1.5-2 ms of CPU per study request from the cores the"
+              + " server runs on (default ${DEFAULT-VALUE})")
   String clientKind;
 
   @Option(names = "--no-http", description = "in process only")
