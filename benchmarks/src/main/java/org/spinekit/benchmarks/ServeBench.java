@@ -893,7 +893,9 @@ final class ServeBench implements Callable<Integer> {
       List<String> cmd =
           List.of(
               java,
+              // As ./spinekit starts it (see there).
               "-Xmx2g",
+              "-XX:G1HeapRegionSize=4m",
               "-cp",
               System.getProperty("java.class.path"),
               "org.spinekit.cli.Main",
