@@ -599,8 +599,11 @@ final class ServeBench implements Callable<Integer> {
         String path = "/v1/" + system + "/predict";
         System.out.println(HEADER);
         for (int c : concurrency) {
-          LoopbackClient[] sockets = new LoopbackClient[c];
-          for (int i = 0; i < c; i++) sockets[i] = new LoopbackClient(URI.create(server.url()));
+          boolean socket = clientKind.equals("socket");
+          LoopbackClient[] sockets = new LoopbackClient[socket ? c : 0];
+          for (int i = 0; i < sockets.length; i++) {
+            sockets[i] = new LoopbackClient(URI.create(server.url()));
+          }
           Request viaJdk =
               (id, n) -> {
                 Study s = list.get((int) (n % list.size()));
@@ -626,10 +629,7 @@ final class ServeBench implements Callable<Integer> {
               };
           Figures f;
           try {
-            f =
-                clientKind.equals("socket")
-                    ? load("http-raw", c, viaSocket)
-                    : load("http", c, viaJdk);
+            f = socket ? load("http-raw", c, viaSocket) : load("http", c, viaJdk);
           } finally {
             for (LoopbackClient k : sockets) k.close();
           }

@@ -447,10 +447,9 @@ public final class Server implements AutoCloseable {
   /** This server over loopback where it listens on every address, else where it listens. */
   private URI loopbackUri() {
     String h = options.host();
-    if (h.equals("0.0.0.0")) h = "127.0.0.1";
-    if (h.equals("::") || h.equals("[::]")) h = "[::1]";
-    if (h.indexOf(':') >= 0 && !h.startsWith("[")) h = "[" + h + "]";
-    return URI.create("http://" + h + ":" + port);
+    if (h.equals("0.0.0.0")) return uri("127.0.0.1");
+    if (h.equals("::") || h.equals("[::]")) return uri("::1");
+    return uri();
   }
 
   /** Whether {@code ctx} is one of this server's own warm-up requests. */
@@ -901,8 +900,12 @@ public final class Server implements AutoCloseable {
 
   /** {@code http://HOST:PORT}. */
   public URI uri() {
-    String h = options.host();
-    if (h.indexOf(':') >= 0 && !h.startsWith("[")) h = "[" + h + "]";
+    return uri(options.host());
+  }
+
+  /** {@code http://HOST:PORT} for this server's port at {@code host} (IPv6 in brackets). */
+  private URI uri(String host) {
+    String h = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     return URI.create("http://" + h + ":" + port());
   }
 
