@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.spinekit.internal.concurrent.DaemonThreads;
 import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.json.Json;
 import org.spinekit.io.kaggle.Condition;
@@ -230,12 +231,7 @@ final class LumbarRun {
       List<Long> ids = new ArrayList<>(studies);
       // The next study is read and prepared on a second thread while the nets run on this one.
       ExecutorService reader =
-          Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, "spinekit-lumbar-reader");
-                t.setDaemon(true);
-                return t;
-              });
+          Executors.newSingleThreadExecutor(DaemonThreads.named("spinekit-lumbar-reader"));
       try (LumbarPredictor p = LumbarPredictor.load(model, m, CervicalRun.device(device))) {
         ProgressBar bar = ProgressBar.console();
         bar.start("predict", ids.size());

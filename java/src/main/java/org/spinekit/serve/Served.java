@@ -13,12 +13,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.spinekit.internal.concurrent.DaemonThreads;
 import org.spinekit.io.json.Json;
 import org.spinekit.nn.Net;
 import org.spinekit.tensor.Tensors;
@@ -48,16 +48,9 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
     this.name = name == null ? run.toAbsolutePath().normalize().getFileName().toString() : name;
     this.run = run;
     this.device = device;
-    String label = this.name;
-    AtomicInteger count = new AtomicInteger();
     this.lanes =
         Executors.newFixedThreadPool(
-            parallel,
-            r -> {
-              Thread t = new Thread(r, "spinekit-" + label + "-lane-" + count.getAndIncrement());
-              t.setDaemon(true);
-              return t;
-            });
+            parallel, DaemonThreads.numbered("spinekit-" + this.name + "-lane-"));
     this.metadata = readMetadata(run);
   }
 

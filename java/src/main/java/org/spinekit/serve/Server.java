@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.spinekit.internal.concurrent.DaemonThreads;
 import org.spinekit.internal.http.LoopbackClient;
 import org.spinekit.io.json.Json;
 
@@ -376,13 +377,7 @@ public final class Server implements AutoCloseable {
     URI base = loopbackUri();
     List<Warmup.Done> done = new ArrayList<>();
     ExecutorService pool =
-        Executors.newFixedThreadPool(
-            clients,
-            r -> {
-              Thread t = new Thread(r, "spinekit-warmup");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newFixedThreadPool(clients, DaemonThreads.named("spinekit-warmup"));
     try {
       for (Warmup.Request q : w.requests()) {
         long t0 = System.nanoTime();

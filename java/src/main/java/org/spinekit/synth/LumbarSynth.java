@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.spinekit.internal.concurrent.DaemonThreads;
 import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.SeriesInfo;
 import org.spinekit.io.dicom.Compression;
@@ -602,13 +603,7 @@ public final class LumbarSynth {
     checkForeign(out, plans);
     int threads = Math.min(config.threadCount(), plans.size());
     ExecutorService pool =
-        Executors.newFixedThreadPool(
-            threads,
-            r -> {
-              Thread t = new Thread(r, "lumbar-synth");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newFixedThreadPool(threads, DaemonThreads.named("lumbar-synth"));
     List<LumbarStudyFiles> written = new ArrayList<>();
     try {
       List<Future<LumbarStudyFiles>> futures = new ArrayList<>();

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.spinekit.internal.concurrent.DaemonThreads;
 import org.spinekit.io.MalformedFileException;
 
 /**
@@ -46,12 +47,7 @@ public final class DicomFile {
   private static final long DECODE_TIMEOUT_S =
       Long.getLong("spinekit.dicom.decodeTimeoutSeconds", 60);
   private static final ExecutorService DECODERS =
-      Executors.newCachedThreadPool(
-          r -> {
-            Thread t = new Thread(r, "spinekit-external-decode");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newCachedThreadPool(DaemonThreads.named("spinekit-external-decode"));
 
   /** The header of a file, reading only as much of it as needed. */
   public static DicomHeader readHeader(Path file) throws IOException {

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.spinekit.internal.concurrent.DaemonThreads;
 import org.spinekit.io.MalformedFileException;
 import org.spinekit.io.SeriesInfo;
 import org.spinekit.io.SliceSource;
@@ -716,13 +717,7 @@ public final class DicomSeriesReader {
       return out;
     }
     ExecutorService pool =
-        Executors.newFixedThreadPool(
-            t,
-            r -> {
-              Thread th = new Thread(r, "spinekit-dicom-read");
-              th.setDaemon(true);
-              return th;
-            });
+        Executors.newFixedThreadPool(t, DaemonThreads.named("spinekit-dicom-read"));
     try {
       List<Future<Object>> fs = new ArrayList<>(items.size());
       for (T item : items) fs.add(pool.submit(() -> task.apply(item)));
