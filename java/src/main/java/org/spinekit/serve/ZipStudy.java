@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 import java.util.zip.CRC32;
 import org.spinekit.io.Inflate;
 
@@ -94,6 +95,9 @@ final class ZipStudy {
   private record Entry(
       String name, int method, int crc, long packed, long size, long header, long data) {}
 
+  /** Below this many bytes of files a zip inflates on the calling thread alone. */
+  static final long PARALLEL_BYTES = 256 << 10;
+
   /** The files of the zip {@code zip}; {@code libdeflate} picks the inflater. */
   static Map<String, byte[]> read(byte[] zip, Limits limits, boolean libdeflate) {
     if (zip.length == 0) throw HttpError.bad("not a zip: the body is empty");
@@ -105,8 +109,27 @@ final class ZipStudy {
     }
     List<Entry> entries = directory(zip, limits);
     if (entries.isEmpty()) throw HttpError.bad("an empty zip: no files (only folders)");
+    // Entries inflate on the common fork-join pool beside this thread once there is enough to
+    // share (a study's 1.4 MB took 2.9 ms on one core: most of what the server adds to a
+    // prediction); the first bad entry in the zip's order is the one named, as in one pass.
+    Object[] out = new Object[entries.size()];
+    long total = 0;
+    for (Entry e : entries) total += e.size;
+    IntStream each = IntStream.range(0, out.length);
+    if (out.length > 1 && total >= PARALLEL_BYTES) each = each.parallel();
+    each.forEach(
+        i -> {
+          try {
+            out[i] = inflate(zip, entries.get(i), libdeflate);
+          } catch (RuntimeException x) {
+            out[i] = x;
+          }
+        });
     Map<String, byte[]> files = new LinkedHashMap<>();
-    for (Entry e : entries) files.put(e.name, inflate(zip, e, libdeflate));
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] instanceof RuntimeException x) throw x;
+      files.put(entries.get(i).name, (byte[]) out[i]);
+    }
     return files;
   }
 

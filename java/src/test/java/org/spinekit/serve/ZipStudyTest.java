@@ -188,6 +188,36 @@ class ZipStudyTest {
     }
   }
 
+  @Test
+  void theFirstBadEntryInTheZipsOrderIsNamedWhenEntriesInflateTogether() {
+    // Eight entries of 64 KB: above PARALLEL_BYTES, so they inflate on several threads; the
+    // third and the last are corrupt, and the third is the one named, every time.
+    int size = (int) (ZipStudy.PARALLEL_BYTES / 4);
+    for (int round = 0; round < 20; round++) {
+      Zips.Raw[] entries = new Zips.Raw[8];
+      for (int i = 0; i < entries.length; i++) {
+        entries[i] = new Zips.Raw("s/" + i + ".dcm", noise(size, i));
+      }
+      entries[2].crc(1);
+      entries[7].declare(size / 2);
+      byte[] zip = Zips.build("", entries);
+      for (boolean libdeflate : inflaters()) {
+        HttpError e = refusedBy(zip, libdeflate);
+        assertEquals("s/2.dcm", e.file(), e.getMessage());
+        assertTrue(e.getMessage().contains("CRC-32"), e.getMessage());
+      }
+    }
+    Zips.Raw[] good = new Zips.Raw[8];
+    for (int i = 0; i < good.length; i++) good[i] = new Zips.Raw("s/" + i + ".dcm", noise(size, i));
+    Map<String, byte[]> out = ZipStudy.read(Zips.build("", good), SMALL, inflate());
+    assertEquals(
+        List.of(
+            "s/0.dcm", "s/1.dcm", "s/2.dcm", "s/3.dcm", "s/4.dcm", "s/5.dcm", "s/6.dcm", "s/7.dcm"),
+        List.copyOf(out.keySet()));
+    for (int i = 0; i < good.length; i++)
+      assertArrayEquals(noise(size, i), out.get("s/" + i + ".dcm"));
+  }
+
   /** libdeflate, when the native codecs have it, and java.util.zip. */
   static List<Boolean> inflaters() {
     return inflate() ? List.of(true, false) : List.of(false);
