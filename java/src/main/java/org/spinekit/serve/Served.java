@@ -19,6 +19,7 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.spinekit.internal.concurrent.DaemonThreads;
+import org.spinekit.internal.concurrent.Futures;
 import org.spinekit.io.json.Json;
 import org.spinekit.nn.Net;
 import org.spinekit.tensor.Tensors;
@@ -167,10 +168,8 @@ abstract class Served<R extends Predictor.Result> implements Predictor<R> {
         }
       }
     } catch (ExecutionException ee) {
-      Throwable c = ee.getCause();
+      Throwable c = Futures.rethrowUnchecked(ee);
       if (c instanceof IOException io) throw io;
-      if (c instanceof RuntimeException re) throw re;
-      if (c instanceof Error er) throw er;
       throw new IllegalStateException(c);
     } finally {
       if (interrupted) Thread.currentThread().interrupt();

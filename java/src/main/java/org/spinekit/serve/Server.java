@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.spinekit.internal.concurrent.DaemonThreads;
+import org.spinekit.internal.concurrent.Futures;
 import org.spinekit.internal.http.LoopbackClient;
 import org.spinekit.io.json.Json;
 
@@ -432,9 +433,7 @@ public final class Server implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("warm-up interrupted", e);
     } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof RuntimeException r) throw r;
-      if (c instanceof Error er) throw er;
+      Throwable c = Futures.rethrowUnchecked(e);
       throw new IllegalStateException("warm-up: POST " + target + ": " + c, c);
     }
   }

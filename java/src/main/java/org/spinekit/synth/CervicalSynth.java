@@ -12,6 +12,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
+import org.spinekit.internal.concurrent.Futures;
 import org.spinekit.io.dicom.Compression;
 import org.spinekit.io.dicom.DicomWriter;
 import org.spinekit.io.kaggle.Rsna2022;
@@ -399,10 +400,8 @@ public final class CervicalSynth {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while generating studies into " + out, e);
     } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof UncheckedIOException u) throw u.getCause();
-      if (c instanceof RuntimeException r) throw r;
-      if (c instanceof Error err) throw err;
+      if (e.getCause() instanceof UncheckedIOException u) throw u.getCause();
+      Throwable c = Futures.rethrowUnchecked(e);
       throw new IOException("generating studies into " + out + ": " + c, c);
     } finally {
       pool.shutdown();

@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.spinekit.internal.concurrent.DaemonThreads;
+import org.spinekit.internal.concurrent.Futures;
 import org.spinekit.io.AtomicFiles;
 import org.spinekit.io.SeriesInfo;
 import org.spinekit.io.dicom.Compression;
@@ -642,10 +643,8 @@ public final class LumbarSynth {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while generating lumbar studies", e);
     } catch (ExecutionException e) {
-      Throwable c = e.getCause();
+      Throwable c = Futures.rethrowUnchecked(e);
       if (c instanceof IOException io) throw io;
-      if (c instanceof RuntimeException re) throw re;
-      if (c instanceof Error err) throw err;
       throw new IOException(c);
     }
   }

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.spinekit.internal.concurrent.DaemonThreads;
+import org.spinekit.internal.concurrent.Futures;
 import org.spinekit.io.MalformedFileException;
 import org.spinekit.io.SeriesInfo;
 import org.spinekit.io.SliceSource;
@@ -726,11 +727,9 @@ public final class DicomSeriesReader {
         try {
           out.add(f.get());
         } catch (ExecutionException e) {
-          Throwable c = e.getCause();
+          if (e.getCause() instanceof UncheckedIOException u) throw u.getCause();
+          Throwable c = Futures.rethrowUnchecked(e);
           if (c instanceof IOException io) throw io;
-          if (c instanceof UncheckedIOException u) throw u.getCause();
-          if (c instanceof RuntimeException re) throw re;
-          if (c instanceof Error er) throw er;
           throw new IOException(c);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
